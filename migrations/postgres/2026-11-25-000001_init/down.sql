@@ -1,0 +1,10 @@
+DROP TABLE post_tags;
+DROP TABLE tags;
+DROP TABLE posts;
+DROP TABLE outbox;
+DROP TABLE audit_log;
+DROP TABLE login_failures;
+DROP TABLE password_resets;
+DROP TABLE settings;
+DROP TABLE sessions;
+DROP TABLE users;

@@ -1,0 +1,105 @@
+//! Building and starting the application; shared by `yui serve` and the integration tests.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::middleware::{Compress, from_fn};
+use actix_web::{App, HttpServer, web};
+
+use crate::assets::Assets;
+use crate::config::Config;
+use crate::db::{Db, migrate};
+use crate::error::{AppError, FieldErrors};
+use crate::mail::Mailer;
+use crate::services::{Core, password::Passwords, setup};
+use crate::templates::Templates;
+use crate::web::{AppState, context, routes};
+
+/// Opens the database, migrates it and builds the services' context.
+pub fn build_core(config: Config) -> anyhow::Result<Core> {
+    std::fs::create_dir_all(&config.data_dir)?;
+    let url = config.database_url();
+    let mut conn = crate::db::establish(&url)?;
+    migrate::run(&mut conn)?;
+    drop(conn);
+    let db = Db::connect(&url)?;
+    let assets = Assets::load();
+    let templates = Templates::load(&assets)?;
+    Ok(Core {
+        db,
+        config: Arc::new(config),
+        passwords: Passwords::new(2)?,
+        templates,
+        mail_wakeup: Arc::new(tokio::sync::Notify::new()),
+    })
+}
+
+/// A running server.
+pub struct Running {
+    /// The services' context (tests use it to arrange data).
+    pub core: Core,
+    /// The address it listens on.
+    pub addr: std::net::SocketAddr,
+    /// The one-time setup token, when the site has no administrator yet.
+    pub setup_token: Option<String>,
+    /// Handle to stop the server.
+    pub handle: actix_web::dev::ServerHandle,
+    /// The server future (spawn or await it).
+    pub server: actix_web::dev::Server,
+}
+
+/// Builds the server on `listener` and spawns the jobs loop; the caller runs `server`.
+pub fn start(core: Core, listener: TcpListener) -> anyhow::Result<Running> {
+    let addr = listener.local_addr()?;
+    let setup_token = core
+        .db
+        .run_sync(true, setup::issue_token)
+        .map_err(|e| anyhow::anyhow!("setup token: {e}"))?;
+    let mailer = Mailer::from_config(&core.config.mail, core.config.mail_dir())?;
+    tokio::spawn(crate::jobs::run(
+        core.db.clone(),
+        mailer,
+        core.config.mail.from.clone(),
+        core.mail_wakeup.clone(),
+    ));
+    let state = AppState {
+        assets: Assets::load(),
+        trusted_proxies: Arc::new(core.config.trusted_proxy_nets()),
+        core: core.clone(),
+    };
+    let max_form = core.config.server.max_form_bytes;
+    let workers = core.config.server.workers.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+    });
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(web::Data::new(state.clone()))
+            .app_data(
+                web::FormConfig::default()
+                    .limit(max_form)
+                    .error_handler(|_, _| AppError::Invalid(FieldErrors::default()).into()),
+            )
+            .app_data(
+                web::QueryConfig::default()
+                    .error_handler(|_, _| AppError::Invalid(FieldErrors::default()).into()),
+            )
+            .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))
+            .configure(routes::configure)
+            .default_service(web::to(|| async {
+                Err::<actix_web::HttpResponse, _>(AppError::NotFound)
+            }))
+            .wrap(from_fn(context::request_context))
+            .wrap(Compress::default())
+    })
+    .workers(workers)
+    .disable_signals()
+    .listen(listener)?
+    .run();
+    Ok(Running {
+        core,
+        addr,
+        setup_token,
+        handle: server.handle(),
+        server,
+    })
+}

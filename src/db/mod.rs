@@ -1,0 +1,192 @@
+//! Database access: one connection type over SQLite and PostgreSQL, the pool, and the only entry points
+//! (`Db::read` / `Db::write`) that run a closure on the blocking pool inside one transaction.
+
+pub mod migrate;
+pub mod schema;
+
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::pg::PgConnection;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
+use diesel::sqlite::SqliteConnection;
+
+use crate::error::AppError;
+
+/// A connection to either backend; every model function takes `&mut DbConn`.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    /// The embedded default.
+    Sqlite(SqliteConnection),
+    /// The scale-out backend.
+    Pg(PgConnection),
+}
+
+/// Which backend a database URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// `sqlite://path` or a path ending in `.db`.
+    Sqlite,
+    /// `postgres://` or `postgresql://`.
+    Postgres,
+}
+
+impl Backend {
+    /// Picks the backend from the URL scheme, refusing anything that does not look like a database URL
+    /// (so a typo never silently creates a new SQLite file somewhere).
+    pub fn from_url(url: &str) -> Result<Self, anyhow::Error> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres)
+        } else if url.starts_with("sqlite://") {
+            Ok(Self::Sqlite)
+        } else {
+            anyhow::bail!(
+                "unsupported database URL (use sqlite:///path/to/yui.db or postgres://user@host/db)"
+            )
+        }
+    }
+}
+
+/// The path part of a `sqlite://` URL, as SQLite wants it.
+pub fn sqlite_path(url: &str) -> &str {
+    url.strip_prefix("sqlite://").unwrap_or(url)
+}
+
+/// Opens one connection (used by the pool, migrations and the CLI).
+pub fn establish(url: &str) -> Result<DbConn, anyhow::Error> {
+    use diesel::Connection;
+    Ok(match Backend::from_url(url)? {
+        Backend::Sqlite => DbConn::Sqlite(SqliteConnection::establish(sqlite_path(url))?),
+        Backend::Postgres => DbConn::Pg(PgConnection::establish(url)?),
+    })
+}
+
+/// Per-connection SQLite settings. `journal_mode=WAL` is deliberately absent: it is persistent and set
+/// once at migrate time, because eight pool connections racing to switch it fail with `database is locked`.
+#[derive(Debug)]
+struct ConnectionSetup;
+
+impl CustomizeConnection<DbConn, diesel::r2d2::Error> for ConnectionSetup {
+    fn on_acquire(&self, conn: &mut DbConn) -> Result<(), diesel::r2d2::Error> {
+        if let DbConn::Sqlite(c) = conn {
+            // synchronous=FULL: an acknowledged write (a safety answer) must survive a power cut.
+            c.batch_execute(
+                "PRAGMA busy_timeout=5000; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; \
+                 PRAGMA cache_size=-16000; PRAGMA temp_store=MEMORY;",
+            )
+            .map_err(diesel::r2d2::Error::QueryError)?;
+        }
+        Ok(())
+    }
+}
+
+/// The pool plus the backend it talks to.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool<ConnectionManager<DbConn>>,
+    backend: Backend,
+}
+
+impl Db {
+    /// Builds the pool (SQLite: 8 connections, PostgreSQL: 16).
+    pub fn connect(url: &str) -> Result<Self, anyhow::Error> {
+        let backend = Backend::from_url(url)?;
+        let (max, manager_url) = match backend {
+            Backend::Sqlite => (8, url.to_owned()),
+            Backend::Postgres => (16, url.to_owned()),
+        };
+        let pool = Pool::builder()
+            .max_size(max)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(10))
+            .connection_customizer(Box::new(ConnectionSetup))
+            .build(ConnectionManager::<DbConn>::new(manager_url))?;
+        Ok(Self { pool, backend })
+    }
+
+    /// Which backend this pool talks to.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Runs a read-only use case on the blocking pool, inside one (deferred) transaction so it sees one snapshot.
+    pub async fn read<F, R>(&self, f: F) -> Result<R, AppError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<R, AppError> + Send + 'static,
+        R: Send + 'static,
+    {
+        self.run(false, f).await
+    }
+
+    /// Runs a use case that writes, inside one transaction that takes SQLite's write lock up front
+    /// (`BEGIN IMMEDIATE`): a deferred transaction that upgrades its lock fails with `database is locked`
+    /// under load, even with `busy_timeout`.
+    pub async fn write<F, R>(&self, f: F) -> Result<R, AppError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<R, AppError> + Send + 'static,
+        R: Send + 'static,
+    {
+        self.run(true, f).await
+    }
+
+    async fn run<F, R>(&self, immediate: bool, f: F) -> Result<R, AppError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<R, AppError> + Send + 'static,
+        R: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || {
+            let _entered = span.enter();
+            let mut conn = pool
+                .get()
+                .map_err(|e| AppError::Unavailable(e.to_string()))?;
+            in_transaction(&mut conn, immediate, f)
+        })
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("database task failed: {e}")))?
+    }
+
+    /// Runs a closure synchronously on a pooled connection (CLI and background jobs already off the async workers).
+    pub fn run_sync<F, R>(&self, immediate: bool, f: F) -> Result<R, AppError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<R, AppError>,
+    {
+        let mut conn = self
+            .pool
+            .get()
+            .map_err(|e| AppError::Unavailable(e.to_string()))?;
+        in_transaction(&mut conn, immediate, f)
+    }
+}
+
+/// Runs `f` in one transaction; `immediate` takes SQLite's write lock at BEGIN.
+pub fn in_transaction<F, R>(conn: &mut DbConn, immediate: bool, f: F) -> Result<R, AppError>
+where
+    F: FnOnce(&mut DbConn) -> Result<R, AppError>,
+{
+    // The MultiConnection's transaction state lives in the inner connection, so beginning on the inner
+    // connection and committing through the enum is one and the same transaction.
+    match conn {
+        DbConn::Sqlite(c) if immediate => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
+        }
+        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction(c)?,
+        DbConn::Pg(c) => AnsiTransactionManager::begin_transaction(c)?,
+    }
+    match f(conn) {
+        Ok(value) => {
+            <DbConn as diesel::Connection>::TransactionManager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(e) => {
+            // A failed rollback leaves the connection broken; r2d2 then discards it.
+            if let Err(rollback) =
+                <DbConn as diesel::Connection>::TransactionManager::rollback_transaction(conn)
+            {
+                tracing::warn!(error = %rollback, "rollback failed");
+            }
+            Err(e)
+        }
+    }
+}

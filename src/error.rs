@@ -1,0 +1,114 @@
+//! The application's error type: what every service returns and the web layer turns into a page.
+//! This module knows nothing of actix; `web::error_page` renders it.
+
+use std::fmt;
+
+/// A field-level validation message: the form field and a translation key for the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// The form field's name.
+    pub field: &'static str,
+    /// The i18n key of the message shown next to it.
+    pub message: &'static str,
+}
+
+/// Field messages collected while validating one form.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldErrors(pub Vec<FieldError>);
+
+impl FieldErrors {
+    /// Adds a message for a field.
+    pub fn add(&mut self, field: &'static str, message: &'static str) {
+        self.0.push(FieldError { field, message });
+    }
+
+    /// Whether nothing was reported.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `Ok(())` when empty, otherwise the errors as `AppError::Invalid`.
+    pub fn into_result(self) -> Result<(), AppError> {
+        if self.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::Invalid(self))
+        }
+    }
+
+    /// The message key for one field, if any.
+    pub fn get(&self, field: &str) -> Option<&'static str> {
+        self.0.iter().find(|e| e.field == field).map(|e| e.message)
+    }
+}
+
+impl fmt::Display for FieldErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{}: {}", e.field, e.message)?;
+        }
+        Ok(())
+    }
+}
+
+/// Everything a use case can fail with, in the terms the user sees.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The thing does not exist, or the actor may not know it exists (404, never 403, for unreadable content).
+    #[error("not found")]
+    NotFound,
+    /// A login is needed (redirects to the login page).
+    #[error("login required")]
+    Unauthenticated,
+    /// The actor is known but may not do this (forged CSRF, admin-only pages).
+    #[error("forbidden")]
+    Forbidden,
+    /// The input is wrong; the form is shown again with these messages (422).
+    #[error("invalid input: {0}")]
+    Invalid(FieldErrors),
+    /// The change clashes with existing data (409), with an i18n key for the message.
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    /// Too many attempts (429), with an i18n key for the message.
+    #[error("rate limited")]
+    RateLimited(&'static str),
+    /// The request body is over the limit (413).
+    #[error("request body too large")]
+    PayloadTooLarge,
+    /// A dependency (the database pool) is not answering (503).
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    /// A bug or an I/O failure (500); logged once with the request id.
+    #[error("internal error: {0:#}")]
+    Internal(anyhow::Error),
+}
+
+impl From<diesel::result::Error> for AppError {
+    #[track_caller]
+    fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match e {
+            Error::NotFound => Self::NotFound,
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+                Self::Conflict("error.conflict")
+            }
+            other => {
+                let caller = std::panic::Location::caller();
+                Self::Internal(anyhow::anyhow!("database error at {caller}: {other}"))
+            }
+        }
+    }
+}
+
+impl From<anyhow::Error> for AppError {
+    #[track_caller]
+    fn from(e: anyhow::Error) -> Self {
+        Self::Internal(e)
+    }
+}
+
+/// Shorthand for a use case's result.
+pub type AppResult<T> = Result<T, AppError>;

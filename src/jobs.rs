@@ -1,0 +1,129 @@
+//! The background loop inside `serve`: sends queued mail (lease, retry with backoff, permanent failure
+//! recorded, never to a disabled account) and purges expired sessions and old login failures.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Duration as ChronoDuration;
+
+use crate::db::Db;
+use crate::mail::Mailer;
+use crate::models::{login_failure, now, outbox, session};
+
+/// Attempts before a mail is given up.
+pub const MAX_ATTEMPTS: i32 = 10;
+/// How long a claimed mail stays leased to this process.
+const LEASE_SECONDS: i64 = 120;
+/// Mails claimed per round.
+const BATCH: i64 = 20;
+
+/// Delay before the next attempt after `attempts` failures: 30 s, 1 min, 2 min … at most 6 h.
+pub fn backoff(attempts: i32) -> ChronoDuration {
+    let secs = 30_i64.saturating_mul(1_i64 << attempts.clamp(0, 20));
+    ChronoDuration::seconds(secs.min(6 * 3600))
+}
+
+/// Runs forever: sends due mail whenever woken (or every few seconds) and cleans up every ten minutes.
+pub async fn run(db: Db, mailer: Mailer, from: String, wakeup: Arc<tokio::sync::Notify>) {
+    let owner = uuid::Uuid::new_v4().to_string();
+    let mut last_cleanup = std::time::Instant::now()
+        .checked_sub(Duration::from_secs(3600))
+        .unwrap_or_else(std::time::Instant::now);
+    loop {
+        match send_due(&db, &mailer, &from, &owner).await {
+            Ok(n) if n > 0 => continue,
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "mail round failed"),
+        }
+        if last_cleanup.elapsed() > Duration::from_secs(600) {
+            last_cleanup = std::time::Instant::now();
+            let result = db
+                .write(|conn| {
+                    let at = now();
+                    let s = session::purge_expired(conn, at)?;
+                    let f = login_failure::purge_before(conn, at - ChronoDuration::days(1))?;
+                    Ok((s, f))
+                })
+                .await;
+            match result {
+                Ok((s, f)) => tracing::debug!(sessions = s, login_failures = f, "cleanup done"),
+                Err(e) => tracing::error!(error = %e, "cleanup failed"),
+            }
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(5), wakeup.notified()).await;
+    }
+}
+
+/// Claims and sends one batch; returns how many were claimed.
+pub async fn send_due(
+    db: &Db,
+    mailer: &Mailer,
+    from: &str,
+    owner: &str,
+) -> Result<usize, crate::error::AppError> {
+    let owner_s = owner.to_owned();
+    let batch = db
+        .write(move |conn| {
+            let at = now();
+            Ok(outbox::claim_due(
+                conn,
+                &owner_s,
+                at,
+                at + ChronoDuration::seconds(LEASE_SECONDS),
+                BATCH,
+            )?)
+        })
+        .await?;
+    let claimed = batch.len();
+    for mail in batch {
+        let disabled = match mail.user_id {
+            Some(uid) => {
+                db.read(move |conn| Ok(outbox::recipient_disabled(conn, uid)?))
+                    .await?
+            }
+            None => false,
+        };
+        let result = if disabled {
+            Err(crate::mail::SendError {
+                permanent: true,
+                message: "recipient account is disabled".into(),
+            })
+        } else {
+            mailer
+                .send(from, &mail.to_addr, &mail.subject, &mail.body_text)
+                .await
+        };
+        let id = mail.id;
+        let attempts = mail.attempts;
+        db.write(move |conn| {
+            let at = now();
+            match result {
+                Ok(()) => outbox::mark_sent(conn, id, at)?,
+                Err(e) if e.permanent || attempts + 1 >= MAX_ATTEMPTS => {
+                    tracing::warn!(mail.id = id, error = %e.message, "mail failed permanently");
+                    outbox::mark_failed(conn, id, &e.message, at)?;
+                }
+                Err(e) => {
+                    tracing::info!(mail.id = id, error = %e.message, "mail will be retried");
+                    outbox::mark_retry(conn, id, &e.message, at + backoff(attempts))?;
+                }
+            }
+            Ok(())
+        })
+        .await?;
+    }
+    Ok(claimed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        assert_eq!(backoff(0).num_seconds(), 30);
+        assert_eq!(backoff(1).num_seconds(), 60);
+        assert_eq!(backoff(3).num_seconds(), 240);
+        assert_eq!(backoff(30).num_seconds(), 6 * 3600);
+    }
+}

@@ -1,0 +1,35 @@
+//! Diesel rows and queries, one file per aggregate. Functions take `&mut DbConn` and return
+//! `QueryResult`, so the caller owns the transaction.
+
+pub mod audit;
+pub mod login_failure;
+pub mod outbox;
+pub mod password_reset;
+pub mod post;
+pub mod session;
+pub mod setting;
+pub mod user;
+
+use chrono::{NaiveDateTime, SubsecRound, Utc};
+
+/// The current time in UTC, at microsecond precision so both backends store the same value.
+pub fn now() -> NaiveDateTime {
+    Utc::now().naive_utc().trunc_subsecs(6)
+}
+
+diesel::define_sql_function! {
+    /// SQL `lower()`, the same on both backends.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// Escapes `%`, `_` and `\` for a `LIKE ... ESCAPE '\'` pattern.
+pub fn like_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}

@@ -1,0 +1,213 @@
+//! Accounts.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::{lower, now};
+use crate::db::DbConn;
+use crate::db::schema::users;
+
+/// A row of `users`.
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub id: i64,
+    pub login: String,
+    pub email: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub site_role: String,
+    pub language: Option<String>,
+    pub disabled: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl User {
+    /// Whether this user is a site administrator.
+    pub fn is_admin(&self) -> bool {
+        self.site_role == SiteRole::Admin.as_str()
+    }
+}
+
+/// Site-wide roles (DESIGN.md §4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SiteRole {
+    /// システム管理者: may do everything.
+    Admin,
+    /// 一般: an ordinary member.
+    Member,
+    /// ゲスト: may not create rooms.
+    Guest,
+}
+
+impl SiteRole {
+    /// All roles, in the order forms list them.
+    pub const ALL: [SiteRole; 3] = [SiteRole::Admin, SiteRole::Member, SiteRole::Guest];
+
+    /// The stored text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Admin => "admin",
+            Self::Member => "member",
+            Self::Guest => "guest",
+        }
+    }
+
+    /// Parses the stored text.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// A new account.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUser<'a> {
+    pub login: &'a str,
+    pub email: &'a str,
+    pub display_name: &'a str,
+    pub password_hash: &'a str,
+    pub site_role: &'a str,
+    pub language: Option<&'a str>,
+    pub disabled: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// Inserts an account and reads it back.
+pub fn insert(conn: &mut DbConn, new: &NewUser<'_>) -> QueryResult<User> {
+    diesel::insert_into(users::table)
+        .values(new)
+        .execute(conn)?;
+    find_by_login(conn, new.login)
+}
+
+/// Finds an account by id.
+pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<User> {
+    users::table.find(id).select(User::as_select()).first(conn)
+}
+
+/// Finds an account by login.
+pub fn find_by_login(conn: &mut DbConn, login: &str) -> QueryResult<User> {
+    users::table
+        .filter(users::login.eq(login))
+        .select(User::as_select())
+        .first(conn)
+}
+
+/// Finds an account by login or (case-insensitive) email, for the login form.
+pub fn find_by_login_or_email(conn: &mut DbConn, name: &str) -> QueryResult<Option<User>> {
+    users::table
+        .filter(
+            users::login
+                .eq(name)
+                .or(lower(users::email).eq(name.to_lowercase())),
+        )
+        .select(User::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Finds an account by (case-insensitive) email.
+pub fn find_by_email(conn: &mut DbConn, email: &str) -> QueryResult<Option<User>> {
+    users::table
+        .filter(lower(users::email).eq(email.to_lowercase()))
+        .select(User::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Whether an email is taken by someone other than `except`.
+pub fn email_taken(conn: &mut DbConn, email: &str, except: Option<i64>) -> QueryResult<bool> {
+    let mut q = users::table
+        .filter(lower(users::email).eq(email.to_lowercase()))
+        .into_boxed();
+    if let Some(id) = except {
+        q = q.filter(users::id.ne(id));
+    }
+    q.select(users::id)
+        .first::<i64>(conn)
+        .optional()
+        .map(|o| o.is_some())
+}
+
+/// Whether any enabled site administrator exists.
+pub fn admin_exists(conn: &mut DbConn) -> QueryResult<bool> {
+    users::table
+        .filter(users::site_role.eq(SiteRole::Admin.as_str()))
+        .filter(users::disabled.eq(false))
+        .select(users::id)
+        .first::<i64>(conn)
+        .optional()
+        .map(|o| o.is_some())
+}
+
+/// Counts enabled administrators (the last one may not be demoted or disabled).
+pub fn count_active_admins(conn: &mut DbConn) -> QueryResult<i64> {
+    users::table
+        .filter(users::site_role.eq(SiteRole::Admin.as_str()))
+        .filter(users::disabled.eq(false))
+        .count()
+        .get_result(conn)
+}
+
+/// Counts all accounts.
+pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
+    users::table.count().get_result(conn)
+}
+
+/// One page of accounts, ordered by login.
+pub fn list(conn: &mut DbConn, offset: i64, limit: i64) -> QueryResult<Vec<User>> {
+    users::table
+        .order(users::login.asc())
+        .offset(offset)
+        .limit(limit)
+        .select(User::as_select())
+        .load(conn)
+}
+
+/// Profile fields a user edits.
+#[derive(Debug, AsChangeset)]
+#[diesel(table_name = users, treat_none_as_null = true)]
+pub struct ProfileChanges<'a> {
+    pub display_name: &'a str,
+    pub email: &'a str,
+    pub language: Option<&'a str>,
+    pub updated_at: NaiveDateTime,
+}
+
+/// Saves profile fields.
+pub fn update_profile(conn: &mut DbConn, id: i64, changes: &ProfileChanges<'_>) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set(changes)
+        .execute(conn)
+        .map(drop)
+}
+
+/// Replaces the password hash.
+pub fn set_password_hash(conn: &mut DbConn, id: i64, hash: &str) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set((users::password_hash.eq(hash), users::updated_at.eq(now())))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Enables or disables an account.
+pub fn set_disabled(conn: &mut DbConn, id: i64, disabled: bool) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set((users::disabled.eq(disabled), users::updated_at.eq(now())))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Changes the site role.
+pub fn set_role(conn: &mut DbConn, id: i64, role: SiteRole) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set((
+            users::site_role.eq(role.as_str()),
+            users::updated_at.eq(now()),
+        ))
+        .execute(conn)
+        .map(drop)
+}

@@ -1,0 +1,119 @@
+//! Site settings the admin edits in the web panel (title, tagline, default language, time zone).
+
+use chrono::NaiveDateTime;
+use chrono_tz::Tz;
+
+use crate::db::DbConn;
+use crate::error::{AppResult, FieldErrors};
+use crate::i18n::Lang;
+use crate::models::setting;
+
+/// The settings every page needs.
+#[derive(Debug, Clone)]
+pub struct SiteSettings {
+    /// The site's name.
+    pub title: String,
+    /// One line under the title.
+    pub tagline: String,
+    /// Language for visitors whose browser states no supported one.
+    pub language: Lang,
+    /// Time zone for displayed dates.
+    pub timezone: Tz,
+}
+
+impl Default for SiteSettings {
+    fn default() -> Self {
+        Self {
+            title: "Yui".into(),
+            tagline: String::new(),
+            language: Lang::Ja,
+            timezone: chrono_tz::Asia::Tokyo,
+        }
+    }
+}
+
+impl SiteSettings {
+    /// Formats a UTC time as a local date and time (`2026-11-25 09:30`).
+    pub fn local_datetime(&self, utc: NaiveDateTime) -> String {
+        utc.and_utc()
+            .with_timezone(&self.timezone)
+            .format("%Y-%m-%d %H:%M")
+            .to_string()
+    }
+
+    /// Formats a UTC time as a local date (`2026-11-25`).
+    pub fn local_date(&self, utc: NaiveDateTime) -> String {
+        utc.and_utc()
+            .with_timezone(&self.timezone)
+            .format("%Y-%m-%d")
+            .to_string()
+    }
+
+    /// The value for a `datetime-local` input.
+    pub fn local_input(&self, utc: NaiveDateTime) -> String {
+        utc.and_utc()
+            .with_timezone(&self.timezone)
+            .format("%Y-%m-%dT%H:%M")
+            .to_string()
+    }
+
+    /// Parses a `datetime-local` input in the site's time zone into UTC.
+    pub fn parse_local_input(&self, s: &str) -> Option<NaiveDateTime> {
+        let naive = NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M")
+            .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S"))
+            .ok()?;
+        naive
+            .and_local_timezone(self.timezone)
+            .earliest()
+            .map(|t| t.naive_utc())
+    }
+}
+
+/// Reads the settings (defaults for anything unset).
+pub fn load(conn: &mut DbConn) -> AppResult<SiteSettings> {
+    let mut s = SiteSettings::default();
+    for (key, value) in setting::all(conn)? {
+        match key.as_str() {
+            "site.title" => s.title = value,
+            "site.tagline" => s.tagline = value,
+            "site.language" => s.language = Lang::parse(&value).unwrap_or_default(),
+            "site.timezone" => s.timezone = value.parse().unwrap_or(chrono_tz::Asia::Tokyo),
+            _ => {}
+        }
+    }
+    Ok(s)
+}
+
+/// The admin's settings form.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct SettingsForm {
+    pub title: String,
+    pub tagline: String,
+    pub language: String,
+    pub timezone: String,
+}
+
+/// Validates and stores the settings.
+pub fn save(conn: &mut DbConn, form: &SettingsForm) -> AppResult<()> {
+    let mut errors = FieldErrors::default();
+    let title = form.title.trim();
+    if title.is_empty() || title.chars().count() > 100 {
+        errors.add("title", "error.title_length");
+    }
+    if form.tagline.chars().count() > 200 {
+        errors.add("tagline", "error.too_long");
+    }
+    let lang = Lang::parse(&form.language);
+    if lang.is_none() {
+        errors.add("language", "error.invalid_choice");
+    }
+    if form.timezone.parse::<Tz>().is_err() {
+        errors.add("timezone", "error.invalid_timezone");
+    }
+    errors.into_result()?;
+    setting::set(conn, "site.title", title)?;
+    setting::set(conn, "site.tagline", form.tagline.trim())?;
+    setting::set(conn, "site.language", lang.unwrap_or_default().code())?;
+    setting::set(conn, "site.timezone", form.timezone.trim())?;
+    Ok(())
+}

@@ -1,0 +1,492 @@
+//! The request-context middleware: resolves the session and site settings once per request, picks the
+//! language, checks CSRF (token + Origin) on every state-changing request before its handler runs, and
+//! finishes every response (security headers, error pages, ETag/304, cookies).
+
+use std::cell::Cell;
+use std::net::IpAddr;
+use std::rc::Rc;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::{Method, StatusCode, header};
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, HttpResponse, web};
+use futures_util::StreamExt;
+use sha2::{Digest, Sha256};
+
+use super::AppState;
+use crate::error::AppError;
+use crate::i18n::{self, Lang};
+use crate::services::auth::{self, LiveSession};
+use crate::services::site::SiteSettings;
+use crate::services::token::{new_token, same_secret};
+
+/// Everything a handler knows about the request's visitor.
+pub struct ReqCtx {
+    /// The logged-in session, if any.
+    pub session: Option<LiveSession>,
+    /// Site settings.
+    pub site: SiteSettings,
+    /// The language to answer in.
+    pub lang: Lang,
+    /// The client's address (after trusted proxies).
+    pub ip: IpAddr,
+    /// A flash message key carried over a redirect.
+    pub flash: Option<&'static str>,
+    /// The anonymous visitor's CSRF secret (from the pre-session cookie or fresh).
+    anon_csrf: String,
+    anon_csrf_is_new: bool,
+    anon_csrf_used: Cell<bool>,
+}
+
+impl ReqCtx {
+    /// The CSRF token forms on this page must carry. For anonymous visitors this also asks the
+    /// middleware to set the pre-session cookie, which public pages without forms never get.
+    pub fn csrf_token(&self) -> &str {
+        if let Some(s) = &self.session {
+            &s.csrf_token
+        } else {
+            self.anon_csrf_used.set(true);
+            &self.anon_csrf
+        }
+    }
+
+    /// The client's rate-limit key.
+    pub fn ip_key(&self) -> String {
+        auth::ip_key(self.ip)
+    }
+}
+
+/// Cookie names; `__Host-` on HTTPS so no subdomain can plant them.
+pub struct CookieNames {
+    /// The session cookie.
+    pub session: &'static str,
+    /// The anonymous CSRF cookie.
+    pub csrf: &'static str,
+}
+
+/// The cookie names for this site.
+pub fn cookie_names(https: bool) -> CookieNames {
+    if https {
+        CookieNames {
+            session: "__Host-yui_session",
+            csrf: "__Host-yui_csrf",
+        }
+    } else {
+        CookieNames {
+            session: "yui_session",
+            csrf: "yui_csrf",
+        }
+    }
+}
+
+/// Builds a cookie with the site's flags (HttpOnly, SameSite=Lax, Path=/, Secure on HTTPS).
+pub fn make_cookie(
+    name: &str,
+    value: String,
+    https: bool,
+    max_age: Option<CookieDuration>,
+) -> Cookie<'static> {
+    let mut c = Cookie::build(name.to_owned(), value)
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(https)
+        .finish();
+    if let Some(age) = max_age {
+        c.set_max_age(age);
+    }
+    c
+}
+
+const FLASH_COOKIE: &str = "yui_flash";
+const LANG_COOKIE: &str = "yui_lang";
+
+/// The middleware (registered with `actix_web::middleware::from_fn`).
+pub async fn request_context(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return Err(actix_web::error::ErrorInternalServerError("state missing"));
+    };
+    // Static files and the health check need no session, settings or CSRF.
+    if req.path().starts_with("/static/") || req.path() == "/healthz" {
+        let res = next.call(req).await?.map_into_boxed_body();
+        return Ok(finish_headers(res, false));
+    }
+    let https = state.core.config.is_https();
+    let names = cookie_names(https);
+    let ip = client_ip(&req, &state.trusted_proxies);
+    let session_token = req.cookie(names.session).map(|c| c.value().to_owned());
+
+    let loaded = state
+        .core
+        .db
+        .read(move |conn| {
+            let site = crate::services::site::load(conn)?;
+            let session = match session_token {
+                Some(t) => auth::resolve_session(conn, &t)?,
+                None => None,
+            };
+            Ok((site, session))
+        })
+        .await;
+    let (site, session) = match loaded {
+        Ok(v) => v,
+        Err(e) => {
+            let fallback = fallback_ctx(ip);
+            return Ok(error_response(&state, &req, &fallback, &e));
+        }
+    };
+    if let Some(s) = &session {
+        if s.needs_extension {
+            let id = s.id;
+            let _ = state
+                .core
+                .db
+                .write(move |conn| Ok(auth::extend_session(conn, id)?))
+                .await;
+        }
+    }
+
+    let lang = pick_language(&req, session.as_ref(), &site);
+    let flash = req
+        .cookie(FLASH_COOKIE)
+        .and_then(|c| i18n::lookup(Lang::En, c.value()).map(|_| c.value().to_owned()))
+        .and_then(|k| known_flash_key(&k));
+    let (anon_csrf, anon_csrf_is_new) = match req.cookie(names.csrf) {
+        Some(c) if crate::services::token::looks_like_token(c.value()) => {
+            (c.value().to_owned(), false)
+        }
+        _ => (new_token(), true),
+    };
+    let ctx = Rc::new(ReqCtx {
+        session,
+        site,
+        lang,
+        ip,
+        flash,
+        anon_csrf,
+        anon_csrf_is_new,
+        anon_csrf_used: Cell::new(false),
+    });
+
+    if is_unsafe(req.method()) {
+        if let Err(e) = check_csrf(&mut req, &state, &ctx).await {
+            return Ok(error_response(&state, &req, &ctx, &e));
+        }
+    }
+
+    req.extensions_mut().insert(ctx.clone());
+    let is_get = req.method() == Method::GET || req.method() == Method::HEAD;
+    let if_none_match = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let had_flash = ctx.flash.is_some();
+    let res = next.call(req).await?.map_into_boxed_body();
+
+    // Errors raised by handlers become pages in the site layout.
+    let page = res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<AppError>())
+        .map(|e| error_response_for(&state, res.request(), &ctx, e));
+    let res = match page {
+        Some(page) => {
+            let (req, _) = res.into_parts();
+            ServiceResponse::new(req, page)
+        }
+        None => res,
+    };
+
+    let mut res = res;
+    if ctx.session.is_none() && ctx.anon_csrf_is_new && ctx.anon_csrf_used.get() {
+        let c = make_cookie(names.csrf, ctx.anon_csrf.clone(), https, None);
+        let _ = res.response_mut().add_cookie(&c);
+    }
+    if had_flash && !sets_cookie(&res, FLASH_COOKIE) {
+        let c = make_cookie(
+            FLASH_COOKIE,
+            String::new(),
+            https,
+            Some(CookieDuration::ZERO),
+        );
+        let _ = res.response_mut().add_cookie(&c);
+    }
+    let public = ctx.session.is_none();
+    let res = finish_headers(res, public);
+    if is_get && public && res.status() == StatusCode::OK {
+        return Ok(with_etag(res, if_none_match).await);
+    }
+    Ok(res)
+}
+
+fn fallback_ctx(ip: IpAddr) -> ReqCtx {
+    ReqCtx {
+        session: None,
+        site: SiteSettings::default(),
+        lang: Lang::default(),
+        ip,
+        flash: None,
+        anon_csrf: String::new(),
+        anon_csrf_is_new: false,
+        anon_csrf_used: Cell::new(false),
+    }
+}
+
+fn known_flash_key(k: &str) -> Option<&'static str> {
+    // Only keys under `flash.` may be carried, so a cookie cannot pick arbitrary UI text.
+    if !k.starts_with("flash.") {
+        return None;
+    }
+    crate::web::render::FLASH_KEYS
+        .iter()
+        .copied()
+        .find(|f| *f == k)
+}
+
+fn sets_cookie(res: &ServiceResponse<BoxBody>, name: &str) -> bool {
+    res.response().cookies().any(|c| c.name() == name)
+}
+
+fn is_unsafe(m: &Method) -> bool {
+    !matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// The client address: the peer, or, when the peer is a trusted proxy, the last address in
+/// `X-Forwarded-For` that is not itself a trusted proxy.
+pub fn client_ip(req: &ServiceRequest, trusted: &[ipnet::IpNet]) -> IpAddr {
+    let peer = req
+        .peer_addr()
+        .map_or(IpAddr::from([127, 0, 0, 1]), |a| a.ip());
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|n| n.contains(ip));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let mut client = peer;
+    for value in req.headers().get_all("x-forwarded-for") {
+        let Ok(s) = value.to_str() else { continue };
+        for hop in s.split(',').rev() {
+            match hop.trim().parse::<IpAddr>() {
+                Ok(ip) if is_trusted(&ip) => client = ip,
+                Ok(ip) => return ip,
+                Err(_) => return client,
+            }
+        }
+    }
+    client
+}
+
+fn pick_language(req: &ServiceRequest, session: Option<&LiveSession>, site: &SiteSettings) -> Lang {
+    if let Some(l) = req.cookie(LANG_COOKIE).and_then(|c| Lang::parse(c.value())) {
+        return l;
+    }
+    if let Some(l) = session
+        .and_then(|s| s.user.language.as_deref())
+        .and_then(Lang::parse)
+    {
+        return l;
+    }
+    req.headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(Lang::from_accept_language)
+        .unwrap_or(site.language)
+}
+
+/// CSRF: the Origin (or `Sec-Fetch-Site`) must be this site, and the token from the `X-CSRF-Token` header
+/// or the form's `_csrf` field must match the session's. A form body is read here (bounded), checked,
+/// and handed on to the handler unchanged.
+async fn check_csrf(
+    req: &mut ServiceRequest,
+    state: &AppState,
+    ctx: &ReqCtx,
+) -> Result<(), AppError> {
+    if req
+        .headers()
+        .get("sec-fetch-site")
+        .is_some_and(|v| v.as_bytes() == b"cross-site")
+    {
+        return Err(AppError::Forbidden);
+    }
+    if let Some(origin) = req.headers().get(header::ORIGIN) {
+        let origin = origin.to_str().unwrap_or("null");
+        if !origin_allowed(origin, req, &state.core.config.base_url()) {
+            return Err(AppError::Forbidden);
+        }
+    }
+    let expected = if let Some(s) = &ctx.session {
+        s.csrf_token.clone()
+    } else if ctx.anon_csrf_is_new {
+        // No pre-session cookie: nothing this visitor submits can match.
+        return Err(AppError::Forbidden);
+    } else {
+        ctx.anon_csrf.clone()
+    };
+    if let Some(h) = req.headers().get("x-csrf-token") {
+        return if same_secret(h.to_str().unwrap_or(""), &expected) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        };
+    }
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return Err(AppError::Forbidden);
+    }
+    let limit = state.core.config.server.max_form_bytes;
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(AppError::PayloadTooLarge);
+    }
+    let mut payload = req.take_payload();
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| AppError::Invalid(crate::error::FieldErrors::default()))?;
+        if body.len() + chunk.len() > limit {
+            return Err(AppError::PayloadTooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let body = body.freeze();
+    let submitted = form_urlencoded_field(&body, "_csrf");
+    req.set_payload(Payload::from(body));
+    match submitted {
+        Some(t) if same_secret(&t, &expected) => Ok(()),
+        _ => Err(AppError::Forbidden),
+    }
+}
+
+fn form_urlencoded_field(body: &[u8], name: &str) -> Option<String> {
+    url::form_urlencoded::parse(body)
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+fn origin_allowed(origin: &str, req: &ServiceRequest, base_url: &str) -> bool {
+    let Ok(o) = url::Url::parse(origin) else {
+        return false;
+    };
+    let host_port = |u: &url::Url| {
+        u.host_str()
+            .map(|h| format!("{h}:{}", u.port_or_known_default().unwrap_or(0)))
+    };
+    let origin_hp = host_port(&o);
+    if let Ok(base) = url::Url::parse(base_url) {
+        if origin_hp.is_some() && host_port(&base) == origin_hp && base.scheme() == o.scheme() {
+            return true;
+        }
+    }
+    // Same-origin by the Host the browser itself sent (a cross-site form carries the attacker's Origin).
+    let host = req.connection_info().host().to_owned();
+    let with_port = if host.contains(':') {
+        host
+    } else {
+        format!("{host}:{}", o.port_or_known_default().unwrap_or(0))
+    };
+    origin_hp.as_deref() == Some(with_port.as_str())
+}
+
+/// Security headers on every response; no caching of personal pages.
+fn finish_headers(mut res: ServiceResponse<BoxBody>, public: bool) -> ServiceResponse<BoxBody> {
+    let h = res.headers_mut();
+    let set = |h: &mut header::HeaderMap, k: &'static str, v: &'static str| {
+        if !h.contains_key(k) {
+            h.insert(
+                header::HeaderName::from_static(k),
+                header::HeaderValue::from_static(v),
+            );
+        }
+    };
+    set(
+        h,
+        "content-security-policy",
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; media-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    );
+    set(h, "x-content-type-options", "nosniff");
+    set(h, "referrer-policy", "strict-origin-when-cross-origin");
+    set(h, "x-frame-options", "DENY");
+    set(h, "cross-origin-opener-policy", "same-origin");
+    set(
+        h,
+        "permissions-policy",
+        "camera=(), microphone=(), geolocation=()",
+    );
+    if public {
+        set(h, "cache-control", "no-cache");
+    } else {
+        set(h, "cache-control", "private, no-store");
+    }
+    res
+}
+
+/// Adds a weak ETag to a public page and answers 304 when the browser already has it.
+async fn with_etag(
+    res: ServiceResponse<BoxBody>,
+    if_none_match: Option<String>,
+) -> ServiceResponse<BoxBody> {
+    let cacheable = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("text/html") || ct.starts_with("application/atom+xml"));
+    if !cacheable || res.headers().contains_key(header::SET_COOKIE) {
+        return res;
+    }
+    let (req, response) = res.into_parts();
+    let (head, body) = response.into_parts();
+    let Ok(bytes) = actix_web::body::to_bytes(body).await else {
+        return ServiceResponse::new(req, HttpResponse::InternalServerError().finish());
+    };
+    let digest = Sha256::digest(&bytes);
+    let tag: String = digest.iter().take(10).map(|b| format!("{b:02x}")).collect();
+    let etag = format!("W/\"{tag}\"");
+    let matches =
+        if_none_match.is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    let mut response = if matches {
+        let mut r = head.set_body(BoxBody::new(()));
+        *r.status_mut() = StatusCode::NOT_MODIFIED;
+        r.headers_mut().remove(header::CONTENT_TYPE);
+        r
+    } else {
+        head.set_body(BoxBody::new(bytes))
+    };
+    if let Ok(v) = header::HeaderValue::from_str(&etag) {
+        response.headers_mut().insert(header::ETAG, v);
+    }
+    ServiceResponse::new(req, response)
+}
+
+fn error_response(
+    state: &AppState,
+    req: &ServiceRequest,
+    ctx: &ReqCtx,
+    e: &AppError,
+) -> ServiceResponse<BoxBody> {
+    let page = error_response_for(state, req.request(), ctx, e);
+    finish_headers(
+        ServiceResponse::new(req.request().clone(), page),
+        ctx.session.is_none(),
+    )
+}
+
+fn error_response_for(
+    state: &AppState,
+    req: &actix_web::HttpRequest,
+    ctx: &ReqCtx,
+    e: &AppError,
+) -> HttpResponse {
+    super::error_page::render(state, req, ctx, e)
+}

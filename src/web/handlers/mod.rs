@@ -1,0 +1,8 @@
+//! Request handlers, one module per area. Each: extractors → one service call → render or redirect.
+
+pub mod account;
+pub mod admin;
+pub mod assets;
+pub mod auth;
+pub mod editor;
+pub mod public;

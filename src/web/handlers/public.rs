@@ -1,0 +1,194 @@
+//! The public blog: front page, post, tag, author, search, feed, language switch.
+
+use actix_web::{HttpResponse, web};
+
+use crate::error::AppError;
+use crate::models::post::PublicFilter;
+use crate::services::{blog, setup};
+use crate::web::AppState;
+use crate::web::extract::{Ctx, PageQuery};
+use crate::web::render::{base_context, ok, redirect, safe_next};
+use crate::web::views::blog::{PostItem, post_item};
+use crate::web::views::{Pager, feed, path_segment};
+
+fn items(ctx: &Ctx, page: &blog::PostPage) -> Vec<PostItem> {
+    page.posts
+        .iter()
+        .map(|(p, tags)| post_item(&ctx.site, p, tags, false))
+        .collect()
+}
+
+fn list_page(
+    state: &AppState,
+    ctx: &Ctx,
+    path: &str,
+    heading: Option<String>,
+    base: &str,
+    page: &blog::PostPage,
+) -> Result<HttpResponse, AppError> {
+    let mut c = base_context(ctx, path);
+    c.insert("heading", &heading);
+    c.insert("posts", &items(ctx, page));
+    c.insert("pager", &Pager::new(base, page.page, page.page_count()));
+    ok(state, "blog/index.html", &c)
+}
+
+/// `GET /`: the newest posts, or the first-run page while the site has no administrator.
+pub async fn index(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    q: web::Query<PageQuery>,
+) -> Result<HttpResponse, AppError> {
+    let n = q.number()?;
+    let (needs_setup, page) = state
+        .core
+        .db
+        .read(move |conn| {
+            if setup::needed(conn)? {
+                return Ok((true, None));
+            }
+            Ok((false, Some(blog::public_page(conn, &PublicFilter::All, n)?)))
+        })
+        .await?;
+    match page {
+        Some(page) if !needs_setup => list_page(&state, &ctx, "/", None, "/", &page),
+        _ => ok(&state, "setup/first_run.html", &base_context(&ctx, "/")),
+    }
+}
+
+/// `GET /posts/{slug}`.
+pub async fn show_post(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let slug = slug.into_inner();
+    if slug.chars().count() > 200 {
+        return Err(AppError::NotFound);
+    }
+    let (p, tags) = state
+        .core
+        .db
+        .read(move |conn| blog::public_post(conn, &slug))
+        .await?;
+    let mut c = base_context(&ctx, &crate::web::views::blog::post_url(&p.post.slug));
+    c.insert("post", &post_item(&ctx.site, &p, &tags, true));
+    ok(&state, "blog/post.html", &c)
+}
+
+/// `GET /tags/{tag}`.
+pub async fn tag(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    tag: web::Path<String>,
+    q: web::Query<PageQuery>,
+) -> Result<HttpResponse, AppError> {
+    let n = q.number()?;
+    let tag = tag.into_inner();
+    if tag.chars().count() > 40 {
+        return Err(AppError::NotFound);
+    }
+    let name = tag.clone();
+    let page = state
+        .core
+        .db
+        .read(move |conn| blog::public_page(conn, &PublicFilter::Tag(name), n))
+        .await?;
+    if page.total == 0 {
+        return Err(AppError::NotFound);
+    }
+    let base = format!("/tags/{}", path_segment(&tag));
+    let heading = crate::i18n::t(ctx.lang, "blog.tag_heading", &[("tag", &tag)]);
+    list_page(&state, &ctx, &base, Some(heading), &base, &page)
+}
+
+/// `GET /authors/{login}`.
+pub async fn author(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    login: web::Path<String>,
+    q: web::Query<PageQuery>,
+) -> Result<HttpResponse, AppError> {
+    let n = q.number()?;
+    let login = login.into_inner();
+    if !crate::services::account::valid_login(&login) {
+        return Err(AppError::NotFound);
+    }
+    let l = login.clone();
+    let (name, page) = state
+        .core
+        .db
+        .read(move |conn| blog::author_page(conn, &l, n))
+        .await?;
+    let base = format!("/authors/{}", path_segment(&login));
+    let heading = crate::i18n::t(ctx.lang, "blog.author_heading", &[("name", &name)]);
+    list_page(&state, &ctx, &base, Some(heading), &base, &page)
+}
+
+/// `?q=...&page=N` of the search page.
+#[derive(Debug, serde::Deserialize)]
+pub struct SearchQuery {
+    #[serde(default)]
+    q: String,
+    page: Option<i64>,
+}
+
+/// `GET /search?q=`.
+pub async fn search(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    q: web::Query<SearchQuery>,
+) -> Result<HttpResponse, AppError> {
+    let n = PageQuery { page: q.page }.number()?;
+    let query: String = q.q.chars().take(200).collect();
+    let qq = query.clone();
+    let page = state
+        .core
+        .db
+        .read(move |conn| blog::search(conn, &qq, n))
+        .await?;
+    let mut c = base_context(&ctx, "/search");
+    c.insert("q", &query);
+    c.insert("total", &page.total);
+    c.insert("posts", &items(&ctx, &page));
+    let base = format!(
+        "/search?q={}",
+        url::form_urlencoded::byte_serialize(query.as_bytes()).collect::<String>()
+    );
+    c.insert("pager", &Pager::new(&base, page.page, page.page_count()));
+    ok(&state, "blog/search.html", &c)
+}
+
+/// `GET /feed.atom`.
+pub async fn feed_atom(state: web::Data<AppState>, ctx: Ctx) -> Result<HttpResponse, AppError> {
+    let (page, updated) = state.core.db.read(blog::feed_posts).await?;
+    let xml = feed::atom(&ctx.site, &state.core.config.base_url(), &page, updated);
+    Ok(HttpResponse::Ok()
+        .content_type("application/atom+xml; charset=utf-8")
+        .body(xml))
+}
+
+/// `?next=` of links that return to where the visitor was.
+#[derive(Debug, serde::Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+/// `GET /lang/{code}?next=`: remembers the visitor's language choice in a cookie.
+pub async fn set_language(
+    state: web::Data<AppState>,
+    code: web::Path<String>,
+    q: web::Query<NextQuery>,
+) -> Result<HttpResponse, AppError> {
+    let lang = crate::i18n::Lang::parse(&code).ok_or(AppError::NotFound)?;
+    let mut res = redirect(&safe_next(q.next.as_deref()));
+    let cookie = crate::web::context::make_cookie(
+        "yui_lang",
+        lang.code().to_owned(),
+        state.core.config.is_https(),
+        Some(actix_web::cookie::time::Duration::days(365)),
+    );
+    res.add_cookie(&cookie)
+        .map_err(|e| AppError::Internal(e.into()))?;
+    Ok(res)
+}

@@ -1,0 +1,60 @@
+//! The only route table. It is written once, as data, so tests can walk it (every non-GET route must
+//! refuse a forged CSRF token).
+
+use actix_web::web;
+
+use super::handlers::{account, admin, assets, auth, editor, public};
+
+macro_rules! route_table {
+    ($( $method:ident $path:literal => $handler:path ),* $(,)?) => {
+        /// Registers every route.
+        pub fn configure(cfg: &mut web::ServiceConfig) {
+            $( cfg.route($path, web::$method().to($handler)); )*
+        }
+
+        /// `(method, path pattern)` of every route, in registration order.
+        pub const TABLE: &[(&str, &str)] = &[ $( (stringify!($method), $path) ),* ];
+    };
+}
+
+route_table! {
+    get "/" => public::index,
+    get "/posts/{slug}" => public::show_post,
+    get "/tags/{tag}" => public::tag,
+    get "/authors/{login}" => public::author,
+    get "/search" => public::search,
+    get "/feed.atom" => public::feed_atom,
+    get "/lang/{code}" => public::set_language,
+    get "/healthz" => assets::healthz,
+    get "/static/{hash}/{path:.*}" => assets::static_file,
+
+    get "/login" => auth::login_form,
+    post "/login" => auth::login,
+    post "/logout" => auth::logout,
+    get "/setup" => auth::setup_form,
+    post "/setup" => auth::setup,
+    get "/password/reset" => auth::reset_request_form,
+    post "/password/reset" => auth::reset_request,
+    get "/password/reset/{token}" => auth::reset_form,
+    post "/password/reset/{token}" => auth::reset_confirm,
+
+    get "/me" => account::show_profile,
+    post "/me" => account::update_profile,
+    post "/me/password" => account::change_password,
+    post "/me/sessions/end" => account::end_other_sessions,
+
+    get "/admin" => admin::dashboard,
+    get "/admin/members" => admin::list_members,
+    get "/admin/members/new" => admin::new_member,
+    post "/admin/members" => admin::create_member,
+    post "/admin/members/{login}" => admin::change_member,
+    get "/admin/settings" => admin::settings,
+    post "/admin/settings" => admin::save_settings,
+    get "/admin/audit" => admin::audit,
+    get "/admin/posts" => editor::list_posts,
+    get "/admin/posts/new" => editor::new_post,
+    post "/admin/posts" => editor::create_post,
+    get "/admin/posts/{id}/edit" => editor::edit_post,
+    post "/admin/posts/{id}" => editor::update_post,
+    post "/admin/posts/{id}/delete" => editor::delete_post,
+}
