@@ -1,0 +1,265 @@
+//! The admin panel: members, roles, settings, the audit log.
+
+use crate::support::*;
+
+#[actix_web::test]
+async fn an_admin_adds_a_member_who_sets_a_password_from_the_mail() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_client().await;
+    let res = app
+        .post_form(
+            &admin,
+            "/admin/members/new",
+            "/admin/members",
+            &[
+                ("login", "Bad Login!"),
+                ("email", "not-an-email"),
+                ("display_name", ""),
+                ("role", "member"),
+                ("password", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("半角英小文字") && html.contains("メールアドレスの形式"));
+    let res = app
+        .post_form(
+            &admin,
+            "/admin/members/new",
+            "/admin/members",
+            &[
+                ("login", "sachiko"),
+                ("email", "sachiko@example.test"),
+                ("display_name", "佐藤 幸子"),
+                ("role", "member"),
+                ("password", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let mail = app.smtp.wait_for("sachiko@example.test").await;
+    let link = mail
+        .body
+        .split_whitespace()
+        .find(|w| w.contains("/password/reset/"))
+        .unwrap()
+        .to_owned();
+    let path = link.trim_start_matches(&app.base).to_owned();
+    let c = app.client();
+    let res = app
+        .post_form(
+            &c,
+            &path,
+            &path,
+            &[
+                ("password", "sachiko's secret"),
+                ("password_confirm", "sachiko's secret"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    app.login(&c, "sachiko", "sachiko's secret").await;
+    let list = admin
+        .get(app.url("/admin/members"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(list.contains("佐藤 幸子"));
+}
+
+#[actix_web::test]
+async fn disabling_a_member_ends_their_sessions_and_an_admin_cannot_disable_themselves() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_client().await;
+    app.create_user("taro", false);
+    let taro = app.client();
+    app.login(&taro, "taro", PASSWORD).await;
+    let res = app
+        .post_form(
+            &admin,
+            "/admin/members",
+            "/admin/members/taro",
+            &[("action", "disable")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        taro.get(app.url("/me")).send().await.unwrap().status(),
+        303,
+        "logged out at once"
+    );
+    assert_eq!(
+        app.try_login(&app.client(), "taro", PASSWORD)
+            .await
+            .status(),
+        422
+    );
+    let res = app
+        .post_form(
+            &admin,
+            "/admin/members",
+            "/admin/members/taro",
+            &[("action", "enable")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    app.login(&app.client(), "taro", PASSWORD).await;
+
+    let res = app
+        .post_form(
+            &admin,
+            "/admin/members",
+            "/admin/members/admin",
+            &[("action", "disable")],
+        )
+        .await;
+    assert_eq!(res.status(), 409);
+    let res = app
+        .post_form(
+            &admin,
+            "/admin/members",
+            "/admin/members/admin",
+            &[("action", "role"), ("role", "member")],
+        )
+        .await;
+    assert_eq!(res.status(), 409);
+    let res = app
+        .post_form(
+            &admin,
+            "/admin/members",
+            "/admin/members/nobody",
+            &[("action", "disable")],
+        )
+        .await;
+    assert_eq!(res.status(), 404);
+    let res = app
+        .post_form(
+            &admin,
+            "/admin/members",
+            "/admin/members/taro",
+            &[("action", "explode")],
+        )
+        .await;
+    assert_eq!(res.status(), 400);
+}
+
+#[actix_web::test]
+async fn a_role_change_takes_effect_at_once() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_client().await;
+    app.create_user("taro", false);
+    let taro = app.client();
+    app.login(&taro, "taro", PASSWORD).await;
+    assert_eq!(
+        taro.get(app.url("/admin/members"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    let res = app
+        .post_form(
+            &admin,
+            "/admin/members",
+            "/admin/members/taro",
+            &[("action", "role"), ("role", "admin")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    app.login(&taro, "taro", PASSWORD).await;
+    assert_eq!(
+        taro.get(app.url("/admin/members"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+}
+
+#[actix_web::test]
+async fn site_settings_change_the_site_and_are_validated() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_client().await;
+    let res = app
+        .post_form(
+            &admin,
+            "/admin/settings",
+            "/admin/settings",
+            &[
+                ("title", "結の村"),
+                ("tagline", "ご近所の掲示板"),
+                ("language", "en"),
+                ("timezone", "Mars/Olympus"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("タイムゾーン"));
+    let res = app
+        .post_form(
+            &admin,
+            "/admin/settings",
+            "/admin/settings",
+            &[
+                ("title", "結の村"),
+                ("tagline", "ご近所の掲示板"),
+                ("language", "en"),
+                ("timezone", "UTC"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let front = app
+        .client()
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(front.contains("結の村") && front.contains("ご近所の掲示板"));
+    assert!(
+        front.contains("<html lang=\"en\">"),
+        "default language for visitors without Accept-Language"
+    );
+}
+
+#[actix_web::test]
+async fn the_audit_log_records_logins_and_admin_actions() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_client().await;
+    app.create_user("taro", false);
+    let _ = app.try_login(&app.client(), "taro", "wrong password").await;
+    app.post_form(
+        &admin,
+        "/admin/members",
+        "/admin/members/taro",
+        &[("action", "disable")],
+    )
+    .await;
+    let log = admin
+        .get(app.url("/admin/audit"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for action in ["login", "login.failed", "member.disabled"] {
+        assert!(
+            log.contains(&format!("<code>{action}</code>")),
+            "{action} in the audit log"
+        );
+    }
+    assert!(
+        !log.contains("wrong password"),
+        "passwords are never logged"
+    );
+}

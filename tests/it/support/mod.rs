@@ -1,0 +1,358 @@
+//! `TestApp`: the real application on `127.0.0.1:0` over a temporary data directory, with a real
+//! in-process SMTP server catching its mail. With `YUI_TEST_DATABASE_URL=postgres://…` every test gets
+//! a fresh PostgreSQL database instead of SQLite.
+
+#![allow(
+    dead_code,
+    reason = "each test module uses a different part of the harness"
+)]
+
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use diesel::Connection;
+use diesel::connection::SimpleConnection;
+use yui::config::{Config, MailTransport, SmtpTls};
+use yui::services::Core;
+
+/// One mail as the SMTP server received it.
+#[derive(Debug, Clone)]
+pub struct Mail {
+    pub to: Vec<String>,
+    pub subject: String,
+    pub body: String,
+}
+
+#[derive(Clone, Default)]
+struct SinkHandler {
+    mails: Arc<Mutex<Vec<Mail>>>,
+    to: Vec<String>,
+    data: Vec<u8>,
+}
+
+impl mailin_embedded::Handler for SinkHandler {
+    fn data_start(
+        &mut self,
+        _domain: &str,
+        _from: &str,
+        _is8bit: bool,
+        to: &[String],
+    ) -> mailin_embedded::Response {
+        self.to = to.to_vec();
+        self.data.clear();
+        mailin_embedded::response::OK
+    }
+    fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.data.extend_from_slice(buf);
+        Ok(())
+    }
+    fn data_end(&mut self) -> mailin_embedded::Response {
+        let parsed = mail_parser::MessageParser::default().parse(&self.data);
+        let (subject, body) = parsed.map_or_else(
+            || {
+                (
+                    String::new(),
+                    String::from_utf8_lossy(&self.data).into_owned(),
+                )
+            },
+            |m| {
+                (
+                    m.subject().unwrap_or_default().to_owned(),
+                    m.body_text(0).map(|b| b.into_owned()).unwrap_or_default(),
+                )
+            },
+        );
+        self.mails.lock().unwrap().push(Mail {
+            to: self.to.clone(),
+            subject,
+            body,
+        });
+        mailin_embedded::response::OK
+    }
+}
+
+/// A real SMTP server on `127.0.0.1:0` (mailin-embedded; it has no shutdown, so one per test).
+pub struct SmtpSink {
+    pub port: u16,
+    mails: Arc<Mutex<Vec<Mail>>>,
+}
+
+impl SmtpSink {
+    pub fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let handler = SinkHandler::default();
+        let mails = handler.mails.clone();
+        let mut server = mailin_embedded::Server::new(handler);
+        server.with_name("sink.test").with_tcp_listener(listener);
+        std::thread::spawn(move || {
+            let _ = server.serve();
+        });
+        Self { port, mails }
+    }
+
+    pub fn mails(&self) -> Vec<Mail> {
+        self.mails.lock().unwrap().clone()
+    }
+
+    /// Waits (up to 10 s) for a mail to `to` and returns it.
+    pub async fn wait_for(&self, to: &str) -> Mail {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(m) = self
+                .mails()
+                .into_iter()
+                .rev()
+                .find(|m| m.to.iter().any(|t| t == to))
+            {
+                return m;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no mail to {to} arrived; got {:?}",
+                self.mails()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// A fresh PostgreSQL database for one test, dropped afterwards.
+struct PgDatabase {
+    admin_url: String,
+    name: String,
+}
+
+impl PgDatabase {
+    fn create(admin_url: &str) -> (Self, String) {
+        let name = format!("yui_test_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = diesel::pg::PgConnection::establish(admin_url).unwrap();
+        conn.batch_execute(&format!("CREATE DATABASE {name}"))
+            .unwrap();
+        let mut url = url::Url::parse(admin_url).unwrap();
+        url.set_path(&format!("/{name}"));
+        (
+            Self {
+                admin_url: admin_url.to_owned(),
+                name,
+            },
+            url.to_string(),
+        )
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        if let Ok(mut conn) = diesel::pg::PgConnection::establish(&self.admin_url) {
+            let _ = conn.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
+}
+
+/// Options for `TestApp::spawn_with`.
+#[derive(Default)]
+pub struct Options {
+    /// Override `server.base_url` (default: the real `http://127.0.0.1:<port>`).
+    pub base_url: Option<String>,
+    /// Trusted proxies.
+    pub trusted_proxies: Vec<String>,
+    /// Largest form body.
+    pub max_form_bytes: Option<usize>,
+}
+
+pub struct TestApp {
+    pub core: Core,
+    pub base: String,
+    pub setup_token: Option<String>,
+    pub smtp: SmtpSink,
+    _dir: tempfile::TempDir,
+    _pg: Option<PgDatabase>,
+}
+
+pub const PASSWORD: &str = "correct horse battery";
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(Options::default()).await
+    }
+
+    pub async fn spawn_with(opts: Options) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let smtp = SmtpSink::start();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (pg, db_url) = match std::env::var("YUI_TEST_DATABASE_URL") {
+            Ok(url) if !url.is_empty() => {
+                let (db, url) = PgDatabase::create(&url);
+                (Some(db), url)
+            }
+            _ => (
+                None,
+                format!("sqlite://{}", dir.path().join("yui.db").display()),
+            ),
+        };
+        let mut config = Config::load(dir.path(), None, []).unwrap();
+        config.database.url = Some(db_url);
+        config.server.bind = format!("127.0.0.1:{port}");
+        config.server.base_url = Some(
+            opts.base_url
+                .unwrap_or_else(|| format!("http://127.0.0.1:{port}")),
+        );
+        config.server.trusted_proxies = opts.trusted_proxies;
+        config.server.workers = Some(1);
+        if let Some(max) = opts.max_form_bytes {
+            config.server.max_form_bytes = max;
+        }
+        config.mail.transport = MailTransport::Smtp;
+        config.mail.smtp_host = "127.0.0.1".into();
+        config.mail.smtp_port = smtp.port;
+        config.mail.smtp_tls = SmtpTls::None;
+        config.mail.from = "Yui <yui@example.test>".into();
+        let core = yui::app::build_core(config).unwrap();
+        let running = yui::app::start(core, listener).unwrap();
+        actix_web::rt::spawn(running.server);
+        Self {
+            core: running.core,
+            base: format!("http://127.0.0.1:{port}"),
+            setup_token: running.setup_token,
+            smtp,
+            _dir: dir,
+            _pg: pg,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A browser-like client: keeps cookies, does not follow redirects (tests assert them).
+    pub fn client(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    }
+
+    /// Creates an account directly through the services.
+    pub fn create_user(&self, login: &str, admin: bool) -> yui::models::user::User {
+        let hash = yui::services::password::hash_now(PASSWORD).unwrap();
+        let account = yui::services::account::NewAccount {
+            login: login.to_owned(),
+            email: format!("{login}@example.test"),
+            display_name: format!("{login} さん"),
+            role: if admin {
+                yui::models::user::SiteRole::Admin
+            } else {
+                yui::models::user::SiteRole::Member
+            },
+            language: None,
+        };
+        self.core
+            .db
+            .run_sync(true, |conn| {
+                yui::services::account::insert_account(conn, &account, &hash)
+            })
+            .unwrap()
+    }
+
+    /// Logs `client` in (GET the form for its token, POST it) and asserts success.
+    pub async fn login(&self, client: &reqwest::Client, login: &str, password: &str) {
+        let res = self.try_login(client, login, password).await;
+        assert_eq!(res.status(), 303, "login of {login} failed");
+    }
+
+    pub async fn try_login(
+        &self,
+        client: &reqwest::Client,
+        login: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        let page = client
+            .get(self.url("/login"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let token = csrf_from(&page);
+        client
+            .post(self.url("/login"))
+            .form(&[
+                ("_csrf", token.as_str()),
+                ("name", login),
+                ("password", password),
+                ("next", "/"),
+            ])
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// An admin logged in on a fresh client.
+    pub async fn admin_client(&self) -> reqwest::Client {
+        self.create_user("admin", true);
+        let c = self.client();
+        self.login(&c, "admin", PASSWORD).await;
+        c
+    }
+
+    /// GETs a page and returns its CSRF token.
+    pub async fn csrf(&self, client: &reqwest::Client, path: &str) -> String {
+        let page = client
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        csrf_from(&page)
+    }
+
+    /// POSTs a form with the page's CSRF token (taken from `token_page`).
+    pub async fn post_form(
+        &self,
+        client: &reqwest::Client,
+        token_page: &str,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let token = self.csrf(client, token_page).await;
+        let mut all: Vec<(&str, &str)> = vec![("_csrf", token.as_str())];
+        all.extend_from_slice(fields);
+        client.post(self.url(path)).form(&all).send().await.unwrap()
+    }
+
+    /// Runs a closure on a database connection (arranging or inspecting state).
+    pub fn db<R>(
+        &self,
+        f: impl FnOnce(&mut yui::db::DbConn) -> Result<R, yui::error::AppError>,
+    ) -> R {
+        self.core.db.run_sync(true, f).unwrap()
+    }
+}
+
+/// The value of the first `_csrf` hidden field in a page.
+pub fn csrf_from(html: &str) -> String {
+    let marker = "name=\"_csrf\" value=\"";
+    let start = html
+        .find(marker)
+        .map(|i| i + marker.len())
+        .unwrap_or_else(|| panic!("no CSRF field in page: {html}"));
+    let end = html[start..].find('"').unwrap() + start;
+    html[start..end].to_owned()
+}
+
+/// The Location header of a redirect.
+pub fn location(res: &reqwest::Response) -> String {
+    res.headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default()
+}
