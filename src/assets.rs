@@ -32,7 +32,7 @@ impl Assets {
         for path in StaticFiles::iter() {
             if let Some(file) = StaticFiles::get(&path) {
                 let digest = Sha256::digest(&file.data);
-                let hash: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+                let hash = crate::services::token::to_hex(&digest[..6]);
                 let content_type = mime_guess::from_path(path.as_ref())
                     .first_or_octet_stream()
                     .essence_str()

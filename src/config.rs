@@ -152,7 +152,7 @@ impl Config {
             }
         }
         for proxy in &self.server.trusted_proxies {
-            parse_net(proxy).map_err(|_| {
+            parse_net(proxy).map_err(|()| {
                 anyhow::anyhow!(
                     "server.trusted_proxies: {proxy:?} is not an IP address or CIDR range"
                 )

@@ -20,14 +20,14 @@ const BATCH: i64 = 20;
 /// Delay before the next attempt after `attempts` failures: 30 s, 1 min, 2 min … at most 6 h.
 pub fn backoff(attempts: i32) -> ChronoDuration {
     let secs = 30_i64.saturating_mul(1_i64 << attempts.clamp(0, 20));
-    ChronoDuration::seconds(secs.min(6 * 3600))
+    ChronoDuration::seconds(secs).min(ChronoDuration::hours(6))
 }
 
 /// Runs forever: sends due mail whenever woken (or every few seconds) and cleans up every ten minutes.
 pub async fn run(db: Db, mailer: Mailer, from: String, wakeup: Arc<tokio::sync::Notify>) {
     let owner = uuid::Uuid::new_v4().to_string();
     let mut last_cleanup = std::time::Instant::now()
-        .checked_sub(Duration::from_secs(3600))
+        .checked_sub(Duration::from_hours(1))
         .unwrap_or_else(std::time::Instant::now);
     loop {
         match send_due(&db, &mailer, &from, &owner).await {
@@ -35,7 +35,7 @@ pub async fn run(db: Db, mailer: Mailer, from: String, wakeup: Arc<tokio::sync::
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "mail round failed"),
         }
-        if last_cleanup.elapsed() > Duration::from_secs(600) {
+        if last_cleanup.elapsed() > Duration::from_mins(10) {
             last_cleanup = std::time::Instant::now();
             let result = db
                 .write(|conn| {

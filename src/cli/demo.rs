@@ -3,6 +3,8 @@
 //! benchmarks have data. Content is generated from fixed phrase lists with a seeded generator, so every
 //! run produces the same site and nothing is downloaded.
 
+use std::fmt::Write;
+
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config::Config;
@@ -123,7 +125,7 @@ fn body(seq: &mut Seq, sentences: &[&str], heading: &str) -> String {
     let mut out = String::new();
     for para in 0..3 {
         if para == 1 {
-            out.push_str(&format!("## {heading}\n\n"));
+            let _ = write!(out, "## {heading}\n\n");
         }
         for _ in 0..3 {
             out.push_str(seq.pick(sentences));
@@ -131,11 +133,12 @@ fn body(seq: &mut Seq, sentences: &[&str], heading: &str) -> String {
         }
         out.push_str("\n\n");
     }
-    out.push_str(&format!(
+    let _ = write!(
+        out,
         "- {}\n- {}\n",
         seq.pick(sentences),
         seq.pick(sentences)
-    ));
+    );
     out
 }
 
@@ -161,6 +164,17 @@ pub fn run(args: &DemoArgs, config: Config) -> anyhow::Result<()> {
         );
     }
     let hash = password::hash_now(&args.password)?;
+    let authors = create_people(&db, &hash).map_err(err)?;
+    write_posts(&db, &authors, args.posts).map_err(err)?;
+    super::say(&format!(
+        "demo site ready: {} posts; log in as admin, hanako, taro, alice or bob with the password you gave",
+        args.posts
+    ));
+    Ok(())
+}
+
+/// Creates the demo accounts; returns the administrators, who write the posts.
+fn create_people(db: &crate::db::Db, hash: &str) -> Result<Vec<Actor>, AppError> {
     let people: &[(&str, &str, &str, SiteRole)] = &[
         ("admin", "管理者", "admin@example.com", SiteRole::Admin),
         ("hanako", "山田 花子", "hanako@example.com", SiteRole::Admin),
@@ -173,35 +187,37 @@ pub fn run(args: &DemoArgs, config: Config) -> anyhow::Result<()> {
         ),
         ("bob", "Bob Smith", "bob@example.com", SiteRole::Guest),
     ];
-    let authors = db
-        .run_sync(true, |conn| {
-            let mut authors = Vec::new();
-            for (login, name, email, role) in people {
-                let u = insert_account(
-                    conn,
-                    &NewAccount {
-                        login: (*login).to_owned(),
-                        email: (*email).to_owned(),
-                        display_name: (*name).to_owned(),
-                        role: *role,
-                        language: None,
-                    },
-                    &hash,
-                )?;
-                if u.is_admin() {
-                    authors.push(Actor::from(&u));
-                }
-            }
-            crate::models::setting::set(conn, "site.title", "結 Yui デモ")?;
-            crate::models::setting::set(
+    db.run_sync(true, |conn| {
+        let mut authors = Vec::new();
+        for (login, name, email, role) in people {
+            let u = insert_account(
                 conn,
-                "site.tagline",
-                "みんなの掲示板 — a neighbourhood blog",
+                &NewAccount {
+                    login: (*login).to_owned(),
+                    email: (*email).to_owned(),
+                    display_name: (*name).to_owned(),
+                    role: *role,
+                    language: None,
+                },
+                hash,
             )?;
-            Ok(authors)
-        })
-        .map_err(err)?;
-    let bar = ProgressBar::new(args.posts as u64);
+            if u.is_admin() {
+                authors.push(Actor::from(&u));
+            }
+        }
+        crate::models::setting::set(conn, "site.title", "結 Yui デモ")?;
+        crate::models::setting::set(
+            conn,
+            "site.tagline",
+            "みんなの掲示板 — a neighbourhood blog",
+        )?;
+        Ok(authors)
+    })
+}
+
+/// Writes `count` posts in transactions of 100, with a progress bar.
+fn write_posts(db: &crate::db::Db, authors: &[Actor], count: usize) -> Result<(), AppError> {
+    let bar = ProgressBar::new(count as u64);
     bar.set_style(
         ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({eta})")
             .unwrap_or_else(|_| ProgressStyle::default_bar())
@@ -211,8 +227,8 @@ pub fn run(args: &DemoArgs, config: Config) -> anyhow::Result<()> {
     let site = SiteSettings::default();
     let mut seq = Seq(0x9E37_79B9_7F4A_7C15);
     let now = chrono::Utc::now().naive_utc();
-    for chunk_start in (0..args.posts).step_by(100) {
-        let chunk_end = (chunk_start + 100).min(args.posts);
+    for chunk_start in (0..count).step_by(100) {
+        let chunk_end = (chunk_start + 100).min(count);
         let mut forms = Vec::new();
         for i in chunk_start..chunk_end {
             let japanese = i % 3 != 2;
@@ -231,7 +247,7 @@ pub fn run(args: &DemoArgs, config: Config) -> anyhow::Result<()> {
             };
             let tags = format!("{}, {}", seq.pick(TAGS), seq.pick(TAGS));
             // Spread publication over the past ~3 years, oldest first.
-            let hours_ago = i64::try_from((args.posts - i) * 26).unwrap_or(0);
+            let hours_ago = i64::try_from((count - i) * 26).unwrap_or(0);
             let published = now - chrono::Duration::hours(hours_ago);
             forms.push(PostForm {
                 title,
@@ -242,21 +258,16 @@ pub fn run(args: &DemoArgs, config: Config) -> anyhow::Result<()> {
                 published_at: site.local_input(published),
             });
         }
-        let authors = authors.clone();
+        let authors = authors.to_vec();
         let site = site.clone();
         db.run_sync(true, move |conn| {
             for (n, form) in forms.iter().enumerate() {
                 save_post(conn, &authors[n % authors.len()], None, form, &site)?;
             }
             Ok(())
-        })
-        .map_err(err)?;
+        })?;
         bar.set_position(chunk_end as u64);
     }
     bar.finish_with_message("posts written");
-    super::say(&format!(
-        "demo site ready: {} posts; log in as admin, hanako, taro, alice or bob with the password you gave",
-        args.posts
-    ));
     Ok(())
 }

@@ -168,8 +168,7 @@ pub fn list(conn: &mut DbConn, offset: i64, limit: i64) -> QueryResult<Vec<User>
 }
 
 /// Profile fields a user edits.
-#[derive(Debug, AsChangeset)]
-#[diesel(table_name = users, treat_none_as_null = true)]
+#[derive(Debug)]
 pub struct ProfileChanges<'a> {
     pub display_name: &'a str,
     pub email: &'a str,
@@ -180,7 +179,12 @@ pub struct ProfileChanges<'a> {
 /// Saves profile fields.
 pub fn update_profile(conn: &mut DbConn, id: i64, changes: &ProfileChanges<'_>) -> QueryResult<()> {
     diesel::update(users::table.find(id))
-        .set(changes)
+        .set((
+            users::display_name.eq(changes.display_name),
+            users::email.eq(changes.email),
+            users::language.eq(changes.language),
+            users::updated_at.eq(changes.updated_at),
+        ))
         .execute(conn)
         .map(drop)
 }

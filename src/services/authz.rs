@@ -21,10 +21,9 @@ pub enum Action {
 /// A denied anonymous visitor is asked to log in; a denied member gets 404 (existence does not leak).
 pub fn authorize(actor: Option<&Actor>, action: Action) -> Result<(), AppError> {
     let allowed = match (actor, action) {
-        (_, Action::ReadPublic) => true,
+        (_, Action::ReadPublic) | (Some(_), Action::EditOwnProfile) => true,
         (None, _) => return Err(AppError::Unauthenticated),
         (Some(a), Action::WriteBlog | Action::Administer) => a.is_admin,
-        (Some(_), Action::EditOwnProfile) => true,
     };
     if allowed {
         Ok(())

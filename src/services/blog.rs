@@ -272,17 +272,14 @@ pub fn save_post(
         published_at: clean.published_at,
         updated_at: at,
     };
-    let id = match id {
-        Some(id) => {
-            post::update(conn, id, &fields)?;
-            audit::record(conn, Some(actor.id), "post.updated", &clean.slug, None)?;
-            id
-        }
-        None => {
-            let id = post::insert(conn, actor.id, &fields, at)?;
-            audit::record(conn, Some(actor.id), "post.created", &clean.slug, None)?;
-            id
-        }
+    let id = if let Some(id) = id {
+        post::update(conn, id, &fields)?;
+        audit::record(conn, Some(actor.id), "post.updated", &clean.slug, None)?;
+        id
+    } else {
+        let id = post::insert(conn, actor.id, &fields, at)?;
+        audit::record(conn, Some(actor.id), "post.created", &clean.slug, None)?;
+        id
     };
     post::set_tags(conn, id, &clean.tags)?;
     Ok((id, clean.slug))

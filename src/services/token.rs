@@ -14,10 +14,17 @@ pub fn new_token() -> String {
 
 /// What the database keeps of a token: its SHA-256 in hex, so a database leak yields no usable token.
 pub fn hash_token(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    to_hex(&Sha256::digest(token.as_bytes()))
+}
+
+/// Lower-case hex of some bytes.
+pub fn to_hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
 }
 
 /// Constant-time comparison of two secrets.

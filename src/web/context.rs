@@ -81,7 +81,7 @@ pub fn cookie_names(https: bool) -> CookieNames {
     }
 }
 
-/// Builds a cookie with the site's flags (HttpOnly, SameSite=Lax, Path=/, Secure on HTTPS).
+/// Builds a cookie with the site's flags (`HttpOnly`, `SameSite=Lax`, `Path=/`, `Secure` on HTTPS).
 pub fn make_cookie(
     name: &str,
     value: String,
@@ -140,14 +140,15 @@ pub async fn request_context(
             return Ok(error_response(&state, &req, &fallback, &e));
         }
     };
-    if let Some(s) = &session {
-        if s.needs_extension {
-            let id = s.id;
-            let _ = state
-                .core
-                .db
-                .write(move |conn| Ok(auth::extend_session(conn, id)?))
-                .await;
+    if let Some(s) = session.as_ref().filter(|s| s.needs_extension) {
+        let id = s.id;
+        if let Err(e) = state
+            .core
+            .db
+            .write(move |conn| auth::extend_session(conn, id))
+            .await
+        {
+            tracing::warn!(error = %e, "session extension failed");
         }
     }
 
@@ -173,10 +174,10 @@ pub async fn request_context(
         anon_csrf_used: Cell::new(false),
     });
 
-    if is_unsafe(req.method()) {
-        if let Err(e) = check_csrf(&mut req, &state, &ctx).await {
-            return Ok(error_response(&state, &req, &ctx, &e));
-        }
+    if is_unsafe(req.method())
+        && let Err(e) = check_csrf(&mut req, &state, &ctx).await
+    {
+        return Ok(error_response(&state, &req, &ctx, &e));
     }
 
     req.extensions_mut().insert(ctx.clone());
@@ -186,29 +187,39 @@ pub async fn request_context(
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let had_flash = ctx.flash.is_some();
     let res = next.call(req).await?.map_into_boxed_body();
+    let res = finish_response(&state, &ctx, res);
+    if is_get && ctx.session.is_none() && res.status() == StatusCode::OK {
+        return Ok(with_etag(res, if_none_match).await);
+    }
+    Ok(res)
+}
 
-    // Errors raised by handlers become pages in the site layout.
+/// Everything a response gets on its way out: handler errors rendered as pages in the site layout, the
+/// pre-session CSRF cookie when a form used it, the spent flash message cleared, security headers.
+fn finish_response(
+    state: &AppState,
+    ctx: &ReqCtx,
+    res: ServiceResponse<BoxBody>,
+) -> ServiceResponse<BoxBody> {
+    let https = state.core.config.is_https();
     let page = res
         .response()
         .error()
         .and_then(|e| e.as_error::<AppError>())
-        .map(|e| error_response_for(&state, res.request(), &ctx, e));
-    let res = match page {
+        .map(|e| error_response_for(state, res.request(), ctx, e));
+    let mut res = match page {
         Some(page) => {
             let (req, _) = res.into_parts();
             ServiceResponse::new(req, page)
         }
         None => res,
     };
-
-    let mut res = res;
     if ctx.session.is_none() && ctx.anon_csrf_is_new && ctx.anon_csrf_used.get() {
-        let c = make_cookie(names.csrf, ctx.anon_csrf.clone(), https, None);
+        let c = make_cookie(cookie_names(https).csrf, ctx.anon_csrf.clone(), https, None);
         let _ = res.response_mut().add_cookie(&c);
     }
-    if had_flash && !sets_cookie(&res, FLASH_COOKIE) {
+    if ctx.flash.is_some() && !sets_cookie(&res, FLASH_COOKIE) {
         let c = make_cookie(
             FLASH_COOKIE,
             String::new(),
@@ -217,12 +228,7 @@ pub async fn request_context(
         );
         let _ = res.response_mut().add_cookie(&c);
     }
-    let public = ctx.session.is_none();
-    let res = finish_headers(res, public);
-    if is_get && public && res.status() == StatusCode::OK {
-        return Ok(with_etag(res, if_none_match).await);
-    }
-    Ok(res)
+    finish_headers(res, ctx.session.is_none())
 }
 
 fn fallback_ctx(ip: IpAddr) -> ReqCtx {
@@ -384,10 +390,12 @@ fn origin_allowed(origin: &str, req: &ServiceRequest, base_url: &str) -> bool {
             .map(|h| format!("{h}:{}", u.port_or_known_default().unwrap_or(0)))
     };
     let origin_hp = host_port(&o);
-    if let Ok(base) = url::Url::parse(base_url) {
-        if origin_hp.is_some() && host_port(&base) == origin_hp && base.scheme() == o.scheme() {
-            return true;
-        }
+    if let Ok(base) = url::Url::parse(base_url)
+        && origin_hp.is_some()
+        && host_port(&base) == origin_hp
+        && base.scheme() == o.scheme()
+    {
+        return true;
     }
     // Same-origin by the Host the browser itself sent (a cross-site form carries the attacker's Origin).
     let host = req.connection_info().host().to_owned();
@@ -432,7 +440,7 @@ fn finish_headers(mut res: ServiceResponse<BoxBody>, public: bool) -> ServiceRes
     res
 }
 
-/// Adds a weak ETag to a public page and answers 304 when the browser already has it.
+/// Adds a weak `ETag` to a public page and answers 304 when the browser already has it.
 async fn with_etag(
     res: ServiceResponse<BoxBody>,
     if_none_match: Option<String>,
@@ -451,7 +459,7 @@ async fn with_etag(
         return ServiceResponse::new(req, HttpResponse::InternalServerError().finish());
     };
     let digest = Sha256::digest(&bytes);
-    let tag: String = digest.iter().take(10).map(|b| format!("{b:02x}")).collect();
+    let tag = crate::services::token::to_hex(&digest[..10]);
     let etag = format!("W/\"{tag}\"");
     let matches =
         if_none_match.is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));

@@ -35,22 +35,19 @@ pub fn base_context(ctx: &ReqCtx, path: &str) -> tera::Context {
     c.insert("other_lang", other.code());
     c.insert("site_title", &ctx.site.title);
     c.insert("site_tagline", &ctx.site.tagline);
-    match &ctx.session {
-        Some(s) => {
-            c.insert(
-                "user",
-                &serde_json::json!({
-                    "login": s.user.login,
-                    "display_name": s.user.display_name,
-                    "is_admin": s.user.is_admin(),
-                }),
-            );
-            c.insert("csrf", &s.csrf_token);
-        }
-        None => {
-            c.insert("user", &None::<()>);
-            c.insert("csrf", "");
-        }
+    if let Some(s) = &ctx.session {
+        c.insert(
+            "user",
+            &serde_json::json!({
+                "login": s.user.login,
+                "display_name": s.user.display_name,
+                "is_admin": s.user.is_admin(),
+            }),
+        );
+        c.insert("csrf", &s.csrf_token);
+    } else {
+        c.insert("user", &None::<()>);
+        c.insert("csrf", "");
     }
     c.insert("path", path);
     c.insert("flash", &ctx.flash);

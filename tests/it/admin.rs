@@ -4,7 +4,7 @@ use crate::support::*;
 
 #[actix_web::test]
 async fn an_admin_adds_a_member_who_sets_a_password_from_the_mail() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn();
     let admin = app.admin_client().await;
     let res = app
         .post_form(
@@ -73,7 +73,7 @@ async fn an_admin_adds_a_member_who_sets_a_password_from_the_mail() {
 
 #[actix_web::test]
 async fn disabling_a_member_ends_their_sessions_and_an_admin_cannot_disable_themselves() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn();
     let admin = app.admin_client().await;
     app.create_user("taro", false);
     let taro = app.client();
@@ -149,7 +149,7 @@ async fn disabling_a_member_ends_their_sessions_and_an_admin_cannot_disable_them
 
 #[actix_web::test]
 async fn a_role_change_takes_effect_at_once() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn();
     let admin = app.admin_client().await;
     app.create_user("taro", false);
     let taro = app.client();
@@ -184,7 +184,7 @@ async fn a_role_change_takes_effect_at_once() {
 
 #[actix_web::test]
 async fn site_settings_change_the_site_and_are_validated() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn();
     let admin = app.admin_client().await;
     let res = app
         .post_form(
@@ -233,7 +233,7 @@ async fn site_settings_change_the_site_and_are_validated() {
 
 #[actix_web::test]
 async fn the_audit_log_records_logins_and_admin_actions() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn();
     let admin = app.admin_client().await;
     app.create_user("taro", false);
     let _ = app.try_login(&app.client(), "taro", "wrong password").await;

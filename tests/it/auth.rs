@@ -7,7 +7,7 @@ use crate::support::*;
 
 #[actix_web::test]
 async fn first_run_needs_the_printed_token_and_creates_one_admin() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn();
     let token = app
         .setup_token
         .clone()
@@ -90,7 +90,7 @@ async fn first_run_needs_the_printed_token_and_creates_one_admin() {
 
 #[actix_web::test]
 async fn login_rotates_the_session_and_logout_ends_it() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn();
     app.create_user("hanako", false);
     let c = app.client();
     app.login(&c, "hanako", PASSWORD).await;
@@ -122,7 +122,7 @@ async fn login_rotates_the_session_and_logout_ends_it() {
 
 #[actix_web::test]
 async fn session_cookie_flags_on_http() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn();
     app.create_user("hanako", false);
     let res = app.try_login(&app.client(), "hanako", PASSWORD).await;
     let cookie = res
@@ -145,8 +145,7 @@ async fn session_cookie_is_secure_host_prefixed_on_https() {
     let app = TestApp::spawn_with(Options {
         base_url: Some("https://yui.example.test".into()),
         ..Options::default()
-    })
-    .await;
+    });
     app.create_user("hanako", false);
     let c = app.client();
     let page = c.get(app.url("/login")).send().await.unwrap();
@@ -194,7 +193,7 @@ async fn session_cookie_is_secure_host_prefixed_on_https() {
 
 #[actix_web::test]
 async fn unknown_and_known_accounts_get_the_same_answer() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn();
     app.create_user("hanako", false);
     let wrong_pw = app
         .try_login(&app.client(), "hanako", "not the password")
@@ -222,7 +221,7 @@ async fn unknown_and_known_accounts_get_the_same_answer() {
 
 #[actix_web::test]
 async fn disabled_accounts_cannot_log_in() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn();
     let u = app.create_user("taro", false);
     app.db(|conn| Ok(yui::models::user::set_disabled(conn, u.id, true)?));
     let res = app.try_login(&app.client(), "taro", PASSWORD).await;
@@ -241,7 +240,7 @@ fn add_failures(app: &TestApp, ip_key: &str, account_key: &str, n: usize) {
 
 #[actix_web::test]
 async fn too_many_failures_for_an_account_are_refused_even_with_the_right_password() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn();
     let u = app.create_user("hanako", false);
     // 100 failures spread over many networks (a distributed guess), within the hour.
     for i in 0..100 {
@@ -258,7 +257,7 @@ async fn too_many_failures_for_an_account_are_refused_even_with_the_right_passwo
 
 #[actix_web::test]
 async fn too_many_failures_from_one_network_are_refused() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn();
     app.create_user("hanako", false);
     add_failures(&app, "127.0.0.1", "n:someone", 30);
     let res = app.try_login(&app.client(), "hanako", PASSWORD).await;
@@ -268,7 +267,7 @@ async fn too_many_failures_from_one_network_are_refused() {
 #[actix_web::test]
 async fn forwarded_for_is_believed_only_from_trusted_proxies() {
     // Not trusted: a spoofed header does not dodge the per-network limit.
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn();
     app.create_user("hanako", false);
     add_failures(&app, "127.0.0.1", "n:someone", 30);
     let c = app.client();
@@ -294,8 +293,7 @@ async fn forwarded_for_is_believed_only_from_trusted_proxies() {
     let app = TestApp::spawn_with(Options {
         trusted_proxies: vec!["127.0.0.1".into()],
         ..Options::default()
-    })
-    .await;
+    });
     app.create_user("hanako", false);
     add_failures(&app, "127.0.0.1", "n:someone", 30);
     let c = app.client();
@@ -320,7 +318,7 @@ async fn forwarded_for_is_believed_only_from_trusted_proxies() {
 
 #[actix_web::test]
 async fn password_reset_by_mail_is_single_use_and_ends_sessions() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn();
     app.create_user("hanako", false);
     let old_browser = app.client();
     app.login(&old_browser, "hanako", PASSWORD).await;
@@ -413,7 +411,7 @@ async fn password_reset_by_mail_is_single_use_and_ends_sessions() {
 
 #[actix_web::test]
 async fn expired_and_garbage_reset_links_get_a_clear_message() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn();
     app.create_user("hanako", false);
     let c = app.client();
     app.post_form(
@@ -455,7 +453,7 @@ async fn expired_and_garbage_reset_links_get_a_clear_message() {
 
 #[actix_web::test]
 async fn reset_for_an_unknown_address_looks_the_same_and_sends_nothing() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn();
     app.create_user("hanako", false);
     let c = app.client();
     let known = app
@@ -489,7 +487,7 @@ async fn reset_for_an_unknown_address_looks_the_same_and_sends_nothing() {
 
 #[actix_web::test]
 async fn changing_the_password_ends_other_sessions_but_keeps_this_one() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn();
     app.create_user("hanako", false);
     let phone = app.client();
     app.login(&phone, "hanako", PASSWORD).await;
@@ -533,7 +531,7 @@ async fn changing_the_password_ends_other_sessions_but_keeps_this_one() {
 
 #[actix_web::test]
 async fn logout_everywhere_else() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn();
     app.create_user("hanako", false);
     let phone = app.client();
     app.login(&phone, "hanako", PASSWORD).await;
@@ -553,7 +551,7 @@ async fn logout_everywhere_else() {
 
 #[actix_web::test]
 async fn profile_updates_and_validates() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn();
     app.create_user("hanako", false);
     app.create_user("taro", false);
     let c = app.client();

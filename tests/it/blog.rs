@@ -15,7 +15,7 @@ async fn write_post(
 
 #[actix_web::test]
 async fn a_published_post_with_a_japanese_title_appears_everywhere() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn();
     let admin = app.admin_client().await;
     let res = write_post(
         &app,
@@ -88,7 +88,7 @@ async fn a_published_post_with_a_japanese_title_appears_everywhere() {
 
 #[actix_web::test]
 async fn search_finds_japanese_words_of_any_length_and_full_width_text() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn();
     let admin = app.admin_client().await;
     write_post(
         &app,
@@ -148,7 +148,7 @@ async fn search_finds_japanese_words_of_any_length_and_full_width_text() {
         "all terms must match"
     );
     assert!(
-        search("100%_").await.contains("0"),
+        search("100%_").await.contains("検索結果：0 件"),
         "LIKE wildcards are literal"
     );
     assert!(!search("秘密").await.contains("下書き"));
@@ -156,7 +156,7 @@ async fn search_finds_japanese_words_of_any_length_and_full_width_text() {
 
 #[actix_web::test]
 async fn drafts_and_scheduled_posts_stay_hidden() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn();
     let admin = app.admin_client().await;
     write_post(
         &app,
@@ -230,7 +230,7 @@ async fn drafts_and_scheduled_posts_stay_hidden() {
 
 #[actix_web::test]
 async fn the_front_page_paginates() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn();
     let admin = app.admin_client().await;
     for i in 1..=12 {
         let title = format!("Post number {i:02}");
@@ -288,8 +288,7 @@ async fn the_feed_is_valid_atom_with_links_from_base_url_only() {
     let app = TestApp::spawn_with(Options {
         base_url: Some("https://blog.example.test".into()),
         ..Options::default()
-    })
-    .await;
+    });
     app.create_user("admin", true);
     let admin = app.client();
     // The https base_url gives __Host- cookies the test client cannot send over http, so log in by hand.
@@ -392,7 +391,7 @@ async fn the_feed_is_valid_atom_with_links_from_base_url_only() {
 
 #[actix_web::test]
 async fn hostile_input_is_inert_everywhere() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn();
     let admin = app.admin_client().await;
     let xss_name = "<script>alert('name')</script>";
     app.post_form(
@@ -468,7 +467,7 @@ async fn hostile_input_is_inert_everywhere() {
 
 #[actix_web::test]
 async fn the_editor_previews_without_saving_and_keeps_input_on_errors() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn();
     let admin = app.admin_client().await;
     let token = app.csrf(&admin, "/admin/posts/new").await;
     let res = admin
@@ -556,7 +555,7 @@ async fn the_editor_previews_without_saving_and_keeps_input_on_errors() {
 
 #[actix_web::test]
 async fn editing_and_deleting_a_post() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn();
     let admin = app.admin_client().await;
     let res = write_post(
         &app,
@@ -629,7 +628,7 @@ async fn editing_and_deleting_a_post() {
 
 #[actix_web::test]
 async fn members_cannot_write_to_the_blog() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn();
     app.create_user("admin", true);
     app.create_user("taro", false);
     let member = app.client();

@@ -32,18 +32,15 @@ struct ChromeDriver {
 
 impl ChromeDriver {
     /// Starts chromedriver and waits until it answers `/status`.
-    async fn start() -> Self {
-        let port = {
-            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-            listener.local_addr().unwrap().port()
-        };
+    async fn start() -> std::io::Result<Self> {
+        // A free port: bind one, then let it go for chromedriver.
+        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let child = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {CHROMEDRIVER}: {e}"));
+            .spawn()?;
         let driver = Self { child, port };
         let status = format!("{}/status", driver.url());
         let client = reqwest::Client::new();
@@ -52,12 +49,14 @@ impl ChromeDriver {
             if let Ok(res) = client.get(&status).send().await
                 && res.status().is_success()
             {
-                return driver;
+                return Ok(driver);
             }
-            assert!(
-                Instant::now() < deadline,
-                "chromedriver did not answer on port {port} within {TIMEOUT:?}"
-            );
+            if Instant::now() >= deadline {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!("chromedriver did not answer on port {port} within {TIMEOUT:?}"),
+                ));
+            }
             tokio::time::sleep(POLL).await;
         }
     }
@@ -93,9 +92,9 @@ fn browser_available() -> bool {
     false
 }
 
-fn capabilities(profile: &Path) -> Capabilities {
+fn capabilities(profile: &Path) -> WebDriverResult<Capabilities> {
     let mut caps = DesiredCapabilities::chrome();
-    caps.set_binary(CHROMIUM).unwrap();
+    caps.set_binary(CHROMIUM)?;
     for arg in [
         "--headless=new",
         "--no-sandbox",
@@ -108,62 +107,50 @@ fn capabilities(profile: &Path) -> Capabilities {
         "--disable-sync",
         "--window-size=1280,900",
     ] {
-        caps.add_arg(arg).unwrap();
+        caps.add_arg(arg)?;
     }
-    caps.add_arg(&format!("--user-data-dir={}", profile.display()))
-        .unwrap();
+    caps.add_arg(&format!("--user-data-dir={}", profile.display()))?;
     // Exercise the site's primary (Japanese) UI, whatever the host's locale.
     caps.add_experimental_option(
         "prefs",
         serde_json::json!({ "intl.accept_languages": "ja,en" }),
-    )
-    .unwrap();
-    caps.into()
+    )?;
+    Ok(caps.into())
 }
 
-fn screenshot_dir() -> PathBuf {
+/// `<target>/screenshots/`, created if missing.
+fn screenshot_dir() -> std::io::Result<PathBuf> {
     let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
         || Path::new(env!("CARGO_MANIFEST_DIR")).join("target"),
         PathBuf::from,
     );
     let dir = target.join("screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
 }
 
 /// Saves a screenshot of the whole page: the window is made as tall as the page for the shot (a
-/// WebDriver screenshot only covers the viewport), then put back.
+/// `WebDriver` screenshot only covers the viewport), then put back.
 async fn shot(driver: &WebDriver, name: &str) -> WebDriverResult<()> {
-    let path = screenshot_dir().join(name);
+    let path = screenshot_dir()?.join(name);
     let rect = driver.get_window_rect().await?;
-    let (page, inner, outer): (i64, i64, i64) = driver
+    let (page, inner, width, height): (u32, u32, u32, u32) = driver
         .execute(
-            "return [document.documentElement.scrollHeight, window.innerHeight, window.outerHeight];",
+            "return [document.documentElement.scrollHeight, window.innerHeight, \
+                     window.outerWidth, window.outerHeight];",
             Vec::<serde_json::Value>::new(),
         )
         .await?
         .convert()?;
-    let tall = page + (outer - inner).max(0);
-    let resize = tall > rect.height;
+    let tall = page + height.saturating_sub(inner);
+    let resize = tall > height;
     if resize {
-        driver
-            .set_window_rect(
-                rect.x,
-                rect.y,
-                u32::try_from(rect.width).unwrap(),
-                u32::try_from(tall).unwrap(),
-            )
-            .await?;
+        driver.set_window_rect(rect.x, rect.y, width, tall).await?;
     }
     driver.screenshot(&path).await?;
     if resize {
         driver
-            .set_window_rect(
-                rect.x,
-                rect.y,
-                u32::try_from(rect.width).unwrap(),
-                u32::try_from(rect.height).unwrap(),
-            )
+            .set_window_rect(rect.x, rect.y, width, height)
             .await?;
     }
     eprintln!("screenshot: {}", path.display());
@@ -208,14 +195,14 @@ async fn wait_for_path(
     }
 }
 
-/// The `href` of the first `<link rel="alternate">` inside an Atom `<entry>`.
-fn first_entry_link(feed: &str) -> String {
-    let entry = &feed[feed.find("<entry").expect("feed has no entry")..];
-    let link = &entry[entry.find("<link").expect("entry has no link")..];
-    let link = &link[..link.find('>').unwrap()];
-    let start = link.find("href=\"").expect("link has no href") + "href=\"".len();
-    let end = link[start..].find('"').unwrap() + start;
-    link[start..end].replace("&amp;", "&")
+/// The `href` of the first `<link>` inside an Atom `<entry>`.
+fn first_entry_link(feed: &str) -> Option<String> {
+    let entry = &feed[feed.find("<entry")?..];
+    let link = &entry[entry.find("<link")?..];
+    let link = &link[..link.find('>')?];
+    let start = link.find("href=\"")? + "href=\"".len();
+    let end = link[start..].find('"')? + start;
+    Some(link[start..end].replace("&amp;", "&"))
 }
 
 #[actix_web::test]
@@ -224,222 +211,226 @@ async fn first_run_setup_login_write_post_shows_on_front_page_and_feed() {
         return;
     }
     let started = Instant::now();
-    let chromedriver = ChromeDriver::start().await;
-    let app = TestApp::spawn().await;
+    let chromedriver = ChromeDriver::start()
+        .await
+        .unwrap_or_else(|e| panic!("cannot run {CHROMEDRIVER}: {e}"));
+    let app = TestApp::spawn();
     let profile = tempfile::tempdir().unwrap();
-    let driver = WebDriver::new(chromedriver.url(), capabilities(profile.path()))
+    let driver = WebDriver::new(chromedriver.url(), capabilities(profile.path()).unwrap())
         .await
         .unwrap();
-    // Quits the browser even when the flow fails or panics (the panic resumes afterwards).
+    let app = &app;
+    // Quits the browser even when a step fails or panics (the panic resumes afterwards).
     driver
-        .run_and_quit(|driver| async move { flow(&app, &driver).await })
+        .run_and_quit(|driver| async move {
+            let driver = &driver;
+            let setup_token = app
+                .setup_token
+                .clone()
+                .expect("a fresh app prints a setup token");
+
+            // 1. A fresh install shows the first-run page instead of a blog.
+            driver.goto(app.url("/")).await?;
+            find(driver, "section.first-run").await?;
+            assert!(
+                driver
+                    .find_all(By::Css("article.post-summary"))
+                    .await?
+                    .is_empty(),
+                "a fresh install lists no posts"
+            );
+            shot(driver, "01-first-run.png").await?;
+
+            // 2. The setup form with the console's token creates the first admin and logs them in.
+            driver
+                .goto(app.url(&format!("/setup?token={setup_token}")))
+                .await?;
+            fill(driver, "site_title", SITE_TITLE).await?;
+            select(driver, "language", "ja").await?;
+            fill(driver, "login", "admin").await?;
+            fill(driver, "email", "admin@example.test").await?;
+            fill(driver, "display_name", ADMIN_NAME).await?;
+            fill(driver, "password", PASSWORD).await?;
+            fill(driver, "password_confirm", PASSWORD).await?;
+            shot(driver, "02-setup.png").await?;
+            find(driver, "form[action='/setup'] button[type=submit]")
+                .await?
+                .click()
+                .await?;
+            wait_for_path(driver, "/admin", |p| p.starts_with("/admin")).await?;
+            find(driver, "form[action='/logout']").await?;
+            let header = find(driver, "header.site-header").await?.text().await?;
+            assert!(
+                header.contains(SITE_TITLE),
+                "site title in header: {header}"
+            );
+            assert!(
+                header.contains(ADMIN_NAME),
+                "logged-in admin's name in header: {header}"
+            );
+
+            // 3. Log out from the header, then log in again.
+            find(driver, "form[action='/logout'] button[type=submit]")
+                .await?
+                .click()
+                .await?;
+            wait_for_path(driver, "/", |p| p == "/").await?;
+            find(driver, "header a[href='/login']")
+                .await?
+                .click()
+                .await?;
+            wait_for_path(driver, "/login", |p| p == "/login").await?;
+            assert!(
+                driver
+                    .find_all(By::Css("form[action='/logout']"))
+                    .await?
+                    .is_empty(),
+                "logged out"
+            );
+            fill(driver, "name", "admin").await?;
+            fill(driver, "password", PASSWORD).await?;
+            shot(driver, "03-login.png").await?;
+            find(driver, "form[action='/login'] button[type=submit]")
+                .await?
+                .click()
+                .await?;
+            wait_for_path(driver, "away from /login", |p| p != "/login").await?;
+            find(driver, "form[action='/logout']").await?;
+
+            // 4. Write a post, preview it, publish it.
+            driver.goto(app.url("/admin/posts/new")).await?;
+            fill(driver, "title", POST_TITLE).await?;
+            fill(driver, "body", POST_BODY).await?;
+            fill(driver, "tags", "お知らせ, 防災").await?;
+            select(driver, "status", "published").await?;
+            find(driver, "button[name=action][value=preview]")
+                .await?
+                .click()
+                .await?;
+            let strong = find(driver, "section.preview .post-body strong").await?;
+            assert_eq!(strong.text().await?, "全員参加");
+            let preview = find(driver, "section.preview .post-body").await?;
+            assert_eq!(
+                preview.find(By::Css("h2")).await?.text().await?,
+                "訓練の概要"
+            );
+            assert_eq!(preview.find_all(By::Css("li")).await?.len(), 3);
+            // The preview keeps what was typed.
+            assert_eq!(
+                find(driver, "#title").await?.value().await?.as_deref(),
+                Some(POST_TITLE)
+            );
+            assert_eq!(
+                find(driver, "#status").await?.value().await?.as_deref(),
+                Some("published")
+            );
+            shot(driver, "04-preview.png").await?;
+            find(driver, "button[name=action][value=save]")
+                .await?
+                .click()
+                .await?;
+            wait_for_path(driver, "the post's edit page", |p| {
+                p.starts_with("/admin/posts/") && p.ends_with("/edit")
+            })
+            .await?;
+            find(driver, ".flash").await?;
+
+            // 5. The post is on the front page, and its page renders the Markdown.
+            driver.goto(app.url("/")).await?;
+            let link = driver
+                .query(By::Css("article.post-summary h2 a"))
+                .with_text(POST_TITLE)
+                .wait(TIMEOUT, POLL)
+                .first()
+                .await?;
+            let summary = find(driver, "article.post-summary").await?.text().await?;
+            assert!(
+                summary.contains(ADMIN_NAME),
+                "author on the summary: {summary}"
+            );
+            assert!(summary.contains("#防災"), "tag on the summary: {summary}");
+            shot(driver, "05-front-page.png").await?;
+            link.click().await?;
+            let post_url =
+                wait_for_path(driver, "the post page", |p| p.starts_with("/posts/")).await?;
+            assert_eq!(
+                find(driver, "article.post h1").await?.text().await?,
+                POST_TITLE
+            );
+            assert_eq!(
+                find(driver, "article.post .post-body h2")
+                    .await?
+                    .text()
+                    .await?,
+                "訓練の概要"
+            );
+            assert_eq!(
+                find(driver, "article.post .post-body strong")
+                    .await?
+                    .text()
+                    .await?,
+                "全員参加"
+            );
+            assert_eq!(
+                driver
+                    .find_all(By::Css("article.post .post-body li"))
+                    .await?
+                    .len(),
+                3
+            );
+            assert_eq!(
+                driver
+                    .find_all(By::Css("article.post ul.tags li"))
+                    .await?
+                    .len(),
+                2
+            );
+            assert!(driver.title().await?.contains(POST_TITLE));
+            shot(driver, "06-post.png").await?;
+
+            // 6. The Atom feed has the post with an absolute link to that same page.
+            let res = reqwest::get(app.url("/feed.atom")).await.unwrap();
+            assert_eq!(res.status(), 200);
+            let content_type = res.headers()["content-type"].to_str().unwrap().to_owned();
+            assert!(
+                content_type.starts_with("application/atom+xml"),
+                "{content_type}"
+            );
+            let feed = res.text().await.unwrap();
+            assert!(feed.contains(POST_TITLE), "title in feed: {feed}");
+            assert!(feed.contains(SITE_TITLE), "site title in feed: {feed}");
+            let href =
+                first_entry_link(&feed).unwrap_or_else(|| panic!("no entry link in feed: {feed}"));
+            assert!(
+                href.starts_with(&format!("{}/posts/", app.base)),
+                "absolute entry link: {href}"
+            );
+            assert_eq!(
+                url::Url::parse(&href).unwrap(),
+                post_url,
+                "feed link is the post page"
+            );
+
+            // 7. Phone-sized: the front page fits the screen without sideways scrolling.
+            driver.set_window_rect(0, 0, 390, 844).await?;
+            driver.goto(app.url("/")).await?;
+            find(driver, "article.post-summary").await?;
+            let widths = driver
+                .execute(
+                    "return [document.documentElement.scrollWidth, window.innerWidth];",
+                    Vec::<serde_json::Value>::new(),
+                )
+                .await?;
+            let (scroll, inner): (u32, u32) = widths.convert()?;
+            shot(driver, "07-phone-front.png").await?;
+            assert!(inner <= 400, "window resized to phone width, got {inner}px");
+            assert!(
+                scroll <= inner,
+                "front page scrolls sideways on a phone: {scroll}px content in {inner}px"
+            );
+            Ok::<_, WebDriverError>(())
+        })
         .await
         .unwrap();
     eprintln!("browser test took {:.1?}", started.elapsed());
-}
-
-async fn flow(app: &TestApp, driver: &WebDriver) -> WebDriverResult<()> {
-    let setup_token = app
-        .setup_token
-        .clone()
-        .expect("a fresh app prints a setup token");
-
-    // 1. A fresh install shows the first-run page instead of a blog.
-    driver.goto(app.url("/")).await?;
-    find(driver, "section.first-run").await?;
-    assert!(
-        driver
-            .find_all(By::Css("article.post-summary"))
-            .await?
-            .is_empty(),
-        "a fresh install lists no posts"
-    );
-    shot(driver, "01-first-run.png").await?;
-
-    // 2. The setup form with the console's token creates the first admin and logs them in.
-    driver
-        .goto(app.url(&format!("/setup?token={setup_token}")))
-        .await?;
-    fill(driver, "site_title", SITE_TITLE).await?;
-    select(driver, "language", "ja").await?;
-    fill(driver, "login", "admin").await?;
-    fill(driver, "email", "admin@example.test").await?;
-    fill(driver, "display_name", ADMIN_NAME).await?;
-    fill(driver, "password", PASSWORD).await?;
-    fill(driver, "password_confirm", PASSWORD).await?;
-    shot(driver, "02-setup.png").await?;
-    find(driver, "form[action='/setup'] button[type=submit]")
-        .await?
-        .click()
-        .await?;
-    wait_for_path(driver, "/admin", |p| p.starts_with("/admin")).await?;
-    find(driver, "form[action='/logout']").await?;
-    let header = find(driver, "header.site-header").await?.text().await?;
-    assert!(
-        header.contains(SITE_TITLE),
-        "site title in header: {header}"
-    );
-    assert!(
-        header.contains(ADMIN_NAME),
-        "logged-in admin's name in header: {header}"
-    );
-
-    // 3. Log out from the header, then log in again.
-    find(driver, "form[action='/logout'] button[type=submit]")
-        .await?
-        .click()
-        .await?;
-    wait_for_path(driver, "/", |p| p == "/").await?;
-    find(driver, "header a[href='/login']")
-        .await?
-        .click()
-        .await?;
-    wait_for_path(driver, "/login", |p| p == "/login").await?;
-    assert!(
-        driver
-            .find_all(By::Css("form[action='/logout']"))
-            .await?
-            .is_empty(),
-        "logged out"
-    );
-    fill(driver, "name", "admin").await?;
-    fill(driver, "password", PASSWORD).await?;
-    shot(driver, "03-login.png").await?;
-    find(driver, "form[action='/login'] button[type=submit]")
-        .await?
-        .click()
-        .await?;
-    wait_for_path(driver, "away from /login", |p| p != "/login").await?;
-    find(driver, "form[action='/logout']").await?;
-
-    // 4. Write a post, preview it, publish it.
-    driver.goto(app.url("/admin/posts/new")).await?;
-    fill(driver, "title", POST_TITLE).await?;
-    fill(driver, "body", POST_BODY).await?;
-    fill(driver, "tags", "お知らせ, 防災").await?;
-    select(driver, "status", "published").await?;
-    find(driver, "button[name=action][value=preview]")
-        .await?
-        .click()
-        .await?;
-    let strong = find(driver, "section.preview .post-body strong").await?;
-    assert_eq!(strong.text().await?, "全員参加");
-    let preview = find(driver, "section.preview .post-body").await?;
-    assert_eq!(
-        preview.find(By::Css("h2")).await?.text().await?,
-        "訓練の概要"
-    );
-    assert_eq!(preview.find_all(By::Css("li")).await?.len(), 3);
-    // The preview keeps what was typed.
-    assert_eq!(
-        find(driver, "#title").await?.value().await?.as_deref(),
-        Some(POST_TITLE)
-    );
-    assert_eq!(
-        find(driver, "#status").await?.value().await?.as_deref(),
-        Some("published")
-    );
-    shot(driver, "04-preview.png").await?;
-    find(driver, "button[name=action][value=save]")
-        .await?
-        .click()
-        .await?;
-    wait_for_path(driver, "the post's edit page", |p| {
-        p.starts_with("/admin/posts/") && p.ends_with("/edit")
-    })
-    .await?;
-    find(driver, ".flash").await?;
-
-    // 5. The post is on the front page, and its page renders the Markdown.
-    driver.goto(app.url("/")).await?;
-    let link = driver
-        .query(By::Css("article.post-summary h2 a"))
-        .with_text(POST_TITLE)
-        .wait(TIMEOUT, POLL)
-        .first()
-        .await?;
-    let summary = find(driver, "article.post-summary").await?.text().await?;
-    assert!(
-        summary.contains(ADMIN_NAME),
-        "author on the summary: {summary}"
-    );
-    assert!(summary.contains("#防災"), "tag on the summary: {summary}");
-    shot(driver, "05-front-page.png").await?;
-    link.click().await?;
-    let post_url = wait_for_path(driver, "the post page", |p| p.starts_with("/posts/")).await?;
-    assert_eq!(
-        find(driver, "article.post h1").await?.text().await?,
-        POST_TITLE
-    );
-    assert_eq!(
-        find(driver, "article.post .post-body h2")
-            .await?
-            .text()
-            .await?,
-        "訓練の概要"
-    );
-    assert_eq!(
-        find(driver, "article.post .post-body strong")
-            .await?
-            .text()
-            .await?,
-        "全員参加"
-    );
-    assert_eq!(
-        driver
-            .find_all(By::Css("article.post .post-body li"))
-            .await?
-            .len(),
-        3
-    );
-    assert_eq!(
-        driver
-            .find_all(By::Css("article.post ul.tags li"))
-            .await?
-            .len(),
-        2
-    );
-    assert!(driver.title().await?.contains(POST_TITLE));
-    shot(driver, "06-post.png").await?;
-
-    // 6. The Atom feed has the post with an absolute link to that same page.
-    let res = reqwest::get(app.url("/feed.atom")).await.unwrap();
-    assert_eq!(res.status(), 200);
-    let content_type = res.headers()["content-type"].to_str().unwrap().to_owned();
-    assert!(
-        content_type.starts_with("application/atom+xml"),
-        "{content_type}"
-    );
-    let feed = res.text().await.unwrap();
-    assert!(feed.contains(POST_TITLE), "title in feed: {feed}");
-    assert!(feed.contains(SITE_TITLE), "site title in feed: {feed}");
-    let href = first_entry_link(&feed);
-    assert!(
-        href.starts_with(&format!("{}/posts/", app.base)),
-        "absolute entry link: {href}"
-    );
-    assert_eq!(
-        url::Url::parse(&href).unwrap(),
-        post_url,
-        "feed link is the post page"
-    );
-
-    // 7. Phone-sized: the front page fits the screen without sideways scrolling.
-    driver.set_window_rect(0, 0, 390, 844).await?;
-    driver.goto(app.url("/")).await?;
-    find(driver, "article.post-summary").await?;
-    let widths = driver
-        .execute(
-            "return [document.documentElement.scrollWidth, window.innerWidth];",
-            Vec::<serde_json::Value>::new(),
-        )
-        .await?;
-    let (scroll, inner): (u32, u32) = widths.convert()?;
-    shot(driver, "07-phone-front.png").await?;
-    assert!(inner <= 400, "window resized to phone width, got {inner}px");
-    assert!(
-        scroll <= inner,
-        "front page scrolls sideways on a phone: {scroll}px content in {inner}px"
-    );
-    Ok(())
 }

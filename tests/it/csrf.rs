@@ -49,7 +49,7 @@ fn concrete(path: &str) -> String {
 
 #[actix_web::test]
 async fn every_unsafe_route_refuses_forged_csrf_and_changes_nothing() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn();
     let admin = app.admin_client().await;
     app.create_user("victim", false);
     // A post for the routes that take an id.
@@ -159,7 +159,7 @@ async fn every_unsafe_route_refuses_forged_csrf_and_changes_nothing() {
 
 #[actix_web::test]
 async fn the_right_token_from_this_origin_is_accepted() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn();
     let admin = app.admin_client().await;
     let token = app.csrf(&admin, "/admin/settings").await;
     let res = admin

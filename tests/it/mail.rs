@@ -38,7 +38,7 @@ fn queue(app: &TestApp, user_id: Option<i64>, to: &str) {
 
 #[actix_web::test]
 async fn mail_queued_while_smtp_is_down_is_sent_when_it_is_back() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn();
     // A port nothing listens on: the SMTP server is down.
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -87,7 +87,7 @@ async fn mail_queued_while_smtp_is_down_is_sent_when_it_is_back() {
 
 #[actix_web::test]
 async fn mail_to_a_disabled_account_is_never_sent() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn();
     let u = app.create_user("taro", false);
     app.db(|conn| Ok(yui::models::user::set_disabled(conn, u.id, true)?));
     queue(&app, Some(u.id), "taro@example.test");
@@ -112,7 +112,7 @@ async fn mail_to_a_disabled_account_is_never_sent() {
 
 #[actix_web::test]
 async fn a_claimed_mail_is_not_claimed_again_by_another_sender() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn();
     queue(&app, None, "once@example.test");
     let (first, second) = app.db(|conn| {
         let now = yui::models::now();

@@ -1,5 +1,10 @@
 //! The integration test binary: every test starts the real app and speaks HTTP to it.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers fail loudly on anything unexpected"
+)]
+
 mod admin;
 mod auth;
 mod blog;

@@ -63,7 +63,7 @@ fn schema_dump(conn: &mut yui::db::DbConn) -> Vec<String> {
 
 #[actix_web::test]
 async fn up_down_up_leaves_the_same_schema() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn();
     let url = app.core.config.database_url();
     let mut conn = yui::db::establish(&url).unwrap();
     let first = schema_dump(&mut conn);
@@ -83,7 +83,7 @@ async fn up_down_up_leaves_the_same_schema() {
 
 #[actix_web::test]
 async fn a_database_from_a_newer_yui_is_refused() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn();
     let mut conn = yui::db::establish(&app.core.config.database_url()).unwrap();
     diesel::sql_query("INSERT INTO __diesel_schema_migrations (version) VALUES ('29990101000000')")
         .execute(&mut conn)

@@ -38,7 +38,7 @@ fn assert_security_headers(res: &reqwest::Response, what: &str) {
 
 #[actix_web::test]
 async fn every_kind_of_response_carries_the_security_headers() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn();
     app.create_user("admin", true);
     let c = app.client();
     let front = c.get(app.url("/")).send().await.unwrap();
@@ -81,7 +81,7 @@ async fn every_kind_of_response_carries_the_security_headers() {
 
 #[actix_web::test]
 async fn error_pages_use_the_site_layout_without_internals() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn();
     app.create_user("admin", true);
     let c = app.client();
     let res = c.get(app.url("/definitely/not/here")).send().await.unwrap();
@@ -103,7 +103,7 @@ async fn error_pages_use_the_site_layout_without_internals() {
 
 #[actix_web::test]
 async fn members_get_404_for_admin_pages_and_visitors_the_login_page() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn();
     app.create_user("admin", true);
     app.create_user("taro", false);
     let member = app.client();
@@ -130,7 +130,7 @@ async fn members_get_404_for_admin_pages_and_visitors_the_login_page() {
 
 #[actix_web::test]
 async fn next_only_redirects_to_same_site_paths() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn();
     app.create_user("hanako", false);
     for (next, expected) in [
         ("/me", "/me"),
@@ -169,8 +169,7 @@ async fn oversized_form_bodies_get_413_and_change_nothing() {
     let app = TestApp::spawn_with(Options {
         max_form_bytes: Some(64 * 1024),
         ..Options::default()
-    })
-    .await;
+    });
     let admin = app.admin_client().await;
     let token = app.csrf(&admin, "/admin/posts/new").await;
     let huge = "あ".repeat(100 * 1024);
@@ -194,7 +193,7 @@ async fn oversized_form_bodies_get_413_and_change_nothing() {
 
 #[actix_web::test]
 async fn public_pages_have_etags_and_gzip() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn();
     app.create_user("admin", true);
     let c = app.client();
     let res = c.get(app.url("/")).send().await.unwrap();
@@ -236,7 +235,7 @@ async fn public_pages_have_etags_and_gzip() {
 
 #[actix_web::test]
 async fn language_follows_accept_language_cookie_and_site_default() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn();
     app.create_user("admin", true);
     let c = app.client();
     let ja = c
@@ -276,7 +275,7 @@ async fn language_follows_accept_language_cookie_and_site_default() {
 
 #[actix_web::test]
 async fn health_check_answers() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn();
     let res = app.client().get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(res.text().await.unwrap(), "ok");

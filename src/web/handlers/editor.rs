@@ -43,7 +43,7 @@ fn editor_page(
     user: &CurrentUser,
     id: Option<i64>,
     form: &PostFormView,
-    preview: Option<String>,
+    preview: Option<&str>,
     errors: Option<&FieldErrors>,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
@@ -109,7 +109,7 @@ async fn save(
     let view = PostFormView::from_form(&form.post);
     if form.action == "preview" {
         let html = blog::preview(&user.actor(), &form.post.body)?;
-        return editor_page(&state, &user, id, &view, Some(html), None, StatusCode::OK);
+        return editor_page(&state, &user, id, &view, Some(&html), None, StatusCode::OK);
     }
     let actor = user.actor();
     let site = user.ctx().site.clone();

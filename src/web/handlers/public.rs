@@ -22,7 +22,7 @@ fn list_page(
     state: &AppState,
     ctx: &Ctx,
     path: &str,
-    heading: Option<String>,
+    heading: Option<&str>,
     base: &str,
     page: &blog::PostPage,
 ) -> Result<HttpResponse, AppError> {
@@ -99,7 +99,7 @@ pub async fn tag(
     }
     let base = format!("/tags/{}", path_segment(&tag));
     let heading = crate::i18n::t(ctx.lang, "blog.tag_heading", &[("tag", &tag)]);
-    list_page(&state, &ctx, &base, Some(heading), &base, &page)
+    list_page(&state, &ctx, &base, Some(&heading), &base, &page)
 }
 
 /// `GET /authors/{login}`.
@@ -122,7 +122,7 @@ pub async fn author(
         .await?;
     let base = format!("/authors/{}", path_segment(&login));
     let heading = crate::i18n::t(ctx.lang, "blog.author_heading", &[("name", &name)]);
-    list_page(&state, &ctx, &base, Some(heading), &base, &page)
+    list_page(&state, &ctx, &base, Some(&heading), &base, &page)
 }
 
 /// `?q=...&page=N` of the search page.

@@ -59,7 +59,9 @@ impl mailin_embedded::Handler for SinkHandler {
             |m| {
                 (
                     m.subject().unwrap_or_default().to_owned(),
-                    m.body_text(0).map(|b| b.into_owned()).unwrap_or_default(),
+                    m.body_text(0)
+                        .map(std::borrow::Cow::into_owned)
+                        .unwrap_or_default(),
                 )
             },
         );
@@ -176,11 +178,11 @@ pub struct TestApp {
 pub const PASSWORD: &str = "correct horse battery";
 
 impl TestApp {
-    pub async fn spawn() -> Self {
-        Self::spawn_with(Options::default()).await
+    pub fn spawn() -> Self {
+        Self::spawn_with(Options::default())
     }
 
-    pub async fn spawn_with(opts: Options) -> Self {
+    pub fn spawn_with(opts: Options) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let smtp = SmtpSink::start();
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -230,6 +232,10 @@ impl TestApp {
     }
 
     /// A browser-like client: keeps cookies, does not follow redirects (tests assert them).
+    #[expect(
+        clippy::unused_self,
+        reason = "a method so tests read `app.client()` next to `app.url()`"
+    )]
     pub fn client(&self) -> reqwest::Client {
         reqwest::Client::builder()
             .cookie_store(true)
@@ -341,10 +347,10 @@ impl TestApp {
 /// The value of the first `_csrf` hidden field in a page.
 pub fn csrf_from(html: &str) -> String {
     let marker = "name=\"_csrf\" value=\"";
-    let start = html
-        .find(marker)
-        .map(|i| i + marker.len())
-        .unwrap_or_else(|| panic!("no CSRF field in page: {html}"));
+    let Some(at) = html.find(marker) else {
+        panic!("no CSRF field in page: {html}");
+    };
+    let start = at + marker.len();
     let end = html[start..].find('"').unwrap() + start;
     html[start..end].to_owned()
 }
