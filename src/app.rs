@@ -31,6 +31,7 @@ pub fn build_core(config: Config) -> anyhow::Result<Core> {
         passwords: Passwords::new(2)?,
         templates,
         mail_wakeup: Arc::new(tokio::sync::Notify::new()),
+        site_cache: Arc::new(crate::services::site::SiteCache::default()),
     })
 }
 

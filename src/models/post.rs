@@ -91,50 +91,66 @@ pub enum PublicFilter {
     Search(Vec<String>),
 }
 
-/// One page of published posts (newest first) and the total count, for `filter`.
+/// Published posts (newest first) for `filter`, from `offset`, at most `limit`.
 pub fn list_public(
     conn: &mut DbConn,
     filter: &PublicFilter,
     now: NaiveDateTime,
     offset: i64,
     limit: i64,
-) -> QueryResult<(Vec<PostWithAuthor>, i64)> {
-    let base = || {
-        let mut q = posts::table
-            .inner_join(users::table)
-            .filter(posts::status.eq(PostStatus::Published.as_str()))
-            .filter(posts::published_at.le(now))
-            .into_boxed();
-        match filter {
-            PublicFilter::All => {}
-            PublicFilter::Tag(name) => {
-                let ids = post_tags::table
-                    .inner_join(tags::table)
-                    .filter(tags::name.eq(name.clone()))
-                    .select(post_tags::post_id);
-                q = q.filter(posts::id.eq_any(ids));
-            }
-            PublicFilter::Author(id) => q = q.filter(posts::author_id.eq(*id)),
-            PublicFilter::Search(terms) => {
-                for term in terms {
-                    q = q.filter(
-                        posts::search_text
-                            .like(format!("%{}%", like_escape(term)))
-                            .escape('\\'),
-                    );
-                }
-            }
-        }
-        q
-    };
-    let total = base().count().get_result(conn)?;
-    let rows = base()
+) -> QueryResult<Vec<PostWithAuthor>> {
+    let rows = public_query(filter, now)
         .order((posts::published_at.desc(), posts::id.desc()))
         .offset(offset)
         .limit(limit)
         .select((Post::as_select(), users::login, users::display_name))
         .load::<(Post, String, String)>(conn)?;
-    Ok((rows.into_iter().map(with_author).collect(), total))
+    Ok(rows.into_iter().map(with_author).collect())
+}
+
+/// How many published posts match `filter` (search shows it; plain lists do not count).
+pub fn count_public(
+    conn: &mut DbConn,
+    filter: &PublicFilter,
+    now: NaiveDateTime,
+) -> QueryResult<i64> {
+    public_query(filter, now).count().get_result(conn)
+}
+
+/// The boxed query behind every public list.
+type PublicQuery<'a> = diesel::dsl::IntoBoxed<
+    'a,
+    diesel::dsl::InnerJoin<posts::table, users::table>,
+    crate::db::MultiBackend,
+>;
+
+fn public_query(filter: &PublicFilter, now: NaiveDateTime) -> PublicQuery<'static> {
+    let mut q = posts::table
+        .inner_join(users::table)
+        .filter(posts::status.eq(PostStatus::Published.as_str()))
+        .filter(posts::published_at.le(now))
+        .into_boxed();
+    match filter {
+        PublicFilter::All => {}
+        PublicFilter::Tag(name) => {
+            let ids = post_tags::table
+                .inner_join(tags::table)
+                .filter(tags::name.eq(name.clone()))
+                .select(post_tags::post_id);
+            q = q.filter(posts::id.eq_any(ids));
+        }
+        PublicFilter::Author(id) => q = q.filter(posts::author_id.eq(*id)),
+        PublicFilter::Search(terms) => {
+            for term in terms {
+                q = q.filter(
+                    posts::search_text
+                        .like(format!("%{}%", like_escape(term)))
+                        .escape('\\'),
+                );
+            }
+        }
+    }
+    q
 }
 
 fn with_author((post, author_login, author_name): (Post, String, String)) -> PostWithAuthor {
@@ -271,18 +287,6 @@ pub fn tags_for(conn: &mut DbConn, post_ids: &[i64]) -> QueryResult<HashMap<i64,
         map.entry(post_id).or_default().push(name);
     }
     Ok(map)
-}
-
-/// The newest `updated_at` among public posts (the feed's `<updated>` and a cheap change marker).
-pub fn last_public_change(
-    conn: &mut DbConn,
-    now: NaiveDateTime,
-) -> QueryResult<Option<NaiveDateTime>> {
-    posts::table
-        .filter(posts::status.eq(PostStatus::Published.as_str()))
-        .filter(posts::published_at.le(now))
-        .select(diesel::dsl::max(posts::updated_at))
-        .first(conn)
 }
 
 /// Counts all posts.

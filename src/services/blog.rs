@@ -24,23 +24,21 @@ pub const MAX_TAGS: usize = 10;
 pub struct PostPage {
     /// The posts, newest first.
     pub posts: Vec<(PostWithAuthor, Vec<String>)>,
-    /// How many posts match in all.
-    pub total: i64,
     /// The 1-based page number.
     pub page: i64,
+    /// Whether an older page follows.
+    pub has_next: bool,
+    /// How many posts match in all (only search counts: counting every list would cost a scan).
+    pub total: Option<i64>,
 }
 
-impl PostPage {
-    /// How many pages there are.
-    pub fn page_count(&self) -> i64 {
-        ((self.total + PAGE_SIZE - 1) / PAGE_SIZE).max(1)
-    }
-}
-
-/// One page of public posts for a filter.
+/// One page of public posts for a filter. One row more than a page is read to know whether a next
+/// page exists, so lists never count the whole table.
 pub fn public_page(conn: &mut DbConn, filter: &PublicFilter, page: i64) -> AppResult<PostPage> {
     let page = page.max(1);
-    let (rows, total) = post::list_public(conn, filter, now(), (page - 1) * PAGE_SIZE, PAGE_SIZE)?;
+    let mut rows = post::list_public(conn, filter, now(), (page - 1) * PAGE_SIZE, PAGE_SIZE + 1)?;
+    let has_next = rows.len() > usize::try_from(PAGE_SIZE).unwrap_or(usize::MAX);
+    rows.truncate(usize::try_from(PAGE_SIZE).unwrap_or(usize::MAX));
     let ids: Vec<i64> = rows.iter().map(|p| p.post.id).collect();
     let mut tags = post::tags_for(conn, &ids)?;
     let posts = rows
@@ -50,7 +48,12 @@ pub fn public_page(conn: &mut DbConn, filter: &PublicFilter, page: i64) -> AppRe
             (p, t)
         })
         .collect();
-    Ok(PostPage { posts, total, page })
+    Ok(PostPage {
+        posts,
+        page,
+        has_next,
+        total: None,
+    })
 }
 
 /// A public post by slug with its tags.
@@ -66,7 +69,7 @@ pub fn public_post(conn: &mut DbConn, slug: &str) -> AppResult<(PostWithAuthor, 
 pub fn author_page(conn: &mut DbConn, login: &str, page: i64) -> AppResult<(String, PostPage)> {
     let u = user::find_by_login(conn, login)?;
     let posts = public_page(conn, &PublicFilter::Author(u.id), page)?;
-    if posts.total == 0 {
+    if posts.posts.is_empty() && posts.page == 1 {
         // Authors without public posts do not get a page (members are not listed publicly).
         return Err(AppError::NotFound);
     }
@@ -94,11 +97,15 @@ pub fn search(conn: &mut DbConn, query: &str, page: i64) -> AppResult<PostPage> 
     if terms.is_empty() {
         return Ok(PostPage {
             posts: Vec::new(),
-            total: 0,
             page: 1,
+            has_next: false,
+            total: Some(0),
         });
     }
-    public_page(conn, &PublicFilter::Search(terms), page)
+    let filter = PublicFilter::Search(terms);
+    let mut found = public_page(conn, &filter, page)?;
+    found.total = Some(post::count_public(conn, &filter, now())?);
+    Ok(found)
 }
 
 /// Turns a title into a URL slug, keeping Japanese (any letter or digit) and joining the rest with `-`.
@@ -318,10 +325,11 @@ pub fn delete_post(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<()> {
     Ok(())
 }
 
-/// The newest public posts for the feed, and when the blog last changed.
+/// The newest public posts for the feed, and when the newest of them last changed (the feed's
+/// `<updated>`: older posts are not in the feed, so their edits do not change it).
 pub fn feed_posts(conn: &mut DbConn) -> AppResult<(PostPage, Option<NaiveDateTime>)> {
     let page = public_page(conn, &PublicFilter::All, 1)?;
-    let updated = post::last_public_change(conn, now())?;
+    let updated = page.posts.iter().map(|(p, _)| p.post.updated_at).max();
     Ok((page, updated))
 }
 

@@ -31,6 +31,8 @@ pub struct Core {
     pub templates: Templates,
     /// Wakes the mail sender when a service has queued mail.
     pub mail_wakeup: Arc<tokio::sync::Notify>,
+    /// Site settings cached for public pages.
+    pub site_cache: Arc<site::SiteCache>,
 }
 
 /// The acting person as services see it.

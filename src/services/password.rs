@@ -2,6 +2,7 @@
 //! login flood cannot take every core.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use argon2::password_hash::PasswordHasher;
 use argon2::{Argon2, PasswordVerifier};
@@ -21,6 +22,8 @@ pub struct Passwords {
     /// A real hash of a random password, verified against when the account is unknown, so that
     /// unknown and known accounts take the same time.
     dummy_hash: Arc<String>,
+    /// How many verifications ran (tests use it to prove unknown accounts cost the same work).
+    verifications: Arc<AtomicU64>,
 }
 
 impl Passwords {
@@ -30,6 +33,7 @@ impl Passwords {
         Ok(Self {
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
             dummy_hash: Arc::new(dummy),
+            verifications: Arc::new(AtomicU64::new(0)),
         })
     }
 
@@ -55,10 +59,18 @@ impl Passwords {
             .map_err(|e| AppError::Internal(e.into()))?;
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| self.dummy_hash.as_ref().clone());
+        self.verifications.fetch_add(1, Ordering::Relaxed);
         let ok = tokio::task::spawn_blocking(move || verify_now(&password, &hash))
             .await
             .map_err(|e| AppError::Internal(e.into()))?;
         Ok(known && ok)
+    }
+}
+
+impl Passwords {
+    /// How many password verifications have run.
+    pub fn verification_count(&self) -> u64 {
+        self.verifications.load(Ordering::Relaxed)
     }
 }
 

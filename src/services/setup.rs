@@ -99,4 +99,8 @@ pub async fn complete(core: &Core, form: SetupForm) -> AppResult<String> {
             super::auth::start_session(conn, admin.id)
         })
         .await
+        .inspect(|_| {
+            core.site_cache.invalidate();
+            core.site_cache.mark_setup_done();
+        })
 }

@@ -1,5 +1,9 @@
 //! Site settings the admin edits in the web panel (title, tagline, default language, time zone).
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
 use chrono::NaiveDateTime;
 use chrono_tz::Tz;
 
@@ -116,4 +120,52 @@ pub fn save(conn: &mut DbConn, form: &SettingsForm) -> AppResult<()> {
     setting::set(conn, "site.language", lang.unwrap_or_default().code())?;
     setting::set(conn, "site.timezone", form.timezone.trim())?;
     Ok(())
+}
+
+/// Site settings kept in memory for a moment, so a public page costs no settings query. A change made
+/// here is seen at once; one made by another `yui serve` process sharing the database within `TTL`.
+#[derive(Debug, Default)]
+pub struct SiteCache {
+    entry: RwLock<Option<(Instant, Arc<SiteSettings>)>>,
+    setup_done: AtomicBool,
+}
+
+impl SiteCache {
+    /// How long cached settings are trusted.
+    pub const TTL: Duration = Duration::from_secs(2);
+
+    /// The settings, if cached less than `TTL` ago.
+    pub fn fresh(&self) -> Option<Arc<SiteSettings>> {
+        let guard = self.entry.read().ok()?;
+        guard
+            .as_ref()
+            .filter(|(at, _)| at.elapsed() < Self::TTL)
+            .map(|(_, s)| s.clone())
+    }
+
+    /// Remembers freshly loaded settings.
+    pub fn store(&self, settings: SiteSettings) -> Arc<SiteSettings> {
+        let settings = Arc::new(settings);
+        if let Ok(mut guard) = self.entry.write() {
+            *guard = Some((Instant::now(), settings.clone()));
+        }
+        settings
+    }
+
+    /// Forgets the cached settings (after this process changed them).
+    pub fn invalidate(&self) {
+        if let Ok(mut guard) = self.entry.write() {
+            *guard = None;
+        }
+    }
+
+    /// Whether the first administrator is known to exist (once true, it stays true).
+    pub fn setup_done(&self) -> bool {
+        self.setup_done.load(Ordering::Relaxed)
+    }
+
+    /// Records that the first administrator exists.
+    pub fn mark_setup_done(&self) {
+        self.setup_done.store(true, Ordering::Relaxed);
+    }
 }

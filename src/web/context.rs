@@ -5,6 +5,7 @@
 use std::cell::Cell;
 use std::net::IpAddr;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
@@ -27,7 +28,7 @@ pub struct ReqCtx {
     /// The logged-in session, if any.
     pub session: Option<LiveSession>,
     /// Site settings.
-    pub site: SiteSettings,
+    pub site: Arc<SiteSettings>,
     /// The language to answer in.
     pub lang: Lang,
     /// The client's address (after trusted proxies).
@@ -121,20 +122,39 @@ pub async fn request_context(
     let ip = client_ip(&req, &state.trusted_proxies);
     let session_token = req.cookie(names.session).map(|c| c.value().to_owned());
 
-    let loaded = state
-        .core
-        .db
-        .read(move |conn| {
-            let site = crate::services::site::load(conn)?;
-            let session = match session_token {
-                Some(t) => auth::resolve_session(conn, &t)?,
-                None => None,
-            };
-            Ok((site, session))
-        })
-        .await;
+    // A visitor without a session reading a public page costs no query while the settings are cached.
+    let cached_site = state.core.site_cache.fresh();
+    let needs_db = session_token.is_some() || cached_site.is_none();
+    let loaded = if needs_db {
+        let need_site = cached_site.is_none();
+        state
+            .core
+            .db
+            .read(move |conn| {
+                let site = if need_site {
+                    Some(crate::services::site::load(conn)?)
+                } else {
+                    None
+                };
+                let session = match session_token {
+                    Some(t) => auth::resolve_session(conn, &t)?,
+                    None => None,
+                };
+                Ok((site, session))
+            })
+            .await
+    } else {
+        Ok((None, None))
+    };
     let (site, session) = match loaded {
-        Ok(v) => v,
+        Ok((loaded_site, session)) => {
+            let site = match (loaded_site, cached_site) {
+                (Some(fresh), _) => state.core.site_cache.store(fresh),
+                (None, Some(cached)) => cached,
+                (None, None) => Arc::new(SiteSettings::default()),
+            };
+            (site, session)
+        }
         Err(e) => {
             let fallback = fallback_ctx(ip);
             return Ok(error_response(&state, &req, &fallback, &e));
@@ -234,7 +254,7 @@ fn finish_response(
 fn fallback_ctx(ip: IpAddr) -> ReqCtx {
     ReqCtx {
         session: None,
-        site: SiteSettings::default(),
+        site: Arc::new(SiteSettings::default()),
         lang: Lang::default(),
         ip,
         flash: None,

@@ -210,13 +210,17 @@ async fn unknown_and_known_accounts_get_the_same_answer() {
     // The pages differ only in the echoed name and the CSRF token.
     let strip = |s: &str, name: &str| s.replace(name, "N").replace(&csrf_from(s), "T");
     assert_eq!(strip(&a, "hanako"), strip(&b, "nobody"));
+    // Both ran a full argon2 verification (the unknown one against a dummy hash): similar time.
+    let before = app.core.passwords.verification_count();
+    let _ = app.try_login(&app.client(), "nobody-else", "x").await;
+    assert_eq!(app.core.passwords.verification_count(), before + 1);
     // Both failures are counted, keyed without revealing which name exists.
     let keys = app.db(|conn| {
         Ok(login_failures::table
             .select(login_failures::account_key)
             .load::<String>(conn)?)
     });
-    assert_eq!(keys.len(), 2);
+    assert_eq!(keys.len(), 3);
 }
 
 #[actix_web::test]

@@ -9,6 +9,7 @@ mod admin;
 mod auth;
 mod blog;
 mod browser;
+mod cli;
 mod csrf;
 mod mail;
 mod migrations;

@@ -42,7 +42,7 @@ pub async fn list_members(
     c.insert("me", &admin.user().login);
     c.insert("roles", &SiteRole::ALL.map(SiteRole::as_str));
     let pages = ((total + admin::PAGE_SIZE - 1) / admin::PAGE_SIZE).max(1);
-    c.insert("pager", &Pager::new("/admin/members", n, pages));
+    c.insert("pager", &Pager::new("/admin/members", n, n < pages));
     ok(&state, "admin/members.html", &c)
 }
 
@@ -203,11 +203,14 @@ pub async fn save_settings(
         .write(move |conn| admin::save_settings(conn, &actor, &f, &ip))
         .await
     {
-        Ok(()) => Ok(redirect_with_flash(
-            &state,
-            "/admin/settings",
-            "flash.saved",
-        )),
+        Ok(()) => {
+            state.core.site_cache.invalidate();
+            Ok(redirect_with_flash(
+                &state,
+                "/admin/settings",
+                "flash.saved",
+            ))
+        }
         Err(e) => {
             let errors = invalid_or(e)?;
             settings_page(
@@ -241,6 +244,6 @@ pub async fn audit(
         .collect();
     c.insert("entries", &items);
     let pages = ((total + admin::PAGE_SIZE - 1) / admin::PAGE_SIZE).max(1);
-    c.insert("pager", &Pager::new("/admin/audit", n, pages));
+    c.insert("pager", &Pager::new("/admin/audit", n, n < pages));
     ok(&state, "admin/audit.html", &c)
 }

@@ -31,10 +31,7 @@ pub async fn list_posts(
         .map(|p| post_item(&user.ctx().site, p, &[], false))
         .collect();
     c.insert("posts", &items);
-    c.insert(
-        "pager",
-        &Pager::new("/admin/posts", n, ((total + 49) / 50).max(1)),
-    );
+    c.insert("pager", &Pager::new("/admin/posts", n, n * 50 < total));
     ok(&state, "editor/posts.html", &c)
 }
 

@@ -29,7 +29,7 @@ fn list_page(
     let mut c = base_context(ctx, path);
     c.insert("heading", &heading);
     c.insert("posts", &items(ctx, page));
-    c.insert("pager", &Pager::new(base, page.page, page.page_count()));
+    c.insert("pager", &Pager::new(base, page.page, page.has_next));
     ok(state, "blog/index.html", &c)
 }
 
@@ -40,19 +40,22 @@ pub async fn index(
     q: web::Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
     let n = q.number()?;
-    let (needs_setup, page) = state
+    let setup_known_done = state.core.site_cache.setup_done();
+    let page = state
         .core
         .db
         .read(move |conn| {
-            if setup::needed(conn)? {
-                return Ok((true, None));
+            if !setup_known_done && setup::needed(conn)? {
+                return Ok(None);
             }
-            Ok((false, Some(blog::public_page(conn, &PublicFilter::All, n)?)))
+            Ok(Some(blog::public_page(conn, &PublicFilter::All, n)?))
         })
         .await?;
-    match page {
-        Some(page) if !needs_setup => list_page(&state, &ctx, "/", None, "/", &page),
-        _ => ok(&state, "setup/first_run.html", &base_context(&ctx, "/")),
+    if let Some(page) = page {
+        state.core.site_cache.mark_setup_done();
+        list_page(&state, &ctx, "/", None, "/", &page)
+    } else {
+        ok(&state, "setup/first_run.html", &base_context(&ctx, "/"))
     }
 }
 
@@ -94,7 +97,7 @@ pub async fn tag(
         .db
         .read(move |conn| blog::public_page(conn, &PublicFilter::Tag(name), n))
         .await?;
-    if page.total == 0 {
+    if page.posts.is_empty() && page.page == 1 {
         return Err(AppError::NotFound);
     }
     let base = format!("/tags/{}", path_segment(&tag));
@@ -149,13 +152,13 @@ pub async fn search(
         .await?;
     let mut c = base_context(&ctx, "/search");
     c.insert("q", &query);
-    c.insert("total", &page.total);
+    c.insert("total", &page.total.unwrap_or(0));
     c.insert("posts", &items(&ctx, &page));
     let base = format!(
         "/search?q={}",
         url::form_urlencoded::byte_serialize(query.as_bytes()).collect::<String>()
     );
-    c.insert("pager", &Pager::new(&base, page.page, page.page_count()));
+    c.insert("pager", &Pager::new(&base, page.page, page.has_next));
     ok(&state, "blog/search.html", &c)
 }
 

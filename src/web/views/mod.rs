@@ -10,8 +10,6 @@ pub mod feed;
 pub struct Pager {
     /// The current page.
     pub page: i64,
-    /// How many pages there are.
-    pub pages: i64,
     /// Link to the previous page, if any.
     pub prev: Option<String>,
     /// Link to the next page, if any.
@@ -20,7 +18,7 @@ pub struct Pager {
 
 impl Pager {
     /// Builds the pager; `base` is the list URL with any query already on it (or none).
-    pub fn new(base: &str, page: i64, pages: i64) -> Self {
+    pub fn new(base: &str, page: i64, has_next: bool) -> Self {
         let sep = if base.contains('?') { '&' } else { '?' };
         let link = |p: i64| {
             if p == 1 {
@@ -31,9 +29,8 @@ impl Pager {
         };
         Self {
             page,
-            pages,
             prev: (page > 1).then(|| link(page - 1)),
-            next: (page < pages).then(|| link(page + 1)),
+            next: has_next.then(|| link(page + 1)),
         }
     }
 }

@@ -1,0 +1,207 @@
+//! The real `yui` binary: account commands, `check`, `demo`, and `serve` (first-run link, health,
+//! clean shutdown on SIGTERM).
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+use yui::db::schema::{posts, users};
+
+fn yui(data: &std::path::Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_yui"));
+    c.arg("--data-dir")
+        .arg(data)
+        .env_remove("YUI_DATABASE_URL")
+        .env_remove("YUI_CONFIG");
+    c
+}
+
+fn run(cmd: &mut Command, stdin: Option<&str>) -> (bool, String) {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    } else {
+        drop(child.stdin.take());
+    }
+    let out = child.wait_with_output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+fn open(data: &std::path::Path) -> yui::db::DbConn {
+    yui::db::establish(&format!("sqlite://{}", data.join("yui.db").display())).unwrap()
+}
+
+#[test]
+fn account_commands_create_reset_and_disable() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out) = run(
+        yui(dir.path()).args([
+            "user",
+            "create",
+            "boss",
+            "--email",
+            "boss@example.test",
+            "--admin",
+            "--password-stdin",
+        ]),
+        Some("a long enough password\n"),
+    );
+    assert!(ok, "{out}");
+    assert!(out.contains("created boss (admin)"), "{out}");
+    let (ok, out) = run(
+        yui(dir.path()).args(["user", "create", "boss", "--email", "other@example.test"]),
+        None,
+    );
+    assert!(!ok, "a taken login is refused: {out}");
+    let (ok, out) = run(
+        yui(dir.path()).args([
+            "user",
+            "create",
+            "weak",
+            "--email",
+            "w@example.test",
+            "--password-stdin",
+        ]),
+        Some("short\n"),
+    );
+    assert!(!ok && out.contains("at least 8"), "{out}");
+    let (ok, out) = run(
+        yui(dir.path()).args(["user", "reset-password", "boss"]),
+        None,
+    );
+    assert!(ok, "{out}");
+    let generated = out
+        .lines()
+        .find_map(|l| l.strip_prefix("password: "))
+        .expect("a generated password is printed")
+        .to_owned();
+    let hash: String = users::table
+        .filter(users::login.eq("boss"))
+        .select(users::password_hash)
+        .first(&mut open(dir.path()))
+        .unwrap();
+    assert!(yui::services::password::verify_now(&generated, &hash));
+    let (ok, out) = run(yui(dir.path()).args(["user", "disable", "boss"]), None);
+    assert!(ok, "{out}");
+    let disabled: bool = users::table
+        .filter(users::login.eq("boss"))
+        .select(users::disabled)
+        .first(&mut open(dir.path()))
+        .unwrap();
+    assert!(disabled);
+    let (ok, out) = run(yui(dir.path()).args(["user", "disable", "ghost"]), None);
+    assert!(!ok, "{out}");
+}
+
+#[test]
+fn check_and_demo_fill_an_empty_site() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out) = run(yui(dir.path()).arg("check"), None);
+    assert!(
+        ok && out.contains("writable: yes") && out.contains("Sqlite"),
+        "{out}"
+    );
+    let (ok, out) = run(
+        yui(dir.path()).args(["demo", "--password", "demo-password", "--posts", "30"]),
+        None,
+    );
+    assert!(ok, "{out}");
+    let mut conn = open(dir.path());
+    let n: i64 = posts::table.count().get_result(&mut conn).unwrap();
+    assert_eq!(n, 30);
+    let japanese: i64 = posts::table
+        .filter(posts::title.like("%回）"))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert!(japanese > 10, "mostly Japanese sample posts");
+    let logins: Vec<String> = users::table
+        .order(users::login)
+        .select(users::login)
+        .load(&mut conn)
+        .unwrap();
+    assert_eq!(logins, ["admin", "alice", "bob", "hanako", "taro"]);
+    let (ok, out) = run(
+        yui(dir.path()).args(["demo", "--password", "demo-password"]),
+        None,
+    );
+    assert!(!ok && out.contains("only fills an empty site"), "{out}");
+    let (ok, out) = run(
+        yui(dir.path()).args(["--database-url", "mysql://x", "check"]),
+        None,
+    );
+    assert!(!ok && out.contains("unsupported database URL"), "{out}");
+}
+
+#[test]
+fn serve_prints_the_setup_link_answers_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = yui(dir.path())
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let addr = first
+        .rsplit("listening on ")
+        .next()
+        .unwrap()
+        .trim_end_matches(')')
+        .to_owned();
+    let _ = lines.next();
+    let link = lines.next().unwrap().unwrap();
+    assert!(link.trim().contains("/setup?token="), "{link}");
+    let token = link.rsplit("token=").next().unwrap().trim().to_owned();
+    assert!(token.len() >= 43);
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let health = loop {
+        if let Ok(mut s) = std::net::TcpStream::connect(&addr) {
+            s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .unwrap();
+            let mut buf = String::new();
+            std::io::Read::read_to_string(&mut s, &mut buf).unwrap();
+            break buf;
+        }
+        assert!(Instant::now() < deadline, "server did not answer");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    assert!(
+        !health.to_lowercase().contains("\nserver:"),
+        "no version banner"
+    );
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let exit = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(exit.success(), "clean exit on SIGTERM: {exit:?}");
+}
