@@ -328,7 +328,12 @@ pub fn delete_post(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<()> {
 /// The newest public posts for the feed, and when the newest of them last changed (the feed's
 /// `<updated>`: older posts are not in the feed, so their edits do not change it).
 pub fn feed_posts(conn: &mut DbConn) -> AppResult<(PostPage, Option<NaiveDateTime>)> {
-    let page = public_page(conn, &PublicFilter::All, 1)?;
+    let mut page = public_page(conn, &PublicFilter::All, 1)?;
+    let ids: Vec<i64> = page.posts.iter().map(|(p, _)| p.post.id).collect();
+    let mut bodies = post::bodies_for(conn, &ids)?;
+    for (p, _) in &mut page.posts {
+        p.body_html = bodies.remove(&p.post.id);
+    }
     let updated = page.posts.iter().map(|(p, _)| p.post.updated_at).max();
     Ok((page, updated))
 }

@@ -17,6 +17,7 @@ use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
 use super::AppState;
+use super::page_cache::{CachedPage, PageCache};
 use crate::error::AppError;
 use crate::i18n::{self, Lang};
 use crate::services::auth::{self, LiveSession};
@@ -122,61 +123,33 @@ pub async fn request_context(
     let ip = client_ip(&req, &state.trusted_proxies);
     let session_token = req.cookie(names.session).map(|c| c.value().to_owned());
 
-    // A visitor without a session reading a public page costs no query while the settings are cached.
-    let cached_site = state.core.site_cache.fresh();
-    let needs_db = session_token.is_some() || cached_site.is_none();
-    let loaded = if needs_db {
-        let need_site = cached_site.is_none();
-        state
-            .core
-            .db
-            .read(move |conn| {
-                let site = if need_site {
-                    Some(crate::services::site::load(conn)?)
-                } else {
-                    None
-                };
-                let session = match session_token {
-                    Some(t) => auth::resolve_session(conn, &t)?,
-                    None => None,
-                };
-                Ok((site, session))
-            })
-            .await
-    } else {
-        Ok((None, None))
-    };
-    let (site, session) = match loaded {
-        Ok((loaded_site, session)) => {
-            let site = match (loaded_site, cached_site) {
-                (Some(fresh), _) => state.core.site_cache.store(fresh),
-                (None, Some(cached)) => cached,
-                (None, None) => Arc::new(SiteSettings::default()),
-            };
-            (site, session)
-        }
+    let (site, session) = match load_visitor(&state, session_token).await {
+        Ok(v) => v,
         Err(e) => {
             let fallback = fallback_ctx(ip);
             return Ok(error_response(&state, &req, &fallback, &e));
         }
     };
-    if let Some(s) = session.as_ref().filter(|s| s.needs_extension) {
-        let id = s.id;
-        if let Err(e) = state
-            .core
-            .db
-            .write(move |conn| auth::extend_session(conn, id))
-            .await
-        {
-            tracing::warn!(error = %e, "session extension failed");
-        }
-    }
 
     let lang = pick_language(&req, session.as_ref(), &site);
     let flash = req
         .cookie(FLASH_COOKIE)
         .and_then(|c| i18n::lookup(Lang::En, c.value()).map(|_| c.value().to_owned()))
         .and_then(|k| known_flash_key(&k));
+    let is_get = req.method() == Method::GET || req.method() == Method::HEAD;
+    let if_none_match = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let cache_key = (is_get && session.is_none() && flash.is_none()).then(|| {
+        let pq = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
+        PageCache::key(lang.code(), pq)
+    });
+    if let Some(page) = cache_key.as_deref().and_then(|k| state.page_cache.get(k)) {
+        let res = cached_response(&page, if_none_match.as_deref());
+        return Ok(finish_headers(req.into_response(res), true));
+    }
     let (anon_csrf, anon_csrf_is_new) = match req.cookie(names.csrf) {
         Some(c) if crate::services::token::looks_like_token(c.value()) => {
             (c.value().to_owned(), false)
@@ -201,18 +174,88 @@ pub async fn request_context(
     }
 
     req.extensions_mut().insert(ctx.clone());
-    let is_get = req.method() == Method::GET || req.method() == Method::HEAD;
-    let if_none_match = req
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let unsafe_method = is_unsafe(req.method());
     let res = next.call(req).await?.map_into_boxed_body();
     let res = finish_response(&state, &ctx, res);
+    if unsafe_method && res.status().as_u16() < 400 {
+        // Something changed: public pages must show it at once.
+        state.page_cache.clear();
+    }
     if is_get && ctx.session.is_none() && res.status() == StatusCode::OK {
-        return Ok(with_etag(res, if_none_match).await);
+        // Pages with a form token or a flash message are personal; never keep them.
+        let keep = cache_key.filter(|_| !ctx.anon_csrf_used.get());
+        return Ok(with_etag(
+            res,
+            if_none_match.as_deref(),
+            keep.map(|k| (&*state.page_cache, k)),
+        ));
     }
     Ok(res)
+}
+
+/// The site settings (cached) and the visitor's session, if the request carries one. A visitor without
+/// a session reading a public page costs no query while the settings are cached.
+async fn load_visitor(
+    state: &AppState,
+    session_token: Option<String>,
+) -> Result<(Arc<SiteSettings>, Option<LiveSession>), AppError> {
+    let cached_site = state.core.site_cache.fresh();
+    if session_token.is_none()
+        && let Some(site) = cached_site.clone()
+    {
+        return Ok((site, None));
+    }
+    let need_site = cached_site.is_none();
+    let (loaded_site, session) = state
+        .core
+        .db
+        .read(move |conn| {
+            let site = if need_site {
+                Some(crate::services::site::load(conn)?)
+            } else {
+                None
+            };
+            let session = match session_token {
+                Some(t) => auth::resolve_session(conn, &t)?,
+                None => None,
+            };
+            Ok((site, session))
+        })
+        .await?;
+    let site = match (loaded_site, cached_site) {
+        (Some(fresh), _) => state.core.site_cache.store(fresh),
+        (None, Some(cached)) => cached,
+        (None, None) => Arc::new(SiteSettings::default()),
+    };
+    if let Some(s) = session.as_ref().filter(|s| s.needs_extension) {
+        let id = s.id;
+        if let Err(e) = state
+            .core
+            .db
+            .write(move |conn| auth::extend_session(conn, id))
+            .await
+        {
+            tracing::warn!(error = %e, "session extension failed");
+        }
+    }
+    Ok((site, session))
+}
+
+/// A response from the micro-cache (304 when the browser has it already).
+fn cached_response(page: &CachedPage, if_none_match: Option<&str>) -> HttpResponse {
+    if etag_matches(if_none_match, &page.etag) {
+        return HttpResponse::NotModified()
+            .insert_header((header::ETAG, page.etag.clone()))
+            .finish();
+    }
+    HttpResponse::Ok()
+        .content_type(page.content_type.clone())
+        .insert_header((header::ETAG, page.etag.clone()))
+        .body(page.body.clone())
+}
+
+fn etag_matches(if_none_match: Option<&str>, etag: &str) -> bool {
+    if_none_match.is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
 }
 
 /// Everything a response gets on its way out: handler errors rendered as pages in the site layout, the
@@ -460,30 +503,44 @@ fn finish_headers(mut res: ServiceResponse<BoxBody>, public: bool) -> ServiceRes
     res
 }
 
-/// Adds a weak `ETag` to a public page and answers 304 when the browser already has it.
-async fn with_etag(
+/// Adds a weak `ETag` to a public page, answers 304 when the browser already has it, and keeps the
+/// page in the micro-cache when `keep` names its key.
+fn with_etag(
     res: ServiceResponse<BoxBody>,
-    if_none_match: Option<String>,
+    if_none_match: Option<&str>,
+    keep: Option<(&PageCache, String)>,
 ) -> ServiceResponse<BoxBody> {
-    let cacheable = res
+    let content_type = res
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("text/html") || ct.starts_with("application/atom+xml"));
+        .map(str::to_owned)
+        .unwrap_or_default();
+    let cacheable =
+        content_type.starts_with("text/html") || content_type.starts_with("application/atom+xml");
     if !cacheable || res.headers().contains_key(header::SET_COOKIE) {
         return res;
     }
     let (req, response) = res.into_parts();
     let (head, body) = response.into_parts();
-    let Ok(bytes) = actix_web::body::to_bytes(body).await else {
-        return ServiceResponse::new(req, HttpResponse::InternalServerError().finish());
+    // Rendered pages are already in memory as one buffer: take it without copying.
+    let bytes = match body.try_into_bytes() {
+        Ok(bytes) => bytes,
+        Err(body) => return ServiceResponse::new(req, head.set_body(body)),
     };
     let digest = Sha256::digest(&bytes);
-    let tag = crate::services::token::to_hex(&digest[..10]);
-    let etag = format!("W/\"{tag}\"");
-    let matches =
-        if_none_match.is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
-    let mut response = if matches {
+    let etag = format!("W/\"{}\"", crate::services::token::to_hex(&digest[..10]));
+    if let Some((cache, key)) = keep {
+        cache.put(
+            key,
+            CachedPage {
+                content_type,
+                etag: etag.clone(),
+                body: bytes.clone(),
+            },
+        );
+    }
+    let mut response = if etag_matches(if_none_match, &etag) {
         let mut r = head.set_body(BoxBody::new(()));
         *r.status_mut() = StatusCode::NOT_MODIFIED;
         r.headers_mut().remove(header::CONTENT_TYPE);

@@ -5,6 +5,7 @@ pub mod context;
 pub mod error_page;
 pub mod extract;
 pub mod handlers;
+pub mod page_cache;
 pub mod render;
 pub mod routes;
 pub mod views;
@@ -21,4 +22,6 @@ pub struct AppState {
     pub assets: Assets,
     /// Parsed trusted proxy networks.
     pub trusted_proxies: std::sync::Arc<Vec<ipnet::IpNet>>,
+    /// One-second cache of public pages.
+    pub page_cache: std::sync::Arc<page_cache::PageCache>,
 }

@@ -280,3 +280,106 @@ async fn health_check_answers() {
     assert_eq!(res.status(), 200);
     assert_eq!(res.text().await.unwrap(), "ok");
 }
+
+#[actix_web::test]
+async fn the_public_page_cache_never_hides_a_change_or_shares_a_token() {
+    let app = TestApp::spawn();
+    let admin = app.admin_client().await;
+    let visitor = app.client();
+    let before = visitor
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!before.contains("速報"));
+    // A change through this server shows at once.
+    let res = app
+        .post_form(
+            &admin,
+            "/admin/posts/new",
+            "/admin/posts",
+            &[
+                ("title", "速報"),
+                ("body", "x"),
+                ("status", "published"),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let after = visitor
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(after.contains("速報"), "cache emptied by the change");
+    // A change made by another process sharing the database shows within the cache's second.
+    app.db(|conn| {
+        use diesel::prelude::*;
+        diesel::update(yui::db::schema::posts::table)
+            .set(yui::db::schema::posts::title.eq("続報"))
+            .execute(conn)?;
+        Ok(())
+    });
+    tokio::time::sleep(
+        yui::web::page_cache::PageCache::TTL + std::time::Duration::from_millis(100),
+    )
+    .await;
+    let later = visitor
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(later.contains("続報"));
+    // Pages with a form token are personal: two visitors never get the same one.
+    let a = csrf_from(
+        &app.client()
+            .get(app.url("/login"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    );
+    let b = csrf_from(
+        &app.client()
+            .get(app.url("/login"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    );
+    assert_ne!(a, b);
+    // Languages are cached apart.
+    let en = visitor
+        .get(app.url("/"))
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(en.contains("<html lang=\"en\">"));
+    let ja = visitor
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(ja.contains("<html lang=\"ja\">"));
+}

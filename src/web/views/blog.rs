@@ -56,7 +56,7 @@ pub fn post_item(
         url: post_url(&p.post.slug),
         excerpt: p.post.excerpt.clone(),
         body_html: if with_body {
-            p.post.body_html.clone()
+            p.body_html.clone().unwrap_or_default()
         } else {
             String::new()
         },

@@ -40,7 +40,7 @@ pub fn atom(
             let mut content = Content::default();
             content.set_content_type(Some("html".to_owned()));
             // Sanitised HTML; atom_syndication escapes it as text inside <content type="html">.
-            content.set_value(Some(p.post.body_html.clone()));
+            content.set_value(p.body_html.clone());
             entry.set_content(Some(content));
             entry.set_categories(
                 tags.iter()
