@@ -66,7 +66,9 @@ pub fn start(core: Core, listener: TcpListener) -> anyhow::Result<Running> {
     let state = AppState {
         assets: Assets::load(),
         trusted_proxies: Arc::new(core.config.trusted_proxy_nets()),
-        page_cache: Arc::new(crate::web::page_cache::PageCache::default()),
+        page_cache: Arc::new(crate::web::page_cache::PageCache::new(
+            core.config.server.public_cache,
+        )),
         core: core.clone(),
     };
     let max_form = core.config.server.max_form_bytes;

@@ -34,6 +34,8 @@ pub struct ServerConfig {
     pub max_form_bytes: usize,
     /// Worker threads (default: one per core).
     pub workers: Option<usize>,
+    /// Serve public pages to visitors without a session from a one-second in-memory cache.
+    pub public_cache: bool,
 }
 
 impl Default for ServerConfig {
@@ -44,6 +46,7 @@ impl Default for ServerConfig {
             trusted_proxies: Vec::new(),
             max_form_bytes: 1024 * 1024,
             workers: None,
+            public_cache: true,
         }
     }
 }

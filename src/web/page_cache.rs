@@ -25,6 +25,7 @@ pub struct CachedPage {
 #[derive(Debug, Default)]
 pub struct PageCache {
     entries: Mutex<HashMap<String, (Instant, CachedPage)>>,
+    disabled: bool,
 }
 
 impl PageCache {
@@ -32,6 +33,14 @@ impl PageCache {
     pub const TTL: Duration = Duration::from_secs(1);
     /// At most this many pages (search URLs are unbounded; a full cache is simply emptied).
     const MAX_ENTRIES: usize = 512;
+
+    /// A cache that keeps pages (`enabled`) or never does (`server.public_cache = false`).
+    pub fn new(enabled: bool) -> Self {
+        Self {
+            entries: Mutex::default(),
+            disabled: !enabled,
+        }
+    }
 
     /// The cache key of a page.
     pub fn key(lang: &str, path_and_query: &str) -> String {
@@ -49,6 +58,9 @@ impl PageCache {
 
     /// Keeps a page.
     pub fn put(&self, key: String, page: CachedPage) {
+        if self.disabled {
+            return;
+        }
         if let Ok(mut entries) = self.entries.lock() {
             if entries.len() >= Self::MAX_ENTRIES {
                 entries.clear();
@@ -85,5 +97,18 @@ mod tests {
         );
         cache.clear();
         assert!(cache.get(&PageCache::key("ja", "/")).is_none());
+        let off = PageCache::new(false);
+        off.put(
+            PageCache::key("ja", "/"),
+            CachedPage {
+                content_type: String::new(),
+                etag: String::new(),
+                body: Bytes::new(),
+            },
+        );
+        assert!(
+            off.get(&PageCache::key("ja", "/")).is_none(),
+            "a disabled cache keeps nothing"
+        );
     }
 }
