@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
-use pulldown_cmark::{Event, Options, Parser, html};
+use pulldown_cmark::{Event, Options, Parser, TagEnd, html};
 
 static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     let mut b = ammonia::Builder::default();
@@ -30,12 +30,21 @@ pub fn render(source: &str) -> String {
     SANITIZER.clean(&unsafe_html).to_string()
 }
 
-/// Plain text of the Markdown (for search and excerpts): text and code, no markup.
+/// Plain text of the Markdown (for search and excerpts): text and code, no markup. Blocks are
+/// separated by a space; inline markup adds none, since Japanese has no spaces between words
+/// (`**全員**参加` is 全員参加, not 全員 参加).
 pub fn plain_text(source: &str) -> String {
     let mut out = String::with_capacity(source.len());
     for event in Parser::new(source) {
         match event {
             Event::Text(t) | Event::Code(t) => out.push_str(&t),
+            Event::End(
+                TagEnd::Emphasis
+                | TagEnd::Strong
+                | TagEnd::Strikethrough
+                | TagEnd::Link
+                | TagEnd::Image,
+            ) => {}
             Event::SoftBreak | Event::HardBreak | Event::End(_) => out.push(' '),
             _ => {}
         }
@@ -97,5 +106,9 @@ mod tests {
         let e = excerpt("日本語のテキストです。とても長い文章。", 5);
         assert_eq!(e, "日本語のテ…");
         assert_eq!(plain_text("**a** `b`\n\n- c"), "a b c");
+        assert_eq!(
+            plain_text("今年も**全員参加**の[訓練](https://x.example)です。"),
+            "今年も全員参加の訓練です。"
+        );
     }
 }
