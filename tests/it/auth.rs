@@ -8,6 +8,8 @@ use crate::support::*;
 #[actix_web::test]
 async fn first_run_needs_the_printed_token_and_creates_one_admin() {
     let app = TestApp::spawn();
+    let accounts = app.db(|conn| Ok(yui::models::user::count(conn)?));
+    assert_eq!(accounts, 0, "no default account, ever");
     let token = app
         .setup_token
         .clone()
@@ -353,6 +355,14 @@ async fn password_reset_by_mail_is_single_use_and_ends_sessions() {
             .first::<String>(conn)?)
     });
     assert_ne!(stored, token, "only a hash is stored");
+    let logged: Vec<String> = app.db(|conn| {
+        use yui::db::schema::audit_log;
+        Ok(audit_log::table.select(audit_log::detail).load(conn)?)
+    });
+    assert!(
+        logged.iter().all(|d| !d.contains(token)),
+        "the token is never logged"
+    );
 
     let form = c.get(&link).send().await.unwrap();
     assert_eq!(form.status(), 200);
