@@ -132,3 +132,47 @@ diesel::allow_tables_to_appear_in_same_query!(
     tags,
     post_tags,
 );
+
+diesel::table! {
+    rooms (id) {
+        id -> BigInt,
+        parent_id -> Nullable<BigInt>,
+        slug -> Text,
+        name -> Text,
+        description -> Text,
+        visibility -> Text,
+        state -> Text,
+        default_role -> Text,
+        join_policy -> Text,
+        need_approval -> Bool,
+        quota_bytes -> BigInt,
+        features -> Text,
+        archived -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    room_members (room_id, user_id) {
+        room_id -> BigInt,
+        user_id -> BigInt,
+        role -> Text,
+        joined_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    room_permissions (room_id, permission, role) {
+        room_id -> BigInt,
+        permission -> Text,
+        role -> Text,
+        allowed -> Bool,
+    }
+}
+
+diesel::joinable!(room_members -> rooms (room_id));
+diesel::joinable!(room_members -> users (user_id));
+diesel::joinable!(room_permissions -> rooms (room_id));
+
+diesel::allow_tables_to_appear_in_same_query!(rooms, room_members, room_permissions, users);

@@ -6,6 +6,7 @@ pub mod login_failure;
 pub mod outbox;
 pub mod password_reset;
 pub mod post;
+pub mod room;
 pub mod session;
 pub mod setting;
 pub mod user;

@@ -22,6 +22,9 @@ pub const FLASH_KEYS: &[&str] = &[
     "flash.post_deleted",
     "flash.sessions_ended",
     "flash.setup_done",
+    "flash.room_created",
+    "flash.room_joined",
+    "flash.room_left",
 ];
 
 /// The context every page template gets: language, site, user, CSRF token, path and flash.

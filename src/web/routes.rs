@@ -3,7 +3,7 @@
 
 use actix_web::web;
 
-use super::handlers::{account, admin, assets, auth, editor, public};
+use super::handlers::{account, admin, assets, auth, editor, public, rooms};
 
 macro_rules! route_table {
     ($( $method:ident $path:literal => $handler:path ),* $(,)?) => {
@@ -51,6 +51,22 @@ route_table! {
     get "/admin/settings" => admin::settings,
     post "/admin/settings" => admin::save_settings,
     get "/admin/audit" => admin::audit,
+    get "/rooms" => rooms::list_rooms,
+    get "/rooms/{room}" => rooms::show_room,
+    post "/rooms/{room}/join" => rooms::join_room,
+    post "/rooms/{room}/leave" => rooms::leave_room,
+    get "/rooms/{room}/settings" => rooms::edit_room,
+    post "/rooms/{room}/settings" => rooms::update_room,
+    get "/rooms/{room}/members" => rooms::list_members,
+    post "/rooms/{room}/members" => rooms::add_member,
+    post "/rooms/{room}/members/{login}" => rooms::change_member,
+    get "/rooms/{room}/permissions" => rooms::permissions,
+    post "/rooms/{room}/permissions" => rooms::save_permissions,
+    get "/admin/rooms" => rooms::admin_rooms,
+    get "/admin/rooms/new" => rooms::new_room,
+    post "/admin/rooms" => rooms::create_room,
+    post "/admin/rooms/{room}/archive" => rooms::archive_room,
+
     get "/admin/posts" => editor::list_posts,
     get "/admin/posts/new" => editor::new_post,
     post "/admin/posts" => editor::create_post,

@@ -13,5 +13,6 @@ mod cli;
 mod csrf;
 mod mail;
 mod migrations;
+mod rooms;
 mod security;
 mod support;

@@ -6,3 +6,4 @@ pub mod assets;
 pub mod auth;
 pub mod editor;
 pub mod public;
+pub mod rooms;

@@ -1,0 +1,3 @@
+DROP TABLE room_permissions;
+DROP TABLE room_members;
+DROP TABLE rooms;

@@ -1,0 +1,240 @@
+//! Rooms, their members and their permission overrides.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::db::schema::{room_members, room_permissions, rooms, users};
+
+/// A row of `rooms`.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = rooms)]
+pub struct Room {
+    pub id: i64,
+    pub parent_id: Option<i64>,
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub visibility: String,
+    pub state: String,
+    pub default_role: String,
+    pub join_policy: String,
+    pub need_approval: bool,
+    pub quota_bytes: i64,
+    pub features: String,
+    pub archived: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// The settings of a room, as written by create and update.
+#[derive(Debug, Insertable, AsChangeset)]
+#[diesel(table_name = rooms)]
+pub struct RoomFields<'a> {
+    pub slug: &'a str,
+    pub name: &'a str,
+    pub description: &'a str,
+    pub visibility: &'a str,
+    pub state: &'a str,
+    pub default_role: &'a str,
+    pub join_policy: &'a str,
+    pub need_approval: bool,
+    pub quota_bytes: i64,
+    pub features: &'a str,
+    pub updated_at: NaiveDateTime,
+}
+
+/// Inserts a room and returns its id.
+pub fn insert(
+    conn: &mut DbConn,
+    fields: &RoomFields<'_>,
+    parent_id: Option<i64>,
+    created_at: NaiveDateTime,
+) -> QueryResult<i64> {
+    diesel::insert_into(rooms::table)
+        .values((
+            fields,
+            rooms::parent_id.eq(parent_id),
+            rooms::created_at.eq(created_at),
+        ))
+        .execute(conn)?;
+    rooms::table
+        .filter(rooms::slug.eq(fields.slug))
+        .select(rooms::id)
+        .first(conn)
+}
+
+/// Saves a room's settings.
+pub fn update(conn: &mut DbConn, id: i64, fields: &RoomFields<'_>) -> QueryResult<()> {
+    diesel::update(rooms::table.find(id))
+        .set(fields)
+        .execute(conn)
+        .map(drop)
+}
+
+/// Archives or restores a room (archived rooms disappear from lists; nothing is deleted).
+pub fn set_archived(conn: &mut DbConn, id: i64, archived: bool) -> QueryResult<()> {
+    diesel::update(rooms::table.find(id))
+        .set(rooms::archived.eq(archived))
+        .execute(conn)
+        .map(drop)
+}
+
+/// A room by slug (archived ones too; callers decide).
+pub fn find_by_slug(conn: &mut DbConn, slug: &str) -> QueryResult<Room> {
+    rooms::table
+        .filter(rooms::slug.eq(slug))
+        .select(Room::as_select())
+        .first(conn)
+}
+
+/// A room by id.
+pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Room> {
+    rooms::table.find(id).select(Room::as_select()).first(conn)
+}
+
+/// Whether a slug is taken.
+pub fn slug_taken(conn: &mut DbConn, slug: &str, except: Option<i64>) -> QueryResult<bool> {
+    let mut q = rooms::table.filter(rooms::slug.eq(slug)).into_boxed();
+    if let Some(id) = except {
+        q = q.filter(rooms::id.ne(id));
+    }
+    q.select(rooms::id)
+        .first::<i64>(conn)
+        .optional()
+        .map(|o| o.is_some())
+}
+
+/// Every room that is not archived, by name (the caller filters by what the actor may read).
+pub fn list_active(conn: &mut DbConn) -> QueryResult<Vec<Room>> {
+    rooms::table
+        .filter(rooms::archived.eq(false))
+        .order(rooms::name.asc())
+        .select(Room::as_select())
+        .load(conn)
+}
+
+/// Every room, archived ones included (admin list).
+pub fn list_all(conn: &mut DbConn) -> QueryResult<Vec<Room>> {
+    rooms::table
+        .order((rooms::archived.asc(), rooms::name.asc()))
+        .select(Room::as_select())
+        .load(conn)
+}
+
+/// The actor's role in every room they belong to: `(room_id, role)`.
+pub fn roles_of(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<(i64, String)>> {
+    room_members::table
+        .filter(room_members::user_id.eq(user_id))
+        .select((room_members::room_id, room_members::role))
+        .load(conn)
+}
+
+/// A user's role in one room.
+pub fn role_in(conn: &mut DbConn, room_id: i64, user_id: i64) -> QueryResult<Option<String>> {
+    room_members::table
+        .find((room_id, user_id))
+        .select(room_members::role)
+        .first(conn)
+        .optional()
+}
+
+/// A member of a room, for lists.
+#[derive(Debug, Clone, Queryable)]
+pub struct MemberRow {
+    pub user_id: i64,
+    pub login: String,
+    pub display_name: String,
+    pub role: String,
+    pub joined_at: NaiveDateTime,
+}
+
+/// The members of a room, highest role first (role text sorts arbitrarily, so callers re-sort).
+pub fn members(conn: &mut DbConn, room_id: i64) -> QueryResult<Vec<MemberRow>> {
+    room_members::table
+        .inner_join(users::table)
+        .filter(room_members::room_id.eq(room_id))
+        .filter(users::disabled.eq(false))
+        .order(users::display_name.asc())
+        .select((
+            users::id,
+            users::login,
+            users::display_name,
+            room_members::role,
+            room_members::joined_at,
+        ))
+        .load(conn)
+}
+
+/// Counts a room's members with a role.
+pub fn count_with_role(conn: &mut DbConn, room_id: i64, role: &str) -> QueryResult<i64> {
+    room_members::table
+        .filter(room_members::room_id.eq(room_id))
+        .filter(room_members::role.eq(role))
+        .count()
+        .get_result(conn)
+}
+
+/// Adds a member or changes their role.
+pub fn set_member(
+    conn: &mut DbConn,
+    room_id: i64,
+    user_id: i64,
+    role: &str,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    let updated = diesel::update(room_members::table.find((room_id, user_id)))
+        .set(room_members::role.eq(role))
+        .execute(conn)?;
+    if updated == 0 {
+        diesel::insert_into(room_members::table)
+            .values((
+                room_members::room_id.eq(room_id),
+                room_members::user_id.eq(user_id),
+                room_members::role.eq(role),
+                room_members::joined_at.eq(at),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Removes a member.
+pub fn remove_member(conn: &mut DbConn, room_id: i64, user_id: i64) -> QueryResult<()> {
+    diesel::delete(room_members::table.find((room_id, user_id)))
+        .execute(conn)
+        .map(drop)
+}
+
+/// The room's overrides of adjustable cells: `(permission, role, allowed)` as stored text.
+pub fn overrides(conn: &mut DbConn, room_id: i64) -> QueryResult<Vec<(String, String, bool)>> {
+    room_permissions::table
+        .filter(room_permissions::room_id.eq(room_id))
+        .select((
+            room_permissions::permission,
+            room_permissions::role,
+            room_permissions::allowed,
+        ))
+        .load(conn)
+}
+
+/// Replaces the room's overrides.
+pub fn set_overrides(
+    conn: &mut DbConn,
+    room_id: i64,
+    cells: &[(&str, &str, bool)],
+) -> QueryResult<()> {
+    diesel::delete(room_permissions::table.filter(room_permissions::room_id.eq(room_id)))
+        .execute(conn)?;
+    for (permission, role, allowed) in cells {
+        diesel::insert_into(room_permissions::table)
+            .values((
+                room_permissions::room_id.eq(room_id),
+                room_permissions::permission.eq(*permission),
+                room_permissions::role.eq(*role),
+                room_permissions::allowed.eq(*allowed),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,623 @@
+//! Rooms: listing what an actor may see, room homes, settings, membership and the permission
+//! overrides. Every use case loads the room with the actor's access and calls `authorize_room` first.
+
+use std::collections::HashMap;
+
+use super::Actor;
+use super::authz::{
+    Action, JoinPolicy, RoomAccess, RoomAction, RoomPermission, RoomRole, Visibility, authorize,
+    authorize_room, can_read_room, default_cell,
+};
+use crate::db::DbConn;
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::models::room::{self, MemberRow, Room, RoomFields};
+use crate::models::{audit, now, user};
+
+/// Rooms nest at most this deep (a guard against a cycle in hand-edited data).
+const MAX_DEPTH: usize = 8;
+/// Default disk quota of a new room.
+pub const DEFAULT_QUOTA_MB: i64 = 1024;
+/// Features a room can switch on.
+pub const FEATURES: [&str; 3] = ["blog", "files", "calendar"];
+
+/// Whether `open` is the stored state of a room that is not 準備中.
+fn is_open(room: &Room) -> bool {
+    room.state == "open"
+}
+
+fn parse_overrides(rows: Vec<(String, String, bool)>) -> Vec<(RoomPermission, RoomRole, bool)> {
+    rows.into_iter()
+        .filter_map(|(p, r, a)| Some((RoomPermission::parse(&p)?, RoomRole::parse(&r)?, a)))
+        .collect()
+}
+
+/// A room with the actor's access to it.
+#[derive(Debug, Clone)]
+pub struct RoomCtx {
+    /// The room.
+    pub room: Room,
+    /// What `authorize_room` needs.
+    pub access: RoomAccess,
+}
+
+fn access_for(
+    conn: &mut DbConn,
+    actor: Option<&Actor>,
+    room: &Room,
+    depth: usize,
+) -> AppResult<RoomAccess> {
+    let role = match actor {
+        Some(a) => room::role_in(conn, room.id, a.id)?
+            .as_deref()
+            .and_then(RoomRole::parse),
+        None => None,
+    };
+    let parent_readable = match room.parent_id {
+        Some(pid) if depth < MAX_DEPTH => {
+            let parent = room::find(conn, pid)?;
+            let parent_access = access_for(conn, actor, &parent, depth + 1)?;
+            !parent.archived && can_read_room(actor, &parent_access)
+        }
+        Some(_) => false,
+        None => true,
+    };
+    Ok(RoomAccess {
+        visibility: Visibility::parse(&room.visibility).unwrap_or(Visibility::Closed),
+        open: is_open(room),
+        join_policy: JoinPolicy::parse(&room.join_policy).unwrap_or(JoinPolicy::Invite),
+        role,
+        overrides: parse_overrides(room::overrides(conn, room.id)?),
+        parent_readable,
+    })
+}
+
+/// Loads a room the actor may read (404 otherwise; archived rooms only for site admins).
+pub fn load(conn: &mut DbConn, actor: Option<&Actor>, slug: &str) -> AppResult<RoomCtx> {
+    let room = room::find_by_slug(conn, slug)?;
+    if room.archived && !actor.is_some_and(|a| a.is_admin) {
+        return Err(AppError::NotFound);
+    }
+    let access = access_for(conn, actor, &room, 0)?;
+    authorize_room(actor, &access, RoomAction::Read)?;
+    Ok(RoomCtx { room, access })
+}
+
+/// Loads a room and checks `action` on it.
+pub fn load_for(
+    conn: &mut DbConn,
+    actor: Option<&Actor>,
+    slug: &str,
+    action: RoomAction,
+) -> AppResult<RoomCtx> {
+    let ctx = load(conn, actor, slug)?;
+    authorize_room(actor, &ctx.access, action)?;
+    Ok(ctx)
+}
+
+/// A room in a list, with the actor's role in it.
+#[derive(Debug, Clone)]
+pub struct RoomListItem {
+    /// The room.
+    pub room: Room,
+    /// The actor's role, if a member.
+    pub role: Option<RoomRole>,
+}
+
+/// Every active room the actor may read, parents before their sub-rooms.
+pub fn list_visible(conn: &mut DbConn, actor: Option<&Actor>) -> AppResult<Vec<RoomListItem>> {
+    let all = room::list_active(conn)?;
+    let roles: HashMap<i64, RoomRole> = match actor {
+        Some(a) => room::roles_of(conn, a.id)?
+            .into_iter()
+            .filter_map(|(id, r)| Some((id, RoomRole::parse(&r)?)))
+            .collect(),
+        None => HashMap::new(),
+    };
+    let by_id: HashMap<i64, &Room> = all.iter().map(|r| (r.id, r)).collect();
+    let readable = |room: &Room, parent_readable: bool| {
+        let access = RoomAccess {
+            visibility: Visibility::parse(&room.visibility).unwrap_or(Visibility::Closed),
+            open: is_open(room),
+            join_policy: JoinPolicy::Invite,
+            role: roles.get(&room.id).copied(),
+            overrides: Vec::new(),
+            parent_readable,
+        };
+        can_read_room(actor, &access)
+    };
+    let mut memo: HashMap<i64, bool> = HashMap::new();
+    let mut items = Vec::new();
+    for r in &all {
+        // Walk up the chain: a room is listed only if every ancestor is readable too.
+        let mut chain = vec![r];
+        while let Some(pid) = chain.last().and_then(|c| c.parent_id) {
+            match by_id.get(&pid) {
+                Some(p) if chain.len() < MAX_DEPTH => chain.push(p),
+                _ => break,
+            }
+        }
+        let orphaned = chain.last().is_some_and(|top| top.parent_id.is_some());
+        let mut ok = !orphaned;
+        for room in chain.iter().rev() {
+            ok = *memo
+                .entry(room.id)
+                .or_insert_with(|| ok && readable(room, ok));
+        }
+        if ok {
+            items.push(RoomListItem {
+                room: r.clone(),
+                role: roles.get(&r.id).copied(),
+            });
+        }
+    }
+    Ok(items)
+}
+
+/// The room home: the room, its readable sub-rooms and (for its members) its members.
+pub struct RoomHome {
+    /// The room and access.
+    pub ctx: RoomCtx,
+    /// Sub-rooms the actor may read.
+    pub children: Vec<Room>,
+    /// Members (shown to members and site admins only).
+    pub members: Vec<MemberRow>,
+}
+
+/// Loads a room home.
+pub fn home(conn: &mut DbConn, actor: Option<&Actor>, slug: &str) -> AppResult<RoomHome> {
+    let ctx = load(conn, actor, slug)?;
+    let children = list_visible(conn, actor)?
+        .into_iter()
+        .filter(|i| i.room.parent_id == Some(ctx.room.id))
+        .map(|i| i.room)
+        .collect();
+    let sees_members = ctx.access.role.is_some() || actor.is_some_and(|a| a.is_admin);
+    let members = if sees_members {
+        sorted_members(conn, ctx.room.id)?
+    } else {
+        Vec::new()
+    };
+    Ok(RoomHome {
+        ctx,
+        children,
+        members,
+    })
+}
+
+fn sorted_members(conn: &mut DbConn, room_id: i64) -> AppResult<Vec<MemberRow>> {
+    let mut members = room::members(conn, room_id)?;
+    members.sort_by_key(|m| std::cmp::Reverse(RoomRole::parse(&m.role)));
+    Ok(members)
+}
+
+/// The room settings form (create and edit).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct RoomForm {
+    pub name: String,
+    pub slug: String,
+    #[serde(default)]
+    pub description: String,
+    pub visibility: String,
+    pub state: String,
+    pub default_role: String,
+    pub join_policy: String,
+    #[serde(default)]
+    pub need_approval: Option<String>,
+    pub quota_mb: String,
+    #[serde(default)]
+    pub feature_blog: Option<String>,
+    #[serde(default)]
+    pub feature_files: Option<String>,
+    #[serde(default)]
+    pub feature_calendar: Option<String>,
+    /// Only when an admin creates a room: the parent room's slug (empty = top level).
+    #[serde(default)]
+    pub parent: String,
+    /// Only when an admin creates a room: the first manager's login.
+    #[serde(default)]
+    pub manager: String,
+}
+
+impl RoomForm {
+    /// The form filled from a room.
+    pub fn from_room(r: &Room) -> Self {
+        let on = |f: &str| {
+            r.features
+                .split(',')
+                .any(|x| x == f)
+                .then(|| "on".to_owned())
+        };
+        Self {
+            name: r.name.clone(),
+            slug: r.slug.clone(),
+            description: r.description.clone(),
+            visibility: r.visibility.clone(),
+            state: r.state.clone(),
+            default_role: r.default_role.clone(),
+            join_policy: r.join_policy.clone(),
+            need_approval: r.need_approval.then(|| "on".to_owned()),
+            quota_mb: (r.quota_bytes / (1024 * 1024)).to_string(),
+            feature_blog: on("blog"),
+            feature_files: on("files"),
+            feature_calendar: on("calendar"),
+            parent: String::new(),
+            manager: String::new(),
+        }
+    }
+
+    /// Defaults for a new room.
+    pub fn new_room() -> Self {
+        Self {
+            visibility: "members".into(),
+            state: "open".into(),
+            default_role: "member".into(),
+            join_policy: "invite".into(),
+            quota_mb: DEFAULT_QUOTA_MB.to_string(),
+            feature_blog: Some("on".into()),
+            feature_files: Some("on".into()),
+            feature_calendar: Some("on".into()),
+            ..Self::default()
+        }
+    }
+}
+
+/// Whether a room slug is acceptable: 2–40 of `a-z 0-9 -`, not starting or ending with `-`.
+pub fn valid_slug(slug: &str) -> bool {
+    (2..=40).contains(&slug.len())
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !slug.starts_with('-')
+        && !slug.ends_with('-')
+}
+
+struct CleanRoom {
+    name: String,
+    slug: String,
+    description: String,
+    visibility: Visibility,
+    open: bool,
+    default_role: RoomRole,
+    join_policy: JoinPolicy,
+    need_approval: bool,
+    quota_bytes: i64,
+    features: String,
+}
+
+fn validate(conn: &mut DbConn, form: &RoomForm, except: Option<i64>) -> AppResult<CleanRoom> {
+    let mut e = FieldErrors::default();
+    let name = form.name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        e.add("name", "error.title_length");
+    }
+    let slug = form.slug.trim().to_lowercase();
+    if !valid_slug(&slug) {
+        e.add("slug", "room.slug_format");
+    } else if room::slug_taken(conn, &slug, except)? {
+        e.add("slug", "room.slug_taken");
+    }
+    if form.description.chars().count() > 2000 {
+        e.add("description", "error.too_long");
+    }
+    let visibility = Visibility::parse(&form.visibility);
+    if visibility.is_none() {
+        e.add("visibility", "error.invalid_choice");
+    }
+    let open = match form.state.as_str() {
+        "open" => true,
+        "preparing" => false,
+        _ => {
+            e.add("state", "error.invalid_choice");
+            true
+        }
+    };
+    let default_role = RoomRole::parse(&form.default_role).filter(|r| *r != RoomRole::Manager);
+    if default_role.is_none() {
+        e.add("default_role", "error.invalid_choice");
+    }
+    let join_policy = JoinPolicy::parse(&form.join_policy);
+    if join_policy.is_none() {
+        e.add("join_policy", "error.invalid_choice");
+    }
+    let quota_mb = form
+        .quota_mb
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|q| (1..=10_000_000).contains(q));
+    if quota_mb.is_none() {
+        e.add("quota_mb", "room.quota_format");
+    }
+    e.into_result()?;
+    let mut features = Vec::new();
+    for (name, value) in [
+        ("blog", &form.feature_blog),
+        ("files", &form.feature_files),
+        ("calendar", &form.feature_calendar),
+    ] {
+        if value.is_some() {
+            features.push(name);
+        }
+    }
+    Ok(CleanRoom {
+        name,
+        slug,
+        description: form.description.trim().to_owned(),
+        visibility: visibility.unwrap_or(Visibility::Closed),
+        open,
+        default_role: default_role.unwrap_or(RoomRole::Guest),
+        join_policy: join_policy.unwrap_or(JoinPolicy::Invite),
+        need_approval: form.need_approval.is_some(),
+        quota_bytes: quota_mb.unwrap_or(DEFAULT_QUOTA_MB) * 1024 * 1024,
+        features: features.join(","),
+    })
+}
+
+fn fields(c: &CleanRoom) -> RoomFields<'_> {
+    RoomFields {
+        slug: &c.slug,
+        name: &c.name,
+        description: &c.description,
+        visibility: c.visibility.as_str(),
+        state: if c.open { "open" } else { "preparing" },
+        default_role: c.default_role.as_str(),
+        join_policy: c.join_policy.as_str(),
+        need_approval: c.need_approval,
+        quota_bytes: c.quota_bytes,
+        features: &c.features,
+        updated_at: now(),
+    }
+}
+
+/// Creates a room (site admins), optionally under a parent and with a first manager; returns its slug.
+pub fn create_room(conn: &mut DbConn, actor: &Actor, form: &RoomForm) -> AppResult<String> {
+    authorize(Some(actor), Action::Administer)?;
+    let clean = validate(conn, form, None)?;
+    let mut e = FieldErrors::default();
+    let parent_id = if form.parent.trim().is_empty() {
+        None
+    } else {
+        match room::find_by_slug(conn, form.parent.trim()) {
+            Ok(p) => Some(p.id),
+            Err(diesel::result::Error::NotFound) => {
+                e.add("parent", "room.unknown_room");
+                None
+            }
+            Err(other) => return Err(other.into()),
+        }
+    };
+    let manager = if form.manager.trim().is_empty() {
+        None
+    } else {
+        let m = user::find_by_login(conn, form.manager.trim())
+            .ok()
+            .filter(|u| !u.disabled);
+        if m.is_none() {
+            e.add("manager", "room.unknown_login");
+        }
+        m
+    };
+    e.into_result()?;
+    let at = now();
+    let id = room::insert(conn, &fields(&clean), parent_id, at)?;
+    if let Some(m) = manager {
+        room::set_member(conn, id, m.id, RoomRole::Manager.as_str(), at)?;
+    }
+    audit::record(conn, Some(actor.id), "room.created", &clean.slug, None)?;
+    Ok(clean.slug)
+}
+
+/// Saves a room's settings (its managers and site admins); returns the (possibly new) slug.
+pub fn update_room(
+    conn: &mut DbConn,
+    actor: &Actor,
+    slug: &str,
+    form: &RoomForm,
+) -> AppResult<String> {
+    let ctx = load_for(conn, Some(actor), slug, RoomAction::Manage)?;
+    let clean = validate(conn, form, Some(ctx.room.id))?;
+    room::update(conn, ctx.room.id, &fields(&clean))?;
+    audit::record(conn, Some(actor.id), "room.updated", &clean.slug, None)?;
+    Ok(clean.slug)
+}
+
+/// Archives or restores a room (site admins).
+pub fn set_archived(conn: &mut DbConn, actor: &Actor, slug: &str, archived: bool) -> AppResult<()> {
+    authorize(Some(actor), Action::Administer)?;
+    let r = room::find_by_slug(conn, slug)?;
+    room::set_archived(conn, r.id, archived)?;
+    let action = if archived {
+        "room.archived"
+    } else {
+        "room.restored"
+    };
+    audit::record(conn, Some(actor.id), action, &r.slug, None)?;
+    Ok(())
+}
+
+/// Every room for the admin list.
+pub fn all_rooms(conn: &mut DbConn, actor: &Actor) -> AppResult<Vec<Room>> {
+    authorize(Some(actor), Action::Administer)?;
+    Ok(room::list_all(conn)?)
+}
+
+/// Joins an open room with its default role. Rooms that take requests say so (join requests are
+/// handled by a manager adding the member for now).
+pub fn join(conn: &mut DbConn, actor: &Actor, slug: &str) -> AppResult<()> {
+    let ctx = load_for(conn, Some(actor), slug, RoomAction::Join)?;
+    if ctx.access.join_policy != JoinPolicy::Open {
+        return Err(AppError::Conflict("room.ask_a_manager"));
+    }
+    let role = RoomRole::parse(&ctx.room.default_role)
+        .filter(|r| *r != RoomRole::Manager)
+        .unwrap_or(RoomRole::Guest);
+    room::set_member(conn, ctx.room.id, actor.id, role.as_str(), now())?;
+    audit::record(conn, Some(actor.id), "room.joined", &ctx.room.slug, None)?;
+    Ok(())
+}
+
+fn ensure_not_last_manager(conn: &mut DbConn, room_id: i64, role: Option<&str>) -> AppResult<()> {
+    if role == Some(RoomRole::Manager.as_str())
+        && room::count_with_role(conn, room_id, RoomRole::Manager.as_str())? <= 1
+    {
+        return Err(AppError::Conflict("room.last_manager"));
+    }
+    Ok(())
+}
+
+/// Leaves a room (the last manager cannot: a room always keeps one).
+pub fn leave(conn: &mut DbConn, actor: &Actor, slug: &str) -> AppResult<()> {
+    let ctx = load_for(conn, Some(actor), slug, RoomAction::Leave)?;
+    ensure_not_last_manager(conn, ctx.room.id, ctx.access.role.map(RoomRole::as_str))?;
+    room::remove_member(conn, ctx.room.id, actor.id)?;
+    audit::record(conn, Some(actor.id), "room.left", &ctx.room.slug, None)?;
+    Ok(())
+}
+
+/// The members page: the room and its members (managers and site admins).
+pub fn members_page(
+    conn: &mut DbConn,
+    actor: &Actor,
+    slug: &str,
+) -> AppResult<(RoomCtx, Vec<MemberRow>)> {
+    let ctx = load_for(conn, Some(actor), slug, RoomAction::Manage)?;
+    let members = sorted_members(conn, ctx.room.id)?;
+    Ok((ctx, members))
+}
+
+/// Adds an account to the room with a role (managers).
+pub fn add_member(
+    conn: &mut DbConn,
+    actor: &Actor,
+    slug: &str,
+    login: &str,
+    role: &str,
+) -> AppResult<()> {
+    let ctx = load_for(conn, Some(actor), slug, RoomAction::Manage)?;
+    let mut e = FieldErrors::default();
+    let target = user::find_by_login(conn, login.trim())
+        .ok()
+        .filter(|u| !u.disabled);
+    if target.is_none() {
+        e.add("login", "room.unknown_login");
+    }
+    let role = RoomRole::parse(role);
+    if role.is_none() {
+        e.add("role", "error.invalid_choice");
+    }
+    e.into_result()?;
+    let (Some(target), Some(role)) = (target, role) else {
+        return Err(AppError::Invalid(FieldErrors::default()));
+    };
+    if room::role_in(conn, ctx.room.id, target.id)?.is_some() {
+        let mut e = FieldErrors::default();
+        e.add("login", "room.already_member");
+        return Err(AppError::Invalid(e));
+    }
+    room::set_member(conn, ctx.room.id, target.id, role.as_str(), now())?;
+    audit::record(
+        conn,
+        Some(actor.id),
+        "room.member_added",
+        &format!("{} {} {}", ctx.room.slug, target.login, role.as_str()),
+        None,
+    )?;
+    Ok(())
+}
+
+/// Changes a member's role or removes them (managers). The last manager keeps their role.
+pub fn change_member(
+    conn: &mut DbConn,
+    actor: &Actor,
+    slug: &str,
+    login: &str,
+    new_role: Option<RoomRole>,
+) -> AppResult<()> {
+    let ctx = load_for(conn, Some(actor), slug, RoomAction::Manage)?;
+    let target = user::find_by_login(conn, login)?;
+    let current = room::role_in(conn, ctx.room.id, target.id)?.ok_or(AppError::NotFound)?;
+    if new_role != Some(RoomRole::Manager) {
+        ensure_not_last_manager(conn, ctx.room.id, Some(&current))?;
+    }
+    match new_role {
+        Some(role) => room::set_member(conn, ctx.room.id, target.id, role.as_str(), now())?,
+        None => room::remove_member(conn, ctx.room.id, target.id)?,
+    }
+    let detail = format!(
+        "{} {} {}",
+        ctx.room.slug,
+        target.login,
+        new_role.map_or("removed", RoomRole::as_str)
+    );
+    audit::record(conn, Some(actor.id), "room.member_changed", &detail, None)?;
+    Ok(())
+}
+
+/// One adjustable cell of the matrix, for the permissions page.
+#[derive(Debug, Clone)]
+pub struct Cell {
+    /// The permission.
+    pub permission: RoomPermission,
+    /// The role.
+    pub role: RoomRole,
+    /// Allowed in this room now.
+    pub allowed: bool,
+    /// The manager may change it.
+    pub adjustable: bool,
+}
+
+/// The room's whole matrix (managers).
+pub fn permissions_page(
+    conn: &mut DbConn,
+    actor: &Actor,
+    slug: &str,
+) -> AppResult<(RoomCtx, Vec<Cell>)> {
+    let ctx = load_for(conn, Some(actor), slug, RoomAction::Manage)?;
+    let mut cells = Vec::new();
+    for permission in RoomPermission::ALL {
+        for role in RoomRole::ALL.iter().rev() {
+            cells.push(Cell {
+                permission,
+                role: *role,
+                allowed: ctx.access.allows(*role, permission),
+                adjustable: default_cell(*role, permission).1,
+            });
+        }
+    }
+    Ok((ctx, cells))
+}
+
+/// Saves the adjustable cells from a submitted set of `permission:role` keys that are switched on.
+/// Fixed cells cannot be changed, whatever the form says.
+pub fn save_permissions(
+    conn: &mut DbConn,
+    actor: &Actor,
+    slug: &str,
+    on: &[String],
+) -> AppResult<()> {
+    let ctx = load_for(conn, Some(actor), slug, RoomAction::Manage)?;
+    let mut cells = Vec::new();
+    for permission in RoomPermission::ALL {
+        for role in RoomRole::ALL {
+            let (default, adjustable) = default_cell(role, permission);
+            if !adjustable {
+                continue;
+            }
+            let allowed = on
+                .iter()
+                .any(|k| *k == format!("{}:{}", permission.as_str(), role.as_str()));
+            if allowed != default {
+                cells.push((permission.as_str(), role.as_str(), allowed));
+            }
+        }
+    }
+    room::set_overrides(conn, ctx.room.id, &cells)?;
+    audit::record(
+        conn,
+        Some(actor.id),
+        "room.permissions_changed",
+        &ctx.room.slug,
+        None,
+    )?;
+    Ok(())
+}
