@@ -11,6 +11,7 @@ use crate::config::Config;
 use crate::error::AppError;
 use crate::models::user::SiteRole;
 use crate::services::account::{NewAccount, insert_account};
+use crate::services::authz::RoomRole;
 use crate::services::blog::{PostForm, save_post};
 use crate::services::site::SiteSettings;
 use crate::services::{Actor, password};
@@ -18,7 +19,8 @@ use crate::services::{Actor, password};
 /// Options of `demo`.
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
-    /// Password for every demo account (logins: admin, hanako, taro, alice, bob).
+    /// Password for every demo account (logins: admin, hanako, manager, chief, editor, member, guest,
+    /// outsider).
     #[arg(long, env = "YUI_DEMO_PASSWORD")]
     pub password: String,
     /// How many posts to write.
@@ -167,34 +169,88 @@ pub fn run(args: &DemoArgs, config: Config) -> anyhow::Result<()> {
     let authors = create_people(&db, &hash).map_err(err)?;
     write_posts(&db, &authors, args.posts).map_err(err)?;
     super::say(&format!(
-        "demo site ready: {} posts; log in as admin, hanako, taro, alice or bob with the password you gave",
-        args.posts
+        "demo site ready: {} posts and {} rooms; log in as admin (site administrator), manager, chief, \
+         editor, member, guest (one per room role) or outsider (in no room) with the password you gave",
+        args.posts,
+        ROOMS.len()
     ));
     Ok(())
 }
 
-/// Creates the demo accounts; returns the administrators, who write the posts.
+/// The demo accounts: two site administrators who write the blog, one account per room role (each
+/// holds that role in every demo room, so a newcomer can log in as each and compare), and an
+/// outsider who belongs to no room.
+const PEOPLE: &[(&str, &str, SiteRole)] = &[
+    ("admin", "管理者", SiteRole::Admin),
+    ("hanako", "山田 花子", SiteRole::Admin),
+    ("manager", "佐藤 ルーム管理者", SiteRole::Member),
+    ("chief", "鈴木 編集長", SiteRole::Member),
+    ("editor", "高橋 編集者", SiteRole::Member),
+    ("member", "田中 一般", SiteRole::Member),
+    ("guest", "Guest Green", SiteRole::Guest),
+    ("outsider", "Olivia Outsider", SiteRole::Member),
+];
+
+/// The demo rooms: `(slug, name, visibility, state, join policy, need approval, parent)`.
+const ROOMS: &[(&str, &str, &str, &str, &str, bool, &str)] = &[
+    (
+        "town",
+        "町内会（公開）",
+        "public",
+        "open",
+        "open",
+        false,
+        "",
+    ),
+    (
+        "staff",
+        "職員室（会員限定・承認あり）",
+        "members",
+        "open",
+        "request",
+        true,
+        "",
+    ),
+    (
+        "family",
+        "家族（非公開）",
+        "closed",
+        "open",
+        "invite",
+        false,
+        "",
+    ),
+    (
+        "plans",
+        "新年度の準備（準備中）",
+        "members",
+        "preparing",
+        "invite",
+        false,
+        "",
+    ),
+    (
+        "town-disaster",
+        "防災班（町内会のサブルーム）",
+        "members",
+        "open",
+        "invite",
+        false,
+        "town",
+    ),
+];
+
+/// Creates the demo accounts and rooms; returns the administrators, who write the posts.
 fn create_people(db: &crate::db::Db, hash: &str) -> Result<Vec<Actor>, AppError> {
-    let people: &[(&str, &str, &str, SiteRole)] = &[
-        ("admin", "管理者", "admin@example.com", SiteRole::Admin),
-        ("hanako", "山田 花子", "hanako@example.com", SiteRole::Admin),
-        ("taro", "鈴木 太郎", "taro@example.com", SiteRole::Member),
-        (
-            "alice",
-            "Alice Green",
-            "alice@example.com",
-            SiteRole::Member,
-        ),
-        ("bob", "Bob Smith", "bob@example.com", SiteRole::Guest),
-    ];
     db.run_sync(true, |conn| {
         let mut authors = Vec::new();
-        for (login, name, email, role) in people {
+        let mut by_login = std::collections::HashMap::new();
+        for (login, name, role) in PEOPLE {
             let u = insert_account(
                 conn,
                 &NewAccount {
                     login: (*login).to_owned(),
-                    email: (*email).to_owned(),
+                    email: format!("{login}@example.com"),
                     display_name: (*name).to_owned(),
                     role: *role,
                     language: None,
@@ -204,13 +260,44 @@ fn create_people(db: &crate::db::Db, hash: &str) -> Result<Vec<Actor>, AppError>
             if u.is_admin() {
                 authors.push(Actor::from(&u));
             }
+            by_login.insert(*login, u.id);
+        }
+        let now = crate::models::now();
+        for (slug, name, visibility, state, join, approval, parent) in ROOMS {
+            let parent_id = if parent.is_empty() {
+                None
+            } else {
+                Some(crate::models::room::find_by_slug(conn, parent)?.id)
+            };
+            let fields = crate::models::room::RoomFields {
+                slug,
+                name,
+                description: "デモ用のルームです。ロールごとにログインして、見え方の違いを確かめてください。",
+                visibility,
+                state,
+                default_role: "member",
+                join_policy: join,
+                need_approval: *approval,
+                quota_bytes: 1024 * 1024 * 1024,
+                features: "blog,files,calendar",
+                updated_at: now,
+            };
+            let id = crate::models::room::insert(conn, &fields, parent_id, now)?;
+            for role in RoomRole::ALL {
+                let login = match role {
+                    RoomRole::Manager => "manager",
+                    RoomRole::ChiefEditor => "chief",
+                    RoomRole::Editor => "editor",
+                    RoomRole::Member => "member",
+                    RoomRole::Guest => "guest",
+                };
+                if let Some(uid) = by_login.get(login) {
+                    crate::models::room::set_member(conn, id, *uid, role.as_str(), now)?;
+                }
+            }
         }
         crate::models::setting::set(conn, "site.title", "結 Yui デモ")?;
-        crate::models::setting::set(
-            conn,
-            "site.tagline",
-            "みんなの掲示板 — a neighbourhood blog",
-        )?;
+        crate::models::setting::set(conn, "site.tagline", "みんなの掲示板 — a neighbourhood blog")?;
         Ok(authors)
     })
 }

@@ -136,7 +136,48 @@ fn check_and_demo_fill_an_empty_site() {
         .select(users::login)
         .load(&mut conn)
         .unwrap();
-    assert_eq!(logins, ["admin", "alice", "bob", "hanako", "taro"]);
+    assert_eq!(
+        logins,
+        [
+            "admin", "chief", "editor", "guest", "hanako", "manager", "member", "outsider"
+        ]
+    );
+    let rooms: Vec<(String, String, String)> = yui::db::schema::rooms::table
+        .order(yui::db::schema::rooms::slug)
+        .select((
+            yui::db::schema::rooms::slug,
+            yui::db::schema::rooms::visibility,
+            yui::db::schema::rooms::state,
+        ))
+        .load(&mut conn)
+        .unwrap();
+    for vis in ["public", "members", "closed"] {
+        assert!(
+            rooms.iter().any(|(_, v, _)| v == vis),
+            "a {vis} room: {rooms:?}"
+        );
+    }
+    assert!(
+        rooms.iter().any(|(_, _, s)| s == "preparing"),
+        "a room under preparation"
+    );
+    let outsider_rooms: i64 = yui::db::schema::room_members::table
+        .inner_join(users::table)
+        .filter(users::login.eq("outsider"))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(outsider_rooms, 0);
+    let managers: i64 = yui::db::schema::room_members::table
+        .filter(yui::db::schema::room_members::role.eq("manager"))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(
+        managers,
+        i64::try_from(rooms.len()).unwrap(),
+        "every room has its manager"
+    );
     let (ok, out) = run(
         yui(dir.path()).args(["demo", "--password", "demo-password"]),
         None,
