@@ -120,19 +120,6 @@ diesel::joinable!(post_tags -> posts (post_id));
 diesel::joinable!(post_tags -> tags (tag_id));
 diesel::joinable!(audit_log -> users (actor_id));
 
-diesel::allow_tables_to_appear_in_same_query!(
-    users,
-    sessions,
-    settings,
-    password_resets,
-    login_failures,
-    audit_log,
-    outbox,
-    posts,
-    tags,
-    post_tags,
-);
-
 diesel::table! {
     rooms (id) {
         id -> BigInt,
@@ -175,4 +162,31 @@ diesel::joinable!(room_members -> rooms (room_id));
 diesel::joinable!(room_members -> users (user_id));
 diesel::joinable!(room_permissions -> rooms (room_id));
 
-diesel::allow_tables_to_appear_in_same_query!(rooms, room_members, room_permissions, users);
+diesel::table! {
+    room_join_requests (room_id, user_id) {
+        room_id -> BigInt,
+        user_id -> BigInt,
+        message -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(room_join_requests -> rooms (room_id));
+diesel::joinable!(room_join_requests -> users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    sessions,
+    settings,
+    password_resets,
+    login_failures,
+    audit_log,
+    outbox,
+    posts,
+    tags,
+    post_tags,
+    rooms,
+    room_members,
+    room_permissions,
+    room_join_requests,
+);

@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConn;
-use crate::db::schema::{room_members, room_permissions, rooms, users};
+use crate::db::schema::{room_join_requests, room_members, room_permissions, rooms, users};
 
 /// A row of `rooms`.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -237,4 +237,93 @@ pub fn set_overrides(
             .execute(conn)?;
     }
     Ok(())
+}
+
+/// A pending join request, for the members page.
+#[derive(Debug, Clone, Queryable)]
+pub struct JoinRequestRow {
+    pub user_id: i64,
+    pub login: String,
+    pub display_name: String,
+    pub message: String,
+    pub created_at: NaiveDateTime,
+}
+
+/// Records a join request (asking twice keeps the first).
+pub fn request_join(
+    conn: &mut DbConn,
+    room_id: i64,
+    user_id: i64,
+    message: &str,
+    at: NaiveDateTime,
+) -> QueryResult<bool> {
+    if has_request(conn, room_id, user_id)? {
+        return Ok(false);
+    }
+    diesel::insert_into(room_join_requests::table)
+        .values((
+            room_join_requests::room_id.eq(room_id),
+            room_join_requests::user_id.eq(user_id),
+            room_join_requests::message.eq(message),
+            room_join_requests::created_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(true)
+}
+
+/// Whether a user has asked to join a room.
+pub fn has_request(conn: &mut DbConn, room_id: i64, user_id: i64) -> QueryResult<bool> {
+    room_join_requests::table
+        .find((room_id, user_id))
+        .select(room_join_requests::user_id)
+        .first::<i64>(conn)
+        .optional()
+        .map(|o| o.is_some())
+}
+
+/// Pending requests of a room, oldest first.
+pub fn requests(conn: &mut DbConn, room_id: i64) -> QueryResult<Vec<JoinRequestRow>> {
+    room_join_requests::table
+        .inner_join(users::table)
+        .filter(room_join_requests::room_id.eq(room_id))
+        .filter(users::disabled.eq(false))
+        .order(room_join_requests::created_at.asc())
+        .select((
+            users::id,
+            users::login,
+            users::display_name,
+            room_join_requests::message,
+            room_join_requests::created_at,
+        ))
+        .load(conn)
+}
+
+/// Removes a request (approved or declined).
+pub fn remove_request(conn: &mut DbConn, room_id: i64, user_id: i64) -> QueryResult<usize> {
+    diesel::delete(room_join_requests::table.find((room_id, user_id))).execute(conn)
+}
+
+/// A manager to notify.
+#[derive(Debug, Clone, Queryable)]
+pub struct ManagerContact {
+    pub user_id: i64,
+    pub email: String,
+    pub display_name: String,
+    pub language: Option<String>,
+}
+
+/// The enabled managers of a room.
+pub fn managers(conn: &mut DbConn, room_id: i64) -> QueryResult<Vec<ManagerContact>> {
+    room_members::table
+        .inner_join(users::table)
+        .filter(room_members::room_id.eq(room_id))
+        .filter(room_members::role.eq("manager"))
+        .filter(users::disabled.eq(false))
+        .select((
+            users::id,
+            users::email,
+            users::display_name,
+            users::language,
+        ))
+        .load(conn)
 }

@@ -441,18 +441,118 @@ pub fn all_rooms(conn: &mut DbConn, actor: &Actor) -> AppResult<Vec<Room>> {
     Ok(room::list_all(conn)?)
 }
 
-/// Joins an open room with its default role. Rooms that take requests say so (join requests are
-/// handled by a manager adding the member for now).
-pub fn join(conn: &mut DbConn, actor: &Actor, slug: &str) -> AppResult<()> {
-    let ctx = load_for(conn, Some(actor), slug, RoomAction::Join)?;
-    if ctx.access.join_policy != JoinPolicy::Open {
-        return Err(AppError::Conflict("room.ask_a_manager"));
-    }
-    let role = RoomRole::parse(&ctx.room.default_role)
+/// What a join did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JoinOutcome {
+    /// The actor is now a member (open rooms).
+    Joined,
+    /// A request waits for a manager (request rooms); the managers were mailed.
+    Requested,
+}
+
+fn newcomer_role(room: &Room) -> RoomRole {
+    RoomRole::parse(&room.default_role)
         .filter(|r| *r != RoomRole::Manager)
-        .unwrap_or(RoomRole::Guest);
-    room::set_member(conn, ctx.room.id, actor.id, role.as_str(), now())?;
-    audit::record(conn, Some(actor.id), "room.joined", &ctx.room.slug, None)?;
+        .unwrap_or(RoomRole::Guest)
+}
+
+/// Joins an open room with its default role, or asks to join a room that takes requests.
+pub fn join(
+    core: &super::Core,
+    conn: &mut DbConn,
+    actor: &Actor,
+    slug: &str,
+    message: &str,
+) -> AppResult<JoinOutcome> {
+    let ctx = load_for(conn, Some(actor), slug, RoomAction::Join)?;
+    if ctx.access.join_policy == JoinPolicy::Open {
+        room::set_member(
+            conn,
+            ctx.room.id,
+            actor.id,
+            newcomer_role(&ctx.room).as_str(),
+            now(),
+        )?;
+        audit::record(conn, Some(actor.id), "room.joined", &ctx.room.slug, None)?;
+        return Ok(JoinOutcome::Joined);
+    }
+    let message: String = message.trim().chars().take(500).collect();
+    if room::request_join(conn, ctx.room.id, actor.id, &message, now())? {
+        let who = user::find(conn, actor.id)?;
+        let link = format!("{}/rooms/{}/members", core.config.base_url(), ctx.room.slug);
+        for manager in room::managers(conn, ctx.room.id)? {
+            let lang = manager
+                .language
+                .as_deref()
+                .and_then(crate::i18n::Lang::parse)
+                .unwrap_or_default();
+            let mut c = tera::Context::new();
+            c.insert("name", &manager.display_name);
+            c.insert("who", &who.display_name);
+            c.insert("room", &ctx.room.name);
+            c.insert("message", &message);
+            c.insert("link", &link);
+            super::mail::queue(
+                conn,
+                &core.templates,
+                "join_request",
+                lang,
+                Some(manager.user_id),
+                &manager.email,
+                c,
+            )?;
+        }
+        core.mail_wakeup.notify_one();
+        audit::record(
+            conn,
+            Some(actor.id),
+            "room.join_requested",
+            &ctx.room.slug,
+            None,
+        )?;
+    }
+    Ok(JoinOutcome::Requested)
+}
+
+/// Whether the actor has a pending request for a room.
+pub fn has_pending_request(conn: &mut DbConn, actor: &Actor, room_id: i64) -> AppResult<bool> {
+    Ok(room::has_request(conn, room_id, actor.id)?)
+}
+
+/// Approves (the requester joins with the room's default role) or declines a join request (managers).
+pub fn decide_request(
+    conn: &mut DbConn,
+    actor: &Actor,
+    slug: &str,
+    login: &str,
+    approve: bool,
+) -> AppResult<()> {
+    let ctx = load_for(conn, Some(actor), slug, RoomAction::Manage)?;
+    let target = user::find_by_login(conn, login)?;
+    if room::remove_request(conn, ctx.room.id, target.id)? == 0 {
+        return Err(AppError::NotFound);
+    }
+    if approve {
+        room::set_member(
+            conn,
+            ctx.room.id,
+            target.id,
+            newcomer_role(&ctx.room).as_str(),
+            now(),
+        )?;
+    }
+    let action = if approve {
+        "room.request_approved"
+    } else {
+        "room.request_declined"
+    };
+    audit::record(
+        conn,
+        Some(actor.id),
+        action,
+        &format!("{} {}", ctx.room.slug, target.login),
+        None,
+    )?;
     Ok(())
 }
 
@@ -474,15 +574,16 @@ pub fn leave(conn: &mut DbConn, actor: &Actor, slug: &str) -> AppResult<()> {
     Ok(())
 }
 
-/// The members page: the room and its members (managers and site admins).
+/// The members page: the room, its members and pending join requests (managers and site admins).
 pub fn members_page(
     conn: &mut DbConn,
     actor: &Actor,
     slug: &str,
-) -> AppResult<(RoomCtx, Vec<MemberRow>)> {
+) -> AppResult<(RoomCtx, Vec<MemberRow>, Vec<room::JoinRequestRow>)> {
     let ctx = load_for(conn, Some(actor), slug, RoomAction::Manage)?;
     let members = sorted_members(conn, ctx.room.id)?;
-    Ok((ctx, members))
+    let requests = room::requests(conn, ctx.room.id)?;
+    Ok((ctx, members, requests))
 }
 
 /// Adds an account to the room with a role (managers).

@@ -25,6 +25,7 @@ pub const FLASH_KEYS: &[&str] = &[
     "flash.room_created",
     "flash.room_joined",
     "flash.room_left",
+    "flash.room_requested",
 ];
 
 /// The context every page template gets: language, site, user, CSRF token, path and flash.

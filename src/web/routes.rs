@@ -60,6 +60,7 @@ route_table! {
     get "/rooms/{room}/members" => rooms::list_members,
     post "/rooms/{room}/members" => rooms::add_member,
     post "/rooms/{room}/members/{login}" => rooms::change_member,
+    post "/rooms/{room}/requests/{login}" => rooms::decide_request,
     get "/rooms/{room}/permissions" => rooms::permissions,
     post "/rooms/{room}/permissions" => rooms::save_permissions,
     get "/admin/rooms" => rooms::admin_rooms,

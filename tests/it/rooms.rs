@@ -481,3 +481,113 @@ async fn sub_rooms_hide_behind_their_parent_and_archived_rooms_disappear() {
         .await;
     assert_eq!(res.status(), 404);
 }
+
+#[actix_web::test]
+async fn join_requests_reach_the_managers_who_approve_or_decline() {
+    let Town {
+        app,
+        admin,
+        hanako,
+        taro,
+    } = town().await;
+    let res = create_room(
+        &app,
+        &admin,
+        "club",
+        "members",
+        "open",
+        "request",
+        &[("manager", "hanako")],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let page = body(&taro, &app, "/rooms/club").await;
+    assert!(
+        page.contains("参加を申請"),
+        "request rooms offer a request form"
+    );
+    let res = app
+        .post_form(
+            &taro,
+            "/rooms/club",
+            "/rooms/club/join",
+            &[("message", "よろしくお願いします")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        status(&taro, &app, "/rooms/club/members").await,
+        404,
+        "not a member yet"
+    );
+    assert!(body(&taro, &app, "/rooms/club").await.contains("承認待ち"));
+    // Asking twice sends one mail.
+    app.post_form(&taro, "/rooms/club", "/rooms/club/join", &[])
+        .await;
+    let mail = app.smtp.wait_for("hanako@example.test").await;
+    assert_eq!(mail.subject, "「club の部屋」への参加申請");
+    assert!(mail.body.contains("taro さん") && mail.body.contains("よろしくお願いします"));
+    assert!(mail.body.contains(&app.url("/rooms/club/members")));
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        app.smtp
+            .mails()
+            .iter()
+            .filter(|m| m.to.contains(&"hanako@example.test".to_owned()))
+            .count(),
+        1
+    );
+
+    let members = body(&hanako, &app, "/rooms/club/members").await;
+    assert!(members.contains("参加申請") && members.contains("よろしくお願いします"));
+    let res = app
+        .post_form(
+            &taro,
+            "/rooms/club",
+            "/rooms/club/requests/taro",
+            &[("decision", "approve")],
+        )
+        .await;
+    assert_eq!(res.status(), 404, "the requester cannot approve himself");
+    let res = app
+        .post_form(
+            &hanako,
+            "/rooms/club/members",
+            "/rooms/club/requests/taro",
+            &[("decision", "approve")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert!(
+        body(&taro, &app, "/rooms/club")
+            .await
+            .contains("あなた：一般")
+    );
+    let res = app
+        .post_form(
+            &hanako,
+            "/rooms/club/members",
+            "/rooms/club/requests/taro",
+            &[("decision", "approve")],
+        )
+        .await;
+    assert_eq!(res.status(), 404, "a request is decided once");
+
+    // Declining leaves the requester outside.
+    app.create_user("jiro", false);
+    let jiro = app.client();
+    app.login(&jiro, "jiro", PASSWORD).await;
+    app.post_form(&jiro, "/rooms/club", "/rooms/club/join", &[])
+        .await;
+    let res = app
+        .post_form(
+            &hanako,
+            "/rooms/club/members",
+            "/rooms/club/requests/jiro",
+            &[("decision", "decline")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let page = body(&jiro, &app, "/rooms/club").await;
+    assert!(!page.contains("あなた：") && !page.contains("承認待ち"));
+}

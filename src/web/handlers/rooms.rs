@@ -10,7 +10,9 @@ use crate::services::rooms::{self, RoomForm};
 use crate::web::AppState;
 use crate::web::extract::{Admin, Ctx, CurrentUser};
 use crate::web::render::{base_context, insert_errors, invalid_or, ok, page, redirect_with_flash};
-use crate::web::views::rooms::{cells_view, member_items, role_names, room_form_view, room_item};
+use crate::web::views::rooms::{
+    cells_view, member_items, request_items, role_names, room_form_view, room_item,
+};
 
 /// A `{room}` path segment, checked before any query.
 fn room_slug(slug: &str) -> Result<&str, AppError> {
@@ -50,13 +52,23 @@ pub async fn show_room(
         .as_ref()
         .map(|s| crate::services::Actor::from(&s.user));
     let a = actor.clone();
-    let home = state
+    let (home, pending) = state
         .core
         .db
-        .read(move |conn| rooms::home(conn, a.as_ref(), &slug))
+        .read(move |conn| {
+            let home = rooms::home(conn, a.as_ref(), &slug)?;
+            let pending = match &a {
+                Some(actor) if home.ctx.access.role.is_none() => {
+                    rooms::has_pending_request(conn, actor, home.ctx.room.id)?
+                }
+                _ => false,
+            };
+            Ok((home, pending))
+        })
         .await?;
     let access = &home.ctx.access;
     let can = |action| authorize_room(actor.as_ref(), access, action).is_ok();
+    let may_join = actor.is_some() && can(RoomAction::Join);
     let mut c = base_context(&ctx, &format!("/rooms/{}", home.ctx.room.slug));
     c.insert("room", &room_item(&home.ctx.room, access.role));
     c.insert("description", &home.ctx.room.description);
@@ -72,34 +84,85 @@ pub async fn show_room(
     c.insert("can_manage", &can(RoomAction::Manage));
     c.insert(
         "can_join",
-        &(actor.is_some() && can(RoomAction::Join) && access.join_policy == JoinPolicy::Open),
+        &(may_join && access.join_policy == JoinPolicy::Open),
     );
     c.insert(
-        "asks_manager",
-        &(actor.is_some() && access.role.is_none() && access.join_policy != JoinPolicy::Open),
+        "can_request",
+        &(may_join && access.join_policy == JoinPolicy::Request && !pending),
+    );
+    c.insert("request_pending", &pending);
+    c.insert(
+        "invite_only",
+        &(actor.is_some() && access.role.is_none() && access.join_policy == JoinPolicy::Invite),
     );
     c.insert("can_leave", &(actor.is_some() && can(RoomAction::Leave)));
     ok(&state, "rooms/show.html", &c)
 }
 
-/// `POST /rooms/{room}/join`.
+/// The join form (a message only matters for rooms that take requests).
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct JoinForm {
+    #[serde(default)]
+    message: String,
+}
+
+/// `POST /rooms/{room}/join`: joins an open room, or sends a request to its managers.
 pub async fn join_room(
     state: web::Data<AppState>,
     user: CurrentUser,
     slug: web::Path<String>,
+    form: web::Form<JoinForm>,
 ) -> Result<HttpResponse, AppError> {
     let slug = room_slug(&slug)?.to_owned();
+    let actor = user.actor();
+    let (s, core, message) = (slug.clone(), state.core.clone(), form.into_inner().message);
+    let outcome = state
+        .core
+        .db
+        .write(move |conn| rooms::join(&core, conn, &actor, &s, &message))
+        .await?;
+    let flash = match outcome {
+        rooms::JoinOutcome::Joined => "flash.room_joined",
+        rooms::JoinOutcome::Requested => "flash.room_requested",
+    };
+    Ok(redirect_with_flash(
+        &state,
+        &format!("/rooms/{slug}"),
+        flash,
+    ))
+}
+
+/// A decision on a join request.
+#[derive(Debug, serde::Deserialize)]
+pub struct DecisionForm {
+    decision: String,
+}
+
+/// `POST /rooms/{room}/requests/{login}`: approve or decline.
+pub async fn decide_request(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(String, String)>,
+    form: web::Form<DecisionForm>,
+) -> Result<HttpResponse, AppError> {
+    let (slug, login) = path.into_inner();
+    let slug = room_slug(&slug)?.to_owned();
+    let approve = match form.decision.as_str() {
+        "approve" => true,
+        "decline" => false,
+        _ => return Err(AppError::Invalid(FieldErrors::default())),
+    };
     let actor = user.actor();
     let s = slug.clone();
     state
         .core
         .db
-        .write(move |conn| rooms::join(conn, &actor, &s))
+        .write(move |conn| rooms::decide_request(conn, &actor, &s, &login, approve))
         .await?;
     Ok(redirect_with_flash(
         &state,
-        &format!("/rooms/{slug}"),
-        "flash.room_joined",
+        &format!("/rooms/{slug}/members"),
+        "flash.member_updated",
     ))
 }
 
@@ -198,17 +261,24 @@ pub async fn update_room(
     }
 }
 
+type MembersPage = (
+    rooms::RoomCtx,
+    Vec<crate::models::room::MemberRow>,
+    Vec<crate::models::room::JoinRequestRow>,
+);
+
 fn members_page_response(
     state: &AppState,
     user: &CurrentUser,
-    ctx: &rooms::RoomCtx,
-    members: &[crate::models::room::MemberRow],
+    data: &MembersPage,
     errors: Option<&FieldErrors>,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
+    let (ctx, members, requests) = data;
     let mut c = base_context(user.ctx(), &format!("/rooms/{}/members", ctx.room.slug));
     c.insert("room", &room_item(&ctx.room, ctx.access.role));
     c.insert("members", &member_items(members));
+    c.insert("requests", &request_items(&user.ctx().site, requests));
     c.insert("roles", &role_names(true));
     c.insert("me", &user.user().login);
     if let Some(e) = errors {
@@ -225,12 +295,12 @@ pub async fn list_members(
 ) -> Result<HttpResponse, AppError> {
     let slug = room_slug(&slug)?.to_owned();
     let actor = user.actor();
-    let (ctx, members) = state
+    let data = state
         .core
         .db
         .read(move |conn| rooms::members_page(conn, &actor, &slug))
         .await?;
-    members_page_response(&state, &user, &ctx, &members, None, StatusCode::OK)
+    members_page_response(&state, &user, &data, None, StatusCode::OK)
 }
 
 /// The "add a member" form.
@@ -264,7 +334,7 @@ pub async fn add_member(
         Err(e) => {
             let errors = invalid_or(e)?;
             let actor = user.actor();
-            let (ctx, members) = state
+            let data = state
                 .core
                 .db
                 .read(move |conn| rooms::members_page(conn, &actor, &slug))
@@ -272,8 +342,7 @@ pub async fn add_member(
             members_page_response(
                 &state,
                 &user,
-                &ctx,
-                &members,
+                &data,
                 Some(&errors),
                 StatusCode::UNPROCESSABLE_ENTITY,
             )

@@ -2,9 +2,10 @@
 
 use serde::Serialize;
 
-use crate::models::room::{MemberRow, Room};
+use crate::models::room::{JoinRequestRow, MemberRow, Room};
 use crate::services::authz::RoomRole;
 use crate::services::rooms::{Cell, RoomForm};
+use crate::services::site::SiteSettings;
 
 /// A room in a list or on its page.
 #[derive(Debug, Clone, Serialize)]
@@ -151,4 +152,25 @@ pub fn cells_view(cells: &[Cell]) -> Vec<PermissionRow> {
         }
     }
     rows
+}
+
+/// A pending join request.
+#[derive(Debug, Clone, Serialize)]
+pub struct RequestItem {
+    pub login: String,
+    pub display_name: String,
+    pub message: String,
+    pub date: String,
+}
+
+/// Builds request rows.
+pub fn request_items(site: &SiteSettings, rows: &[JoinRequestRow]) -> Vec<RequestItem> {
+    rows.iter()
+        .map(|r| RequestItem {
+            login: r.login.clone(),
+            display_name: r.display_name.clone(),
+            message: r.message.clone(),
+            date: site.local_datetime(r.created_at),
+        })
+        .collect()
 }

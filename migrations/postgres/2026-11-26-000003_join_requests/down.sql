@@ -1,0 +1,1 @@
+DROP TABLE room_join_requests;
