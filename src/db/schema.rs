@@ -174,6 +174,42 @@ diesel::table! {
 diesel::joinable!(room_join_requests -> rooms (room_id));
 diesel::joinable!(room_join_requests -> users (user_id));
 
+diesel::table! {
+    room_posts (id) {
+        id -> BigInt,
+        room_id -> BigInt,
+        author_id -> BigInt,
+        live_revision_id -> Nullable<BigInt>,
+        ever_published -> Bool,
+        deleted -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    post_revisions (id) {
+        id -> BigInt,
+        post_id -> BigInt,
+        editor_id -> BigInt,
+        title -> Text,
+        body_md -> Text,
+        body_html -> Text,
+        excerpt -> Text,
+        status -> Text,
+        note -> Text,
+        publish_at -> Nullable<Timestamp>,
+        publish_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        decided_by -> Nullable<BigInt>,
+        decided_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(room_posts -> rooms (room_id));
+diesel::joinable!(room_posts -> users (author_id));
+diesel::joinable!(post_revisions -> room_posts (post_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     sessions,
@@ -189,4 +225,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     room_members,
     room_permissions,
     room_join_requests,
+    room_posts,
+    post_revisions,
 );

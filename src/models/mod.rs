@@ -7,6 +7,7 @@ pub mod outbox;
 pub mod password_reset;
 pub mod post;
 pub mod room;
+pub mod room_post;
 pub mod session;
 pub mod setting;
 pub mod user;
@@ -33,4 +34,24 @@ pub fn like_escape(s: &str) -> String {
         out.push(c);
     }
     out
+}
+
+#[derive(diesel::QueryableByName)]
+struct LastId {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: i64,
+}
+
+/// The id of the row this connection inserted last. Diesel's multi-backend connection has no
+/// `RETURNING`, and tables without a natural unique key cannot be read back by it, so this asks each
+/// backend in its own words (same connection, same transaction: no other writer can interfere).
+pub fn last_insert_id(conn: &mut crate::db::DbConn) -> diesel::QueryResult<i64> {
+    use diesel::RunQueryDsl;
+    let sql = match conn {
+        crate::db::DbConn::Sqlite(_) => "SELECT last_insert_rowid() AS id",
+        crate::db::DbConn::Pg(_) => "SELECT lastval() AS id",
+    };
+    diesel::sql_query(sql)
+        .get_result::<LastId>(conn)
+        .map(|r| r.id)
 }

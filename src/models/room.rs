@@ -327,3 +327,29 @@ pub fn managers(conn: &mut DbConn, room_id: i64) -> QueryResult<Vec<ManagerConta
         ))
         .load(conn)
 }
+
+/// A member to notify, with their role.
+#[derive(Debug, Clone, Queryable)]
+pub struct MemberContact {
+    pub user_id: i64,
+    pub email: String,
+    pub display_name: String,
+    pub language: Option<String>,
+    pub role: String,
+}
+
+/// Every enabled member of a room with how to reach them.
+pub fn contacts(conn: &mut DbConn, room_id: i64) -> QueryResult<Vec<MemberContact>> {
+    room_members::table
+        .inner_join(users::table)
+        .filter(room_members::room_id.eq(room_id))
+        .filter(users::disabled.eq(false))
+        .select((
+            users::id,
+            users::email,
+            users::display_name,
+            users::language,
+            room_members::role,
+        ))
+        .load(conn)
+}

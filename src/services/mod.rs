@@ -8,6 +8,7 @@ pub mod authz;
 pub mod blog;
 pub mod mail;
 pub mod password;
+pub mod room_posts;
 pub mod rooms;
 pub mod setup;
 pub mod site;

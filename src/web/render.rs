@@ -26,6 +26,11 @@ pub const FLASH_KEYS: &[&str] = &[
     "flash.room_joined",
     "flash.room_left",
     "flash.room_requested",
+    "flash.post_draft_saved",
+    "flash.post_pending",
+    "flash.post_approved",
+    "flash.post_sent_back",
+    "flash.note_required",
 ];
 
 /// The context every page template gets: language, site, user, CSRF token, path and flash.

@@ -3,7 +3,7 @@
 
 use actix_web::web;
 
-use super::handlers::{account, admin, assets, auth, editor, public, rooms};
+use super::handlers::{account, admin, assets, auth, editor, public, room_posts, rooms};
 
 macro_rules! route_table {
     ($( $method:ident $path:literal => $handler:path ),* $(,)?) => {
@@ -61,6 +61,15 @@ route_table! {
     post "/rooms/{room}/members" => rooms::add_member,
     post "/rooms/{room}/members/{login}" => rooms::change_member,
     post "/rooms/{room}/requests/{login}" => rooms::decide_request,
+    get "/rooms/{room}/posts/new" => room_posts::new_post,
+    post "/rooms/{room}/posts" => room_posts::create_post,
+    get "/rooms/{room}/posts/{id}" => room_posts::show_post,
+    get "/rooms/{room}/posts/{id}/edit" => room_posts::edit_post,
+    post "/rooms/{room}/posts/{id}" => room_posts::update_post,
+    post "/rooms/{room}/posts/{id}/approve" => room_posts::approve_post,
+    post "/rooms/{room}/posts/{id}/send-back" => room_posts::send_back_post,
+    post "/rooms/{room}/posts/{id}/delete" => room_posts::delete_post,
+    get "/inbox" => room_posts::inbox,
     get "/rooms/{room}/permissions" => rooms::permissions,
     post "/rooms/{room}/permissions" => rooms::save_permissions,
     get "/admin/rooms" => rooms::admin_rooms,

@@ -13,6 +13,7 @@ mod cli;
 mod csrf;
 mod mail;
 mod migrations;
+mod room_posts;
 mod rooms;
 mod security;
 mod support;

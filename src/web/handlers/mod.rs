@@ -6,4 +6,5 @@ pub mod assets;
 pub mod auth;
 pub mod editor;
 pub mod public;
+pub mod room_posts;
 pub mod rooms;

@@ -10,6 +10,7 @@ use crate::services::rooms::{self, RoomForm};
 use crate::web::AppState;
 use crate::web::extract::{Admin, Ctx, CurrentUser};
 use crate::web::render::{base_context, insert_errors, invalid_or, ok, page, redirect_with_flash};
+use crate::web::views::room_posts::{live_item, own_item};
 use crate::web::views::rooms::{
     cells_view, member_items, request_items, role_names, room_form_view, room_item,
 };
@@ -52,7 +53,7 @@ pub async fn show_room(
         .as_ref()
         .map(|s| crate::services::Actor::from(&s.user));
     let a = actor.clone();
-    let (home, pending) = state
+    let (home, pending, posts) = state
         .core
         .db
         .read(move |conn| {
@@ -63,7 +64,8 @@ pub async fn show_room(
                 }
                 _ => false,
             };
-            Ok((home, pending))
+            let posts = crate::services::room_posts::room_posts(conn, a.as_ref(), &home.ctx)?;
+            Ok((home, pending, posts))
         })
         .await?;
     let access = &home.ctx.access;
@@ -96,6 +98,29 @@ pub async fn show_room(
         &(actor.is_some() && access.role.is_none() && access.join_policy == JoinPolicy::Invite),
     );
     c.insert("can_leave", &(actor.is_some() && can(RoomAction::Leave)));
+    let blog = home.ctx.room.features.split(',').any(|f| f == "blog");
+    c.insert(
+        "can_create",
+        &(blog && actor.is_some() && can(RoomAction::CreateContent)),
+    );
+    let site = &ctx.site;
+    let slug = &home.ctx.room.slug;
+    c.insert(
+        "posts",
+        &posts
+            .visible
+            .iter()
+            .map(|p| live_item(site, slug, p))
+            .collect::<Vec<_>>(),
+    );
+    c.insert(
+        "my_posts",
+        &posts
+            .mine
+            .iter()
+            .map(|(p, r)| own_item(site, slug, p.id, r))
+            .collect::<Vec<_>>(),
+    );
     ok(&state, "rooms/show.html", &c)
 }
 

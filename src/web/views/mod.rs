@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod blog;
 pub mod feed;
+pub mod room_posts;
 pub mod rooms;
 
 /// Pagination links for a list page.

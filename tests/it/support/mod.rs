@@ -98,6 +98,26 @@ impl SmtpSink {
         self.mails.lock().unwrap().clone()
     }
 
+    /// Waits (up to 10 s) for a mail to `to` whose subject contains `subject`.
+    pub async fn wait_for_subject(&self, to: &str, subject: &str) -> Mail {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let found = self
+                .mails()
+                .into_iter()
+                .find(|m| m.to.iter().any(|t| t == to) && m.subject.contains(subject));
+            if let Some(m) = found {
+                return m;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no mail to {to} about {subject:?}; got {:?}",
+                self.mails()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Waits (up to 10 s) for a mail to `to` and returns it.
     pub async fn wait_for(&self, to: &str) -> Mail {
         let deadline = Instant::now() + Duration::from_secs(10);

@@ -1,0 +1,310 @@
+//! Room posts and their revisions.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::last_insert_id;
+use crate::db::DbConn;
+use crate::db::schema::{post_revisions, room_posts, rooms, users};
+
+/// A row of `room_posts`.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = room_posts)]
+pub struct RoomPost {
+    pub id: i64,
+    pub room_id: i64,
+    pub author_id: i64,
+    pub live_revision_id: Option<i64>,
+    pub ever_published: bool,
+    pub deleted: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// A row of `post_revisions`.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = post_revisions)]
+pub struct Revision {
+    pub id: i64,
+    pub post_id: i64,
+    pub editor_id: i64,
+    pub title: String,
+    pub body_md: String,
+    pub body_html: String,
+    pub excerpt: String,
+    pub status: String,
+    pub note: String,
+    pub publish_at: Option<NaiveDateTime>,
+    pub publish_until: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub decided_by: Option<i64>,
+    pub decided_at: Option<NaiveDateTime>,
+}
+
+/// A new revision.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = post_revisions)]
+pub struct NewRevision<'a> {
+    pub post_id: i64,
+    pub editor_id: i64,
+    pub title: &'a str,
+    pub body_md: &'a str,
+    pub body_html: &'a str,
+    pub excerpt: &'a str,
+    pub status: &'a str,
+    pub publish_at: Option<NaiveDateTime>,
+    pub publish_until: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+/// Inserts a post shell and returns its id.
+pub fn insert_post(
+    conn: &mut DbConn,
+    room_id: i64,
+    author_id: i64,
+    at: NaiveDateTime,
+) -> QueryResult<i64> {
+    diesel::insert_into(room_posts::table)
+        .values((
+            room_posts::room_id.eq(room_id),
+            room_posts::author_id.eq(author_id),
+            room_posts::created_at.eq(at),
+            room_posts::updated_at.eq(at),
+        ))
+        .execute(conn)?;
+    last_insert_id(conn)
+}
+
+/// Inserts a revision and returns its id.
+pub fn insert_revision(conn: &mut DbConn, new: &NewRevision<'_>) -> QueryResult<i64> {
+    diesel::insert_into(post_revisions::table)
+        .values(new)
+        .execute(conn)?;
+    diesel::update(room_posts::table.find(new.post_id))
+        .set(room_posts::updated_at.eq(new.created_at))
+        .execute(conn)?;
+    last_insert_id(conn)
+}
+
+/// A live post of a room (not deleted).
+pub fn find_post(conn: &mut DbConn, room_id: i64, post_id: i64) -> QueryResult<RoomPost> {
+    room_posts::table
+        .filter(room_posts::id.eq(post_id))
+        .filter(room_posts::room_id.eq(room_id))
+        .filter(room_posts::deleted.eq(false))
+        .select(RoomPost::as_select())
+        .first(conn)
+}
+
+/// A revision by id.
+pub fn revision(conn: &mut DbConn, id: i64) -> QueryResult<Revision> {
+    post_revisions::table
+        .find(id)
+        .select(Revision::as_select())
+        .first(conn)
+}
+
+/// The newest revision of a post.
+pub fn latest_revision(conn: &mut DbConn, post_id: i64) -> QueryResult<Revision> {
+    post_revisions::table
+        .filter(post_revisions::post_id.eq(post_id))
+        .order(post_revisions::id.desc())
+        .select(Revision::as_select())
+        .first(conn)
+}
+
+/// Makes a revision the live one: it becomes `published`, the previous live revision `superseded`.
+pub fn make_live(
+    conn: &mut DbConn,
+    post: &RoomPost,
+    revision_id: i64,
+    decided_by: i64,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    if let Some(old) = post.live_revision_id.filter(|old| *old != revision_id) {
+        diesel::update(post_revisions::table.find(old))
+            .set(post_revisions::status.eq("superseded"))
+            .execute(conn)?;
+    }
+    diesel::update(post_revisions::table.find(revision_id))
+        .set((
+            post_revisions::status.eq("published"),
+            post_revisions::decided_by.eq(decided_by),
+            post_revisions::decided_at.eq(at),
+        ))
+        .execute(conn)?;
+    // Approved without a chosen start: it is public from the moment of approval.
+    diesel::update(
+        post_revisions::table
+            .find(revision_id)
+            .filter(post_revisions::publish_at.is_null()),
+    )
+    .set(post_revisions::publish_at.eq(at))
+    .execute(conn)?;
+    diesel::update(room_posts::table.find(post.id))
+        .set((
+            room_posts::live_revision_id.eq(revision_id),
+            room_posts::ever_published.eq(true),
+            room_posts::updated_at.eq(at),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Retires a post's drafts and waiting revisions older than `keep` (a newer save replaces them).
+pub fn supersede_unpublished(conn: &mut DbConn, post_id: i64, keep: i64) -> QueryResult<()> {
+    diesel::update(
+        post_revisions::table
+            .filter(post_revisions::post_id.eq(post_id))
+            .filter(post_revisions::id.ne(keep))
+            .filter(post_revisions::status.eq_any(["draft", "pending"])),
+    )
+    .set(post_revisions::status.eq("superseded"))
+    .execute(conn)
+    .map(drop)
+}
+
+/// Sends a waiting revision back with a note.
+pub fn send_back(
+    conn: &mut DbConn,
+    revision_id: i64,
+    note: &str,
+    decided_by: i64,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(post_revisions::table.find(revision_id))
+        .set((
+            post_revisions::status.eq("sent_back"),
+            post_revisions::note.eq(note),
+            post_revisions::decided_by.eq(decided_by),
+            post_revisions::decided_at.eq(at),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Marks a post deleted (its revisions stay for the record).
+pub fn mark_deleted(conn: &mut DbConn, post_id: i64, at: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(room_posts::table.find(post_id))
+        .set((room_posts::deleted.eq(true), room_posts::updated_at.eq(at)))
+        .execute(conn)
+        .map(drop)
+}
+
+/// A post as readers see it: the live revision and the author's name.
+#[derive(Debug, Clone)]
+pub struct LivePost {
+    pub post: RoomPost,
+    pub revision: Revision,
+    pub author_name: String,
+}
+
+/// The room's posts whose live revision is visible at `now` (within `publish_at`..`publish_until`),
+/// newest first.
+pub fn visible_in_room(
+    conn: &mut DbConn,
+    room_id: i64,
+    now: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<LivePost>> {
+    room_posts::table
+        .inner_join(
+            post_revisions::table
+                .on(room_posts::live_revision_id.eq(post_revisions::id.nullable())),
+        )
+        .inner_join(users::table.on(users::id.eq(room_posts::author_id)))
+        .filter(room_posts::room_id.eq(room_id))
+        .filter(room_posts::deleted.eq(false))
+        .filter(post_revisions::publish_at.le(now))
+        .filter(
+            post_revisions::publish_until
+                .is_null()
+                .or(post_revisions::publish_until.gt(now)),
+        )
+        .order((post_revisions::publish_at.desc(), room_posts::id.desc()))
+        .limit(limit)
+        .select((
+            RoomPost::as_select(),
+            Revision::as_select(),
+            users::display_name,
+        ))
+        .load::<(RoomPost, Revision, String)>(conn)
+        .map(|rows| {
+            rows.into_iter()
+                .map(|(post, revision, author_name)| LivePost {
+                    post,
+                    revision,
+                    author_name,
+                })
+                .collect()
+        })
+}
+
+/// An author's posts in a room with their newest revision (to show drafts, waiting and sent-back ones).
+pub fn authors_latest(
+    conn: &mut DbConn,
+    room_id: i64,
+    author_id: i64,
+) -> QueryResult<Vec<(RoomPost, Revision)>> {
+    let posts: Vec<RoomPost> = room_posts::table
+        .filter(room_posts::room_id.eq(room_id))
+        .filter(room_posts::author_id.eq(author_id))
+        .filter(room_posts::deleted.eq(false))
+        .order(room_posts::updated_at.desc())
+        .limit(50)
+        .select(RoomPost::as_select())
+        .load(conn)?;
+    let ids: Vec<i64> = posts.iter().map(|p| p.id).collect();
+    let mut latest: HashMap<i64, Revision> = HashMap::new();
+    for r in post_revisions::table
+        .filter(post_revisions::post_id.eq_any(&ids))
+        .order(post_revisions::id.asc())
+        .select(Revision::as_select())
+        .load::<Revision>(conn)?
+    {
+        latest.insert(r.post_id, r);
+    }
+    Ok(posts
+        .into_iter()
+        .filter_map(|p| latest.remove(&p.id).map(|r| (p, r)))
+        .collect())
+}
+
+/// A waiting revision for the approval inbox.
+#[derive(Debug, Clone, Queryable)]
+pub struct PendingRow {
+    pub revision_id: i64,
+    pub post_id: i64,
+    pub title: String,
+    pub created_at: NaiveDateTime,
+    pub room_id: i64,
+    pub room_slug: String,
+    pub room_name: String,
+    pub editor_name: String,
+}
+
+/// Every waiting revision of posts that are not deleted, oldest first (the caller keeps those the
+/// actor may approve).
+pub fn pending(conn: &mut DbConn) -> QueryResult<Vec<PendingRow>> {
+    post_revisions::table
+        .inner_join(room_posts::table)
+        .inner_join(rooms::table.on(rooms::id.eq(room_posts::room_id)))
+        .inner_join(users::table.on(users::id.eq(post_revisions::editor_id)))
+        .filter(post_revisions::status.eq("pending"))
+        .filter(room_posts::deleted.eq(false))
+        .filter(rooms::archived.eq(false))
+        .order(post_revisions::id.asc())
+        .select((
+            post_revisions::id,
+            post_revisions::post_id,
+            post_revisions::title,
+            post_revisions::created_at,
+            rooms::id,
+            rooms::slug,
+            rooms::name,
+            users::display_name,
+        ))
+        .load(conn)
+}

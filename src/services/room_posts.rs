@@ -1,0 +1,542 @@
+//! Room posts and the approval workflow (承認, DESIGN.md §5): every save is a revision; with approval
+//! on, a revision from someone without publish rights waits (`pending`) until an approver publishes
+//! it or sends it back with a note. The live revision stays visible while a newer one waits.
+//! `publish_at` / `publish_until` are honoured by the queries, not by a cron.
+
+use chrono::NaiveDateTime;
+
+use super::authz::{RoomAction, RoomPermission, RoomRole, authorize_room};
+use super::rooms::{RoomCtx, load_for};
+use super::site::SiteSettings;
+use super::{Actor, Core};
+use crate::db::DbConn;
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::i18n::Lang;
+use crate::markdown;
+use crate::models::room_post::{self, LivePost, NewRevision, PendingRow, Revision, RoomPost};
+use crate::models::{audit, now, room, user};
+
+/// The editor form.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct RoomPostForm {
+    pub title: String,
+    pub body: String,
+    /// `datetime-local` in the site's time zone; empty = now.
+    #[serde(default)]
+    pub publish_at: String,
+    /// `datetime-local`; empty = no end.
+    #[serde(default)]
+    pub publish_until: String,
+    /// `draft` (一時保存) or `submit` (publish, or ask for approval).
+    #[serde(default)]
+    pub action: String,
+}
+
+struct CleanPost {
+    title: String,
+    publish_at: Option<NaiveDateTime>,
+    publish_until: Option<NaiveDateTime>,
+    draft: bool,
+}
+
+fn validate(form: &RoomPostForm, site: &SiteSettings) -> AppResult<CleanPost> {
+    let mut e = FieldErrors::default();
+    let title = form.title.trim().to_owned();
+    if title.is_empty() || title.chars().count() > 200 || title.chars().any(char::is_control) {
+        e.add("title", "error.title_length");
+    }
+    if form.body.chars().count() > super::blog::MAX_BODY_CHARS {
+        e.add("body", "error.too_long");
+    }
+    let mut date = |field: &'static str, raw: &str| {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return None;
+        }
+        let parsed = site.parse_local_input(raw);
+        if parsed.is_none() {
+            e.add(field, "error.date_format");
+        }
+        parsed
+    };
+    let publish_at = date("publish_at", &form.publish_at);
+    let publish_until = date("publish_until", &form.publish_until);
+    if let (Some(from), Some(until)) = (publish_at, publish_until)
+        && until <= from
+    {
+        e.add("publish_until", "post.until_before_from");
+    }
+    let draft = match form.action.as_str() {
+        "draft" => true,
+        "submit" => false,
+        _ => {
+            e.add("action", "error.invalid_choice");
+            true
+        }
+    };
+    e.into_result()?;
+    Ok(CleanPost {
+        title,
+        publish_at,
+        publish_until,
+        draft,
+    })
+}
+
+/// The room must have its posts feature on.
+fn ensure_blog(ctx: &RoomCtx) -> AppResult<()> {
+    if ctx.room.features.split(',').any(|f| f == "blog") {
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+fn may(actor: &Actor, ctx: &RoomCtx, action: RoomAction) -> bool {
+    authorize_room(Some(actor), &ctx.access, action).is_ok()
+}
+
+/// What a save did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Saved {
+    /// Kept as a draft.
+    Draft,
+    /// Waiting for approval.
+    Pending,
+    /// Published (live).
+    Published,
+}
+
+/// Writes a revision from `form` for `post`, publishing it or sending it for approval.
+fn save_revision(
+    core: &Core,
+    conn: &mut DbConn,
+    actor: &Actor,
+    ctx: &RoomCtx,
+    post: &RoomPost,
+    form: &RoomPostForm,
+    clean: &CleanPost,
+) -> AppResult<Saved> {
+    let at = now();
+    let outcome = if clean.draft {
+        Saved::Draft
+    } else if !ctx.room.need_approval || may(actor, ctx, RoomAction::Publish) {
+        Saved::Published
+    } else {
+        Saved::Pending
+    };
+    let status = match outcome {
+        Saved::Draft => "draft",
+        Saved::Pending => "pending",
+        Saved::Published => "published",
+    };
+    let body_html = markdown::render(&form.body);
+    let excerpt = markdown::excerpt(&form.body, 160);
+    let revision_id = room_post::insert_revision(
+        conn,
+        &NewRevision {
+            post_id: post.id,
+            editor_id: actor.id,
+            title: &clean.title,
+            body_md: &form.body,
+            body_html: &body_html,
+            excerpt: &excerpt,
+            status,
+            // A published revision always has a time, so lists can order by it.
+            publish_at: clean
+                .publish_at
+                .or((outcome == Saved::Published).then_some(at)),
+            publish_until: clean.publish_until,
+            created_at: at,
+        },
+    )?;
+    room_post::supersede_unpublished(conn, post.id, revision_id)?;
+    match outcome {
+        Saved::Published => room_post::make_live(conn, post, revision_id, actor.id, at)?,
+        Saved::Pending => notify_approvers(core, conn, ctx, post, &clean.title)?,
+        Saved::Draft => {}
+    }
+    Ok(outcome)
+}
+
+/// Creates a post in a room; returns its id and what happened to it.
+pub fn create(
+    core: &Core,
+    conn: &mut DbConn,
+    actor: &Actor,
+    slug: &str,
+    form: &RoomPostForm,
+    site: &SiteSettings,
+) -> AppResult<(i64, Saved)> {
+    let ctx = load_for(conn, Some(actor), slug, RoomAction::CreateContent)?;
+    ensure_blog(&ctx)?;
+    let clean = validate(form, site)?;
+    let post_id = room_post::insert_post(conn, ctx.room.id, actor.id, now())?;
+    let post = room_post::find_post(conn, ctx.room.id, post_id)?;
+    let saved = save_revision(core, conn, actor, &ctx, &post, form, &clean)?;
+    audit::record(
+        conn,
+        Some(actor.id),
+        "room_post.created",
+        &format!("{} #{post_id}", ctx.room.slug),
+        None,
+    )?;
+    Ok((post_id, saved))
+}
+
+/// Saves a new revision of a post (its author, or someone who may edit others' content).
+pub fn update(
+    core: &Core,
+    conn: &mut DbConn,
+    actor: &Actor,
+    slug: &str,
+    post_id: i64,
+    form: &RoomPostForm,
+    site: &SiteSettings,
+) -> AppResult<Saved> {
+    let ctx = super::rooms::load(conn, Some(actor), slug)?;
+    ensure_blog(&ctx)?;
+    let post = room_post::find_post(conn, ctx.room.id, post_id)?;
+    authorize_room(
+        Some(actor),
+        &ctx.access,
+        RoomAction::EditContent {
+            own: post.author_id == actor.id,
+        },
+    )?;
+    let clean = validate(form, site)?;
+    let saved = save_revision(core, conn, actor, &ctx, &post, form, &clean)?;
+    audit::record(
+        conn,
+        Some(actor.id),
+        "room_post.updated",
+        &format!("{} #{post_id}", ctx.room.slug),
+        None,
+    )?;
+    Ok(saved)
+}
+
+/// Approves (publishes) a waiting revision.
+pub fn approve(
+    core: &Core,
+    conn: &mut DbConn,
+    actor: &Actor,
+    slug: &str,
+    post_id: i64,
+    revision_id: i64,
+) -> AppResult<()> {
+    let (ctx, post, revision) = pending_revision(conn, actor, slug, post_id, revision_id)?;
+    room_post::make_live(conn, &post, revision.id, actor.id, now())?;
+    notify_author(core, conn, &ctx, &post, &revision, "post_approved")?;
+    audit::record(
+        conn,
+        Some(actor.id),
+        "room_post.approved",
+        &format!("{} #{post_id}", ctx.room.slug),
+        None,
+    )?;
+    Ok(())
+}
+
+/// Sends a waiting revision back to its author with a note (差し戻し).
+pub fn send_back(
+    core: &Core,
+    conn: &mut DbConn,
+    actor: &Actor,
+    slug: &str,
+    post_id: i64,
+    revision_id: i64,
+    note: &str,
+) -> AppResult<()> {
+    let note = note.trim();
+    if note.is_empty() || note.chars().count() > 2000 {
+        let mut e = FieldErrors::default();
+        e.add("note", "post.note_required");
+        return Err(AppError::Invalid(e));
+    }
+    let (ctx, post, revision) = pending_revision(conn, actor, slug, post_id, revision_id)?;
+    room_post::send_back(conn, revision.id, note, actor.id, now())?;
+    let mut sent = revision.clone();
+    note.clone_into(&mut sent.note);
+    notify_author(core, conn, &ctx, &post, &sent, "post_sent_back")?;
+    audit::record(
+        conn,
+        Some(actor.id),
+        "room_post.sent_back",
+        &format!("{} #{post_id}", ctx.room.slug),
+        None,
+    )?;
+    Ok(())
+}
+
+fn pending_revision(
+    conn: &mut DbConn,
+    actor: &Actor,
+    slug: &str,
+    post_id: i64,
+    revision_id: i64,
+) -> AppResult<(RoomCtx, RoomPost, Revision)> {
+    let ctx = load_for(conn, Some(actor), slug, RoomAction::Publish)?;
+    ensure_blog(&ctx)?;
+    let post = room_post::find_post(conn, ctx.room.id, post_id)?;
+    let revision = room_post::revision(conn, revision_id)?;
+    if revision.post_id != post.id || revision.status != "pending" {
+        // Already decided (or someone else's revision id): nothing to do here.
+        return Err(AppError::Conflict("post.already_decided"));
+    }
+    Ok((ctx, post, revision))
+}
+
+/// Deletes a post; one that was ever published needs publish rights (NetCommons' rule).
+pub fn delete(conn: &mut DbConn, actor: &Actor, slug: &str, post_id: i64) -> AppResult<()> {
+    let ctx = super::rooms::load(conn, Some(actor), slug)?;
+    let post = room_post::find_post(conn, ctx.room.id, post_id)?;
+    authorize_room(
+        Some(actor),
+        &ctx.access,
+        RoomAction::DeleteContent {
+            own: post.author_id == actor.id,
+            ever_published: post.ever_published,
+        },
+    )?;
+    room_post::mark_deleted(conn, post.id, now())?;
+    audit::record(
+        conn,
+        Some(actor.id),
+        "room_post.deleted",
+        &format!("{} #{post_id}", ctx.room.slug),
+        None,
+    )?;
+    Ok(())
+}
+
+/// A post page: the live revision (if readers may see it now) and, for its author and approvers, the
+/// newest revision when it is not the live one.
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "independent facts the page shows buttons for"
+)]
+pub struct PostPage {
+    /// The room.
+    pub ctx: RoomCtx,
+    /// The post.
+    pub post: RoomPost,
+    /// The live revision, if readers see it now or the actor is its author or an approver.
+    pub live: Option<Revision>,
+    /// The live revision exists but readers do not see it now (before `publish_at`, after `publish_until`).
+    pub hidden_from_readers: bool,
+    /// A newer revision the actor may see (draft, waiting, sent back).
+    pub newer: Option<Revision>,
+    /// The author's display name.
+    pub author_name: String,
+    /// Whether the actor may approve or send back.
+    pub can_publish: bool,
+    /// Whether the actor may edit.
+    pub can_edit: bool,
+    /// Whether the actor may delete.
+    pub can_delete: bool,
+}
+
+fn visible_now(r: &Revision, at: NaiveDateTime) -> bool {
+    r.publish_at.is_some_and(|p| p <= at) && r.publish_until.is_none_or(|u| u > at)
+}
+
+/// Loads a post page; 404 unless the actor may see some revision of it.
+pub fn show(
+    conn: &mut DbConn,
+    actor: Option<&Actor>,
+    slug: &str,
+    post_id: i64,
+) -> AppResult<PostPage> {
+    let ctx = super::rooms::load(conn, actor, slug)?;
+    ensure_blog(&ctx)?;
+    let post = room_post::find_post(conn, ctx.room.id, post_id)?;
+    let at = now();
+    let live = match post.live_revision_id {
+        Some(id) => Some(room_post::revision(conn, id)?),
+        None => None,
+    };
+    let reader_visible = live.as_ref().is_some_and(|r| visible_now(r, at));
+    let own = actor.is_some_and(|a| a.id == post.author_id);
+    let allowed = |action| authorize_room(actor, &ctx.access, action).is_ok();
+    let can_publish = allowed(RoomAction::Publish);
+    let privileged = own || can_publish;
+    let live = live.filter(|_| reader_visible || privileged);
+    let latest = room_post::latest_revision(conn, post.id)?;
+    let newer = privileged
+        .then_some(latest)
+        .filter(|l| Some(l.id) != post.live_revision_id);
+    if live.is_none() && newer.is_none() {
+        return Err(AppError::NotFound);
+    }
+    let author_name = user::find(conn, post.author_id)?.display_name;
+    Ok(PostPage {
+        can_edit: allowed(RoomAction::EditContent { own }),
+        can_delete: allowed(RoomAction::DeleteContent {
+            own,
+            ever_published: post.ever_published,
+        }),
+        ctx,
+        post,
+        hidden_from_readers: live.is_some() && !reader_visible,
+        live,
+        newer,
+        author_name,
+        can_publish,
+    })
+}
+
+/// A revision to edit from: the newest one (so a sent-back draft is fixed, not rewritten).
+pub fn for_edit(
+    conn: &mut DbConn,
+    actor: &Actor,
+    slug: &str,
+    post_id: i64,
+) -> AppResult<(RoomCtx, Revision)> {
+    let ctx = super::rooms::load(conn, Some(actor), slug)?;
+    ensure_blog(&ctx)?;
+    let post = room_post::find_post(conn, ctx.room.id, post_id)?;
+    authorize_room(
+        Some(actor),
+        &ctx.access,
+        RoomAction::EditContent {
+            own: post.author_id == actor.id,
+        },
+    )?;
+    let latest = room_post::latest_revision(conn, post.id)?;
+    Ok((ctx, latest))
+}
+
+/// The posts part of a room home.
+pub struct RoomPosts {
+    /// What readers see now, newest first.
+    pub visible: Vec<LivePost>,
+    /// The actor's own posts that readers do not see (yet), with their newest revision.
+    pub mine: Vec<(RoomPost, Revision)>,
+}
+
+/// The posts part of a room home: what readers see, and the actor's own posts with their state.
+pub fn room_posts(conn: &mut DbConn, actor: Option<&Actor>, ctx: &RoomCtx) -> AppResult<RoomPosts> {
+    if ensure_blog(ctx).is_err() {
+        return Ok(RoomPosts {
+            visible: Vec::new(),
+            mine: Vec::new(),
+        });
+    }
+    let visible = room_post::visible_in_room(conn, ctx.room.id, now(), 20)?;
+    let mine = if let Some(a) = actor.filter(|_| ctx.access.role.is_some()) {
+        room_post::authors_latest(conn, ctx.room.id, a.id)?
+            .into_iter()
+            .filter(|(_, r)| r.status != "published" || !visible_now(r, now()))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(RoomPosts { visible, mine })
+}
+
+/// The approval inbox: every waiting revision the actor may approve, across rooms.
+pub fn inbox(conn: &mut DbConn, actor: &Actor) -> AppResult<Vec<PendingRow>> {
+    let mut allowed_rooms: std::collections::HashMap<i64, bool> = std::collections::HashMap::new();
+    let mut items = Vec::new();
+    for row in room_post::pending(conn)? {
+        let ok = if let Some(ok) = allowed_rooms.get(&row.room_id) {
+            *ok
+        } else {
+            let ok = load_for(conn, Some(actor), &row.room_slug, RoomAction::Publish).is_ok();
+            allowed_rooms.insert(row.room_id, ok);
+            ok
+        };
+        if ok {
+            items.push(row);
+        }
+    }
+    Ok(items)
+}
+
+/// Mails everyone in the room who may approve (after the room's overrides) that a revision waits.
+fn notify_approvers(
+    core: &Core,
+    conn: &mut DbConn,
+    ctx: &RoomCtx,
+    post: &RoomPost,
+    title: &str,
+) -> AppResult<()> {
+    let author = user::find(conn, post.author_id)?;
+    let link = format!("{}/inbox", core.config.base_url());
+    for m in room::contacts(conn, ctx.room.id)? {
+        let Some(role) = RoomRole::parse(&m.role) else {
+            continue;
+        };
+        if m.user_id == author.id || !ctx.access.allows(role, RoomPermission::Publish) {
+            continue;
+        }
+        let lang = m
+            .language
+            .as_deref()
+            .and_then(Lang::parse)
+            .unwrap_or_default();
+        let mut c = tera::Context::new();
+        c.insert("name", &m.display_name);
+        c.insert("who", &author.display_name);
+        c.insert("room", &ctx.room.name);
+        c.insert("title", title);
+        c.insert("link", &link);
+        super::mail::queue(
+            conn,
+            &core.templates,
+            "approval_request",
+            lang,
+            Some(m.user_id),
+            &m.email,
+            c,
+        )?;
+    }
+    core.mail_wakeup.notify_one();
+    Ok(())
+}
+
+/// Mails the author about a decision.
+fn notify_author(
+    core: &Core,
+    conn: &mut DbConn,
+    ctx: &RoomCtx,
+    post: &RoomPost,
+    revision: &Revision,
+    template: &str,
+) -> AppResult<()> {
+    let author = user::find(conn, revision.editor_id)?;
+    if author.disabled {
+        return Ok(());
+    }
+    let lang = author
+        .language
+        .as_deref()
+        .and_then(Lang::parse)
+        .unwrap_or_default();
+    let mut c = tera::Context::new();
+    c.insert("name", &author.display_name);
+    c.insert("room", &ctx.room.name);
+    c.insert("title", &revision.title);
+    c.insert("note", &revision.note);
+    c.insert(
+        "link",
+        &format!(
+            "{}/rooms/{}/posts/{}",
+            core.config.base_url(),
+            ctx.room.slug,
+            post.id
+        ),
+    );
+    super::mail::queue(
+        conn,
+        &core.templates,
+        template,
+        lang,
+        Some(author.id),
+        &author.email,
+        c,
+    )?;
+    core.mail_wakeup.notify_one();
+    Ok(())
+}

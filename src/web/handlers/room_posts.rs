@@ -1,0 +1,393 @@
+//! Room posts: the editor (一時保存 / 投稿), the post page with 承認 and 差し戻し for approvers, and
+//! the approval inbox `/inbox`.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+
+use crate::error::{AppError, FieldErrors};
+use crate::services::authz::RoomAction;
+use crate::services::room_posts::{self, RoomPostForm, Saved};
+use crate::services::rooms;
+use crate::web::AppState;
+use crate::web::extract::{Ctx, CurrentUser};
+use crate::web::render::{base_context, insert_errors, invalid_or, ok, page, redirect_with_flash};
+use crate::web::views::room_posts::{inbox_item, revision_view};
+use crate::web::views::rooms::room_item;
+
+fn room_slug(slug: &str) -> Result<&str, AppError> {
+    if rooms::valid_slug(slug) {
+        Ok(slug)
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+fn saved_flash(saved: Saved) -> &'static str {
+    match saved {
+        Saved::Draft => "flash.post_draft_saved",
+        Saved::Pending => "flash.post_pending",
+        Saved::Published => "flash.post_saved",
+    }
+}
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one editor page for new and existing posts"
+)]
+fn editor_page(
+    state: &AppState,
+    user: &CurrentUser,
+    room: &crate::models::room::Room,
+    post_id: Option<i64>,
+    form: &RoomPostForm,
+    note: Option<&str>,
+    errors: Option<&FieldErrors>,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let path = match post_id {
+        Some(id) => format!("/rooms/{}/posts/{id}/edit", room.slug),
+        None => format!("/rooms/{}/posts/new", room.slug),
+    };
+    let mut c = base_context(user.ctx(), &path);
+    c.insert("room", &room_item(room, None));
+    c.insert("post_id", &post_id);
+    c.insert("need_approval", &room.need_approval);
+    c.insert("note", &note);
+    c.insert(
+        "form",
+        &serde_json::json!({
+            "title": form.title, "body": form.body,
+            "publish_at": form.publish_at, "publish_until": form.publish_until,
+        }),
+    );
+    if let Some(e) = errors {
+        insert_errors(&mut c, e);
+    }
+    page(state, "rooms/post_edit.html", &c, status)
+}
+
+/// `GET /rooms/{room}/posts/new`.
+pub async fn new_post(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let slug = room_slug(&slug)?.to_owned();
+    let actor = user.actor();
+    let ctx = state
+        .core
+        .db
+        .read(move |conn| rooms::load_for(conn, Some(&actor), &slug, RoomAction::CreateContent))
+        .await?;
+    if !ctx.room.features.split(',').any(|f| f == "blog") {
+        return Err(AppError::NotFound);
+    }
+    editor_page(
+        &state,
+        &user,
+        &ctx.room,
+        None,
+        &RoomPostForm::default(),
+        None,
+        None,
+        StatusCode::OK,
+    )
+}
+
+/// `POST /rooms/{room}/posts`.
+pub async fn create_post(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    slug: web::Path<String>,
+    form: web::Form<RoomPostForm>,
+) -> Result<HttpResponse, AppError> {
+    let slug = room_slug(&slug)?.to_owned();
+    let form = form.into_inner();
+    let (actor, core, site, s, f) = (
+        user.actor(),
+        state.core.clone(),
+        user.ctx().site.clone(),
+        slug.clone(),
+        form.clone(),
+    );
+    match state
+        .core
+        .db
+        .write(move |conn| room_posts::create(&core, conn, &actor, &s, &f, &site))
+        .await
+    {
+        Ok((id, saved)) => Ok(redirect_with_flash(
+            &state,
+            &format!("/rooms/{slug}/posts/{id}"),
+            saved_flash(saved),
+        )),
+        Err(e) => {
+            let errors = invalid_or(e)?;
+            let actor = user.actor();
+            let ctx = state
+                .core
+                .db
+                .read(move |conn| rooms::load(conn, Some(&actor), &slug))
+                .await?;
+            editor_page(
+                &state,
+                &user,
+                &ctx.room,
+                None,
+                &form,
+                None,
+                Some(&errors),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+        }
+    }
+}
+
+/// `GET /rooms/{room}/posts/{id}`.
+pub async fn show_post(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    path: web::Path<(String, i64)>,
+) -> Result<HttpResponse, AppError> {
+    let (slug, id) = path.into_inner();
+    let slug = room_slug(&slug)?.to_owned();
+    let actor = ctx
+        .session
+        .as_ref()
+        .map(|s| crate::services::Actor::from(&s.user));
+    let p = state
+        .core
+        .db
+        .read(move |conn| room_posts::show(conn, actor.as_ref(), &slug, id))
+        .await?;
+    let site = &ctx.site;
+    let mut c = base_context(&ctx, &format!("/rooms/{}/posts/{id}", p.ctx.room.slug));
+    c.insert("room", &room_item(&p.ctx.room, p.ctx.access.role));
+    c.insert("post_id", &p.post.id);
+    c.insert("author_name", &p.author_name);
+    c.insert("live", &p.live.as_ref().map(|r| revision_view(site, r)));
+    c.insert("newer", &p.newer.as_ref().map(|r| revision_view(site, r)));
+    c.insert("hidden_from_readers", &p.hidden_from_readers);
+    c.insert("can_publish", &p.can_publish);
+    c.insert("can_edit", &p.can_edit);
+    c.insert("can_delete", &p.can_delete);
+    ok(&state, "rooms/post.html", &c)
+}
+
+/// `GET /rooms/{room}/posts/{id}/edit`: starts from the newest revision.
+pub async fn edit_post(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(String, i64)>,
+) -> Result<HttpResponse, AppError> {
+    let (slug, id) = path.into_inner();
+    let slug = room_slug(&slug)?.to_owned();
+    let actor = user.actor();
+    let (ctx, rev) = state
+        .core
+        .db
+        .read(move |conn| room_posts::for_edit(conn, &actor, &slug, id))
+        .await?;
+    let site = &user.ctx().site;
+    let form = RoomPostForm {
+        title: rev.title.clone(),
+        body: rev.body_md.clone(),
+        publish_at: rev
+            .publish_at
+            .map(|t| site.local_input(t))
+            .unwrap_or_default(),
+        publish_until: rev
+            .publish_until
+            .map(|t| site.local_input(t))
+            .unwrap_or_default(),
+        action: String::new(),
+    };
+    let note = (rev.status == "sent_back").then_some(rev.note.as_str());
+    editor_page(
+        &state,
+        &user,
+        &ctx.room,
+        Some(id),
+        &form,
+        note,
+        None,
+        StatusCode::OK,
+    )
+}
+
+/// `POST /rooms/{room}/posts/{id}`: a new revision.
+pub async fn update_post(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(String, i64)>,
+    form: web::Form<RoomPostForm>,
+) -> Result<HttpResponse, AppError> {
+    let (slug, id) = path.into_inner();
+    let slug = room_slug(&slug)?.to_owned();
+    let form = form.into_inner();
+    let (actor, core, site, s, f) = (
+        user.actor(),
+        state.core.clone(),
+        user.ctx().site.clone(),
+        slug.clone(),
+        form.clone(),
+    );
+    match state
+        .core
+        .db
+        .write(move |conn| room_posts::update(&core, conn, &actor, &s, id, &f, &site))
+        .await
+    {
+        Ok(saved) => Ok(redirect_with_flash(
+            &state,
+            &format!("/rooms/{slug}/posts/{id}"),
+            saved_flash(saved),
+        )),
+        Err(e) => {
+            let errors = invalid_or(e)?;
+            let actor = user.actor();
+            let ctx = state
+                .core
+                .db
+                .read(move |conn| rooms::load(conn, Some(&actor), &slug))
+                .await?;
+            editor_page(
+                &state,
+                &user,
+                &ctx.room,
+                Some(id),
+                &form,
+                None,
+                Some(&errors),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+        }
+    }
+}
+
+/// The approve / send-back form.
+#[derive(Debug, serde::Deserialize)]
+pub struct DecisionForm {
+    revision: i64,
+    #[serde(default)]
+    note: String,
+    /// Where to go afterwards: `inbox` or the post (default).
+    #[serde(default)]
+    back: String,
+}
+
+fn after_decision(slug: &str, id: i64, back: &str) -> String {
+    if back == "inbox" {
+        "/inbox".to_owned()
+    } else {
+        format!("/rooms/{slug}/posts/{id}")
+    }
+}
+
+/// `POST /rooms/{room}/posts/{id}/approve`.
+pub async fn approve_post(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(String, i64)>,
+    form: web::Form<DecisionForm>,
+) -> Result<HttpResponse, AppError> {
+    let (slug, id) = path.into_inner();
+    let slug = room_slug(&slug)?.to_owned();
+    let form = form.into_inner();
+    let (actor, core, s, rev) = (
+        user.actor(),
+        state.core.clone(),
+        slug.clone(),
+        form.revision,
+    );
+    state
+        .core
+        .db
+        .write(move |conn| room_posts::approve(&core, conn, &actor, &s, id, rev))
+        .await?;
+    Ok(redirect_with_flash(
+        &state,
+        &after_decision(&slug, id, &form.back),
+        "flash.post_approved",
+    ))
+}
+
+/// `POST /rooms/{room}/posts/{id}/send-back`.
+pub async fn send_back_post(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(String, i64)>,
+    form: web::Form<DecisionForm>,
+) -> Result<HttpResponse, AppError> {
+    let (slug, id) = path.into_inner();
+    let slug = room_slug(&slug)?.to_owned();
+    let form = form.into_inner();
+    let (actor, core, s, rev, note) = (
+        user.actor(),
+        state.core.clone(),
+        slug.clone(),
+        form.revision,
+        form.note.clone(),
+    );
+    match state
+        .core
+        .db
+        .write(move |conn| room_posts::send_back(&core, conn, &actor, &s, id, rev, &note))
+        .await
+    {
+        Ok(()) => Ok(redirect_with_flash(
+            &state,
+            &after_decision(&slug, id, &form.back),
+            "flash.post_sent_back",
+        )),
+        Err(AppError::Invalid(_)) => Ok(redirect_with_flash(
+            &state,
+            &after_decision(&slug, id, &form.back),
+            "flash.note_required",
+        )),
+        Err(e) => Err(e),
+    }
+}
+
+/// `POST /rooms/{room}/posts/{id}/delete`.
+pub async fn delete_post(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(String, i64)>,
+) -> Result<HttpResponse, AppError> {
+    let (slug, id) = path.into_inner();
+    let slug = room_slug(&slug)?.to_owned();
+    let (actor, s) = (user.actor(), slug.clone());
+    state
+        .core
+        .db
+        .write(move |conn| room_posts::delete(conn, &actor, &s, id))
+        .await?;
+    Ok(redirect_with_flash(
+        &state,
+        &format!("/rooms/{slug}"),
+        "flash.post_deleted",
+    ))
+}
+
+/// `GET /inbox`: everything the user may approve, across rooms.
+pub async fn inbox(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+) -> Result<HttpResponse, AppError> {
+    let actor = user.actor();
+    let rows = state
+        .core
+        .db
+        .read(move |conn| room_posts::inbox(conn, &actor))
+        .await?;
+    let mut c = base_context(user.ctx(), "/inbox");
+    c.insert(
+        "items",
+        &rows
+            .iter()
+            .map(|r| inbox_item(&user.ctx().site, r))
+            .collect::<Vec<_>>(),
+    );
+    ok(&state, "inbox.html", &c)
+}

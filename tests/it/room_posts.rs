@@ -1,0 +1,417 @@
+//! Room posts and the approval workflow (承認 / 差し戻し) over HTTP, with mail read from the SMTP sink.
+
+use crate::support::*;
+
+/// Logs a new account in.
+async fn person(app: &TestApp, login: &str) -> reqwest::Client {
+    app.create_user(login, false);
+    let c = app.client();
+    app.login(&c, login, PASSWORD).await;
+    c
+}
+
+struct Council {
+    app: TestApp,
+    chief: reqwest::Client,
+    member: reqwest::Client,
+    guest: reqwest::Client,
+    editor: reqwest::Client,
+}
+
+/// A members-only room "council" with approval on, managed by `manager`, with one account per role,
+/// and an open room "square" without approval.
+async fn council() -> Council {
+    let app = TestApp::spawn();
+    let admin = app.admin_client().await;
+    let manager = person(&app, "manager").await;
+    let chief = person(&app, "chief").await;
+    let editor = person(&app, "editor").await;
+    let member = person(&app, "member").await;
+    let guest = person(&app, "guest").await;
+    for (slug, approval) in [("council", true), ("square", false)] {
+        let mut fields = vec![
+            ("name", slug),
+            ("slug", slug),
+            ("visibility", "members"),
+            ("state", "open"),
+            ("default_role", "member"),
+            ("join_policy", "invite"),
+            ("quota_mb", "100"),
+            ("feature_blog", "on"),
+            ("manager", "manager"),
+        ];
+        if approval {
+            fields.push(("need_approval", "on"));
+        }
+        let res = app
+            .post_form(&admin, "/admin/rooms/new", "/admin/rooms", &fields)
+            .await;
+        assert_eq!(res.status(), 303);
+        for (login, role) in [
+            ("chief", "chief_editor"),
+            ("editor", "editor"),
+            ("member", "member"),
+            ("guest", "guest"),
+        ] {
+            let path = format!("/rooms/{slug}/members");
+            let res = app
+                .post_form(&manager, &path, &path, &[("login", login), ("role", role)])
+                .await;
+            assert_eq!(res.status(), 303);
+        }
+    }
+    Council {
+        app,
+        chief,
+        member,
+        guest,
+        editor,
+    }
+}
+
+async fn write(
+    app: &TestApp,
+    c: &reqwest::Client,
+    room: &str,
+    title: &str,
+    action: &str,
+) -> reqwest::Response {
+    let new = format!("/rooms/{room}/posts/new");
+    app.post_form(
+        c,
+        &new,
+        &format!("/rooms/{room}/posts"),
+        &[
+            ("title", title),
+            ("body", "**本文**です。"),
+            ("action", action),
+        ],
+    )
+    .await
+}
+
+async fn get(c: &reqwest::Client, app: &TestApp, path: &str) -> (u16, String) {
+    let res = c.get(app.url(path)).send().await.unwrap();
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
+fn revision_in(html: &str) -> String {
+    let marker = "name=\"revision\" value=\"";
+    let start = html.find(marker).unwrap() + marker.len();
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+#[actix_web::test]
+async fn a_member_s_post_waits_for_the_chief_editor_who_approves_it_from_the_inbox() {
+    let Council {
+        app,
+        chief,
+        member,
+        guest,
+        ..
+    } = council().await;
+    let res = write(&app, &member, "council", "防災訓練の報告", "submit").await;
+    assert_eq!(res.status(), 303);
+    let post = location(&res);
+    let (code, page) = get(&member, &app, &post).await;
+    assert_eq!(code, 200);
+    assert!(page.contains("承認待ち"), "the author sees the state");
+    assert_eq!(
+        get(&guest, &app, &post).await.0,
+        404,
+        "not visible to readers before approval"
+    );
+    assert!(
+        !get(&guest, &app, "/rooms/council")
+            .await
+            .1
+            .contains("防災訓練の報告")
+    );
+    // The approvers are told by mail: manager and chief editor (not the editor, not the author).
+    let mail = app.smtp.wait_for("chief@example.test").await;
+    assert_eq!(mail.subject, "「council」に承認待ちの記事があります");
+    assert!(mail.body.contains("防災訓練の報告") && mail.body.contains(&app.url("/inbox")));
+    app.smtp.wait_for("manager@example.test").await;
+    assert!(
+        app.smtp
+            .mails()
+            .iter()
+            .all(|m| !m.to.contains(&"editor@example.test".to_owned()))
+    );
+    // Members may not approve; the inbox of the chief editor lists it.
+    let (_, inbox) = get(&member, &app, "/inbox").await;
+    assert!(!inbox.contains("防災訓練の報告"));
+    let (_, inbox) = get(&chief, &app, "/inbox").await;
+    assert!(inbox.contains("防災訓練の報告"));
+    let revision = revision_in(&inbox);
+    let approve = format!("{post}/approve");
+    let res = app
+        .post_form(&member, &post, &approve, &[("revision", &revision)])
+        .await;
+    assert_eq!(res.status(), 404, "a member cannot approve");
+    let res = app
+        .post_form(
+            &chief,
+            "/inbox",
+            &approve,
+            &[("revision", &revision), ("back", "inbox")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/inbox");
+    let (code, page) = get(&guest, &app, &post).await;
+    assert_eq!(code, 200);
+    assert!(page.contains("<strong>本文</strong>"));
+    let mail = app
+        .smtp
+        .wait_for_subject("member@example.test", "公開されました")
+        .await;
+    assert!(mail.body.contains("防災訓練の報告"));
+    let res = app
+        .post_form(&chief, &post, &approve, &[("revision", &revision)])
+        .await;
+    assert_eq!(res.status(), 409, "a version is decided once");
+    assert!(
+        !get(&chief, &app, "/inbox")
+            .await
+            .1
+            .contains("防災訓練の報告")
+    );
+}
+
+#[actix_web::test]
+async fn the_live_version_stays_while_an_edit_waits_and_a_sent_back_edit_shows_the_note() {
+    let Council {
+        app,
+        chief,
+        member,
+        guest,
+        ..
+    } = council().await;
+    let post = location(&write(&app, &member, "council", "初版", "submit").await);
+    let revision = revision_in(&get(&chief, &app, &post).await.1);
+    app.post_form(
+        &chief,
+        &post,
+        &format!("{post}/approve"),
+        &[("revision", &revision)],
+    )
+    .await;
+    // The author edits: the new version waits, readers keep the first.
+    let res = app
+        .post_form(
+            &member,
+            &format!("{post}/edit"),
+            &post,
+            &[("title", "第二版"), ("body", "改訂"), ("action", "submit")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let (_, page) = get(&guest, &app, &post).await;
+    assert!(page.contains("初版") && !page.contains("第二版"));
+    let (_, page) = get(&chief, &app, &post).await;
+    assert!(
+        page.contains("第二版") && page.contains("初版"),
+        "the approver sees both"
+    );
+    let revision = revision_in(&page);
+    // Sending back needs a note; without one nothing changes.
+    let send_back = format!("{post}/send-back");
+    let res = app
+        .post_form(
+            &chief,
+            &post,
+            &send_back,
+            &[("revision", &revision), ("note", "  ")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert!(
+        get(&chief, &app, "/inbox").await.1.contains("第二版"),
+        "still waiting"
+    );
+    let res = app
+        .post_form(
+            &chief,
+            &post,
+            &send_back,
+            &[("revision", &revision), ("note", "日付を確認してください")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let (_, page) = get(&member, &app, &post).await;
+    assert!(page.contains("差し戻し") && page.contains("日付を確認してください"));
+    let (_, form) = get(&member, &app, &format!("{post}/edit")).await;
+    assert!(
+        form.contains("日付を確認してください") && form.contains("第二版"),
+        "the edit starts from the sent-back version"
+    );
+    let mail = app
+        .smtp
+        .wait_for_subject("member@example.test", "差し戻されました")
+        .await;
+    assert!(mail.body.contains("日付を確認してください"));
+    assert!(
+        get(&guest, &app, &post).await.1.contains("初版"),
+        "readers never saw the sent-back version"
+    );
+}
+
+#[actix_web::test]
+async fn rooms_without_approval_publish_at_once_and_drafts_stay_private() {
+    let Council {
+        app, member, guest, ..
+    } = council().await;
+    let post = location(&write(&app, &member, "square", "すぐ公開", "submit").await);
+    assert_eq!(get(&guest, &app, &post).await.0, 200);
+    let draft = location(&write(&app, &member, "square", "下書き", "draft").await);
+    assert_eq!(get(&guest, &app, &draft).await.0, 404);
+    let (_, home) = get(&member, &app, "/rooms/square").await;
+    assert!(
+        home.contains("下書き") && home.contains("一時保存"),
+        "the author sees their draft and its state"
+    );
+    assert!(
+        !get(&guest, &app, "/rooms/square")
+            .await
+            .1
+            .contains("下書き")
+    );
+}
+
+#[actix_web::test]
+async fn who_may_write_edit_and_delete() {
+    let Council {
+        app,
+        chief,
+        member,
+        guest,
+        editor,
+    } = council().await;
+    assert_eq!(
+        get(&guest, &app, "/rooms/square/posts/new").await.0,
+        404,
+        "guests do not write"
+    );
+    let res = app
+        .post_form(
+            &guest,
+            "/rooms/square",
+            "/rooms/square/posts",
+            &[("title", "x"), ("body", "x"), ("action", "submit")],
+        )
+        .await;
+    assert_eq!(res.status(), 404);
+    let mine = location(&write(&app, &member, "square", "一般の記事", "submit").await);
+    let theirs = location(&write(&app, &chief, "square", "編集長の記事", "submit").await);
+    let edit = |path: &str| (format!("{path}/edit"), path.to_owned());
+    let (form, target) = edit(&theirs);
+    assert_eq!(
+        get(&member, &app, &form).await.0,
+        404,
+        "members do not edit others' posts"
+    );
+    let res = app
+        .post_form(
+            &member,
+            &mine,
+            &target,
+            &[("title", "乗っ取り"), ("body", "x"), ("action", "submit")],
+        )
+        .await;
+    assert_eq!(res.status(), 404);
+    assert_eq!(get(&editor, &app, &form).await.0, 200, "editors do");
+    // Deleting something ever published needs publish rights, even one's own.
+    let res = app
+        .post_form(&member, &mine, &format!("{mine}/delete"), &[])
+        .await;
+    assert_eq!(res.status(), 404);
+    let draft = location(&write(&app, &member, "square", "消せる下書き", "draft").await);
+    let res = app
+        .post_form(&member, &draft, &format!("{draft}/delete"), &[])
+        .await;
+    assert_eq!(res.status(), 303);
+    let res = app
+        .post_form(&chief, &mine, &format!("{mine}/delete"), &[])
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(get(&guest, &app, &mine).await.0, 404);
+    // A post's id through another room's URL is not found.
+    let id = theirs.rsplit('/').next().unwrap();
+    assert_eq!(
+        get(&chief, &app, &format!("/rooms/council/posts/{id}"))
+            .await
+            .0,
+        404
+    );
+}
+
+#[actix_web::test]
+async fn publishing_periods_are_honoured_by_the_queries() {
+    let Council {
+        app, member, guest, ..
+    } = council().await;
+    let new = "/rooms/square/posts/new";
+    let res = app
+        .post_form(
+            &member,
+            new,
+            "/rooms/square/posts",
+            &[
+                ("title", "来年の予定"),
+                ("body", "x"),
+                ("publish_at", "2099-01-01T09:00"),
+                ("action", "submit"),
+            ],
+        )
+        .await;
+    let future = location(&res);
+    assert_eq!(get(&guest, &app, &future).await.0, 404, "not yet");
+    let (code, page) = get(&member, &app, &future).await;
+    assert_eq!(code, 200);
+    assert!(
+        page.contains("公開期間外"),
+        "the author is told readers do not see it yet"
+    );
+    let res = app
+        .post_form(
+            &member,
+            new,
+            "/rooms/square/posts",
+            &[
+                ("title", "逆転"),
+                ("body", "x"),
+                ("publish_at", "2030-01-02T09:00"),
+                ("publish_until", "2030-01-01T09:00"),
+                ("action", "submit"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("終了日時は開始日時より後")
+    );
+    let res = app
+        .post_form(
+            &member,
+            new,
+            "/rooms/square/posts",
+            &[
+                ("title", "期間限定"),
+                ("body", "x"),
+                ("publish_at", "2020-01-01T09:00"),
+                ("publish_until", "2020-02-01T09:00"),
+                ("action", "submit"),
+            ],
+        )
+        .await;
+    let expired = location(&res);
+    assert_eq!(
+        get(&guest, &app, &expired).await.0,
+        404,
+        "its period is over"
+    );
+}
