@@ -196,6 +196,7 @@ diesel::table! {
         body_md -> Text,
         body_html -> Text,
         excerpt -> Text,
+        search_text -> Text,
         status -> Text,
         note -> Text,
         publish_at -> Nullable<Timestamp>,

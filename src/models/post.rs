@@ -218,6 +218,16 @@ pub fn bodies_for(conn: &mut DbConn, post_ids: &[i64]) -> QueryResult<HashMap<i6
         .collect())
 }
 
+/// The public URL path of a post (its slug percent-encoded: Japanese slugs are common).
+pub fn public_path(slug: &str) -> String {
+    format!(
+        "/posts/{}",
+        url::form_urlencoded::byte_serialize(slug.as_bytes())
+            .collect::<String>()
+            .replace('+', "%20")
+    )
+}
+
 /// Any post by id (for editors).
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Post> {
     posts::table.find(id).select(Post::as_select()).first(conn)

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::last_insert_id;
+use super::{last_insert_id, like_escape};
 use crate::db::DbConn;
 use crate::db::schema::{post_revisions, room_posts, rooms, users};
 
@@ -34,6 +34,7 @@ pub struct Revision {
     pub body_md: String,
     pub body_html: String,
     pub excerpt: String,
+    pub search_text: String,
     pub status: String,
     pub note: String,
     pub publish_at: Option<NaiveDateTime>,
@@ -53,6 +54,7 @@ pub struct NewRevision<'a> {
     pub body_md: &'a str,
     pub body_html: &'a str,
     pub excerpt: &'a str,
+    pub search_text: &'a str,
     pub status: &'a str,
     pub publish_at: Option<NaiveDateTime>,
     pub publish_until: Option<NaiveDateTime>,
@@ -307,4 +309,103 @@ pub fn pending(conn: &mut DbConn) -> QueryResult<Vec<PendingRow>> {
             users::display_name,
         ))
         .load(conn)
+}
+
+/// A room post found by search.
+#[derive(Debug, Clone)]
+pub struct RoomHit {
+    pub post: RoomPost,
+    pub revision: Revision,
+    pub room_slug: String,
+    pub room_name: String,
+    pub author_name: String,
+}
+
+/// Posts joined with their live revision and their room.
+type LiveJoin = diesel::dsl::InnerJoin<
+    diesel::dsl::InnerJoinOn<
+        room_posts::table,
+        post_revisions::table,
+        diesel::dsl::Eq<room_posts::live_revision_id, diesel::dsl::Nullable<post_revisions::id>>,
+    >,
+    rooms::table,
+>;
+
+/// Live, currently visible revisions in `room_ids` whose search text contains every term.
+fn search_query<'a>(
+    room_ids: &'a [i64],
+    terms: &'a [String],
+    now: NaiveDateTime,
+) -> diesel::dsl::IntoBoxed<'a, LiveJoin, crate::db::MultiBackend> {
+    let mut q = room_posts::table
+        .inner_join(
+            post_revisions::table
+                .on(room_posts::live_revision_id.eq(post_revisions::id.nullable())),
+        )
+        .inner_join(rooms::table)
+        .filter(room_posts::room_id.eq_any(room_ids))
+        .filter(room_posts::deleted.eq(false))
+        .filter(post_revisions::publish_at.le(now))
+        .filter(
+            post_revisions::publish_until
+                .is_null()
+                .or(post_revisions::publish_until.gt(now)),
+        )
+        .into_boxed();
+    for term in terms {
+        q = q.filter(
+            post_revisions::search_text
+                .like(format!("%{}%", like_escape(term)))
+                .escape('\\'),
+        );
+    }
+    q
+}
+
+/// Search hits among the rooms the caller may read, newest first.
+pub fn search_visible(
+    conn: &mut DbConn,
+    room_ids: &[i64],
+    terms: &[String],
+    now: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<RoomHit>> {
+    let rows: Vec<(RoomPost, Revision, String, String, i64)> = search_query(room_ids, terms, now)
+        .order((post_revisions::publish_at.desc(), room_posts::id.desc()))
+        .limit(limit)
+        .select((
+            RoomPost::as_select(),
+            Revision::as_select(),
+            rooms::slug,
+            rooms::name,
+            room_posts::author_id,
+        ))
+        .load(conn)?;
+    let authors: Vec<i64> = rows.iter().map(|r| r.4).collect();
+    let names: HashMap<i64, String> = users::table
+        .filter(users::id.eq_any(&authors))
+        .select((users::id, users::display_name))
+        .load::<(i64, String)>(conn)?
+        .into_iter()
+        .collect();
+    Ok(rows
+        .into_iter()
+        .map(|(post, revision, room_slug, room_name, author)| RoomHit {
+            author_name: names.get(&author).cloned().unwrap_or_default(),
+            post,
+            revision,
+            room_slug,
+            room_name,
+        })
+        .collect())
+}
+
+/// How many hits `search_visible` would find in all.
+pub fn count_search_visible(
+    conn: &mut DbConn,
+    room_ids: &[i64],
+    terms: &[String],
+    now: NaiveDateTime,
+) -> QueryResult<i64> {
+    search_query(room_ids, terms, now).count().get_result(conn)
 }

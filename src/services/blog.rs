@@ -28,8 +28,6 @@ pub struct PostPage {
     pub page: i64,
     /// Whether an older page follows.
     pub has_next: bool,
-    /// How many posts match in all (only search counts: counting every list would cost a scan).
-    pub total: Option<i64>,
 }
 
 /// One page of public posts for a filter. One row more than a page is read to know whether a next
@@ -52,7 +50,6 @@ pub fn public_page(conn: &mut DbConn, filter: &PublicFilter, page: i64) -> AppRe
         posts,
         page,
         has_next,
-        total: None,
     })
 }
 
@@ -88,24 +85,6 @@ pub fn search_terms(query: &str) -> Vec<String> {
         .take(5)
         .map(|t| t.chars().take(50).collect())
         .collect()
-}
-
-/// Search over titles, bodies and tags of public posts. Substring matching works for Japanese words
-/// of any length (2-character words like 会議 included), which token-based indexes miss.
-pub fn search(conn: &mut DbConn, query: &str, page: i64) -> AppResult<PostPage> {
-    let terms = search_terms(query);
-    if terms.is_empty() {
-        return Ok(PostPage {
-            posts: Vec::new(),
-            page: 1,
-            has_next: false,
-            total: Some(0),
-        });
-    }
-    let filter = PublicFilter::Search(terms);
-    let mut found = public_page(conn, &filter, page)?;
-    found.total = Some(post::count_public(conn, &filter, now())?);
-    Ok(found)
 }
 
 /// Turns a title into a URL slug, keeping Japanese (any letter or digit) and joining the rest with `-`.

@@ -10,6 +10,7 @@ pub mod mail;
 pub mod password;
 pub mod room_posts;
 pub mod rooms;
+pub mod search;
 pub mod setup;
 pub mod site;
 pub mod token;

@@ -132,6 +132,11 @@ fn save_revision(
     };
     let body_html = markdown::render(&form.body);
     let excerpt = markdown::excerpt(&form.body, 160);
+    let search_text = super::blog::normalize_for_search(&format!(
+        "{} {}",
+        clean.title,
+        markdown::plain_text(&form.body)
+    ));
     let revision_id = room_post::insert_revision(
         conn,
         &NewRevision {
@@ -141,6 +146,7 @@ fn save_revision(
             body_md: &form.body,
             body_html: &body_html,
             excerpt: &excerpt,
+            search_text: &search_text,
             status,
             // A published revision always has a time, so lists can order by it.
             publish_at: clean

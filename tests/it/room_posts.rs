@@ -415,3 +415,86 @@ async fn publishing_periods_are_honoured_by_the_queries() {
         "its period is over"
     );
 }
+
+#[actix_web::test]
+async fn search_finds_what_each_person_may_read_and_nothing_else() {
+    let Council {
+        app,
+        chief,
+        member,
+        guest,
+        ..
+    } = council().await;
+    // A closed room only `chief` belongs to, with a post.
+    let admin = app.client();
+    app.login(&admin, "admin", PASSWORD).await;
+    let fields = [
+        ("name", "secret"),
+        ("slug", "secret"),
+        ("visibility", "closed"),
+        ("state", "open"),
+        ("default_role", "member"),
+        ("join_policy", "invite"),
+        ("quota_mb", "100"),
+        ("feature_blog", "on"),
+        ("manager", "chief"),
+    ];
+    assert_eq!(
+        app.post_form(&admin, "/admin/rooms/new", "/admin/rooms", &fields)
+            .await
+            .status(),
+        303
+    );
+    write(&app, &chief, "secret", "会議の極秘メモ", "submit").await;
+    write(&app, &member, "square", "会議の議事録", "submit").await;
+    write(
+        &app,
+        &member,
+        "council",
+        "会議の下書き（承認待ち）",
+        "submit",
+    )
+    .await;
+    let blog = app
+        .post_form(
+            &admin,
+            "/admin/posts/new",
+            "/admin/posts",
+            &[
+                ("title", "公開の会議案内"),
+                ("body", "x"),
+                ("status", "published"),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    assert_eq!(blog.status(), 303);
+    let outsider = app.client();
+    app.create_user("outsider", false);
+    app.login(&outsider, "outsider", PASSWORD).await;
+    let anon = app.client();
+    let q = "/search?q=%E4%BC%9A%E8%AD%B0"; // 会議: a two-character word
+    let found = |html: &str, title: &str| html.contains(title);
+    let (_, r) = get(&anon, &app, q).await;
+    assert!(found(&r, "公開の会議案内") && !found(&r, "会議の議事録") && !found(&r, "極秘"));
+    let (_, r) = get(&outsider, &app, q).await;
+    assert!(
+        found(&r, "公開の会議案内") && found(&r, "会議の議事録"),
+        "members-only rooms are readable by any member"
+    );
+    assert!(!found(&r, "極秘"), "closed rooms never leak into search");
+    let (_, r) = get(&guest, &app, q).await;
+    assert!(
+        !found(&r, "極秘") && !found(&r, "承認待ち"),
+        "nor do waiting versions"
+    );
+    let (_, r) = get(&chief, &app, q).await;
+    assert!(
+        found(&r, "会議の極秘メモ") && found(&r, "secret"),
+        "the room's member finds it, with the room named"
+    );
+    assert!(
+        r.contains("検索結果：3 件"),
+        "three readable hits for the chief editor"
+    );
+}

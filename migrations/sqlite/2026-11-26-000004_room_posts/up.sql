@@ -22,6 +22,8 @@ CREATE TABLE post_revisions (
     body_md TEXT NOT NULL,
     body_html TEXT NOT NULL,
     excerpt TEXT NOT NULL,
+    -- NFKC, lower-cased title and text: what search matches against.
+    search_text TEXT NOT NULL,
     status TEXT NOT NULL,
     note TEXT NOT NULL DEFAULT '',
     publish_at TIMESTAMP,

@@ -8,7 +8,7 @@ use crate::services::{blog, setup};
 use crate::web::AppState;
 use crate::web::extract::{Ctx, PageQuery};
 use crate::web::render::{base_context, ok, redirect, safe_next};
-use crate::web::views::blog::{PostItem, post_item};
+use crate::web::views::blog::{PostItem, hit_view, post_item};
 use crate::web::views::{Pager, feed, path_segment};
 
 fn items(ctx: &Ctx, page: &blog::PostPage) -> Vec<PostItem> {
@@ -145,15 +145,20 @@ pub async fn search(
     let n = PageQuery { page: q.page }.number()?;
     let query: String = q.q.chars().take(200).collect();
     let qq = query.clone();
+    let actor = ctx
+        .session
+        .as_ref()
+        .map(|s| crate::services::Actor::from(&s.user));
     let page = state
         .core
         .db
-        .read(move |conn| blog::search(conn, &qq, n))
+        .read(move |conn| crate::services::search::search(conn, actor.as_ref(), &qq, n))
         .await?;
     let mut c = base_context(&ctx, "/search");
     c.insert("q", &query);
-    c.insert("total", &page.total.unwrap_or(0));
-    c.insert("posts", &items(&ctx, &page));
+    c.insert("total", &page.total);
+    let hits: Vec<_> = page.hits.iter().map(|h| hit_view(&ctx.site, h)).collect();
+    c.insert("hits", &hits);
     let base = format!(
         "/search?q={}",
         url::form_urlencoded::byte_serialize(query.as_bytes()).collect::<String>()

@@ -71,7 +71,7 @@ pub fn post_item(
 
 /// The public URL path of a post.
 pub fn post_url(slug: &str) -> String {
-    format!("/posts/{}", path_segment(slug))
+    crate::models::post::public_path(slug)
 }
 
 /// The editor form's values.
@@ -111,5 +111,29 @@ impl PostFormView {
             status: f.status.clone(),
             published_at: f.published_at.clone(),
         }
+    }
+}
+
+/// A search result.
+#[derive(Debug, Clone, Serialize)]
+pub struct HitView {
+    pub url: String,
+    pub title: String,
+    pub excerpt: String,
+    pub author_name: String,
+    pub date: String,
+    /// The room it is in, or `None` for the public blog.
+    pub room_name: Option<String>,
+}
+
+/// Builds a search result view.
+pub fn hit_view(site: &SiteSettings, h: &crate::services::search::Hit) -> HitView {
+    HitView {
+        url: h.url.clone(),
+        title: h.title.clone(),
+        excerpt: h.excerpt.clone(),
+        author_name: h.author_name.clone(),
+        date: site.local_date(h.published),
+        room_name: h.room_name.clone(),
     }
 }
