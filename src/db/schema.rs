@@ -180,6 +180,8 @@ diesel::table! {
         room_id -> BigInt,
         author_id -> BigInt,
         live_revision_id -> Nullable<BigInt>,
+        published_at -> Nullable<Timestamp>,
+        publish_until -> Nullable<Timestamp>,
         ever_published -> Bool,
         deleted -> Bool,
         created_at -> Timestamp,

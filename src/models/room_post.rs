@@ -17,6 +17,8 @@ pub struct RoomPost {
     pub room_id: i64,
     pub author_id: i64,
     pub live_revision_id: Option<i64>,
+    pub published_at: Option<NaiveDateTime>,
+    pub publish_until: Option<NaiveDateTime>,
     pub ever_published: bool,
     pub deleted: bool,
     pub created_at: NaiveDateTime,
@@ -145,9 +147,15 @@ pub fn make_live(
     )
     .set(post_revisions::publish_at.eq(at))
     .execute(conn)?;
+    let (from, until): (Option<NaiveDateTime>, Option<NaiveDateTime>) = post_revisions::table
+        .find(revision_id)
+        .select((post_revisions::publish_at, post_revisions::publish_until))
+        .first(conn)?;
     diesel::update(room_posts::table.find(post.id))
         .set((
             room_posts::live_revision_id.eq(revision_id),
+            room_posts::published_at.eq(from),
+            room_posts::publish_until.eq(until),
             room_posts::ever_published.eq(true),
             room_posts::updated_at.eq(at),
         ))
@@ -219,13 +227,13 @@ pub fn visible_in_room(
         .inner_join(users::table.on(users::id.eq(room_posts::author_id)))
         .filter(room_posts::room_id.eq(room_id))
         .filter(room_posts::deleted.eq(false))
-        .filter(post_revisions::publish_at.le(now))
+        .filter(room_posts::published_at.le(now))
         .filter(
-            post_revisions::publish_until
+            room_posts::publish_until
                 .is_null()
-                .or(post_revisions::publish_until.gt(now)),
+                .or(room_posts::publish_until.gt(now)),
         )
-        .order((post_revisions::publish_at.desc(), room_posts::id.desc()))
+        .order((room_posts::published_at.desc(), room_posts::id.desc()))
         .limit(limit)
         .select((
             RoomPost::as_select(),
@@ -345,11 +353,11 @@ fn search_query<'a>(
         .inner_join(rooms::table)
         .filter(room_posts::room_id.eq_any(room_ids))
         .filter(room_posts::deleted.eq(false))
-        .filter(post_revisions::publish_at.le(now))
+        .filter(room_posts::published_at.le(now))
         .filter(
-            post_revisions::publish_until
+            room_posts::publish_until
                 .is_null()
-                .or(post_revisions::publish_until.gt(now)),
+                .or(room_posts::publish_until.gt(now)),
         )
         .into_boxed();
     for term in terms {
@@ -371,7 +379,7 @@ pub fn search_visible(
     limit: i64,
 ) -> QueryResult<Vec<RoomHit>> {
     let rows: Vec<(RoomPost, Revision, String, String, i64)> = search_query(room_ids, terms, now)
-        .order((post_revisions::publish_at.desc(), room_posts::id.desc()))
+        .order((room_posts::published_at.desc(), room_posts::id.desc()))
         .limit(limit)
         .select((
             RoomPost::as_select(),

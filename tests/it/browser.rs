@@ -118,6 +118,19 @@ fn capabilities(profile: &Path) -> WebDriverResult<Capabilities> {
     Ok(caps.into())
 }
 
+/// Starts chromedriver and a headless Chromium with a fresh profile. Keep the first two alive
+/// until the browser has quit (`run_and_quit`).
+async fn launch() -> (ChromeDriver, tempfile::TempDir, WebDriver) {
+    let chromedriver = ChromeDriver::start()
+        .await
+        .unwrap_or_else(|e| panic!("cannot run {CHROMEDRIVER}: {e}"));
+    let profile = tempfile::tempdir().unwrap();
+    let driver = WebDriver::new(chromedriver.url(), capabilities(profile.path()).unwrap())
+        .await
+        .unwrap();
+    (chromedriver, profile, driver)
+}
+
 /// `<target>/screenshots/`, created if missing.
 fn screenshot_dir() -> std::io::Result<PathBuf> {
     let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
@@ -130,14 +143,17 @@ fn screenshot_dir() -> std::io::Result<PathBuf> {
 }
 
 /// Saves a screenshot of the whole page: the window is made as tall as the page for the shot (a
-/// `WebDriver` screenshot only covers the viewport), then put back.
+/// `WebDriver` screenshot only covers the viewport), then put back. Sizes come from `WebDriver`'s
+/// window rect: headless Chromium reports `window.outerWidth` as at least 500px, which would widen
+/// a phone-sized window.
 async fn shot(driver: &WebDriver, name: &str) -> WebDriverResult<()> {
     let path = screenshot_dir()?.join(name);
     let rect = driver.get_window_rect().await?;
-    let (page, inner, width, height): (u32, u32, u32, u32) = driver
+    let width = u32::try_from(rect.width).unwrap();
+    let height = u32::try_from(rect.height).unwrap();
+    let (page, inner): (u32, u32) = driver
         .execute(
-            "return [document.documentElement.scrollHeight, window.innerHeight, \
-                     window.outerWidth, window.outerHeight];",
+            "return [document.documentElement.scrollHeight, window.innerHeight];",
             Vec::<serde_json::Value>::new(),
         )
         .await?
@@ -195,6 +211,62 @@ async fn wait_for_path(
     }
 }
 
+/// Clicks the first element matching `css` and waits until the page it was on has gone (the click
+/// navigated), so that the next wait looks at the new page even when its URL is the same.
+async fn click_away(driver: &WebDriver, css: &str) -> WebDriverResult<()> {
+    let el = find(driver, css).await?;
+    el.click().await?;
+    el.wait_until().wait(TIMEOUT, POLL).stale().await
+}
+
+/// Logs `login` in through the login form.
+async fn log_in(driver: &WebDriver, app: &TestApp, login: &str) -> WebDriverResult<()> {
+    driver.goto(app.url("/login")).await?;
+    fill(driver, "name", login).await?;
+    fill(driver, "password", PASSWORD).await?;
+    click_away(driver, "form[action='/login'] button[type=submit]").await?;
+    wait_for_path(driver, "away from /login", |p| p != "/login").await?;
+    let me = find(driver, "header.site-header a[href='/me']")
+        .await?
+        .text()
+        .await?;
+    assert_eq!(me, format!("{login} さん"), "logged in as {login}");
+    Ok(())
+}
+
+/// Logs out with the header's button.
+async fn log_out(driver: &WebDriver) -> WebDriverResult<()> {
+    click_away(driver, "form[action='/logout'] button[type=submit]").await?;
+    find(driver, "header.site-header a[href='/login']").await?;
+    Ok(())
+}
+
+/// The text of the first element matching `css`.
+async fn text_of(driver: &WebDriver, css: &str) -> WebDriverResult<String> {
+    find(driver, css).await?.text().await
+}
+
+/// How many elements match `css` right now.
+async fn count(driver: &WebDriver, css: &str) -> WebDriverResult<usize> {
+    Ok(driver.find_all(By::Css(css)).await?.len())
+}
+
+/// Fails unless the page fits the window's width (no sideways scrolling).
+async fn assert_fits_width(driver: &WebDriver, what: &str) -> WebDriverResult<()> {
+    let (scroll, inner): (u32, u32) = driver
+        .execute(
+            "return [document.documentElement.scrollWidth, window.innerWidth];",
+            Vec::<serde_json::Value>::new(),
+        )
+        .await?
+        .convert()?;
+    assert!(
+        scroll <= inner,
+        "{what} scrolls sideways: {scroll}px content in {inner}px"
+    );
+    Ok(())
+}
+
 /// The `href` of the first `<link>` inside an Atom `<entry>`.
 fn first_entry_link(feed: &str) -> Option<String> {
     let entry = &feed[feed.find("<entry")?..];
@@ -211,14 +283,8 @@ async fn first_run_setup_login_write_post_shows_on_front_page_and_feed() {
         return;
     }
     let started = Instant::now();
-    let chromedriver = ChromeDriver::start()
-        .await
-        .unwrap_or_else(|e| panic!("cannot run {CHROMEDRIVER}: {e}"));
+    let (_chromedriver, _profile, driver) = launch().await;
     let app = TestApp::spawn();
-    let profile = tempfile::tempdir().unwrap();
-    let driver = WebDriver::new(chromedriver.url(), capabilities(profile.path()).unwrap())
-        .await
-        .unwrap();
     let app = &app;
     // Quits the browser even when a step fails or panics (the panic resumes afterwards).
     driver
@@ -428,6 +494,238 @@ async fn first_run_setup_login_write_post_shows_on_front_page_and_feed() {
                 scroll <= inner,
                 "front page scrolls sideways on a phone: {scroll}px content in {inner}px"
             );
+            Ok::<_, WebDriverError>(())
+        })
+        .await
+        .unwrap();
+    eprintln!("browser test took {:.1?}", started.elapsed());
+}
+
+/// A members-only room "council" with approval on, managed by `manager`, where `chief` is chief
+/// editor and `member` a member: arranged over HTTP, as in `room_posts.rs`.
+async fn council(app: &TestApp) {
+    let admin = app.admin_client().await;
+    for login in ["manager", "chief", "member"] {
+        app.create_user(login, false);
+    }
+    let res = app
+        .post_form(
+            &admin,
+            "/admin/rooms/new",
+            "/admin/rooms",
+            &[
+                ("name", "council"),
+                ("slug", "council"),
+                ("visibility", "members"),
+                ("state", "open"),
+                ("default_role", "member"),
+                ("join_policy", "invite"),
+                ("quota_mb", "100"),
+                ("feature_blog", "on"),
+                ("manager", "manager"),
+                ("need_approval", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303, "room created");
+    let manager = app.client();
+    app.login(&manager, "manager", PASSWORD).await;
+    for (login, role) in [("chief", "chief_editor"), ("member", "member")] {
+        let path = "/rooms/council/members";
+        let res = app
+            .post_form(&manager, path, path, &[("login", login), ("role", role)])
+            .await;
+        assert_eq!(res.status(), 303, "{login} added as {role}");
+    }
+}
+
+/// The id in `/rooms/council/posts/{id}`.
+fn council_post_id(path: &str) -> Option<i64> {
+    path.strip_prefix("/rooms/council/posts/")?.parse().ok()
+}
+
+/// Writes a post in "council" through the room page's link and submits it for approval; returns
+/// the post's id.
+async fn submit_council_post(
+    driver: &WebDriver,
+    app: &TestApp,
+    title: &str,
+    body: &str,
+) -> WebDriverResult<i64> {
+    driver.goto(app.url("/rooms/council")).await?;
+    click_away(driver, "a[href='/rooms/council/posts/new']").await?;
+    wait_for_path(driver, "the new post form", |p| {
+        p == "/rooms/council/posts/new"
+    })
+    .await?;
+    fill(driver, "title", title).await?;
+    fill(driver, "body", body).await?;
+    click_away(driver, "button[name=action][value=submit]").await?;
+    let url = wait_for_path(driver, "the new post's page", |p| {
+        council_post_id(p).is_some()
+    })
+    .await?;
+    Ok(council_post_id(url.path()).unwrap())
+}
+
+#[actix_web::test]
+async fn member_post_is_approved_from_the_inbox_and_a_sent_back_post_shows_its_note() {
+    const TITLE: &str = "防災訓練の報告";
+    const BODY: &str =
+        "9月1日の訓練には**42名**が参加しました。\n\n消火器の使い方を確認しました。\n";
+    const SECOND: &str = "二つ目";
+    const NOTE: &str = "日付を確認してください";
+    if !browser_available() {
+        return;
+    }
+    let started = Instant::now();
+    let (_chromedriver, _profile, driver) = launch().await;
+    let app = TestApp::spawn();
+    council(&app).await;
+    let app = &app;
+    // Quits the browser even when a step fails or panics (the panic resumes afterwards).
+    driver
+        .run_and_quit(|driver| async move {
+            let driver = &driver;
+
+            // 1. A member writes a post; with approval on it waits, and the author sees so.
+            log_in(driver, app, "member").await?;
+            let first = submit_council_post(driver, app, TITLE, BODY).await?;
+            find(driver, ".flash").await?;
+            let badge = text_of(driver, "section.revision .badge.state-pending").await?;
+            assert_eq!(badge, "承認待ち");
+            assert_eq!(text_of(driver, "section.revision h2").await?, TITLE);
+            assert_eq!(
+                text_of(driver, "section.revision .post-body strong").await?,
+                "42名"
+            );
+            assert_eq!(
+                count(driver, ".decision").await?,
+                0,
+                "a member cannot decide on their own post"
+            );
+            shot(driver, "11-member-pending.png").await?;
+            log_out(driver).await?;
+
+            // 2. The chief editor finds it in the inbox and approves it there.
+            log_in(driver, app, "chief").await?;
+            driver.goto(app.url("/inbox")).await?;
+            let item = driver
+                .query(By::Css("article.inbox-item h2 a"))
+                .with_text(TITLE)
+                .wait(TIMEOUT, POLL)
+                .first()
+                .await?;
+            assert_eq!(
+                item.attr("href").await?,
+                Some(format!("/rooms/council/posts/{first}"))
+            );
+            assert_eq!(count(driver, "article.inbox-item").await?, 1);
+            shot(driver, "12-inbox.png").await?;
+            click_away(
+                driver,
+                "article.inbox-item form[action$='/approve'] button[type=submit]",
+            )
+            .await?;
+            wait_for_path(driver, "/inbox", |p| p == "/inbox").await?;
+            find(driver, ".flash").await?;
+            find(driver, "main p.empty").await?;
+            assert_eq!(
+                count(driver, "article.inbox-item").await?,
+                0,
+                "nothing left to decide"
+            );
+            log_out(driver).await?;
+
+            // 3. The member finds it published on the room page.
+            log_in(driver, app, "member").await?;
+            driver.goto(app.url("/rooms/council")).await?;
+            let link = driver
+                .query(By::Css("article.post-summary h3 a"))
+                .with_text(TITLE)
+                .wait(TIMEOUT, POLL)
+                .first()
+                .await?;
+            link.click().await?;
+            link.wait_until().wait(TIMEOUT, POLL).stale().await?;
+            wait_for_path(driver, "the published post", |p| {
+                council_post_id(p) == Some(first)
+            })
+            .await?;
+            assert_eq!(text_of(driver, "article.post h1").await?, TITLE);
+            assert_eq!(
+                text_of(driver, "article.post .post-body strong").await?,
+                "42名"
+            );
+            assert_eq!(
+                count(driver, ".state-pending").await?,
+                0,
+                "no pending badge once approved"
+            );
+            assert_eq!(count(driver, "section.revision").await?, 0);
+            shot(driver, "13-published.png").await?;
+
+            // 4. A second post is sent back by the chief editor with a note.
+            let second = submit_council_post(driver, app, SECOND, "内容は後で書きます。").await?;
+            find(driver, ".badge.state-pending").await?;
+            log_out(driver).await?;
+            log_in(driver, app, "chief").await?;
+            driver.goto(app.url("/inbox")).await?;
+            let item = driver
+                .query(By::Css("article.inbox-item h2 a"))
+                .with_text(SECOND)
+                .wait(TIMEOUT, POLL)
+                .first()
+                .await?;
+            item.click().await?;
+            item.wait_until().wait(TIMEOUT, POLL).stale().await?;
+            wait_for_path(driver, "the pending post", |p| {
+                council_post_id(p) == Some(second)
+            })
+            .await?;
+            let note = find(driver, "form.send-back textarea[name=note]").await?;
+            note.send_keys(NOTE).await?;
+            click_away(driver, "form.send-back button[type=submit]").await?;
+            wait_for_path(driver, "the sent-back post", |p| {
+                council_post_id(p) == Some(second)
+            })
+            .await?;
+            find(driver, ".flash").await?;
+            find(driver, "section.revision .badge.state-sent_back").await?;
+            log_out(driver).await?;
+
+            // 5. On a phone, the author sees the note on the post and on its edit form.
+            driver.set_window_rect(0, 0, 430, 932).await?;
+            log_in(driver, app, "member").await?;
+            driver
+                .goto(app.url(&format!("/rooms/council/posts/{second}")))
+                .await?;
+            assert_eq!(
+                text_of(driver, "section.revision .badge.state-sent_back").await?,
+                "差し戻し"
+            );
+            assert_eq!(
+                text_of(driver, "section.revision .notice.error .request-message").await?,
+                NOTE
+            );
+            assert_eq!(text_of(driver, "section.revision h2").await?, SECOND);
+            assert_eq!(count(driver, ".state-pending").await?, 0);
+            assert_fits_width(driver, "the sent-back post on a phone").await?;
+            shot(driver, "14-sent-back.png").await?;
+            driver
+                .goto(app.url(&format!("/rooms/council/posts/{second}/edit")))
+                .await?;
+            assert_eq!(
+                text_of(driver, ".notice.error .request-message").await?,
+                NOTE
+            );
+            assert_eq!(
+                find(driver, "#title").await?.value().await?.as_deref(),
+                Some(SECOND),
+                "the edit starts from the sent-back version"
+            );
+            assert_fits_width(driver, "the edit form on a phone").await?;
+            shot(driver, "15-sent-back-edit.png").await?;
             Ok::<_, WebDriverError>(())
         })
         .await

@@ -6,12 +6,15 @@ CREATE TABLE room_posts (
     author_id BIGINT NOT NULL REFERENCES users (id),
     -- The published revision readers see (no foreign key: the two tables point at each other).
     live_revision_id BIGINT,
+    -- The live revision's publishing window, copied here so a room's list is one index range.
+    published_at TIMESTAMP,
+    publish_until TIMESTAMP,
     ever_published BOOLEAN NOT NULL DEFAULT FALSE,
     deleted BOOLEAN NOT NULL DEFAULT FALSE,
     created_at TIMESTAMP NOT NULL,
     updated_at TIMESTAMP NOT NULL
 );
-CREATE INDEX room_posts_room ON room_posts (room_id, deleted, updated_at);
+CREATE INDEX room_posts_room ON room_posts (room_id, deleted, published_at);
 CREATE INDEX room_posts_author ON room_posts (author_id);
 
 CREATE TABLE post_revisions (
