@@ -722,3 +722,18 @@ pub fn save_permissions(
     )?;
     Ok(())
 }
+
+/// Whether the approval inbox can hold anything for this person: site admins and those whose room
+/// role may publish by default or by a room's adjustment (editors). A hint for the navigation only;
+/// the inbox itself asks `authorize_room` for every item.
+pub fn may_approve_somewhere(conn: &mut DbConn, actor: &Actor) -> AppResult<bool> {
+    if actor.is_admin {
+        return Ok(true);
+    }
+    let roles = [
+        RoomRole::Manager.as_str(),
+        RoomRole::ChiefEditor.as_str(),
+        RoomRole::Editor.as_str(),
+    ];
+    Ok(room::holds_any_role(conn, actor.id, &roles)?)
+}

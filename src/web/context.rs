@@ -28,6 +28,8 @@ use crate::services::token::{new_token, same_secret};
 pub struct ReqCtx {
     /// The logged-in session, if any.
     pub session: Option<LiveSession>,
+    /// Whether the approval inbox may hold something for this person (navigation hint).
+    pub may_approve: bool,
     /// Site settings.
     pub site: Arc<SiteSettings>,
     /// The language to answer in.
@@ -123,7 +125,7 @@ pub async fn request_context(
     let ip = client_ip(&req, &state.trusted_proxies);
     let session_token = req.cookie(names.session).map(|c| c.value().to_owned());
 
-    let (site, session) = match load_visitor(&state, session_token).await {
+    let (site, session, may_approve) = match load_visitor(&state, session_token).await {
         Ok(v) => v,
         Err(e) => {
             let fallback = fallback_ctx(ip);
@@ -158,6 +160,7 @@ pub async fn request_context(
     };
     let ctx = Rc::new(ReqCtx {
         session,
+        may_approve,
         site,
         lang,
         ip,
@@ -198,15 +201,15 @@ pub async fn request_context(
 async fn load_visitor(
     state: &AppState,
     session_token: Option<String>,
-) -> Result<(Arc<SiteSettings>, Option<LiveSession>), AppError> {
+) -> Result<(Arc<SiteSettings>, Option<LiveSession>, bool), AppError> {
     let cached_site = state.core.site_cache.fresh();
     if session_token.is_none()
         && let Some(site) = cached_site.clone()
     {
-        return Ok((site, None));
+        return Ok((site, None, false));
     }
     let need_site = cached_site.is_none();
-    let (loaded_site, session) = state
+    let (loaded_site, session, may_approve) = state
         .core
         .db
         .read(move |conn| {
@@ -219,7 +222,11 @@ async fn load_visitor(
                 Some(t) => auth::resolve_session(conn, &t)?,
                 None => None,
             };
-            Ok((site, session))
+            let may_approve = match &session {
+                Some(s) => crate::services::rooms::may_approve_somewhere(conn, &(&s.user).into())?,
+                None => false,
+            };
+            Ok((site, session, may_approve))
         })
         .await?;
     let site = match (loaded_site, cached_site) {
@@ -238,7 +245,7 @@ async fn load_visitor(
             tracing::warn!(error = %e, "session extension failed");
         }
     }
-    Ok((site, session))
+    Ok((site, session, may_approve))
 }
 
 /// A response from the micro-cache (304 when the browser has it already).
@@ -297,6 +304,7 @@ fn finish_response(
 fn fallback_ctx(ip: IpAddr) -> ReqCtx {
     ReqCtx {
         session: None,
+        may_approve: false,
         site: Arc::new(SiteSettings::default()),
         lang: Lang::default(),
         ip,

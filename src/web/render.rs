@@ -51,6 +51,7 @@ pub fn base_context(ctx: &ReqCtx, path: &str) -> tera::Context {
                 "login": s.user.login,
                 "display_name": s.user.display_name,
                 "is_admin": s.user.is_admin(),
+                "may_approve": ctx.may_approve,
             }),
         );
         c.insert("csrf", &s.csrf_token);

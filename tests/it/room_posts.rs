@@ -138,11 +138,24 @@ async fn a_member_s_post_waits_for_the_chief_editor_who_approves_it_from_the_inb
             .iter()
             .all(|m| !m.to.contains(&"editor@example.test".to_owned()))
     );
-    // Members may not approve; the inbox of the chief editor lists it.
+    // The approvals link shows to those who can approve somewhere, not to plain members.
+    assert!(
+        !get(&member, &app, "/rooms/council")
+            .await
+            .1
+            .contains("href=\"/inbox\"")
+    );
+    assert!(
+        get(&chief, &app, "/rooms/council")
+            .await
+            .1
+            .contains("href=\"/inbox\"")
+    );
+    // Members may not approve; the inbox of the chief editor lists it, with an excerpt.
     let (_, inbox) = get(&member, &app, "/inbox").await;
     assert!(!inbox.contains("防災訓練の報告"));
     let (_, inbox) = get(&chief, &app, "/inbox").await;
-    assert!(inbox.contains("防災訓練の報告"));
+    assert!(inbox.contains("防災訓練の報告") && inbox.contains("本文です。"));
     let revision = revision_in(&inbox);
     let approve = format!("{post}/approve");
     let res = app
