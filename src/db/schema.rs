@@ -213,6 +213,23 @@ diesel::joinable!(room_posts -> rooms (room_id));
 diesel::joinable!(room_posts -> users (author_id));
 diesel::joinable!(post_revisions -> room_posts (post_id));
 
+diesel::table! {
+    room_invitations (id) {
+        id -> BigInt,
+        room_id -> BigInt,
+        email -> Text,
+        role -> Text,
+        token_hash -> Text,
+        invited_by -> BigInt,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        accepted_at -> Nullable<Timestamp>,
+        accepted_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::joinable!(room_invitations -> rooms (room_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     sessions,
@@ -230,4 +247,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     room_join_requests,
     room_posts,
     post_revisions,
+    room_invitations,
 );

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod auth;
 pub mod authz;
 pub mod blog;
+pub mod invitations;
 pub mod mail;
 pub mod password;
 pub mod room_posts;

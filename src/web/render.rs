@@ -31,6 +31,7 @@ pub const FLASH_KEYS: &[&str] = &[
     "flash.post_approved",
     "flash.post_sent_back",
     "flash.note_required",
+    "flash.invitation_sent",
 ];
 
 /// The context every page template gets: language, site, user, CSRF token, path and flash.

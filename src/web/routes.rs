@@ -3,7 +3,9 @@
 
 use actix_web::web;
 
-use super::handlers::{account, admin, assets, auth, editor, public, room_posts, rooms};
+use super::handlers::{
+    account, admin, assets, auth, editor, invitations, public, room_posts, rooms,
+};
 
 macro_rules! route_table {
     ($( $method:ident $path:literal => $handler:path ),* $(,)?) => {
@@ -61,6 +63,10 @@ route_table! {
     post "/rooms/{room}/members" => rooms::add_member,
     post "/rooms/{room}/members/{login}" => rooms::change_member,
     post "/rooms/{room}/requests/{login}" => rooms::decide_request,
+    post "/rooms/{room}/invitations" => invitations::invite,
+    get "/invite/{token}" => invitations::show_invitation,
+    post "/invite/{token}" => invitations::accept_invitation,
+    post "/invite/{token}/signup" => invitations::signup_invitation,
     get "/rooms/{room}/posts/new" => room_posts::new_post,
     post "/rooms/{room}/posts" => room_posts::create_post,
     get "/rooms/{room}/posts/{id}" => room_posts::show_post,

@@ -3,6 +3,7 @@
 use diesel::prelude::*;
 use yui::db::schema::{room_members, room_permissions};
 
+use crate::support::Mail;
 use crate::support::*;
 
 /// Creates a room through the admin panel.
@@ -590,4 +591,217 @@ async fn join_requests_reach_the_managers_who_approve_or_decline() {
     assert_eq!(res.status(), 303);
     let page = body(&jiro, &app, "/rooms/club").await;
     assert!(!page.contains("あなた：") && !page.contains("承認待ち"));
+}
+
+fn link_in(mail: &Mail) -> String {
+    mail.body
+        .split_whitespace()
+        .find(|w| w.contains("/invite/"))
+        .unwrap_or_else(|| panic!("no invitation link in {}", mail.body))
+        .to_owned()
+}
+
+#[actix_web::test]
+async fn an_invitation_lets_someone_without_an_account_into_a_closed_room() {
+    let Town {
+        app, hanako, taro, ..
+    } = town().await;
+    let members = "/rooms/family/members";
+    let res = app
+        .post_form(
+            &hanako,
+            members,
+            "/rooms/family/invitations",
+            &[("email", "not-an-email"), ("role", "editor")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let res = app
+        .post_form(
+            &taro,
+            "/rooms/town",
+            "/rooms/family/invitations",
+            &[("email", "x@example.test"), ("role", "editor")],
+        )
+        .await;
+    assert_eq!(res.status(), 404, "only managers invite");
+    let res = app
+        .post_form(
+            &hanako,
+            members,
+            "/rooms/family/invitations",
+            &[("email", "newbie@example.test"), ("role", "editor")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert!(
+        app.client()
+            .get(app.url(members))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            != 200
+    );
+    let mail = app.smtp.wait_for("newbie@example.test").await;
+    assert_eq!(mail.subject, "「family の部屋」への招待");
+    let link = link_in(&mail);
+    assert!(
+        link.starts_with(&app.url("/invite/")),
+        "absolute link from base_url"
+    );
+    let path = link.trim_start_matches(&app.base).to_owned();
+
+    let newbie = app.client();
+    let page = newbie.get(&link).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert_eq!(page.headers()["referrer-policy"], "no-referrer");
+    let html = page.text().await.unwrap();
+    assert!(html.contains("編集者として招待") && html.contains("newbie@example.test"));
+    let res = app
+        .post_form(
+            &newbie,
+            &path,
+            &format!("{path}/signup"),
+            &[
+                ("login", "newbie"),
+                ("display_name", "新人"),
+                ("password", "short"),
+                ("password_confirm", "short"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422, "the password rules apply");
+    let res = app
+        .post_form(
+            &newbie,
+            &path,
+            &format!("{path}/signup"),
+            &[
+                ("login", "newbie"),
+                ("display_name", "新人"),
+                ("password", "newbie's secret"),
+                ("password_confirm", "newbie's secret"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/rooms/family");
+    let home = newbie
+        .get(app.url("/rooms/family"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        home.contains("あなた：編集者"),
+        "logged in, in the room, with the invited role"
+    );
+    // The link works once.
+    let again = app.client().get(&link).send().await.unwrap();
+    assert_eq!(again.status(), 410);
+    assert!(again.text().await.unwrap().contains("すでに使われています"));
+}
+
+#[actix_web::test]
+async fn an_existing_account_accepts_after_logging_in_and_old_links_expire() {
+    let Town {
+        app, hanako, taro, ..
+    } = town().await;
+    let members = "/rooms/family/members";
+    app.post_form(
+        &hanako,
+        members,
+        "/rooms/family/invitations",
+        &[("email", "taro@example.test"), ("role", "member")],
+    )
+    .await;
+    let link = link_in(&app.smtp.wait_for("taro@example.test").await);
+    let path = link.trim_start_matches(&app.base).to_owned();
+    let anon = app
+        .client()
+        .get(&link)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        anon.contains("ログインしてから"),
+        "an existing account is asked to log in, not to sign up"
+    );
+    let res = app
+        .post_form(
+            &app.client(),
+            "/login",
+            &format!("{path}/signup"),
+            &[
+                ("login", "taro2"),
+                ("display_name", "x"),
+                ("password", "a long password"),
+                ("password_confirm", "a long password"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 409, "no second account for the same address");
+    assert_eq!(
+        app.client()
+            .get(app.url("/rooms/family"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    let res = app.post_form(&taro, &path, &path, &[]).await;
+    assert_eq!(res.status(), 303);
+    assert!(
+        taro.get(app.url("/rooms/family"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+            .contains("あなた：一般")
+    );
+    let res = app
+        .post_form(
+            &hanako,
+            members,
+            "/rooms/family/invitations",
+            &[("email", "taro@example.test"), ("role", "member")],
+        )
+        .await;
+    assert_eq!(res.status(), 422, "already a member");
+
+    app.post_form(
+        &hanako,
+        members,
+        "/rooms/family/invitations",
+        &[("email", "late@example.test"), ("role", "guest")],
+    )
+    .await;
+    let link = link_in(&app.smtp.wait_for("late@example.test").await);
+    app.db(|conn| {
+        use diesel::prelude::*;
+        use yui::db::schema::room_invitations;
+        diesel::update(room_invitations::table)
+            .set(room_invitations::expires_at.eq(yui::models::now() - chrono::Duration::minutes(1)))
+            .execute(conn)?;
+        Ok(())
+    });
+    let res = app.client().get(&link).send().await.unwrap();
+    assert_eq!(res.status(), 410);
+    assert!(res.text().await.unwrap().contains("期限切れ"));
+    let res = app
+        .client()
+        .get(app.url(&format!("/invite/{}", "B".repeat(43))))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 410);
 }

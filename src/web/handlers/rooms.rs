@@ -12,7 +12,8 @@ use crate::web::extract::{Admin, Ctx, CurrentUser};
 use crate::web::render::{base_context, insert_errors, invalid_or, ok, page, redirect_with_flash};
 use crate::web::views::room_posts::{live_item, own_item};
 use crate::web::views::rooms::{
-    cells_view, member_items, request_items, role_names, room_form_view, room_item,
+    cells_view, invitation_items, member_items, request_items, role_names, room_form_view,
+    room_item,
 };
 
 /// A `{room}` path segment, checked before any query.
@@ -290,7 +291,43 @@ type MembersPage = (
     rooms::RoomCtx,
     Vec<crate::models::room::MemberRow>,
     Vec<crate::models::room::JoinRequestRow>,
+    Vec<crate::models::invitation::Invitation>,
 );
+
+/// Loads everything the members page shows.
+async fn load_members_page(
+    state: &AppState,
+    user: &CurrentUser,
+    slug: String,
+) -> Result<MembersPage, AppError> {
+    let actor = user.actor();
+    state
+        .core
+        .db
+        .read(move |conn| {
+            let (ctx, members, requests) = rooms::members_page(conn, &actor, &slug)?;
+            let invitations = crate::services::invitations::open_for_room(conn, ctx.room.id)?;
+            Ok((ctx, members, requests, invitations))
+        })
+        .await
+}
+
+/// The members page again, with a form's field errors (422).
+pub async fn members_page_with_errors(
+    state: &AppState,
+    user: &CurrentUser,
+    slug: String,
+    errors: &FieldErrors,
+) -> Result<HttpResponse, AppError> {
+    let data = load_members_page(state, user, slug).await?;
+    members_page_response(
+        state,
+        user,
+        &data,
+        Some(errors),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+}
 
 fn members_page_response(
     state: &AppState,
@@ -299,8 +336,12 @@ fn members_page_response(
     errors: Option<&FieldErrors>,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let (ctx, members, requests) = data;
+    let (ctx, members, requests, invitations) = data;
     let mut c = base_context(user.ctx(), &format!("/rooms/{}/members", ctx.room.slug));
+    c.insert(
+        "invitations",
+        &invitation_items(&user.ctx().site, invitations),
+    );
     c.insert("room", &room_item(&ctx.room, ctx.access.role));
     c.insert("members", &member_items(members));
     c.insert("requests", &request_items(&user.ctx().site, requests));
@@ -319,12 +360,7 @@ pub async fn list_members(
     slug: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let slug = room_slug(&slug)?.to_owned();
-    let actor = user.actor();
-    let data = state
-        .core
-        .db
-        .read(move |conn| rooms::members_page(conn, &actor, &slug))
-        .await?;
+    let data = load_members_page(&state, &user, slug).await?;
     members_page_response(&state, &user, &data, None, StatusCode::OK)
 }
 
@@ -358,19 +394,7 @@ pub async fn add_member(
         )),
         Err(e) => {
             let errors = invalid_or(e)?;
-            let actor = user.actor();
-            let data = state
-                .core
-                .db
-                .read(move |conn| rooms::members_page(conn, &actor, &slug))
-                .await?;
-            members_page_response(
-                &state,
-                &user,
-                &data,
-                Some(&errors),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
+            members_page_with_errors(&state, &user, slug, &errors).await
         }
     }
 }

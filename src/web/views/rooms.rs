@@ -174,3 +174,25 @@ pub fn request_items(site: &SiteSettings, rows: &[JoinRequestRow]) -> Vec<Reques
         })
         .collect()
 }
+
+/// An open invitation.
+#[derive(Debug, Clone, Serialize)]
+pub struct InvitationItem {
+    pub email: String,
+    pub role: String,
+    pub expires: String,
+}
+
+/// Builds invitation rows.
+pub fn invitation_items(
+    site: &SiteSettings,
+    rows: &[crate::models::invitation::Invitation],
+) -> Vec<InvitationItem> {
+    rows.iter()
+        .map(|i| InvitationItem {
+            email: i.email.clone(),
+            role: i.role.clone(),
+            expires: site.local_datetime(i.expires_at),
+        })
+        .collect()
+}
