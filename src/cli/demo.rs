@@ -278,6 +278,7 @@ fn create_people(db: &crate::db::Db, hash: &str) -> Result<Vec<Actor>, AppError>
                 default_role: "member",
                 join_policy: join,
                 need_approval: *approval,
+                comment_approval: *approval,
                 quota_bytes: 1024 * 1024 * 1024,
                 features: "blog,files,calendar",
                 updated_at: now,

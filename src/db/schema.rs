@@ -137,6 +137,7 @@ diesel::table! {
         archived -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        comment_approval -> Bool,
     }
 }
 
@@ -230,6 +231,22 @@ diesel::table! {
 
 diesel::joinable!(room_invitations -> rooms (room_id));
 
+diesel::table! {
+    post_comments (id) {
+        id -> BigInt,
+        post_id -> BigInt,
+        author_id -> BigInt,
+        body_md -> Text,
+        body_html -> Text,
+        status -> Text,
+        created_at -> Timestamp,
+        decided_by -> Nullable<BigInt>,
+        decided_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(post_comments -> room_posts (post_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     sessions,
@@ -248,4 +265,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     room_posts,
     post_revisions,
     room_invitations,
+    post_comments,
 );

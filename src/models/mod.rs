@@ -2,6 +2,7 @@
 //! `QueryResult`, so the caller owns the transaction.
 
 pub mod audit;
+pub mod comment;
 pub mod invitation;
 pub mod login_failure;
 pub mod outbox;

@@ -25,6 +25,7 @@ pub struct Room {
     pub archived: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub comment_approval: bool,
 }
 
 /// The settings of a room, as written by create and update.
@@ -41,6 +42,7 @@ pub struct RoomFields<'a> {
     pub need_approval: bool,
     pub quota_bytes: i64,
     pub features: &'a str,
+    pub comment_approval: bool,
     pub updated_at: NaiveDateTime,
 }
 

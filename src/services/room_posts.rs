@@ -546,3 +546,137 @@ fn notify_author(
     core.mail_wakeup.notify_one();
     Ok(())
 }
+
+/// A comment as the post page shows it.
+#[derive(Debug, Clone)]
+pub struct CommentView {
+    /// The comment.
+    pub row: crate::models::comment::CommentRow,
+    /// Waiting for approval (shown to its author and to comment approvers only).
+    pub pending: bool,
+}
+
+/// The comments the actor may see on a post, and whether they may comment and approve comments.
+pub fn comments(
+    conn: &mut DbConn,
+    actor: Option<&Actor>,
+    page: &PostPage,
+) -> AppResult<(Vec<CommentView>, bool, bool)> {
+    let may_comment =
+        page.live.is_some() && authorize_room(actor, &page.ctx.access, RoomAction::Comment).is_ok();
+    let may_approve = authorize_room(actor, &page.ctx.access, RoomAction::ApproveComments).is_ok();
+    let me = actor.map(|a| a.id);
+    let rows = crate::models::comment::for_post(conn, page.post.id)?
+        .into_iter()
+        .filter(|c| c.status == "published" || may_approve || Some(c.author_id) == me)
+        .map(|row| CommentView {
+            pending: row.status == "pending",
+            row,
+        })
+        .collect();
+    Ok((rows, may_comment, may_approve))
+}
+
+/// Adds a comment to a published post; in rooms with comment approval it waits unless the author may
+/// approve comments. The post's author is mailed (a waiting comment goes to the approvers first).
+pub fn add_comment(
+    core: &Core,
+    conn: &mut DbConn,
+    actor: &Actor,
+    slug: &str,
+    post_id: i64,
+    body: &str,
+) -> AppResult<bool> {
+    let page = show(conn, Some(actor), slug, post_id)?;
+    if page.live.is_none() {
+        return Err(AppError::NotFound);
+    }
+    authorize_room(Some(actor), &page.ctx.access, RoomAction::Comment)?;
+    let body = body.trim();
+    if body.is_empty() || body.chars().count() > 5000 {
+        let mut e = FieldErrors::default();
+        e.add("comment", "post.comment_length");
+        return Err(AppError::Invalid(e));
+    }
+    let waits = page.ctx.room.comment_approval
+        && authorize_room(Some(actor), &page.ctx.access, RoomAction::ApproveComments).is_err();
+    let status = if waits { "pending" } else { "published" };
+    crate::models::comment::insert(
+        conn,
+        post_id,
+        actor.id,
+        body,
+        &markdown::render(body),
+        status,
+        now(),
+    )?;
+    if !waits && page.post.author_id != actor.id {
+        let title = page
+            .live
+            .as_ref()
+            .map(|r| r.title.clone())
+            .unwrap_or_default();
+        let commenter = user::find(conn, actor.id)?.display_name;
+        let author = user::find(conn, page.post.author_id)?;
+        if !author.disabled {
+            let lang = author
+                .language
+                .as_deref()
+                .and_then(Lang::parse)
+                .unwrap_or_default();
+            let mut c = tera::Context::new();
+            c.insert("name", &author.display_name);
+            c.insert("who", &commenter);
+            c.insert("title", &title);
+            c.insert(
+                "link",
+                &format!(
+                    "{}/rooms/{}/posts/{post_id}",
+                    core.config.base_url(),
+                    page.ctx.room.slug
+                ),
+            );
+            super::mail::queue(
+                conn,
+                &core.templates,
+                "new_comment",
+                lang,
+                Some(author.id),
+                &author.email,
+                c,
+            )?;
+            core.mail_wakeup.notify_one();
+        }
+    }
+    audit::record(
+        conn,
+        Some(actor.id),
+        "comment.added",
+        &format!("{} #{post_id}", page.ctx.room.slug),
+        None,
+    )?;
+    Ok(waits)
+}
+
+/// Publishes a waiting comment (comment approvers).
+pub fn approve_comment(
+    conn: &mut DbConn,
+    actor: &Actor,
+    slug: &str,
+    post_id: i64,
+    comment_id: i64,
+) -> AppResult<()> {
+    let ctx = load_for(conn, Some(actor), slug, RoomAction::ApproveComments)?;
+    room_post::find_post(conn, ctx.room.id, post_id)?;
+    if !crate::models::comment::approve(conn, post_id, comment_id, actor.id, now())? {
+        return Err(AppError::NotFound);
+    }
+    audit::record(
+        conn,
+        Some(actor.id),
+        "comment.approved",
+        &format!("{} #{post_id}", ctx.room.slug),
+        None,
+    )?;
+    Ok(())
+}

@@ -203,6 +203,9 @@ pub struct RoomForm {
     pub join_policy: String,
     #[serde(default)]
     pub need_approval: Option<String>,
+    /// Comments wait for approval.
+    #[serde(default)]
+    pub comment_approval: Option<String>,
     pub quota_mb: String,
     #[serde(default)]
     pub feature_blog: Option<String>,
@@ -236,6 +239,7 @@ impl RoomForm {
             default_role: r.default_role.clone(),
             join_policy: r.join_policy.clone(),
             need_approval: r.need_approval.then(|| "on".to_owned()),
+            comment_approval: r.comment_approval.then(|| "on".to_owned()),
             quota_mb: (r.quota_bytes / (1024 * 1024)).to_string(),
             feature_blog: on("blog"),
             feature_files: on("files"),
@@ -280,6 +284,7 @@ struct CleanRoom {
     default_role: RoomRole,
     join_policy: JoinPolicy,
     need_approval: bool,
+    comment_approval: bool,
     quota_bytes: i64,
     features: String,
 }
@@ -348,6 +353,7 @@ fn validate(conn: &mut DbConn, form: &RoomForm, except: Option<i64>) -> AppResul
         default_role: default_role.unwrap_or(RoomRole::Guest),
         join_policy: join_policy.unwrap_or(JoinPolicy::Invite),
         need_approval: form.need_approval.is_some(),
+        comment_approval: form.comment_approval.is_some(),
         quota_bytes: quota_mb.unwrap_or(DEFAULT_QUOTA_MB) * 1024 * 1024,
         features: features.join(","),
     })
@@ -363,6 +369,7 @@ fn fields(c: &CleanRoom) -> RoomFields<'_> {
         default_role: c.default_role.as_str(),
         join_policy: c.join_policy.as_str(),
         need_approval: c.need_approval,
+        comment_approval: c.comment_approval,
         quota_bytes: c.quota_bytes,
         features: &c.features,
         updated_at: now(),

@@ -32,6 +32,10 @@ pub const FLASH_KEYS: &[&str] = &[
     "flash.post_sent_back",
     "flash.note_required",
     "flash.invitation_sent",
+    "flash.comment_added",
+    "flash.comment_pending",
+    "flash.comment_empty",
+    "flash.comment_approved",
 ];
 
 /// The context every page template gets: language, site, user, CSRF token, path and flash.

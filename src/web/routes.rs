@@ -75,6 +75,8 @@ route_table! {
     post "/rooms/{room}/posts/{id}/approve" => room_posts::approve_post,
     post "/rooms/{room}/posts/{id}/send-back" => room_posts::send_back_post,
     post "/rooms/{room}/posts/{id}/delete" => room_posts::delete_post,
+    post "/rooms/{room}/posts/{id}/comments" => room_posts::add_comment,
+    post "/rooms/{room}/posts/{id}/comments/{comment}/approve" => room_posts::approve_comment,
     get "/inbox" => room_posts::inbox,
     get "/rooms/{room}/permissions" => rooms::permissions,
     post "/rooms/{room}/permissions" => rooms::save_permissions,

@@ -511,3 +511,114 @@ async fn search_finds_what_each_person_may_read_and_nothing_else() {
         "three readable hits for the chief editor"
     );
 }
+
+#[actix_web::test]
+async fn comments_reach_the_author_and_wait_where_the_room_wants_approval() {
+    let Council {
+        app,
+        chief,
+        member,
+        guest,
+        editor,
+    } = council().await;
+    // square: no comment approval. member writes, editor comments, the author is mailed.
+    let post = location(&write(&app, &member, "square", "意見募集", "submit").await);
+    let comments = format!("{post}/comments");
+    let res = app
+        .post_form(
+            &editor,
+            &post,
+            &comments,
+            &[("comment", "賛成です **強く**")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let (_, page) = get(&guest, &app, &post).await;
+    assert!(
+        page.contains("<strong>強く</strong>"),
+        "visible to every reader"
+    );
+    assert!(
+        !page.contains("name=\"comment\""),
+        "guests may not comment (DESIGN §4)"
+    );
+    let res = app
+        .post_form(&guest, &post, &comments, &[("comment", "ゲストの声")])
+        .await;
+    assert_eq!(res.status(), 404);
+    let mail = app
+        .smtp
+        .wait_for_subject("member@example.test", "新しいコメント")
+        .await;
+    assert!(mail.body.contains("意見募集"));
+    let res = app
+        .post_form(&editor, &post, &comments, &[("comment", "   ")])
+        .await;
+    assert_eq!(
+        res.status(),
+        303,
+        "an empty comment is refused with a message, nothing saved"
+    );
+    // council: turn on comment approval; a member's comment waits for the chief editor.
+    let manager = app.client();
+    app.login(&manager, "manager", PASSWORD).await;
+    let settings = [
+        ("name", "council"),
+        ("slug", "council"),
+        ("visibility", "members"),
+        ("state", "open"),
+        ("default_role", "member"),
+        ("join_policy", "invite"),
+        ("quota_mb", "100"),
+        ("feature_blog", "on"),
+        ("need_approval", "on"),
+        ("comment_approval", "on"),
+    ];
+    assert_eq!(
+        app.post_form(
+            &manager,
+            "/rooms/council/settings",
+            "/rooms/council/settings",
+            &settings
+        )
+        .await
+        .status(),
+        303
+    );
+    let post = location(&write(&app, &chief, "council", "議題", "submit").await);
+    let res = app
+        .post_form(
+            &member,
+            &post,
+            &format!("{post}/comments"),
+            &[("comment", "質問があります")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert!(
+        !get(&guest, &app, &post).await.1.contains("質問があります"),
+        "waiting comments are hidden from readers"
+    );
+    assert!(
+        get(&member, &app, &post).await.1.contains("質問があります"),
+        "their author sees them"
+    );
+    let (_, page) = get(&chief, &app, &post).await;
+    let marker = "/comments/";
+    let start = page.find(marker).unwrap() + marker.len();
+    let id: String = page[start..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    let approve = format!("{post}/comments/{id}/approve");
+    assert_eq!(
+        app.post_form(&member, &post, &approve, &[]).await.status(),
+        404,
+        "members do not approve comments"
+    );
+    assert_eq!(
+        app.post_form(&chief, &post, &approve, &[]).await.status(),
+        303
+    );
+    assert!(get(&guest, &app, &post).await.1.contains("質問があります"));
+}

@@ -11,7 +11,7 @@ use crate::services::rooms;
 use crate::web::AppState;
 use crate::web::extract::{Ctx, CurrentUser};
 use crate::web::render::{base_context, insert_errors, invalid_or, ok, page, redirect_with_flash};
-use crate::web::views::room_posts::{inbox_item, revision_view};
+use crate::web::views::room_posts::{comment_view, inbox_item, revision_view};
 use crate::web::views::rooms::room_item;
 
 fn room_slug(slug: &str) -> Result<&str, AppError> {
@@ -155,10 +155,14 @@ pub async fn show_post(
         .session
         .as_ref()
         .map(|s| crate::services::Actor::from(&s.user));
-    let p = state
+    let (p, (comments, may_comment, may_approve)) = state
         .core
         .db
-        .read(move |conn| room_posts::show(conn, actor.as_ref(), &slug, id))
+        .read(move |conn| {
+            let p = room_posts::show(conn, actor.as_ref(), &slug, id)?;
+            let comments = room_posts::comments(conn, actor.as_ref(), &p)?;
+            Ok((p, comments))
+        })
         .await?;
     let site = &ctx.site;
     let mut c = base_context(&ctx, &format!("/rooms/{}/posts/{id}", p.ctx.room.slug));
@@ -171,6 +175,15 @@ pub async fn show_post(
     c.insert("can_publish", &p.can_publish);
     c.insert("can_edit", &p.can_edit);
     c.insert("can_delete", &p.can_delete);
+    c.insert(
+        "comments",
+        &comments
+            .iter()
+            .map(|cm| comment_view(site, cm))
+            .collect::<Vec<_>>(),
+    );
+    c.insert("may_comment", &may_comment);
+    c.insert("may_approve_comments", &may_approve);
     ok(&state, "rooms/post.html", &c)
 }
 
@@ -390,4 +403,62 @@ pub async fn inbox(
             .collect::<Vec<_>>(),
     );
     ok(&state, "inbox.html", &c)
+}
+
+/// The comment form.
+#[derive(Debug, serde::Deserialize)]
+pub struct CommentForm {
+    comment: String,
+}
+
+/// `POST /rooms/{room}/posts/{id}/comments`.
+pub async fn add_comment(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(String, i64)>,
+    form: web::Form<CommentForm>,
+) -> Result<HttpResponse, AppError> {
+    let (slug, id) = path.into_inner();
+    let slug = room_slug(&slug)?.to_owned();
+    let (actor, core, s, body) = (
+        user.actor(),
+        state.core.clone(),
+        slug.clone(),
+        form.into_inner().comment,
+    );
+    let back = format!("/rooms/{slug}/posts/{id}");
+    match state
+        .core
+        .db
+        .write(move |conn| room_posts::add_comment(&core, conn, &actor, &s, id, &body))
+        .await
+    {
+        Ok(true) => Ok(redirect_with_flash(&state, &back, "flash.comment_pending")),
+        Ok(false) => Ok(redirect_with_flash(&state, &back, "flash.comment_added")),
+        Err(AppError::Invalid(e)) if !e.is_empty() => {
+            Ok(redirect_with_flash(&state, &back, "flash.comment_empty"))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// `POST /rooms/{room}/posts/{id}/comments/{comment}/approve`.
+pub async fn approve_comment(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(String, i64, i64)>,
+) -> Result<HttpResponse, AppError> {
+    let (slug, id, comment) = path.into_inner();
+    let slug = room_slug(&slug)?.to_owned();
+    let (actor, s) = (user.actor(), slug.clone());
+    state
+        .core
+        .db
+        .write(move |conn| room_posts::approve_comment(conn, &actor, &s, id, comment))
+        .await?;
+    Ok(redirect_with_flash(
+        &state,
+        &format!("/rooms/{slug}/posts/{id}"),
+        "flash.comment_approved",
+    ))
 }

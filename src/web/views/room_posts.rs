@@ -94,3 +94,28 @@ pub fn inbox_item(site: &SiteSettings, r: &PendingRow) -> InboxItem {
         date: site.local_datetime(r.created_at),
     }
 }
+
+/// A comment on the post page.
+#[derive(Debug, Clone, Serialize)]
+pub struct CommentItem {
+    pub id: i64,
+    pub author_name: String,
+    /// Sanitised at save time by `markdown::render`.
+    pub body_html: String,
+    pub date: String,
+    pub pending: bool,
+}
+
+/// Builds a comment view.
+pub fn comment_view(
+    site: &SiteSettings,
+    c: &crate::services::room_posts::CommentView,
+) -> CommentItem {
+    CommentItem {
+        id: c.row.id,
+        author_name: c.row.author_name.clone(),
+        body_html: c.row.body_html.clone(),
+        date: site.local_datetime(c.row.created_at),
+        pending: c.pending,
+    }
+}

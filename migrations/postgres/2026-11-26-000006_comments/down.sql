@@ -1,0 +1,2 @@
+DROP TABLE post_comments;
+ALTER TABLE rooms DROP COLUMN comment_approval;
