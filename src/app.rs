@@ -57,12 +57,7 @@ pub fn start(core: Core, listener: TcpListener) -> anyhow::Result<Running> {
         .run_sync(true, setup::issue_token)
         .map_err(|e| anyhow::anyhow!("setup token: {e}"))?;
     let mailer = Mailer::from_config(&core.config.mail, core.config.mail_dir())?;
-    tokio::spawn(crate::jobs::run(
-        core.db.clone(),
-        mailer,
-        core.config.mail.from.clone(),
-        core.mail_wakeup.clone(),
-    ));
+    tokio::spawn(crate::jobs::run(core.clone(), mailer));
     let state = AppState {
         assets: Assets::load(),
         trusted_proxies: Arc::new(core.config.trusted_proxy_nets()),

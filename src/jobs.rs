@@ -9,6 +9,7 @@ use chrono::Duration as ChronoDuration;
 use crate::db::Db;
 use crate::mail::Mailer;
 use crate::models::{login_failure, now, outbox, session};
+use crate::services::Core;
 
 /// Attempts before a mail is given up.
 pub const MAX_ATTEMPTS: i32 = 10;
@@ -23,8 +24,12 @@ pub fn backoff(attempts: i32) -> ChronoDuration {
     ChronoDuration::seconds(secs).min(ChronoDuration::hours(6))
 }
 
-/// Runs forever: sends due mail whenever woken (or every few seconds) and cleans up every ten minutes.
-pub async fn run(db: Db, mailer: Mailer, from: String, wakeup: Arc<tokio::sync::Notify>) {
+/// Runs forever: sends due mail whenever woken (or every few seconds); every ten minutes cleans up
+/// and sends the daily digest when it is due.
+pub async fn run(core: Core, mailer: Mailer) {
+    let db = core.db.clone();
+    let from = core.config.mail.from.clone();
+    let wakeup: Arc<tokio::sync::Notify> = core.mail_wakeup.clone();
     let owner = uuid::Uuid::new_v4().to_string();
     let mut last_cleanup = std::time::Instant::now()
         .checked_sub(Duration::from_hours(1))
@@ -48,6 +53,17 @@ pub async fn run(db: Db, mailer: Mailer, from: String, wakeup: Arc<tokio::sync::
             match result {
                 Ok((s, f)) => tracing::debug!(sessions = s, login_failures = f, "cleanup done"),
                 Err(e) => tracing::error!(error = %e, "cleanup failed"),
+            }
+            let digest_core = core.clone();
+            let digests = db
+                .write(move |conn| {
+                    crate::services::notify::send_digests_if_due(&digest_core, conn, now())
+                })
+                .await;
+            match digests {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(digests = n, "daily digests queued"),
+                Err(e) => tracing::error!(error = %e, "digest failed"),
             }
         }
         let _ = tokio::time::timeout(Duration::from_secs(5), wakeup.notified()).await;

@@ -247,6 +247,24 @@ diesel::table! {
 
 diesel::joinable!(post_comments -> room_posts (post_id));
 
+diesel::table! {
+    room_notification_prefs (room_id, user_id) {
+        room_id -> BigInt,
+        user_id -> BigInt,
+        mode -> Text,
+    }
+}
+
+diesel::table! {
+    digest_items (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        room_id -> BigInt,
+        post_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     sessions,
@@ -266,4 +284,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     post_revisions,
     room_invitations,
     post_comments,
+    room_notification_prefs,
+    digest_items,
 );

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod comment;
 pub mod invitation;
 pub mod login_failure;
+pub mod notify;
 pub mod outbox;
 pub mod password_reset;
 pub mod post;

@@ -419,3 +419,56 @@ pub fn count_search_visible(
 ) -> QueryResult<i64> {
     search_query(room_ids, terms, now).count().get_result(conn)
 }
+
+/// The title of a post's live revision.
+pub fn live_title(conn: &mut DbConn, post_id: i64) -> QueryResult<Option<String>> {
+    room_posts::table
+        .inner_join(
+            post_revisions::table
+                .on(room_posts::live_revision_id.eq(post_revisions::id.nullable())),
+        )
+        .filter(room_posts::id.eq(post_id))
+        .select(post_revisions::title)
+        .first(conn)
+        .optional()
+}
+
+/// The newest visible posts across several rooms.
+pub fn visible_in_rooms(
+    conn: &mut DbConn,
+    room_ids: &[i64],
+    now: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<LivePost>> {
+    room_posts::table
+        .inner_join(
+            post_revisions::table
+                .on(room_posts::live_revision_id.eq(post_revisions::id.nullable())),
+        )
+        .inner_join(users::table.on(users::id.eq(room_posts::author_id)))
+        .filter(room_posts::room_id.eq_any(room_ids))
+        .filter(room_posts::deleted.eq(false))
+        .filter(room_posts::published_at.le(now))
+        .filter(
+            room_posts::publish_until
+                .is_null()
+                .or(room_posts::publish_until.gt(now)),
+        )
+        .order((room_posts::published_at.desc(), room_posts::id.desc()))
+        .limit(limit)
+        .select((
+            RoomPost::as_select(),
+            Revision::as_select(),
+            users::display_name,
+        ))
+        .load::<(RoomPost, Revision, String)>(conn)
+        .map(|rows| {
+            rows.into_iter()
+                .map(|(post, revision, author_name)| LivePost {
+                    post,
+                    revision,
+                    author_name,
+                })
+                .collect()
+        })
+}

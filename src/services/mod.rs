@@ -8,6 +8,7 @@ pub mod authz;
 pub mod blog;
 pub mod invitations;
 pub mod mail;
+pub mod notify;
 pub mod password;
 pub mod room_posts;
 pub mod rooms;

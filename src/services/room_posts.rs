@@ -158,7 +158,12 @@ fn save_revision(
     )?;
     room_post::supersede_unpublished(conn, post.id, revision_id)?;
     match outcome {
-        Saved::Published => room_post::make_live(conn, post, revision_id, actor.id, at)?,
+        Saved::Published => {
+            room_post::make_live(conn, post, revision_id, actor.id, at)?;
+            if !post.ever_published && clean.publish_at.is_none_or(|p| p <= at) {
+                super::notify::first_publication(core, conn, ctx, post, &clean.title)?;
+            }
+        }
         Saved::Pending => notify_approvers(core, conn, ctx, post, &clean.title)?,
         Saved::Draft => {}
     }
@@ -232,8 +237,12 @@ pub fn approve(
     revision_id: i64,
 ) -> AppResult<()> {
     let (ctx, post, revision) = pending_revision(conn, actor, slug, post_id, revision_id)?;
-    room_post::make_live(conn, &post, revision.id, actor.id, now())?;
+    let at = now();
+    room_post::make_live(conn, &post, revision.id, actor.id, at)?;
     notify_author(core, conn, &ctx, &post, &revision, "post_approved")?;
+    if !post.ever_published && revision.publish_at.is_none_or(|p| p <= at) {
+        super::notify::first_publication(core, conn, &ctx, &post, &revision.title)?;
+    }
     audit::record(
         conn,
         Some(actor.id),

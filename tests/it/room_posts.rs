@@ -622,3 +622,163 @@ async fn comments_reach_the_author_and_wait_where_the_room_wants_approval() {
     );
     assert!(get(&guest, &app, &post).await.1.contains("質問があります"));
 }
+
+#[actix_web::test]
+async fn new_posts_are_mailed_as_each_member_chose_and_listed_as_new() {
+    let Council {
+        app,
+        chief,
+        member,
+        guest,
+        editor,
+    } = council().await;
+    // chief: one digest a day; editor: no mail; manager: the default (every post).
+    assert_eq!(
+        app.post_form(
+            &chief,
+            "/rooms/square",
+            "/rooms/square/notifications",
+            &[("mode", "digest")]
+        )
+        .await
+        .status(),
+        303
+    );
+    assert_eq!(
+        app.post_form(
+            &editor,
+            "/rooms/square",
+            "/rooms/square/notifications",
+            &[("mode", "none")]
+        )
+        .await
+        .status(),
+        303
+    );
+    assert_eq!(
+        app.post_form(
+            &editor,
+            "/rooms/square",
+            "/rooms/square/notifications",
+            &[("mode", "loud")]
+        )
+        .await
+        .status(),
+        422
+    );
+    let post = location(&write(&app, &member, "square", "夏祭りのお知らせ", "submit").await);
+    let mail = app
+        .smtp
+        .wait_for_subject("manager@example.test", "[square] 夏祭りのお知らせ")
+        .await;
+    assert!(mail.body.contains(&app.url(&post)));
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    for silent in [
+        "chief@example.test",
+        "editor@example.test",
+        "guest@example.test",
+        "member@example.test",
+    ] {
+        assert!(
+            app.smtp
+                .mails()
+                .iter()
+                .all(|m| !(m.to.contains(&silent.to_owned()) && m.subject.contains("夏祭り"))),
+            "{silent} gets no single mail (digest, none, guest role, author)"
+        );
+    }
+    // Editing a published post notifies nobody again.
+    app.post_form(
+        &member,
+        &format!("{post}/edit"),
+        &post,
+        &[
+            ("title", "夏祭りのお知らせ（改）"),
+            ("body", "x"),
+            ("action", "submit"),
+        ],
+    )
+    .await;
+    // The digest collects it for the chief editor.
+    let core = app.core.clone();
+    let sent = app.db(move |conn| yui::services::notify::send_digests(&core, conn));
+    assert_eq!(sent, 1);
+    app.core.mail_wakeup.notify_one();
+    let digest = app
+        .smtp
+        .wait_for_subject("chief@example.test", "新着 1 件")
+        .await;
+    assert!(digest.body.contains("夏祭りのお知らせ") && digest.body.contains(&app.url(&post)));
+    let core = app.core.clone();
+    assert_eq!(
+        app.db(move |conn| yui::services::notify::send_digests(&core, conn)),
+        0,
+        "sent once"
+    );
+    // 新着 lists it for every reader of the room.
+    let (_, new) = get(&guest, &app, "/new").await;
+    assert!(new.contains("夏祭りのお知らせ") && new.contains("square"));
+    assert_eq!(
+        app.client()
+            .get(app.url("/new"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        303,
+        "new needs a login"
+    );
+}
+
+#[actix_web::test]
+async fn only_public_rooms_have_a_feed() {
+    let Council { app, member, .. } = council().await;
+    write(&app, &member, "square", "会員向け", "submit").await;
+    assert_eq!(
+        app.client()
+            .get(app.url("/rooms/square/feed.atom"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404,
+        "members-only room"
+    );
+    let manager = app.client();
+    app.login(&manager, "manager", PASSWORD).await;
+    let settings = [
+        ("name", "square"),
+        ("slug", "square"),
+        ("visibility", "public"),
+        ("state", "open"),
+        ("default_role", "member"),
+        ("join_policy", "invite"),
+        ("quota_mb", "100"),
+        ("feature_blog", "on"),
+    ];
+    assert_eq!(
+        app.post_form(
+            &manager,
+            "/rooms/square/settings",
+            "/rooms/square/settings",
+            &settings
+        )
+        .await
+        .status(),
+        303
+    );
+    let res = app
+        .client()
+        .get(app.url("/rooms/square/feed.atom"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let feed: atom_syndication::Feed = res.text().await.unwrap().parse().unwrap();
+    assert_eq!(feed.entries()[0].title().as_str(), "会員向け");
+    assert!(
+        feed.entries()[0].links()[0]
+            .href()
+            .starts_with(&app.url("/rooms/square/posts/"))
+    );
+}

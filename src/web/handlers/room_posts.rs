@@ -462,3 +462,79 @@ pub async fn approve_comment(
         "flash.comment_approved",
     ))
 }
+
+/// The notification form on a room's page.
+#[derive(Debug, serde::Deserialize)]
+pub struct NotifyForm {
+    mode: String,
+}
+
+/// `POST /rooms/{room}/notifications`.
+pub async fn set_notifications(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    slug: web::Path<String>,
+    form: web::Form<NotifyForm>,
+) -> Result<HttpResponse, AppError> {
+    let slug = room_slug(&slug)?.to_owned();
+    let (actor, s, mode) = (user.actor(), slug.clone(), form.into_inner().mode);
+    state
+        .core
+        .db
+        .write(move |conn| crate::services::notify::set_mode(conn, &actor, &s, &mode))
+        .await?;
+    Ok(redirect_with_flash(
+        &state,
+        &format!("/rooms/{slug}"),
+        "flash.saved",
+    ))
+}
+
+/// `GET /new`: 新着, the newest posts across the user's rooms.
+pub async fn whats_new(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+) -> Result<HttpResponse, AppError> {
+    let actor = user.actor();
+    let rows = state
+        .core
+        .db
+        .read(move |conn| crate::services::notify::whats_new(conn, &actor))
+        .await?;
+    let site = &user.ctx().site;
+    let items: Vec<_> = rows
+        .iter()
+        .map(|(p, slug, room_name)| {
+            let mut item = crate::web::views::room_posts::live_item(site, slug, p);
+            item.room_name = Some(room_name.clone());
+            item
+        })
+        .collect();
+    let mut c = base_context(user.ctx(), "/new");
+    c.insert("items", &items);
+    ok(&state, "new.html", &c)
+}
+
+/// `GET /rooms/{room}/feed.atom`: the Atom feed of a room anyone may read.
+pub async fn room_feed(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let slug = room_slug(&slug)?.to_owned();
+    let (room, posts) = state
+        .core
+        .db
+        .read(move |conn| {
+            // Read as an anonymous visitor: a feed reader never logs in, so only public rooms have one.
+            let ctx = rooms::load(conn, None, &slug)?;
+            let posts = room_posts::room_posts(conn, None, &ctx)?.visible;
+            Ok((ctx.room, posts))
+        })
+        .await?;
+    let xml =
+        crate::web::views::feed::room_atom(&ctx.site, &state.core.config.base_url(), &room, &posts);
+    Ok(HttpResponse::Ok()
+        .content_type("application/atom+xml; charset=utf-8")
+        .body(xml))
+}

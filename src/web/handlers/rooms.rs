@@ -54,7 +54,7 @@ pub async fn show_room(
         .as_ref()
         .map(|s| crate::services::Actor::from(&s.user));
     let a = actor.clone();
-    let (home, pending, posts) = state
+    let (home, pending, (posts, notify_mode)) = state
         .core
         .db
         .read(move |conn| {
@@ -66,7 +66,13 @@ pub async fn show_room(
                 _ => false,
             };
             let posts = crate::services::room_posts::room_posts(conn, a.as_ref(), &home.ctx)?;
-            Ok((home, pending, posts))
+            let notify_mode = match &a {
+                Some(actor) if home.ctx.access.role.is_some() => Some(
+                    crate::services::notify::mode_of(conn, actor, home.ctx.room.id)?,
+                ),
+                _ => None,
+            };
+            Ok((home, pending, (posts, notify_mode)))
         })
         .await?;
     let access = &home.ctx.access;
@@ -99,6 +105,7 @@ pub async fn show_room(
         &(actor.is_some() && access.role.is_none() && access.join_policy == JoinPolicy::Invite),
     );
     c.insert("can_leave", &(actor.is_some() && can(RoomAction::Leave)));
+    c.insert("notify_mode", &notify_mode);
     let blog = home.ctx.room.features.split(',').any(|f| f == "blog");
     c.insert(
         "can_create",

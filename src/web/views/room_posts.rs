@@ -40,6 +40,8 @@ pub struct RoomPostItem {
     pub author_name: String,
     pub date: String,
     pub status: String,
+    /// The room, on lists that span rooms (新着).
+    pub room_name: Option<String>,
 }
 
 /// Builds a list item for a visible post.
@@ -51,6 +53,7 @@ pub fn live_item(site: &SiteSettings, slug: &str, p: &LivePost) -> RoomPostItem 
         author_name: p.author_name.clone(),
         date: site.local_date(p.revision.publish_at.unwrap_or(p.revision.created_at)),
         status: p.revision.status.clone(),
+        room_name: None,
     }
 }
 
@@ -63,6 +66,7 @@ pub fn own_item(site: &SiteSettings, slug: &str, post_id: i64, r: &Revision) -> 
         author_name: String::new(),
         date: site.local_datetime(r.created_at),
         status: r.status.clone(),
+        room_name: None,
     }
 }
 
