@@ -6,6 +6,7 @@ pub mod admin;
 pub mod auth;
 pub mod authz;
 pub mod blog;
+pub mod import;
 pub mod invitations;
 pub mod mail;
 pub mod notify;

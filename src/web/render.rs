@@ -36,6 +36,7 @@ pub const FLASH_KEYS: &[&str] = &[
     "flash.comment_pending",
     "flash.comment_empty",
     "flash.comment_approved",
+    "flash.members_imported",
 ];
 
 /// The context every page template gets: language, site, user, CSRF token, path and flash.

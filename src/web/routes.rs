@@ -49,6 +49,8 @@ route_table! {
     get "/admin/members" => admin::list_members,
     get "/admin/members/new" => admin::new_member,
     post "/admin/members" => admin::create_member,
+    get "/admin/members/import" => admin::import_form,
+    post "/admin/members/import" => admin::import_members,
     post "/admin/members/{login}" => admin::change_member,
     get "/admin/settings" => admin::settings,
     post "/admin/settings" => admin::save_settings,

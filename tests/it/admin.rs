@@ -263,3 +263,120 @@ async fn the_audit_log_records_logins_and_admin_actions() {
         "passwords are never logged"
     );
 }
+
+#[actix_web::test]
+async fn a_csv_import_is_all_or_nothing_with_errors_per_row() {
+    let app = TestApp::spawn();
+    let admin = app.admin_client().await;
+    let room = [
+        ("name", "town"),
+        ("slug", "town"),
+        ("visibility", "members"),
+        ("state", "open"),
+        ("default_role", "member"),
+        ("join_policy", "invite"),
+        ("quota_mb", "100"),
+    ];
+    assert_eq!(
+        app.post_form(&admin, "/admin/rooms/new", "/admin/rooms", &room)
+            .await
+            .status(),
+        303
+    );
+    app.create_user("taken", false);
+    let bad = "name,login,email,rooms,role\n\
+               山田 花子,hanako,hanako@example.test,town,member\n\
+               ,Bad Login,not-mail,nowhere,boss\n\
+               重複,taken,dup@example.test,,\n\
+               \"Smith, Anna\",anna,hanako@example.test,town,editor\n";
+    let res = app
+        .post_form(
+            &admin,
+            "/admin/members/import",
+            "/admin/members/import",
+            &[("csv", bad)],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    for expected in [
+        "<td>3</td><td>name</td>",
+        "<td>3</td><td>login</td>",
+        "<td>3</td><td>email</td>",
+        "<td>3</td><td>rooms</td>",
+        "<td>3</td><td>role</td>",
+        "<td>4</td><td>login</td>",
+        "<td>5</td><td>email</td>",
+    ] {
+        assert!(html.contains(expected), "{expected} reported");
+    }
+    assert!(!html.contains("<td>2</td>"), "the good row has no error");
+    assert!(
+        html.contains("hanako@example.test"),
+        "the pasted text is kept for fixing"
+    );
+    let count = app.db(|conn| Ok(yui::models::user::count(conn)?));
+    assert_eq!(
+        count, 2,
+        "nothing was imported (only admin and taken exist)"
+    );
+
+    let good = "name,login,email,rooms,role\n山田 花子,hanako,hanako@example.test,town,editor\n\"Smith, Anna\",anna,anna@example.test,,\n";
+    let res = app
+        .post_form(
+            &admin,
+            "/admin/members/import",
+            "/admin/members/import",
+            &[("csv", good)],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(app.db(|conn| Ok(yui::models::user::count(conn)?)), 4);
+    let mail = app.smtp.wait_for("hanako@example.test").await;
+    let link = mail
+        .body
+        .split_whitespace()
+        .find(|w| w.contains("/password/reset/"))
+        .unwrap()
+        .to_owned();
+    let path = link.trim_start_matches(&app.base).to_owned();
+    let c = app.client();
+    app.post_form(
+        &c,
+        &path,
+        &path,
+        &[
+            ("password", "hanako's secret"),
+            ("password_confirm", "hanako's secret"),
+        ],
+    )
+    .await;
+    app.login(&c, "hanako", "hanako's secret").await;
+    let home = c
+        .get(app.url("/rooms/town"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        home.contains("あなた：編集者"),
+        "in the room with the imported role"
+    );
+    let res = app
+        .post_form(
+            &admin,
+            "/admin/members/import",
+            "/admin/members/import",
+            &[("csv", "login,name\nx,y\n")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("name,login,email,rooms,role にしてください")
+    );
+}

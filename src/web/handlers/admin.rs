@@ -247,3 +247,67 @@ pub async fn audit(
     c.insert("pager", &Pager::new("/admin/audit", n, n < pages));
     ok(&state, "admin/audit.html", &c)
 }
+
+fn import_page(
+    state: &AppState,
+    admin: &Admin,
+    text: &str,
+    errors: &[crate::services::import::RowError],
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let mut c = base_context(admin.ctx(), "/admin/members/import");
+    c.insert("csv", text);
+    let rows: Vec<_> = errors
+        .iter()
+        .map(|e| serde_json::json!({ "line": e.line, "column": e.column, "message": e.message }))
+        .collect();
+    c.insert("row_errors", &rows);
+    c.insert("columns", &crate::services::import::COLUMNS.join(","));
+    page(state, "admin/import.html", &c, status)
+}
+
+/// `GET /admin/members/import`.
+pub async fn import_form(
+    state: web::Data<AppState>,
+    admin: Admin,
+) -> Result<HttpResponse, AppError> {
+    import_page(&state, &admin, "", &[], StatusCode::OK)
+}
+
+/// The import form: the CSV text.
+#[derive(Debug, serde::Deserialize)]
+pub struct ImportForm {
+    csv: String,
+}
+
+/// `POST /admin/members/import`: all rows or none.
+pub async fn import_members(
+    state: web::Data<AppState>,
+    admin: Admin,
+    form: web::Form<ImportForm>,
+) -> Result<HttpResponse, AppError> {
+    let text = form.into_inner().csv;
+    let (actor, core, t) = (admin.actor(), state.core.clone(), text.clone());
+    match state
+        .core
+        .db
+        .write(move |conn| crate::services::import::import_members(&core, conn, &actor, &t))
+        .await?
+    {
+        crate::services::import::ImportResult::Imported(_) => {
+            state.core.mail_wakeup.notify_one();
+            Ok(redirect_with_flash(
+                &state,
+                "/admin/members",
+                "flash.members_imported",
+            ))
+        }
+        crate::services::import::ImportResult::Rejected(errors) => import_page(
+            &state,
+            &admin,
+            &text,
+            &errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    }
+}
