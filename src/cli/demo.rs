@@ -167,6 +167,7 @@ pub fn run(args: &DemoArgs, config: Config) -> anyhow::Result<()> {
     }
     let hash = password::hash_now(&args.password)?;
     let authors = create_people(&db, &hash).map_err(err)?;
+    write_room_posts(&core).map_err(err)?;
     write_posts(&db, &authors, args.posts).map_err(err)?;
     super::say(&format!(
         "demo site ready: {} posts and {} rooms; log in as admin (site administrator), manager, chief, \
@@ -358,4 +359,40 @@ fn write_posts(db: &crate::db::Db, authors: &[Actor], count: usize) -> Result<()
     }
     bar.finish_with_message("posts written");
     Ok(())
+}
+
+/// Room posts that show the approval workflow: published ones, one waiting in the 編集長's inbox,
+/// one sent back with a note.
+fn write_room_posts(core: &crate::services::Core) -> Result<(), AppError> {
+    use crate::services::room_posts::{self, RoomPostForm};
+    let site = SiteSettings::default();
+    core.db.run_sync(true, |conn| {
+        let actor = |conn: &mut crate::db::DbConn, login: &str| -> Result<Actor, AppError> {
+            Ok(Actor::from(&crate::models::user::find_by_login(conn, login)?))
+        };
+        let (manager, chief, member) = (actor(conn, "manager")?, actor(conn, "chief")?, actor(conn, "member")?);
+        let form = |title: &str, body: &str| RoomPostForm {
+            title: title.to_owned(),
+            body: body.to_owned(),
+            publish_at: String::new(),
+            publish_until: String::new(),
+            action: "submit".to_owned(),
+        };
+        let posts = [
+            (&manager, "town", "町内会だより 11月号", "## 今月の予定\n\n- 15日 清掃活動\n- 23日 **防災訓練**\n\n皆さまのご参加をお待ちしています。"),
+            (&member, "town", "落とし物のお知らせ", "公民館の前で傘の落とし物がありました。心当たりの方はご連絡ください。"),
+            (&member, "family", "週末の予定", "土曜日は買い物、日曜日は**お墓参り**です。"),
+            (&chief, "staff", "年間行事予定", "来年度の行事予定をまとめました。ご確認ください。"),
+        ];
+        for (who, room, title, body) in posts {
+            room_posts::create(core, conn, who, room, &form(title, body), &site)?;
+        }
+        // In the approval room, a member's post waits for the chief editor ...
+        room_posts::create(core, conn, &member, "staff", &form("研修会の報告", "先週の研修会の内容を報告します。"), &site)?;
+        // ... and another was sent back with a note.
+        let (id, _) = room_posts::create(core, conn, &member, "staff", &form("来週の会議資料", "資料を添付します。"), &site)?;
+        let pending = crate::models::room_post::latest_revision(conn, id)?;
+        room_posts::send_back(core, conn, &chief, "staff", id, pending.id, "添付資料の日付を確認してください。")?;
+        Ok(())
+    })
 }
