@@ -178,6 +178,22 @@ fn check_and_demo_fill_an_empty_site() {
         i64::try_from(rooms.len()).unwrap(),
         "every room has its manager"
     );
+    let statuses: Vec<String> = yui::db::schema::post_revisions::table
+        .select(yui::db::schema::post_revisions::status)
+        .load(&mut conn)
+        .unwrap();
+    assert!(
+        statuses.iter().filter(|s| *s == "published").count() >= 4,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.contains(&"pending".to_owned()),
+        "one waits in the chief editor's inbox"
+    );
+    assert!(
+        statuses.contains(&"sent_back".to_owned()),
+        "one was sent back with a note"
+    );
     let (ok, out) = run(
         yui(dir.path()).args(["demo", "--password", "demo-password"]),
         None,
