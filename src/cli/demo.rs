@@ -26,6 +26,9 @@ pub struct DemoArgs {
     /// How many posts to write.
     #[arg(long, default_value_t = 1000)]
     pub posts: usize,
+    /// Extra posts for the public demo room "town" (for benchmarks: a room with 100,000 posts).
+    #[arg(long, default_value_t = 0)]
+    pub room_posts: usize,
 }
 
 /// A tiny deterministic generator (xorshift), enough to vary sample text.
@@ -168,6 +171,9 @@ pub fn run(args: &DemoArgs, config: Config) -> anyhow::Result<()> {
     let hash = password::hash_now(&args.password)?;
     let authors = create_people(&db, &hash).map_err(err)?;
     write_room_posts(&core).map_err(err)?;
+    if args.room_posts > 0 {
+        fill_room(&core, args.room_posts).map_err(err)?;
+    }
     write_posts(&db, &authors, args.posts).map_err(err)?;
     super::say(&format!(
         "demo site ready: {} posts and {} rooms; log in as admin (site administrator), manager, chief, \
@@ -395,4 +401,53 @@ fn write_room_posts(core: &crate::services::Core) -> Result<(), AppError> {
         room_posts::send_back(core, conn, &chief, "staff", id, pending.id, "添付資料の日付を確認してください。")?;
         Ok(())
     })
+}
+
+/// Writes `count` published posts into the public room "town", 1,000 per transaction.
+fn fill_room(core: &crate::services::Core, count: usize) -> Result<(), AppError> {
+    use crate::services::room_posts::{self, RoomPostForm};
+    let bar = ProgressBar::new(count as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_message("filling the town room");
+    let site = SiteSettings::default();
+    // A benchmark fill must not queue a mail per post for every member.
+    core.db.run_sync(true, |conn| {
+        let town = crate::models::room::find_by_slug(conn, "town")?;
+        for m in crate::models::room::contacts(conn, town.id)? {
+            crate::models::notify::set_mode(conn, town.id, m.user_id, "none")?;
+        }
+        Ok(())
+    })?;
+    let mut seq = Seq(0x2545_F491_4F6C_DD1D);
+    for start in (0..count).step_by(1000) {
+        let end = (start + 1000).min(count);
+        let forms: Vec<RoomPostForm> = (start..end)
+            .map(|i| RoomPostForm {
+                title: format!(
+                    "{}{}（{}）",
+                    seq.pick(JA_TOPICS),
+                    seq.pick(JA_SUFFIX),
+                    i + 1
+                ),
+                body: body(&mut seq, JA_SENTENCES, "詳細"),
+                publish_at: String::new(),
+                publish_until: String::new(),
+                action: "submit".to_owned(),
+            })
+            .collect();
+        core.db.run_sync(true, |conn| {
+            let manager = Actor::from(&crate::models::user::find_by_login(conn, "manager")?);
+            for form in &forms {
+                room_posts::create(core, conn, &manager, "town", form, &site)?;
+            }
+            Ok(())
+        })?;
+        bar.set_position(end as u64);
+    }
+    bar.finish_with_message("town room filled");
+    Ok(())
 }
