@@ -305,31 +305,6 @@ pub fn remove_request(conn: &mut DbConn, room_id: i64, user_id: i64) -> QueryRes
     diesel::delete(room_join_requests::table.find((room_id, user_id))).execute(conn)
 }
 
-/// A manager to notify.
-#[derive(Debug, Clone, Queryable)]
-pub struct ManagerContact {
-    pub user_id: i64,
-    pub email: String,
-    pub display_name: String,
-    pub language: Option<String>,
-}
-
-/// The enabled managers of a room.
-pub fn managers(conn: &mut DbConn, room_id: i64) -> QueryResult<Vec<ManagerContact>> {
-    room_members::table
-        .inner_join(users::table)
-        .filter(room_members::room_id.eq(room_id))
-        .filter(room_members::role.eq("manager"))
-        .filter(users::disabled.eq(false))
-        .select((
-            users::id,
-            users::email,
-            users::display_name,
-            users::language,
-        ))
-        .load(conn)
-}
-
 /// A member to notify, with their role.
 #[derive(Debug, Clone, Queryable)]
 pub struct MemberContact {

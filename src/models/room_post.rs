@@ -219,37 +219,7 @@ pub fn visible_in_room(
     now: NaiveDateTime,
     limit: i64,
 ) -> QueryResult<Vec<LivePost>> {
-    room_posts::table
-        .inner_join(
-            post_revisions::table
-                .on(room_posts::live_revision_id.eq(post_revisions::id.nullable())),
-        )
-        .inner_join(users::table.on(users::id.eq(room_posts::author_id)))
-        .filter(room_posts::room_id.eq(room_id))
-        .filter(room_posts::deleted.eq(false))
-        .filter(room_posts::published_at.le(now))
-        .filter(
-            room_posts::publish_until
-                .is_null()
-                .or(room_posts::publish_until.gt(now)),
-        )
-        .order((room_posts::published_at.desc(), room_posts::id.desc()))
-        .limit(limit)
-        .select((
-            RoomPost::as_select(),
-            Revision::as_select(),
-            users::display_name,
-        ))
-        .load::<(RoomPost, Revision, String)>(conn)
-        .map(|rows| {
-            rows.into_iter()
-                .map(|(post, revision, author_name)| LivePost {
-                    post,
-                    revision,
-                    author_name,
-                })
-                .collect()
-        })
+    visible_in_rooms(conn, &[room_id], now, limit)
 }
 
 /// An author's posts in a room with their newest revision (to show drafts, waiting and sent-back ones).

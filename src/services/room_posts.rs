@@ -205,16 +205,7 @@ pub fn update(
     form: &RoomPostForm,
     site: &SiteSettings,
 ) -> AppResult<Saved> {
-    let ctx = super::rooms::load(conn, Some(actor), slug)?;
-    ensure_blog(&ctx)?;
-    let post = room_post::find_post(conn, ctx.room.id, post_id)?;
-    authorize_room(
-        Some(actor),
-        &ctx.access,
-        RoomAction::EditContent {
-            own: post.author_id == actor.id,
-        },
-    )?;
+    let (ctx, post) = load_for_edit(conn, actor, slug, post_id)?;
     let clean = validate(form, site)?;
     let saved = save_revision(core, conn, actor, &ctx, &post, form, &clean)?;
     audit::record(
@@ -225,6 +216,26 @@ pub fn update(
         None,
     )?;
     Ok(saved)
+}
+
+/// Loads a post the actor may edit (its author, or someone who may edit others' content).
+fn load_for_edit(
+    conn: &mut DbConn,
+    actor: &Actor,
+    slug: &str,
+    post_id: i64,
+) -> AppResult<(RoomCtx, RoomPost)> {
+    let ctx = super::rooms::load(conn, Some(actor), slug)?;
+    ensure_blog(&ctx)?;
+    let post = room_post::find_post(conn, ctx.room.id, post_id)?;
+    authorize_room(
+        Some(actor),
+        &ctx.access,
+        RoomAction::EditContent {
+            own: post.author_id == actor.id,
+        },
+    )?;
+    Ok((ctx, post))
 }
 
 /// Approves (publishes) a waiting revision.
@@ -408,16 +419,7 @@ pub fn for_edit(
     slug: &str,
     post_id: i64,
 ) -> AppResult<(RoomCtx, Revision)> {
-    let ctx = super::rooms::load(conn, Some(actor), slug)?;
-    ensure_blog(&ctx)?;
-    let post = room_post::find_post(conn, ctx.room.id, post_id)?;
-    authorize_room(
-        Some(actor),
-        &ctx.access,
-        RoomAction::EditContent {
-            own: post.author_id == actor.id,
-        },
-    )?;
+    let (ctx, post) = load_for_edit(conn, actor, slug, post_id)?;
     let latest = room_post::latest_revision(conn, post.id)?;
     Ok((ctx, latest))
 }

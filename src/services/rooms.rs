@@ -487,7 +487,10 @@ pub fn join(
     if room::request_join(conn, ctx.room.id, actor.id, &message, now())? {
         let who = user::find(conn, actor.id)?;
         let link = format!("{}/rooms/{}/members", core.config.base_url(), ctx.room.slug);
-        for manager in room::managers(conn, ctx.room.id)? {
+        for manager in room::contacts(conn, ctx.room.id)?
+            .into_iter()
+            .filter(|m| m.role == RoomRole::Manager.as_str())
+        {
             let lang = manager
                 .language
                 .as_deref()

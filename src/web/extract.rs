@@ -122,3 +122,12 @@ impl PageQuery {
         }
     }
 }
+
+/// A `{room}` path segment, checked before any query (anything that is not a room slug is 404).
+pub fn room_slug(slug: &str) -> Result<&str, AppError> {
+    if crate::services::rooms::valid_slug(slug) {
+        Ok(slug)
+    } else {
+        Err(AppError::NotFound)
+    }
+}

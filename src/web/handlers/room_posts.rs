@@ -9,18 +9,10 @@ use crate::services::authz::RoomAction;
 use crate::services::room_posts::{self, RoomPostForm, Saved};
 use crate::services::rooms;
 use crate::web::AppState;
-use crate::web::extract::{Ctx, CurrentUser};
+use crate::web::extract::{Ctx, CurrentUser, room_slug};
 use crate::web::render::{base_context, insert_errors, invalid_or, ok, page, redirect_with_flash};
 use crate::web::views::room_posts::{comment_view, inbox_item, revision_view};
 use crate::web::views::rooms::room_item;
-
-fn room_slug(slug: &str) -> Result<&str, AppError> {
-    if rooms::valid_slug(slug) {
-        Ok(slug)
-    } else {
-        Err(AppError::NotFound)
-    }
-}
 
 fn saved_flash(saved: Saved) -> &'static str {
     match saved {

@@ -8,22 +8,13 @@ use crate::error::{AppError, FieldErrors};
 use crate::services::authz::{JoinPolicy, RoomAction, RoomRole, authorize_room};
 use crate::services::rooms::{self, RoomForm};
 use crate::web::AppState;
-use crate::web::extract::{Admin, Ctx, CurrentUser};
+use crate::web::extract::{Admin, Ctx, CurrentUser, room_slug};
 use crate::web::render::{base_context, insert_errors, invalid_or, ok, page, redirect_with_flash};
 use crate::web::views::room_posts::{live_item, own_item};
 use crate::web::views::rooms::{
     cells_view, invitation_items, member_items, request_items, role_names, room_form_view,
     room_item,
 };
-
-/// A `{room}` path segment, checked before any query.
-fn room_slug(slug: &str) -> Result<&str, AppError> {
-    if rooms::valid_slug(slug) {
-        Ok(slug)
-    } else {
-        Err(AppError::NotFound)
-    }
-}
 
 /// `GET /rooms`.
 pub async fn list_rooms(state: web::Data<AppState>, ctx: Ctx) -> Result<HttpResponse, AppError> {

@@ -11,6 +11,79 @@ fn rfc3339(t: NaiveDateTime) -> DateTime<FixedOffset> {
     t.and_utc().fixed_offset()
 }
 
+/// What one Atom entry says.
+struct EntryParts<'a> {
+    id: String,
+    url: String,
+    title: &'a str,
+    updated: NaiveDateTime,
+    published: Option<NaiveDateTime>,
+    author: &'a str,
+    summary: &'a str,
+    /// Sanitised HTML; `atom_syndication` escapes it as text inside `<content type="html">`.
+    body_html: Option<String>,
+    categories: &'a [String],
+}
+
+fn entry(p: EntryParts<'_>) -> Entry {
+    let mut entry = Entry::default();
+    entry.set_id(p.id);
+    entry.set_title(Text::plain(p.title.to_owned()));
+    entry.set_updated(rfc3339(p.updated));
+    entry.set_published(p.published.map(rfc3339));
+    entry.set_authors(vec![Person {
+        name: p.author.to_owned(),
+        ..Person::default()
+    }]);
+    let mut link = Link::default();
+    link.set_href(p.url);
+    link.set_rel("alternate");
+    entry.set_links(vec![link]);
+    entry.set_summary(Some(Text::plain(p.summary.to_owned())));
+    let mut content = Content::default();
+    content.set_content_type(Some("html".to_owned()));
+    content.set_value(p.body_html);
+    entry.set_content(Some(content));
+    entry.set_categories(
+        p.categories
+            .iter()
+            .map(|t| atom_syndication::Category {
+                term: t.clone(),
+                ..Default::default()
+            })
+            .collect::<Vec<_>>(),
+    );
+    entry
+}
+
+/// The feed around the entries, with its own and its alternate link.
+fn feed(
+    id: String,
+    title: String,
+    subtitle: &str,
+    updated: NaiveDateTime,
+    alternate: String,
+    own: String,
+    entries: Vec<Entry>,
+) -> String {
+    let mut feed = Feed::default();
+    feed.set_id(id);
+    feed.set_title(Text::plain(title));
+    if !subtitle.is_empty() {
+        feed.set_subtitle(Some(Text::plain(subtitle.to_owned())));
+    }
+    feed.set_updated(rfc3339(updated));
+    let mut alt = Link::default();
+    alt.set_href(alternate);
+    alt.set_rel("alternate");
+    let mut me = Link::default();
+    me.set_href(own);
+    me.set_rel("self");
+    feed.set_links(vec![alt, me]);
+    feed.set_entries(entries);
+    feed.to_string()
+}
+
 /// Builds the feed XML for the newest public posts.
 pub fn atom(
     site: &SiteSettings,
@@ -18,57 +91,32 @@ pub fn atom(
     page: &PostPage,
     updated: Option<NaiveDateTime>,
 ) -> String {
-    let entries: Vec<Entry> = page
+    let entries = page
         .posts
         .iter()
         .map(|(p, tags)| {
-            let url = format!("{base_url}{}", post_url(&p.post.slug));
-            let mut entry = Entry::default();
-            entry.set_id(format!("{base_url}/posts/id/{}", p.post.id));
-            entry.set_title(Text::plain(p.post.title.clone()));
-            entry.set_updated(rfc3339(p.post.updated_at));
-            entry.set_published(p.post.published_at.map(rfc3339));
-            entry.set_authors(vec![Person {
-                name: p.author_name.clone(),
-                ..Person::default()
-            }]);
-            let mut link = Link::default();
-            link.set_href(url);
-            link.set_rel("alternate");
-            entry.set_links(vec![link]);
-            entry.set_summary(Some(Text::plain(p.post.excerpt.clone())));
-            let mut content = Content::default();
-            content.set_content_type(Some("html".to_owned()));
-            // Sanitised HTML; atom_syndication escapes it as text inside <content type="html">.
-            content.set_value(p.body_html.clone());
-            entry.set_content(Some(content));
-            entry.set_categories(
-                tags.iter()
-                    .map(|t| atom_syndication::Category {
-                        term: t.clone(),
-                        ..Default::default()
-                    })
-                    .collect::<Vec<_>>(),
-            );
-            entry
+            entry(EntryParts {
+                id: format!("{base_url}/posts/id/{}", p.post.id),
+                url: format!("{base_url}{}", post_url(&p.post.slug)),
+                title: &p.post.title,
+                updated: p.post.updated_at,
+                published: p.post.published_at,
+                author: &p.author_name,
+                summary: &p.post.excerpt,
+                body_html: p.body_html.clone(),
+                categories: tags,
+            })
         })
         .collect();
-    let mut feed = Feed::default();
-    feed.set_id(format!("{base_url}/"));
-    feed.set_title(Text::plain(site.title.clone()));
-    if !site.tagline.is_empty() {
-        feed.set_subtitle(Some(Text::plain(site.tagline.clone())));
-    }
-    feed.set_updated(rfc3339(updated.unwrap_or_default()));
-    let mut alternate = Link::default();
-    alternate.set_href(format!("{base_url}/"));
-    alternate.set_rel("alternate");
-    let mut own = Link::default();
-    own.set_href(format!("{base_url}/feed.atom"));
-    own.set_rel("self");
-    feed.set_links(vec![alternate, own]);
-    feed.set_entries(entries);
-    feed.to_string()
+    feed(
+        format!("{base_url}/"),
+        site.title.clone(),
+        &site.tagline,
+        updated.unwrap_or_default(),
+        format!("{base_url}/"),
+        format!("{base_url}/feed.atom"),
+        entries,
+    )
 }
 
 /// The Atom feed of a public room.
@@ -79,48 +127,35 @@ pub fn room_atom(
     posts: &[crate::models::room_post::LivePost],
 ) -> String {
     let room_url = format!("{base_url}/rooms/{}", room.slug);
-    let entries: Vec<Entry> = posts
+    let entries = posts
         .iter()
         .map(|p| {
             let url = format!("{room_url}/posts/{}", p.post.id);
-            let mut entry = Entry::default();
-            entry.set_id(url.clone());
-            entry.set_title(Text::plain(p.revision.title.clone()));
-            entry.set_updated(rfc3339(p.post.updated_at));
-            entry.set_published(p.revision.publish_at.map(rfc3339));
-            entry.set_authors(vec![Person {
-                name: p.author_name.clone(),
-                ..Person::default()
-            }]);
-            let mut link = Link::default();
-            link.set_href(url);
-            link.set_rel("alternate");
-            entry.set_links(vec![link]);
-            entry.set_summary(Some(Text::plain(p.revision.excerpt.clone())));
-            let mut content = Content::default();
-            content.set_content_type(Some("html".to_owned()));
-            content.set_value(Some(p.revision.body_html.clone()));
-            entry.set_content(Some(content));
-            entry
+            entry(EntryParts {
+                id: url.clone(),
+                url,
+                title: &p.revision.title,
+                updated: p.post.updated_at,
+                published: p.revision.publish_at,
+                author: &p.author_name,
+                summary: &p.revision.excerpt,
+                body_html: Some(p.revision.body_html.clone()),
+                categories: &[],
+            })
         })
         .collect();
-    let mut feed = Feed::default();
-    feed.set_id(format!("{room_url}/"));
-    feed.set_title(Text::plain(format!("{} — {}", room.name, site.title)));
-    feed.set_updated(rfc3339(
-        posts
-            .iter()
-            .map(|p| p.post.updated_at)
-            .max()
-            .unwrap_or(room.updated_at),
-    ));
-    let mut alternate = Link::default();
-    alternate.set_href(room_url.clone());
-    alternate.set_rel("alternate");
-    let mut own = Link::default();
-    own.set_href(format!("{room_url}/feed.atom"));
-    own.set_rel("self");
-    feed.set_links(vec![alternate, own]);
-    feed.set_entries(entries);
-    feed.to_string()
+    let updated = posts
+        .iter()
+        .map(|p| p.post.updated_at)
+        .max()
+        .unwrap_or(room.updated_at);
+    feed(
+        format!("{room_url}/"),
+        format!("{} — {}", room.name, site.title),
+        "",
+        updated,
+        room_url.clone(),
+        format!("{room_url}/feed.atom"),
+        entries,
+    )
 }
