@@ -747,3 +747,44 @@ pub fn may_approve_somewhere(conn: &mut DbConn, actor: &Actor) -> AppResult<bool
     ];
     Ok(room::holds_any_role(conn, actor.id, &roles)?)
 }
+
+/// The slug of a member's private room.
+pub fn private_slug(user_id: i64) -> String {
+    format!("my-{user_id}")
+}
+
+/// The actor's private room (マイルーム), created on first use when the site allows private rooms:
+/// closed, invite-only, its owner the manager. Returns its slug.
+pub fn private_room(
+    conn: &mut DbConn,
+    actor: &Actor,
+    name: &str,
+    allowed: bool,
+) -> AppResult<String> {
+    if !allowed {
+        return Err(AppError::NotFound);
+    }
+    let slug = private_slug(actor.id);
+    if room::find_by_slug(conn, &slug).is_ok() {
+        return Ok(slug);
+    }
+    let at = now();
+    let fields = RoomFields {
+        slug: &slug,
+        name,
+        description: "",
+        visibility: Visibility::Closed.as_str(),
+        state: "open",
+        default_role: RoomRole::Guest.as_str(),
+        join_policy: JoinPolicy::Invite.as_str(),
+        need_approval: false,
+        comment_approval: false,
+        quota_bytes: DEFAULT_QUOTA_MB * 1024 * 1024,
+        features: "blog,files,calendar",
+        updated_at: at,
+    };
+    let id = room::insert(conn, &fields, None, at)?;
+    room::set_member(conn, id, actor.id, RoomRole::Manager.as_str(), at)?;
+    audit::record(conn, Some(actor.id), "room.private_created", &slug, None)?;
+    Ok(slug)
+}

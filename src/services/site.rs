@@ -23,6 +23,8 @@ pub struct SiteSettings {
     pub language: Lang,
     /// Time zone for displayed dates.
     pub timezone: Tz,
+    /// Every member may have a private room (マイルーム).
+    pub private_rooms: bool,
 }
 
 impl Default for SiteSettings {
@@ -32,6 +34,7 @@ impl Default for SiteSettings {
             tagline: String::new(),
             language: Lang::Ja,
             timezone: chrono_tz::Asia::Tokyo,
+            private_rooms: false,
         }
     }
 }
@@ -82,6 +85,7 @@ pub fn load(conn: &mut DbConn) -> AppResult<SiteSettings> {
             "site.tagline" => s.tagline = value,
             "site.language" => s.language = Lang::parse(&value).unwrap_or_default(),
             "site.timezone" => s.timezone = value.parse().unwrap_or(chrono_tz::Asia::Tokyo),
+            "site.private_rooms" => s.private_rooms = value == "true",
             _ => {}
         }
     }
@@ -95,6 +99,9 @@ pub struct SettingsForm {
     pub tagline: String,
     pub language: String,
     pub timezone: String,
+    /// Checkbox: members get a private room.
+    #[serde(default)]
+    pub private_rooms: Option<String>,
 }
 
 /// Validates and stores the settings.
@@ -119,6 +126,15 @@ pub fn save(conn: &mut DbConn, form: &SettingsForm) -> AppResult<()> {
     setting::set(conn, "site.tagline", form.tagline.trim())?;
     setting::set(conn, "site.language", lang.unwrap_or_default().code())?;
     setting::set(conn, "site.timezone", form.timezone.trim())?;
+    setting::set(
+        conn,
+        "site.private_rooms",
+        if form.private_rooms.is_some() {
+            "true"
+        } else {
+            "false"
+        },
+    )?;
     Ok(())
 }
 

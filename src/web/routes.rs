@@ -44,6 +44,7 @@ route_table! {
     post "/me" => account::update_profile,
     post "/me/password" => account::change_password,
     post "/me/sessions/end" => account::end_other_sessions,
+    get "/me/room" => account::my_room,
 
     get "/admin" => admin::dashboard,
     get "/admin/members" => admin::list_members,

@@ -805,3 +805,44 @@ async fn an_existing_account_accepts_after_logging_in_and_old_links_expire() {
         .unwrap();
     assert_eq!(res.status(), 410);
 }
+
+#[actix_web::test]
+async fn members_get_a_private_room_when_the_site_allows_it() {
+    let Town {
+        app,
+        admin,
+        taro,
+        hanako,
+    } = town().await;
+    assert_eq!(status(&taro, &app, "/me/room").await, 404, "off by default");
+    assert!(!body(&taro, &app, "/me").await.contains("/me/room"));
+    let res = app
+        .post_form(
+            &admin,
+            "/admin/settings",
+            "/admin/settings",
+            &[
+                ("title", "Yui"),
+                ("tagline", ""),
+                ("language", "ja"),
+                ("timezone", "Asia/Tokyo"),
+                ("private_rooms", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert!(body(&taro, &app, "/me").await.contains("/me/room"));
+    let res = taro.get(app.url("/me/room")).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    let room = location(&res);
+    assert!(room.starts_with("/rooms/my-"), "{room}");
+    let page = body(&taro, &app, &room).await;
+    assert!(page.contains("taro さん のマイルーム") && page.contains("あなた：ルーム管理者"));
+    assert_eq!(
+        status(&hanako, &app, &room).await,
+        404,
+        "private to its owner"
+    );
+    let again = taro.get(app.url("/me/room")).send().await.unwrap();
+    assert_eq!(location(&again), room, "one private room per member");
+}

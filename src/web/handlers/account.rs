@@ -27,6 +27,7 @@ fn profile_page(
         }),
     );
     c.insert("login", &user.user().login);
+    c.insert("private_rooms", &user.ctx().site.private_rooms);
     if let Some(e) = errors {
         insert_errors(&mut c, e);
     }
@@ -130,4 +131,24 @@ pub async fn end_other_sessions(
         .write(move |conn| auth::logout_others(conn, id, &keep))
         .await?;
     Ok(redirect_with_flash(&state, "/me", "flash.sessions_ended"))
+}
+
+/// `GET /me/room`: the member's private room (created on first visit), when the site allows them.
+pub async fn my_room(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+) -> Result<HttpResponse, AppError> {
+    let allowed = user.ctx().site.private_rooms;
+    let name = crate::i18n::t(
+        user.ctx().lang,
+        "rooms.private_name",
+        &[("name", &user.user().display_name)],
+    );
+    let actor = user.actor();
+    let slug = state
+        .core
+        .db
+        .write(move |conn| crate::services::rooms::private_room(conn, &actor, &name, allowed))
+        .await?;
+    Ok(crate::web::render::redirect(&format!("/rooms/{slug}")))
 }

@@ -157,6 +157,7 @@ fn settings_page(
     let mut c = base_context(admin.ctx(), "/admin/settings");
     c.insert("form", &serde_json::json!({
         "title": form.title, "tagline": form.tagline, "language": form.language, "timezone": form.timezone,
+        "private_rooms": form.private_rooms.is_some(),
     }));
     c.insert(
         "timezones",
@@ -183,6 +184,7 @@ pub async fn settings(state: web::Data<AppState>, admin: Admin) -> Result<HttpRe
         tagline: s.tagline.clone(),
         language: s.language.code().to_owned(),
         timezone: s.timezone.name().to_owned(),
+        private_rooms: s.private_rooms.then(|| "on".to_owned()),
     };
     settings_page(&state, &admin, &form, None, StatusCode::OK)
 }
