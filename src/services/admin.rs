@@ -80,7 +80,12 @@ pub async fn create_member(
             let u = super::account::insert_account(conn, &account, &hash)?;
             audit::record(conn, Some(actor_id), "member.created", &u.login, Some(&ip))?;
             if send_link {
-                super::auth::send_reset_mail(&core2, conn, &u)?;
+                super::auth::send_password_link(
+                    &core2,
+                    conn,
+                    &u,
+                    super::auth::PasswordLink::Welcome,
+                )?;
             }
             Ok(u)
         })

@@ -22,6 +22,8 @@ pub const IP_WINDOW_MINUTES: i64 = 15;
 pub const ACCOUNT_FAILURE_LIMIT: i64 = 100;
 /// How long a reset link works.
 pub const RESET_TTL_MINUTES: i64 = 60;
+/// How long the link in a welcome mail works.
+pub const WELCOME_TTL_DAYS: i64 = 7;
 /// Reset mails sent to one account per hour at most.
 pub const RESET_MAILS_PER_HOUR: i64 = 3;
 
@@ -198,20 +200,37 @@ pub fn request_reset(core: &Core, conn: &mut DbConn, email: &str, ip: &str) -> A
     send_reset_mail(core, conn, &u)
 }
 
+/// Which mail carries a link to choose a password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordLink {
+    /// "Forgot my password" or an admin's reset: the link works for an hour.
+    Reset,
+    /// A new account (created by an admin or imported): a welcome that works for a week.
+    Welcome,
+}
+
 /// Issues a reset token for `u` and queues the mail (also used by the admin's "reset password").
 pub fn send_reset_mail(core: &Core, conn: &mut DbConn, u: &User) -> AppResult<()> {
+    send_password_link(core, conn, u, PasswordLink::Reset)
+}
+
+/// Issues a single-use password link for `u` and queues the mail of that kind.
+pub fn send_password_link(
+    core: &Core,
+    conn: &mut DbConn,
+    u: &User,
+    kind: PasswordLink,
+) -> AppResult<()> {
     let at = now();
     if password_reset::count_since(conn, u.id, at - Duration::hours(1))? >= RESET_MAILS_PER_HOUR {
         return Ok(());
     }
+    let (template, ttl) = match kind {
+        PasswordLink::Reset => ("password_reset", Duration::minutes(RESET_TTL_MINUTES)),
+        PasswordLink::Welcome => ("welcome", Duration::days(WELCOME_TTL_DAYS)),
+    };
     let token = new_token();
-    password_reset::insert(
-        conn,
-        u.id,
-        &hash_token(&token),
-        at,
-        at + Duration::minutes(RESET_TTL_MINUTES),
-    )?;
+    password_reset::insert(conn, u.id, &hash_token(&token), at, at + ttl)?;
     let lang = u
         .language
         .as_deref()
@@ -225,16 +244,17 @@ pub fn send_reset_mail(core: &Core, conn: &mut DbConn, u: &User) -> AppResult<()
         &format!("{}/password/reset/{token}", core.config.base_url()),
     );
     ctx.insert("minutes", &RESET_TTL_MINUTES);
+    ctx.insert("days", &WELCOME_TTL_DAYS);
     super::mail::queue(
         conn,
         &core.templates,
-        "password_reset",
+        template,
         lang,
         Some(u.id),
         &u.email,
         ctx,
     )?;
-    audit::record(conn, Some(u.id), "password.reset_requested", &u.login, None)?;
+    audit::record(conn, Some(u.id), "password.link_sent", &u.login, None)?;
     core.mail_wakeup.notify_one();
     Ok(())
 }

@@ -206,7 +206,7 @@ pub fn import_members(
         for room_id in &row.rooms {
             room::set_member(conn, *room_id, u.id, row.role.as_str(), at)?;
         }
-        super::auth::send_reset_mail(core, conn, &u)?;
+        super::auth::send_password_link(core, conn, &u, super::auth::PasswordLink::Welcome)?;
     }
     audit::record(
         conn,

@@ -39,6 +39,11 @@ async fn an_admin_adds_a_member_who_sets_a_password_from_the_mail() {
         .await;
     assert_eq!(res.status(), 303);
     let mail = app.smtp.wait_for("sachiko@example.test").await;
+    assert_eq!(
+        mail.subject, "アカウントを作成しました",
+        "a welcome, not a reset"
+    );
+    assert!(mail.body.contains("7 日以内"));
     let link = mail
         .body
         .split_whitespace()
