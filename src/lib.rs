@@ -15,4 +15,5 @@ pub mod markdown;
 pub mod models;
 pub mod services;
 pub mod templates;
+pub mod textsearch;
 pub mod web;

@@ -47,6 +47,16 @@ impl Backend {
     }
 }
 
+impl DbConn {
+    /// Which backend this connection talks to (for the rare SQL that differs).
+    pub fn backend(&self) -> Backend {
+        match self {
+            Self::Sqlite(_) => Backend::Sqlite,
+            Self::Pg(_) => Backend::Postgres,
+        }
+    }
+}
+
 /// The path part of a `sqlite://` URL, as SQLite wants it.
 pub fn sqlite_path(url: &str) -> &str {
     url.strip_prefix("sqlite://").unwrap_or(url)

@@ -96,6 +96,7 @@ diesel::table! {
         published_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        grams -> Text,
     }
 }
 
@@ -207,6 +208,7 @@ diesel::table! {
         created_at -> Timestamp,
         decided_by -> Nullable<BigInt>,
         decided_at -> Nullable<Timestamp>,
+        grams -> Text,
     }
 }
 

@@ -91,6 +91,8 @@ pub struct PostFields<'a> {
     pub body_html: &'a str,
     pub excerpt: &'a str,
     pub search_text: &'a str,
+    /// `textsearch::bigrams` of the search text, for the index.
+    pub grams: &'a str,
     pub status: &'a str,
     pub published_at: Option<NaiveDateTime>,
     pub updated_at: NaiveDateTime,
@@ -117,7 +119,7 @@ pub fn list_public(
     offset: i64,
     limit: i64,
 ) -> QueryResult<Vec<PostWithAuthor>> {
-    let rows = public_query(filter, now)
+    let rows = public_query(conn.backend(), filter, now)
         .order((posts::published_at.desc(), posts::id.desc()))
         .offset(offset)
         .limit(limit)
@@ -127,12 +129,19 @@ pub fn list_public(
 }
 
 /// How many published posts match `filter` (search shows it; plain lists do not count).
+/// At most `cap` are counted (search says "1000+" rather than touch every match of a common word).
 pub fn count_public(
     conn: &mut DbConn,
     filter: &PublicFilter,
     now: NaiveDateTime,
+    cap: i64,
 ) -> QueryResult<i64> {
-    public_query(filter, now).count().get_result(conn)
+    let backend = conn.backend();
+    let ids: Vec<i64> = public_query(backend, filter, now)
+        .select(posts::id)
+        .limit(cap)
+        .load(conn)?;
+    Ok(i64::try_from(ids.len()).unwrap_or(cap))
 }
 
 /// The boxed query behind every public list.
@@ -142,7 +151,11 @@ type PublicQuery<'a> = diesel::dsl::IntoBoxed<
     crate::db::MultiBackend,
 >;
 
-fn public_query(filter: &PublicFilter, now: NaiveDateTime) -> PublicQuery<'static> {
+fn public_query(
+    backend: crate::db::Backend,
+    filter: &PublicFilter,
+    now: NaiveDateTime,
+) -> PublicQuery<'static> {
     let mut q = posts::table
         .inner_join(users::table)
         .filter(posts::status.eq(PostStatus::Published.as_str()))
@@ -160,6 +173,11 @@ fn public_query(filter: &PublicFilter, now: NaiveDateTime) -> PublicQuery<'stati
         PublicFilter::Author(id) => q = q.filter(posts::author_id.eq(*id)),
         PublicFilter::Search(terms) => {
             for term in terms {
+                // The index narrows the candidates; LIKE keeps the match exact (and serves
+                // one-character terms, which have no bigram).
+                for phrase in crate::textsearch::phrases(term) {
+                    q = q.filter(super::gram_match(backend, "posts", "post_grams", phrase));
+                }
                 q = q.filter(
                     posts::search_text
                         .like(format!("%{}%", like_escape(term)))

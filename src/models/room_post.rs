@@ -57,6 +57,8 @@ pub struct NewRevision<'a> {
     pub body_html: &'a str,
     pub excerpt: &'a str,
     pub search_text: &'a str,
+    /// `textsearch::bigrams` of the search text, for the index.
+    pub grams: &'a str,
     pub status: &'a str,
     pub publish_at: Option<NaiveDateTime>,
     pub publish_until: Option<NaiveDateTime>,
@@ -313,6 +315,7 @@ type LiveJoin = diesel::dsl::InnerJoin<
 
 /// Live, currently visible revisions in `room_ids` whose search text contains every term.
 fn search_query<'a>(
+    backend: crate::db::Backend,
     room_ids: &'a [i64],
     terms: &'a [String],
     now: NaiveDateTime,
@@ -333,6 +336,14 @@ fn search_query<'a>(
         )
         .into_boxed();
     for term in terms {
+        for phrase in crate::textsearch::phrases(term) {
+            q = q.filter(super::gram_match(
+                backend,
+                "post_revisions",
+                "revision_grams",
+                phrase,
+            ));
+        }
         q = q.filter(
             post_revisions::search_text
                 .like(format!("%{}%", like_escape(term)))
@@ -350,17 +361,18 @@ pub fn search_visible(
     now: NaiveDateTime,
     limit: i64,
 ) -> QueryResult<Vec<RoomHit>> {
-    let rows: Vec<(RoomPost, Revision, String, String, i64)> = search_query(room_ids, terms, now)
-        .order((room_posts::published_at.desc(), room_posts::id.desc()))
-        .limit(limit)
-        .select((
-            RoomPost::as_select(),
-            Revision::as_select(),
-            rooms::slug,
-            rooms::name,
-            room_posts::author_id,
-        ))
-        .load(conn)?;
+    let rows: Vec<(RoomPost, Revision, String, String, i64)> =
+        search_query(conn.backend(), room_ids, terms, now)
+            .order((room_posts::published_at.desc(), room_posts::id.desc()))
+            .limit(limit)
+            .select((
+                RoomPost::as_select(),
+                Revision::as_select(),
+                rooms::slug,
+                rooms::name,
+                room_posts::author_id,
+            ))
+            .load(conn)?;
     let authors: Vec<i64> = rows.iter().map(|r| r.4).collect();
     let names: HashMap<i64, String> = users::table
         .filter(users::id.eq_any(&authors))
@@ -381,13 +393,19 @@ pub fn search_visible(
 }
 
 /// How many hits `search_visible` would find in all.
+/// Counts at most `cap` (a search page says "1000+" rather than touch every match of a common word).
 pub fn count_search_visible(
     conn: &mut DbConn,
     room_ids: &[i64],
     terms: &[String],
     now: NaiveDateTime,
+    cap: i64,
 ) -> QueryResult<i64> {
-    search_query(room_ids, terms, now).count().get_result(conn)
+    let ids: Vec<i64> = search_query(conn.backend(), room_ids, terms, now)
+        .select(room_posts::id)
+        .limit(cap)
+        .load(conn)?;
+    Ok(i64::try_from(ids.len()).unwrap_or(cap))
 }
 
 /// The title of a post's live revision.

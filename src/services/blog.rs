@@ -75,7 +75,7 @@ pub fn author_page(conn: &mut DbConn, login: &str, page: i64) -> AppResult<(Stri
 
 /// Normalises text for search: NFKC (full-width → half-width, so ＡＢＣ finds abc) and lower case.
 pub fn normalize_for_search(s: &str) -> String {
-    s.nfkc().collect::<String>().to_lowercase()
+    crate::textsearch::normalize(s)
 }
 
 /// Splits a search query into at most five normalised terms.
@@ -254,6 +254,7 @@ pub fn save_post(
         body_html: &body_html,
         excerpt: &excerpt,
         search_text: &search_text,
+        grams: &crate::textsearch::bigrams(&search_text),
         status: clean.status.as_str(),
         published_at: clean.published_at,
         updated_at: at,

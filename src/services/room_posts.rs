@@ -147,6 +147,7 @@ fn save_revision(
             body_html: &body_html,
             excerpt: &excerpt,
             search_text: &search_text,
+            grams: &crate::textsearch::bigrams(&search_text),
             status,
             // A published revision always has a time, so lists can order by it.
             publish_at: clean

@@ -11,6 +11,9 @@ use crate::error::AppResult;
 use crate::models::post::{self, PublicFilter};
 use crate::models::{now, room_post};
 
+/// Counts stop here; the page then says "1000+".
+pub const COUNT_CAP: i64 = 1000;
+
 /// Search looks this many pages deep at most (each page merges two sources).
 pub const MAX_PAGE: i64 = 50;
 
@@ -76,7 +79,7 @@ pub fn search(
             room_name: None,
         })
         .collect();
-    let mut total = post::count_public(conn, &filter, at)?;
+    let mut total = post::count_public(conn, &filter, at, COUNT_CAP)?;
     let room_ids: Vec<i64> = super::rooms::list_visible(conn, actor)?
         .into_iter()
         .map(|i| i.room.id)
@@ -92,7 +95,8 @@ pub fn search(
                 room_name: Some(h.room_name),
             });
         }
-        total += room_post::count_search_visible(conn, &room_ids, &terms, at)?;
+        total += room_post::count_search_visible(conn, &room_ids, &terms, at, COUNT_CAP)?;
+        total = total.min(COUNT_CAP);
     }
     hits.sort_by_key(|h| std::cmp::Reverse(h.published));
     let start = usize::try_from((page - 1) * PAGE_SIZE).unwrap_or(usize::MAX);

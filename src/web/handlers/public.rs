@@ -156,7 +156,12 @@ pub async fn search(
         .await?;
     let mut c = base_context(&ctx, "/search");
     c.insert("q", &query);
-    c.insert("total", &page.total);
+    let total = if page.total >= crate::services::search::COUNT_CAP {
+        format!("{}+", crate::services::search::COUNT_CAP)
+    } else {
+        page.total.to_string()
+    };
+    c.insert("total", &total);
     let hits: Vec<_> = page.hits.iter().map(|h| hit_view(&ctx.site, h)).collect();
     c.insert("hits", &hits);
     let base = format!(

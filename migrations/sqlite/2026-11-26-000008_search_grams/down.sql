@@ -1,0 +1,10 @@
+DROP TRIGGER post_grams_au;
+DROP TRIGGER post_grams_ad;
+DROP TRIGGER post_grams_ai;
+DROP TABLE post_grams;
+DROP TRIGGER revision_grams_au;
+DROP TRIGGER revision_grams_ad;
+DROP TRIGGER revision_grams_ai;
+DROP TABLE revision_grams;
+ALTER TABLE posts DROP COLUMN grams;
+ALTER TABLE post_revisions DROP COLUMN grams;
