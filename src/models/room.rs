@@ -90,6 +90,11 @@ pub fn find_by_slug(conn: &mut DbConn, slug: &str) -> QueryResult<Room> {
         .first(conn)
 }
 
+/// A room by slug, `None` if there is none (other errors stay errors).
+pub fn find_by_slug_opt(conn: &mut DbConn, slug: &str) -> QueryResult<Option<Room>> {
+    find_by_slug(conn, slug).optional()
+}
+
 /// A room by id.
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Room> {
     rooms::table.find(id).select(Room::as_select()).first(conn)

@@ -96,6 +96,11 @@ pub fn find_by_login(conn: &mut DbConn, login: &str) -> QueryResult<User> {
         .first(conn)
 }
 
+/// Finds an account by login, `None` if there is none (other errors stay errors).
+pub fn find_by_login_opt(conn: &mut DbConn, login: &str) -> QueryResult<Option<User>> {
+    find_by_login(conn, login).optional()
+}
+
 /// Finds an account by login or (case-insensitive) email, for the login form.
 pub fn find_by_login_or_email(conn: &mut DbConn, name: &str) -> QueryResult<Option<User>> {
     users::table

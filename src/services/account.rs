@@ -56,13 +56,7 @@ pub fn check_new_account(conn: &mut DbConn, a: &NewAccount) -> AppResult<()> {
     let mut errors = FieldErrors::default();
     if !valid_login(&a.login) {
         errors.add("login", "error.login_format");
-    } else if user::find_by_login(conn, &a.login)
-        .map(|_| true)
-        .or_else(|e| match e {
-            diesel::result::Error::NotFound => Ok(false),
-            e => Err(e),
-        })?
-    {
+    } else if user::find_by_login_opt(conn, &a.login)?.is_some() {
         errors.add("login", "error.login_taken");
     }
     if !valid_email(&a.email) {

@@ -141,7 +141,8 @@ fn check_row(
     }
     if !super::account::valid_login(&login) {
         err("login", "error.login_format");
-    } else if !seen.logins.insert(login.clone()) || user::find_by_login(conn, &login).is_ok() {
+    } else if !seen.logins.insert(login.clone()) || user::find_by_login_opt(conn, &login)?.is_some()
+    {
         err("login", "error.login_taken");
     }
     if !super::account::valid_email(&email) {
@@ -155,8 +156,8 @@ fn check_row(
         .map(str::trim)
         .filter(|s| !s.is_empty())
     {
-        match room::find_by_slug(conn, slug) {
-            Ok(r) if !r.archived => room_ids.push(r.id),
+        match room::find_by_slug_opt(conn, slug)? {
+            Some(r) if !r.archived => room_ids.push(r.id),
             _ => {
                 err("rooms", "room.unknown_room");
                 break;

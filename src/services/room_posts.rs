@@ -461,7 +461,11 @@ pub fn inbox(conn: &mut DbConn, actor: &Actor) -> AppResult<Vec<PendingRow>> {
         let ok = if let Some(ok) = allowed_rooms.get(&row.room_id) {
             *ok
         } else {
-            let ok = load_for(conn, Some(actor), &row.room_slug, RoomAction::Publish).is_ok();
+            let ok = match load_for(conn, Some(actor), &row.room_slug, RoomAction::Publish) {
+                Ok(_) => true,
+                Err(AppError::NotFound | AppError::Unauthenticated) => false,
+                Err(e) => return Err(e),
+            };
             allowed_rooms.insert(row.room_id, ok);
             ok
         };

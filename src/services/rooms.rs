@@ -384,21 +384,16 @@ pub fn create_room(conn: &mut DbConn, actor: &Actor, form: &RoomForm) -> AppResu
     let parent_id = if form.parent.trim().is_empty() {
         None
     } else {
-        match room::find_by_slug(conn, form.parent.trim()) {
-            Ok(p) => Some(p.id),
-            Err(diesel::result::Error::NotFound) => {
-                e.add("parent", "room.unknown_room");
-                None
-            }
-            Err(other) => return Err(other.into()),
+        let parent = room::find_by_slug_opt(conn, form.parent.trim())?;
+        if parent.is_none() {
+            e.add("parent", "room.unknown_room");
         }
+        parent.map(|p| p.id)
     };
     let manager = if form.manager.trim().is_empty() {
         None
     } else {
-        let m = user::find_by_login(conn, form.manager.trim())
-            .ok()
-            .filter(|u| !u.disabled);
+        let m = user::find_by_login_opt(conn, form.manager.trim())?.filter(|u| !u.disabled);
         if m.is_none() {
             e.add("manager", "room.unknown_login");
         }
@@ -606,9 +601,7 @@ pub fn add_member(
 ) -> AppResult<()> {
     let ctx = load_for(conn, Some(actor), slug, RoomAction::Manage)?;
     let mut e = FieldErrors::default();
-    let target = user::find_by_login(conn, login.trim())
-        .ok()
-        .filter(|u| !u.disabled);
+    let target = user::find_by_login_opt(conn, login.trim())?.filter(|u| !u.disabled);
     if target.is_none() {
         e.add("login", "room.unknown_login");
     }
@@ -765,7 +758,7 @@ pub fn private_room(
         return Err(AppError::NotFound);
     }
     let slug = private_slug(actor.id);
-    if room::find_by_slug(conn, &slug).is_ok() {
+    if room::find_by_slug_opt(conn, &slug)?.is_some() {
         return Ok(slug);
     }
     let at = now();
