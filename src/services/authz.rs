@@ -268,10 +268,24 @@ pub enum RoomAction {
     ApproveComments,
     /// Change members and settings.
     Manage,
+    /// See who the room's members are.
+    ListMembers,
     /// Join (open rooms) or ask to join (request rooms).
     Join,
     /// Leave.
     Leave,
+}
+
+/// The roles that may publish in some room: allowed by default, or adjustable so a room may allow it.
+/// (A hint for navigation; every approval still goes through `authorize_room`.)
+pub fn roles_that_may_publish() -> Vec<RoomRole> {
+    RoomRole::ALL
+        .into_iter()
+        .filter(|r| {
+            let (allowed, adjustable) = default_cell(*r, RoomPermission::Publish);
+            allowed || adjustable
+        })
+        .collect()
 }
 
 /// Whether `actor` may read a room at all.
@@ -313,6 +327,7 @@ pub fn authorize_room(
         (RoomAction::Join, role) => role.is_none() && room.join_policy != JoinPolicy::Invite,
         (RoomAction::Leave, role) => role.is_some(),
         _ if actor.is_admin => true,
+        (RoomAction::ListMembers, role) => role.is_some(),
         (_, None) => false,
         (RoomAction::CreateContent | RoomAction::EditContent { own: true }, Some(r)) => {
             room.allows(r, P::Create)
@@ -430,7 +445,7 @@ mod tests {
         }
     }
 
-    const ACTIONS: [(&str, RoomAction); 13] = [
+    const ACTIONS: [(&str, RoomAction); 14] = [
         ("read", RoomAction::Read),
         ("create", RoomAction::CreateContent),
         ("edit-own", RoomAction::EditContent { own: true }),
@@ -467,6 +482,7 @@ mod tests {
         ("comment", RoomAction::Comment),
         ("approve-comments", RoomAction::ApproveComments),
         ("manage", RoomAction::Manage),
+        ("list-members", RoomAction::ListMembers),
         ("join", RoomAction::Join),
     ];
 

@@ -171,7 +171,7 @@ pub fn home(conn: &mut DbConn, actor: Option<&Actor>, slug: &str) -> AppResult<R
         .filter(|i| i.room.parent_id == Some(ctx.room.id))
         .map(|i| i.room)
         .collect();
-    let sees_members = ctx.access.role.is_some() || actor.is_some_and(|a| a.is_admin);
+    let sees_members = authorize_room(actor, &ctx.access, RoomAction::ListMembers).is_ok();
     let members = if sees_members {
         sorted_members(conn, ctx.room.id)?
     } else {
@@ -733,11 +733,10 @@ pub fn may_approve_somewhere(conn: &mut DbConn, actor: &Actor) -> AppResult<bool
     if actor.is_admin {
         return Ok(true);
     }
-    let roles = [
-        RoomRole::Manager.as_str(),
-        RoomRole::ChiefEditor.as_str(),
-        RoomRole::Editor.as_str(),
-    ];
+    let roles: Vec<&str> = super::authz::roles_that_may_publish()
+        .into_iter()
+        .map(RoomRole::as_str)
+        .collect();
     Ok(room::holds_any_role(conn, actor.id, &roles)?)
 }
 
