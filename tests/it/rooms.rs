@@ -164,7 +164,9 @@ async fn who_sees_which_room() {
 
 #[actix_web::test]
 async fn joining_an_open_room_and_leaving_it() {
-    let Town { app, taro, .. } = town().await;
+    let Town {
+        app, taro, hanako, ..
+    } = town().await;
     // Extra fields are ignored: taro cannot pick his own role.
     let res = app
         .post_form(
@@ -190,6 +192,18 @@ async fn joining_an_open_room_and_leaving_it() {
         body(&taro, &app, "/rooms/town")
             .await
             .contains("あなた：一般")
+    );
+    // Members see who else is in the room; visitors and logged-in non-members do not.
+    assert!(body(&taro, &app, "/rooms/town").await.contains("taro さん"));
+    assert!(
+        !body(&app.client(), &app, "/rooms/town")
+            .await
+            .contains("taro さん")
+    );
+    assert!(
+        !body(&hanako, &app, "/rooms/town")
+            .await
+            .contains("taro さん")
     );
     // Invite-only rooms cannot be joined.
     let res = app
