@@ -23,6 +23,12 @@ pub fn build_core(config: Config) -> anyhow::Result<Core> {
     migrate::run(&mut conn)?;
     drop(conn);
     let db = Db::connect(&url)?;
+    let storage = crate::storage::Storage::new(&config.data_dir, config.storage.min_free_bytes);
+    storage.ensure_dirs()?;
+    let swept = storage.sweep_tmp()?;
+    if swept > 0 {
+        tracing::info!(entries = swept, "removed unfinished uploads from tmp/");
+    }
     let assets = Assets::load();
     let templates = Templates::load(&assets)?;
     Ok(Core {
@@ -32,6 +38,7 @@ pub fn build_core(config: Config) -> anyhow::Result<Core> {
         templates,
         mail_wakeup: Arc::new(tokio::sync::Notify::new()),
         site_cache: Arc::new(crate::services::site::SiteCache::default()),
+        storage,
     })
 }
 

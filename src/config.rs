@@ -15,6 +15,8 @@ pub struct Config {
     pub database: DatabaseConfig,
     /// Outgoing mail.
     pub mail: MailConfig,
+    /// Room cabinets (shared files).
+    pub storage: StorageConfig,
     /// The data directory every path derives from (not read from the file).
     #[serde(skip)]
     pub data_dir: PathBuf,
@@ -57,6 +59,29 @@ impl Default for ServerConfig {
 pub struct DatabaseConfig {
     /// `sqlite:///path/yui.db` or `postgres://user@host/db`; default: `yui.db` in the data directory.
     pub url: Option<String>,
+}
+
+/// Room cabinets (shared files).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageConfig {
+    /// Free disk space to keep: an upload that would leave less is refused with 507, so the
+    /// database and the rest of the site keep working.
+    pub min_free_bytes: u64,
+    /// Largest single file in bytes (a room's quota limits it too).
+    pub max_file_bytes: u64,
+    /// Days a deleted file stays in the trash before it is purged.
+    pub trash_days: u32,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        Self {
+            min_free_bytes: 128 * 1024 * 1024,
+            max_file_bytes: 64 * 1024 * 1024 * 1024,
+            trash_days: 30,
+        }
+    }
 }
 
 /// How mail leaves the server.

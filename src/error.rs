@@ -78,6 +78,9 @@ pub enum AppError {
     /// The request body is over the limit (413).
     #[error("request body too large")]
     PayloadTooLarge,
+    /// The disk is full (or below the configured reserve): nothing was stored (507).
+    #[error("insufficient storage")]
+    InsufficientStorage,
     /// A dependency (the database pool) is not answering (503).
     #[error("unavailable: {0}")]
     Unavailable(String),

@@ -1,5 +1,6 @@
 //! The background loop inside `serve`: sends queued mail (lease, retry with backoff, permanent failure
-//! recorded, never to a disabled account) and purges expired sessions and old login failures.
+//! recorded, never to a disabled account), purges expired sessions and old login failures, and keeps
+//! the room cabinets tidy (trash older than `storage.trash_days`, abandoned uploads, unused blobs).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -53,6 +54,19 @@ pub async fn run(core: Core, mailer: Mailer) {
             match result {
                 Ok((s, f)) => tracing::debug!(sessions = s, login_failures = f, "cleanup done"),
                 Err(e) => tracing::error!(error = %e, "cleanup failed"),
+            }
+            let files_core = core.clone();
+            let housekeeping = tokio::task::spawn_blocking(move || {
+                crate::services::files::housekeeping(&files_core, now())
+            })
+            .await;
+            match housekeeping {
+                Ok(Ok((0, 0, 0))) => {}
+                Ok(Ok((purged, uploads, blobs))) => {
+                    tracing::info!(purged, uploads, blobs, "cabinet housekeeping done");
+                }
+                Ok(Err(e)) => tracing::error!(error = %e, "cabinet housekeeping failed"),
+                Err(e) => tracing::error!(error = %e, "cabinet housekeeping panicked"),
             }
             let digest_core = core.clone();
             let digests = db

@@ -267,6 +267,64 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    blobs (sha256) {
+        sha256 -> Text,
+        size -> BigInt,
+        last_used_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    folders (id) {
+        id -> BigInt,
+        room_id -> BigInt,
+        parent_id -> Nullable<BigInt>,
+        name -> Text,
+        name_key -> Text,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+        deleted_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    files (id) {
+        id -> BigInt,
+        room_id -> BigInt,
+        folder_id -> BigInt,
+        name -> Text,
+        name_key -> Text,
+        blob_sha256 -> Text,
+        size -> BigInt,
+        content_type -> Text,
+        title -> Nullable<Text>,
+        artist -> Nullable<Text>,
+        album -> Nullable<Text>,
+        track -> Nullable<BigInt>,
+        uploaded_by -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+        deleted_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    uploads (id) {
+        id -> Text,
+        room_id -> BigInt,
+        folder_id -> BigInt,
+        user_id -> BigInt,
+        name -> Text,
+        size -> BigInt,
+        received -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     sessions,
@@ -288,4 +346,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     post_comments,
     room_notification_prefs,
     digest_items,
+    blobs,
+    folders,
+    files,
+    uploads,
 );

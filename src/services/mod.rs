@@ -6,6 +6,7 @@ pub mod admin;
 pub mod auth;
 pub mod authz;
 pub mod blog;
+pub mod files;
 pub mod import;
 pub mod invitations;
 pub mod mail;
@@ -39,6 +40,8 @@ pub struct Core {
     pub mail_wakeup: Arc<tokio::sync::Notify>,
     /// Site settings cached for public pages.
     pub site_cache: Arc<site::SiteCache>,
+    /// The blob store of room cabinets.
+    pub storage: crate::storage::Storage,
 }
 
 /// The acting person as services see it.

@@ -411,12 +411,21 @@ async fn check_csrf(
             Err(AppError::Forbidden)
         };
     }
-    let is_form = req
+    let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
+        .unwrap_or("");
+    if content_type.starts_with("multipart/form-data") {
+        // A file upload from a plain <form> (no JavaScript to set the header): the token rides in
+        // the action URL's query, so it is checked before a single byte of the body is read.
+        let submitted = form_urlencoded_field(req.query_string().as_bytes(), "_csrf");
+        return match submitted {
+            Some(t) if same_secret(&t, &expected) => Ok(()),
+            _ => Err(AppError::Forbidden),
+        };
+    }
+    if !content_type.starts_with("application/x-www-form-urlencoded") {
         return Err(AppError::Forbidden);
     }
     let limit = state.core.config.server.max_form_bytes;

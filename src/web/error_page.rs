@@ -19,6 +19,7 @@ impl ResponseError for AppError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::InsufficientStorage => StatusCode::INSUFFICIENT_STORAGE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -54,6 +55,7 @@ pub fn render(state: &AppState, req: &HttpRequest, ctx: &ReqCtx, e: &AppError) -
         AppError::Conflict(key) => ("error.409_title", *key),
         AppError::RateLimited(key) => ("error.429_title", *key),
         AppError::PayloadTooLarge => ("error.413_title", "error.413_message"),
+        AppError::InsufficientStorage => ("error.507_title", "error.507_message"),
         AppError::Unavailable(_) => ("error.503_title", "error.503_message"),
         AppError::Unauthenticated | AppError::Internal(_) => {
             ("error.500_title", "error.500_message")

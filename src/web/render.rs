@@ -37,6 +37,14 @@ pub const FLASH_KEYS: &[&str] = &[
     "flash.comment_empty",
     "flash.comment_approved",
     "flash.members_imported",
+    "flash.folder_created",
+    "flash.files_uploaded",
+    "flash.no_files",
+    "flash.renamed",
+    "flash.copied",
+    "flash.moved",
+    "flash.trashed",
+    "flash.restored",
 ];
 
 /// The context every page template gets: language, site, user, CSRF token, path and flash.

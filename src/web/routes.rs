@@ -4,7 +4,7 @@
 use actix_web::web;
 
 use super::handlers::{
-    account, admin, assets, auth, editor, invitations, public, room_posts, rooms,
+    account, admin, assets, auth, editor, files, invitations, public, room_posts, rooms,
 };
 
 macro_rules! route_table {
@@ -84,6 +84,20 @@ route_table! {
     get "/new" => room_posts::whats_new,
     post "/rooms/{room}/notifications" => room_posts::set_notifications,
     get "/rooms/{room}/feed.atom" => room_posts::room_feed,
+    get "/rooms/{room}/files" => files::show_cabinet,
+    get "/rooms/{room}/files/trash" => files::show_trash,
+    post "/rooms/{room}/files/trash/{kind}/{id}/restore" => files::restore_item,
+    get "/rooms/{room}/files/folder/{folder}" => files::show_folder,
+    get "/rooms/{room}/files/folder/{folder}/zip" => files::download_zip,
+    post "/rooms/{room}/files/folder/{folder}/upload" => files::upload_files,
+    post "/rooms/{room}/files/folder/{folder}/mkdir" => files::create_folder,
+    post "/rooms/{room}/files/folder/{folder}/uploads" => files::create_upload,
+    get "/rooms/{room}/files/uploads/{upload}" => files::upload_status,
+    put "/rooms/{room}/files/uploads/{upload}" => files::put_chunk,
+    post "/rooms/{room}/files/uploads/{upload}/finish" => files::finish_upload,
+    post "/rooms/{room}/files/uploads/{upload}/cancel" => files::cancel_upload,
+    get "/rooms/{room}/files/file/{id}/{name}" => files::download_file,
+    post "/rooms/{room}/files/{kind}/{id}/{op}" => files::change_item,
     get "/rooms/{room}/permissions" => rooms::permissions,
     post "/rooms/{room}/permissions" => rooms::save_permissions,
     get "/admin/rooms" => rooms::admin_rooms,

@@ -11,6 +11,7 @@ mod blog;
 mod browser;
 mod cli;
 mod csrf;
+mod files;
 mod mail;
 mod migrations;
 mod room_posts;

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod assets;
 pub mod auth;
 pub mod editor;
+pub mod files;
 pub mod invitations;
 pub mod public;
 pub mod room_posts;

@@ -99,6 +99,10 @@ pub async fn show_room(
     c.insert("notify_mode", &notify_mode);
     let blog = home.ctx.room.features.split(',').any(|f| f == "blog");
     c.insert(
+        "files_enabled",
+        &home.ctx.room.features.split(',').any(|f| f == "files"),
+    );
+    c.insert(
         "can_create",
         &(blog && actor.is_some() && can(RoomAction::CreateContent)),
     );

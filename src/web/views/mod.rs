@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod blog;
 pub mod feed;
+pub mod files;
 pub mod room_posts;
 pub mod rooms;
 

@@ -184,6 +184,8 @@ pub struct Options {
     pub trusted_proxies: Vec<String>,
     /// Largest form body.
     pub max_form_bytes: Option<usize>,
+    /// Free disk space the cabinet keeps (default 0: tests never run out).
+    pub min_free_bytes: Option<u64>,
 }
 
 pub struct TestApp {
@@ -191,7 +193,7 @@ pub struct TestApp {
     pub base: String,
     pub setup_token: Option<String>,
     pub smtp: SmtpSink,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     _pg: Option<PgDatabase>,
 }
 
@@ -229,6 +231,7 @@ impl TestApp {
         if let Some(max) = opts.max_form_bytes {
             config.server.max_form_bytes = max;
         }
+        config.storage.min_free_bytes = opts.min_free_bytes.unwrap_or(0);
         config.mail.transport = MailTransport::Smtp;
         config.mail.smtp_host = "127.0.0.1".into();
         config.mail.smtp_port = smtp.port;
@@ -242,9 +245,14 @@ impl TestApp {
             base: format!("http://127.0.0.1:{port}"),
             setup_token: running.setup_token,
             smtp,
-            _dir: dir,
+            dir,
             _pg: pg,
         }
+    }
+
+    /// The data directory (blobs, tmp, uploads).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.dir.path()
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -1,0 +1,4 @@
+DROP TABLE uploads;
+DROP TABLE files;
+DROP TABLE folders;
+DROP TABLE blobs;
