@@ -238,6 +238,28 @@ impl Storage {
         Ok((hex(&hasher.finalize()), size))
     }
 
+    /// Stages bytes already in memory (the demo's sample files). Blocking.
+    pub fn stage_bytes(&self, bytes: &[u8]) -> Result<Staged, StoreError> {
+        use std::io::Write;
+        let path = self
+            .tmp_dir()
+            .join(format!("{}.part", uuid::Uuid::new_v4().simple()));
+        let write = || -> io::Result<()> {
+            let mut f = std::fs::File::create(&path)?;
+            f.write_all(bytes)?;
+            f.sync_all()
+        };
+        if let Err(e) = write() {
+            let _ = std::fs::remove_file(&path);
+            return Err(e.into());
+        }
+        Ok(Staged {
+            path,
+            sha256: hex(&Sha256::digest(bytes)),
+            size: bytes.len() as u64,
+        })
+    }
+
     /// Appends `body` to a resumable upload's part file, which must hold exactly `offset` bytes, up
     /// to `limit` bytes in all; fsyncs and returns the new length. A chunk cut off midway keeps what
     /// arrived (the client asks for the offset and resumes from there).

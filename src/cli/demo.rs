@@ -171,6 +171,7 @@ pub fn run(args: &DemoArgs, config: Config) -> anyhow::Result<()> {
     let hash = password::hash_now(&args.password)?;
     let authors = create_people(&db, &hash).map_err(err)?;
     write_room_posts(&core).map_err(err)?;
+    fill_cabinets(&core).map_err(err)?;
     if args.room_posts > 0 {
         fill_room(&core, args.room_posts).map_err(err)?;
     }
@@ -307,6 +308,118 @@ fn create_people(db: &crate::db::Db, hash: &str) -> Result<Vec<Actor>, AppError>
         crate::models::setting::set(conn, "site.title", "結 Yui デモ")?;
         crate::models::setting::set(conn, "site.tagline", "みんなの掲示板 — a neighbourhood blog")?;
         Ok(authors)
+    })
+}
+
+/// Sample documents for every demo room's cabinet: `(folder, name, text)` (folder "" = top).
+const CABINET_DOCS: &[(&str, &str, &str)] = &[
+    (
+        "",
+        "はじめに.txt",
+        "このルームのファイル置き場です。\nフォルダを作り、ファイルをアップロードし、名前の変更・移動・コピー・ごみ箱が使えます。\n\nThis is the room's file cabinet: make folders, upload, rename, move, copy, and restore from the trash.\n",
+    ),
+    (
+        "会議資料",
+        "2026年度 年間計画.txt",
+        "4月 総会\n6月 防災訓練\n8月 夏祭り\n10月 地域清掃\n12月 年末夜警\n2月 新年度の準備\n",
+    ),
+    (
+        "会議資料",
+        "議事録_11月.md",
+        "# 11月 定例会 議事録\n\n- 出席: 12名\n- 議題: 秋祭りの振り返り、避難所の確認\n- 次回: 12月第2土曜日\n",
+    ),
+    (
+        "会議資料",
+        "予算案.csv",
+        "項目,金額\n防災用品,120000\n祭り,80000\n会報印刷,30000\n",
+    ),
+    (
+        "Documents",
+        "meeting-notes.txt",
+        "Monthly meeting\n- attendance: 12\n- next meeting: second Saturday of December\n",
+    ),
+];
+
+/// The demo music folder: `(file name, title, frequency)`: short generated tones with tags.
+const CABINET_MUSIC: &[(&str, &str, f32)] = &[
+    ("01 朝の歌.wav", "朝の歌", 440.0),
+    ("02 夕焼け小焼け.wav", "夕焼け小焼け", 523.25),
+    ("03 ふるさと.wav", "ふるさと", 659.25),
+];
+
+/// Fills each demo room's cabinet with folders, documents with Japanese names and a small music
+/// folder, uploaded as the room's manager.
+fn fill_cabinets(core: &crate::services::Core) -> Result<(), AppError> {
+    use crate::services::files::{self, AudioTags, UploadTarget};
+    let storage = core.storage.clone();
+    core.db.run_sync(true, |conn| {
+        let manager = crate::models::user::find_by_login(conn, "manager")?;
+        let actor = Actor::from(&manager);
+        for (slug, ..) in ROOMS {
+            let room = crate::models::room::find_by_slug(conn, slug)?;
+            let mut folders = std::collections::HashMap::new();
+            let mut folder_of =
+                |conn: &mut crate::db::DbConn, name: &str| -> Result<Option<i64>, AppError> {
+                    if name.is_empty() {
+                        return Ok(None);
+                    }
+                    if let Some(id) = folders.get(name) {
+                        return Ok(Some(*id));
+                    }
+                    let id = files::create_folder(conn, &actor, slug, None, name)?;
+                    folders.insert(name.to_owned(), id);
+                    Ok(Some(id))
+                };
+            let put = |conn: &mut crate::db::DbConn,
+                       folder: Option<i64>,
+                       name: &str,
+                       bytes: &[u8],
+                       tags: &AudioTags|
+             -> Result<(), AppError> {
+                let staged = storage.stage_bytes(bytes)?;
+                let target = UploadTarget {
+                    slug: (*slug).to_owned(),
+                    room_id: room.id,
+                    folder_id: match folder {
+                        Some(id) => id,
+                        None => {
+                            files::check_upload(core, conn, &actor, slug, None, None)?.folder_id
+                        }
+                    },
+                    limit: u64::MAX,
+                };
+                let clean = files::clean_name(name).map_err(|_| {
+                    AppError::Internal(anyhow::anyhow!("bad demo file name {name}"))
+                })?;
+                let result =
+                    files::commit_upload(&storage, conn, &actor, &target, &staged, &clean, tags);
+                storage.discard(&staged);
+                result.map(drop)
+            };
+            for (folder, name, text) in CABINET_DOCS {
+                let folder = folder_of(conn, folder)?;
+                put(conn, folder, name, text.as_bytes(), &AudioTags::default())?;
+            }
+            let music = folder_of(conn, "音楽")?;
+            for (i, (name, title, freq)) in CABINET_MUSIC.iter().enumerate() {
+                let track = u32::try_from(i + 1).unwrap_or(1);
+                let tags = crate::sample_audio::ToneTags {
+                    title,
+                    artist: "結 合唱団",
+                    album: "デモ曲集",
+                    track,
+                };
+                let wav = crate::sample_audio::tone_wav(*freq, 3, tags);
+                let read = AudioTags {
+                    title: Some((*title).to_owned()),
+                    artist: Some(tags.artist.to_owned()),
+                    album: Some(tags.album.to_owned()),
+                    track: Some(i64::from(track)),
+                };
+                put(conn, music, name, &wav, &read)?;
+            }
+        }
+        Ok(())
     })
 }
 

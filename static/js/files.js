@@ -30,7 +30,8 @@
         });
       }, Promise.resolve()).then(function () {
         button.disabled = false;
-        if (!failed) { window.location.reload(); }
+        // Let the finished bars be seen for a moment, then show the folder with the new files.
+        if (!failed) { setTimeout(function () { window.location.reload(); }, 800); }
       });
     });
   }

@@ -106,14 +106,21 @@ fn capabilities(profile: &Path) -> WebDriverResult<Capabilities> {
         "--disable-component-update",
         "--disable-sync",
         "--window-size=1280,900",
+        // The player test presses play once; headless Chromium has no one to make a gesture.
+        "--autoplay-policy=no-user-gesture-required",
     ] {
         caps.add_arg(arg)?;
     }
     caps.add_arg(&format!("--user-data-dir={}", profile.display()))?;
     // Exercise the site's primary (Japanese) UI, whatever the host's locale.
+    // Downloads land in the profile's `downloads/`, without asking.
     caps.add_experimental_option(
         "prefs",
-        serde_json::json!({ "intl.accept_languages": "ja,en" }),
+        serde_json::json!({
+            "intl.accept_languages": "ja,en",
+            "download.default_directory": profile.join("downloads"),
+            "download.prompt_for_download": false,
+        }),
     )?;
     Ok(caps.into())
 }
@@ -726,6 +733,182 @@ async fn member_post_is_approved_from_the_inbox_and_a_sent_back_post_shows_its_n
             );
             assert_fits_width(driver, "the edit form on a phone").await?;
             shot(driver, "15-sent-back-edit.png").await?;
+            Ok::<_, WebDriverError>(())
+        })
+        .await
+        .unwrap();
+    eprintln!("browser test took {:.1?}", started.elapsed());
+}
+
+/// A closed room "cab" with files on, managed by `manager`, where `member` is a 一般 member.
+async fn cabinet_room(app: &TestApp) {
+    let admin = app.admin_client().await;
+    for login in ["manager", "member"] {
+        app.create_user(login, false);
+    }
+    let res = app
+        .post_form(
+            &admin,
+            "/admin/rooms/new",
+            "/admin/rooms",
+            &[
+                ("name", "資料室"),
+                ("slug", "cab"),
+                ("visibility", "closed"),
+                ("state", "open"),
+                ("default_role", "member"),
+                ("join_policy", "invite"),
+                ("quota_mb", "100"),
+                ("feature_files", "on"),
+                ("manager", "manager"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303, "room created");
+    let manager = app.client();
+    app.login(&manager, "manager", PASSWORD).await;
+    let path = "/rooms/cab/members";
+    let res = app
+        .post_form(
+            &manager,
+            path,
+            path,
+            &[("login", "member"), ("role", "member")],
+        )
+        .await;
+    assert_eq!(res.status(), 303, "member added");
+}
+
+/// Waits until `dir` holds a finished download named `name` and returns its bytes.
+async fn downloaded(dir: &Path, name: &str) -> Vec<u8> {
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        let path = dir.join(name);
+        if path.exists() && !dir.join(format!("{name}.crdownload")).exists() {
+            return std::fs::read(path).unwrap();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{name} was not downloaded to {}",
+            dir.display()
+        );
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+#[actix_web::test]
+async fn member_uploads_with_progress_downloads_and_plays_music() {
+    const DOC: &str = "議事録 11月.txt";
+    const SONG: &str = "01 朝の歌.wav";
+    if !browser_available() {
+        return;
+    }
+    let started = Instant::now();
+    let (_chromedriver, profile, driver) = launch().await;
+    let downloads = profile.path().join("downloads");
+    let app = TestApp::spawn();
+    cabinet_room(&app).await;
+    // Files as a person would pick them: a 6 MB document (several chunks) and a tagged song.
+    let picked = tempfile::tempdir().unwrap();
+    let doc: Vec<u8> = "第1回 定例会 議事録。出席 12 名。\n"
+        .repeat(150_000)
+        .into_bytes();
+    std::fs::write(picked.path().join(DOC), &doc).unwrap();
+    let wav = yui::sample_audio::tone_wav(
+        440.0,
+        4,
+        yui::sample_audio::ToneTags {
+            title: "朝の歌",
+            artist: "結 合唱団",
+            album: "デモ曲集",
+            track: 1,
+        },
+    );
+    std::fs::write(picked.path().join(SONG), &wav).unwrap();
+    let app = &app;
+    let (doc, downloads, picked_dir) = (&doc, &downloads, picked.path());
+    driver
+        .run_and_quit(|driver| async move {
+            let driver = &driver;
+
+            // 1. From the room page to its cabinet; upload both files with the JS uploader.
+            log_in(driver, app, "member").await?;
+            driver.goto(app.url("/rooms/cab")).await?;
+            click_away(driver, "a[href='/rooms/cab/files']").await?;
+            wait_for_path(driver, "the cabinet", |p| p == "/rooms/cab/files").await?;
+            let input = find(driver, "#upload-form input[type=file]").await?;
+            let paths = format!(
+                "{}\n{}",
+                picked_dir.join(DOC).display(),
+                picked_dir.join(SONG).display()
+            );
+            input.send_keys(paths).await?;
+            find(driver, "#upload-form button[type=submit]").await?.click().await?;
+            // Each file gets a row with a progress bar that fills and says it is done.
+            driver
+                .query(By::Css("#upload-progress li.done"))
+                .wait(TIMEOUT, POLL)
+                .all_from_selector_required()
+                .await?;
+            let deadline = Instant::now() + TIMEOUT;
+            while count(driver, "#upload-progress li.done").await? < 2 {
+                assert!(Instant::now() < deadline, "both uploads finish");
+                tokio::time::sleep(POLL).await;
+            }
+            assert_eq!(count(driver, "#upload-progress progress").await?, 2);
+            let full: bool = driver
+                .execute(
+                    "return [...document.querySelectorAll('#upload-progress progress')].every(p => p.value === p.max);",
+                    Vec::<serde_json::Value>::new(),
+                )
+                .await?
+                .convert()?;
+            assert!(full, "every bar is full");
+            shot(driver, "21-upload-progress.png").await?;
+            // The page reloads and lists both, with the uploader.
+            driver
+                .query(By::Css("table.files td a"))
+                .with_text(DOC)
+                .wait(TIMEOUT, POLL)
+                .first()
+                .await?;
+            assert!(text_of(driver, "table.files").await?.contains("member さん"));
+
+            // 2. The player: tags shown, press a track and it plays.
+            assert_eq!(text_of(driver, "#now-playing").await?, "朝の歌 — 結 合唱団");
+            find(driver, "#playlist a[data-track='0']").await?.click().await?;
+            let deadline = Instant::now() + TIMEOUT;
+            loop {
+                let (paused, time): (bool, f64) = driver
+                    .execute(
+                        "const a = document.getElementById('audio'); return [a.paused, a.currentTime];",
+                        Vec::<serde_json::Value>::new(),
+                    )
+                    .await?
+                    .convert()?;
+                if !paused && time > 0.2 {
+                    break;
+                }
+                assert!(Instant::now() < deadline, "the track did not start (paused {paused}, at {time}s)");
+                tokio::time::sleep(POLL).await;
+            }
+            shot(driver, "22-player.png").await?;
+
+            // 3. Download the document: the same bytes arrive under its Japanese name.
+            let row = driver
+                .query(By::XPath(format!("//tr[td/a[contains(., '{DOC}')]]//a[@download]")))
+                .wait(TIMEOUT, POLL)
+                .first()
+                .await?;
+            row.click().await?;
+            assert_eq!(downloaded(downloads, DOC).await.as_slice(), doc.as_slice());
+
+            // 4. On a phone the cabinet fits the screen.
+            driver.set_window_rect(0, 0, 430, 932).await?;
+            driver.goto(app.url("/rooms/cab/files")).await?;
+            find(driver, "#player").await?;
+            assert_fits_width(driver, "the cabinet on a phone").await?;
+            shot(driver, "23-cabinet-phone.png").await?;
             Ok::<_, WebDriverError>(())
         })
         .await
