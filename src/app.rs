@@ -23,6 +23,7 @@ pub fn build_core(config: Config) -> anyhow::Result<Core> {
     migrate::run(&mut conn)?;
     drop(conn);
     let db = Db::connect(&url)?;
+    let secret = crate::secret::Secret::load_or_create(&config.data_dir)?;
     let storage = crate::storage::Storage::new(&config.data_dir, config.storage.min_free_bytes);
     storage.ensure_dirs()?;
     let swept = storage.sweep_tmp()?;
@@ -39,6 +40,7 @@ pub fn build_core(config: Config) -> anyhow::Result<Core> {
         mail_wakeup: Arc::new(tokio::sync::Notify::new()),
         site_cache: Arc::new(crate::services::site::SiteCache::default()),
         storage,
+        secret,
     })
 }
 

@@ -1,6 +1,6 @@
 //! The background loop inside `serve`: sends queued mail (lease, retry with backoff, permanent failure
-//! recorded, never to a disabled account), purges expired sessions and old login failures, and keeps
-//! the room cabinets tidy (trash older than `storage.trash_days`, abandoned uploads, unused blobs).
+//! recorded, never to a disabled account), purges expired sessions and old login failures, sends the
+//! automatic reminders of safety checks and circular notices, and keeps the room cabinets tidy (trash older than `storage.trash_days`, abandoned uploads, unused blobs).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,7 +35,24 @@ pub async fn run(core: Core, mailer: Mailer) {
     let mut last_cleanup = std::time::Instant::now()
         .checked_sub(Duration::from_hours(1))
         .unwrap_or_else(std::time::Instant::now);
+    let mut last_reminders = std::time::Instant::now()
+        .checked_sub(Duration::from_mins(1))
+        .unwrap_or_else(std::time::Instant::now);
     loop {
+        if last_reminders.elapsed() > Duration::from_secs(15) {
+            last_reminders = std::time::Instant::now();
+            let reminder_core = core.clone();
+            let sent = tokio::task::spawn_blocking(move || {
+                crate::services::notices::send_due_reminders(&reminder_core, now())
+            })
+            .await;
+            match sent {
+                Ok(Ok(0)) => {}
+                Ok(Ok(n)) => tracing::info!(mails = n, "reminders queued"),
+                Ok(Err(e)) => tracing::error!(error = %e, "reminders failed"),
+                Err(e) => tracing::error!(error = %e, "reminders panicked"),
+            }
+        }
         match send_due(&db, &mailer, &from, &owner).await {
             Ok(n) if n > 0 => continue,
             Ok(_) => {}

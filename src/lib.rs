@@ -14,6 +14,7 @@ pub mod mail;
 pub mod markdown;
 pub mod models;
 pub mod sample_audio;
+pub mod secret;
 pub mod services;
 pub mod storage;
 pub mod templates;

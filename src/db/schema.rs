@@ -325,6 +325,50 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    notices (id) {
+        id -> BigInt,
+        kind -> Text,
+        room_id -> Nullable<BigInt>,
+        sender_id -> BigInt,
+        title -> Text,
+        body_md -> Text,
+        body_html -> Text,
+        drill -> Bool,
+        questions -> Text,
+        deadline -> Nullable<Timestamp>,
+        remind_every_minutes -> BigInt,
+        remind_max -> BigInt,
+        reminders_sent -> BigInt,
+        next_remind_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        closed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    notice_recipients (notice_id, user_id) {
+        notice_id -> BigInt,
+        user_id -> BigInt,
+        token_hash -> Nullable<Text>,
+        read_at -> Nullable<Timestamp>,
+        answered_at -> Nullable<Timestamp>,
+        answer -> Nullable<Text>,
+        condition -> Nullable<Text>,
+        proxy_by -> Nullable<BigInt>,
+        reminded_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    safety_officers (room_id, user_id) {
+        room_id -> BigInt,
+        user_id -> BigInt,
+    }
+}
+
+diesel::joinable!(notice_recipients -> notices (notice_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     sessions,
@@ -350,4 +394,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     folders,
     files,
     uploads,
+    notices,
+    notice_recipients,
+    safety_officers,
 );

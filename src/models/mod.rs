@@ -6,6 +6,7 @@ pub mod comment;
 pub mod file;
 pub mod invitation;
 pub mod login_failure;
+pub mod notice;
 pub mod notify;
 pub mod outbox;
 pub mod password_reset;

@@ -4,7 +4,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConn;
-use crate::db::schema::{room_join_requests, room_members, room_permissions, rooms, users};
+use crate::db::schema::{
+    room_join_requests, room_members, room_permissions, rooms, safety_officers, users,
+};
 
 /// A row of `rooms`.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -347,4 +349,49 @@ pub fn holds_any_role(conn: &mut DbConn, user_id: i64, roles: &[&str]) -> QueryR
         .first::<i64>(conn)
         .optional()
         .map(|o| o.is_some())
+}
+
+/// Whether `user_id` is one of the room's safety officers.
+pub fn is_safety_officer(conn: &mut DbConn, room_id: i64, user_id: i64) -> QueryResult<bool> {
+    safety_officers::table
+        .find((room_id, user_id))
+        .select(safety_officers::user_id)
+        .first::<i64>(conn)
+        .optional()
+        .map(|o| o.is_some())
+}
+
+/// Makes a member a safety officer of the room, or stops it.
+pub fn set_safety_officer(
+    conn: &mut DbConn,
+    room_id: i64,
+    user_id: i64,
+    on: bool,
+) -> QueryResult<()> {
+    diesel::delete(safety_officers::table.find((room_id, user_id))).execute(conn)?;
+    if on {
+        diesel::insert_into(safety_officers::table)
+            .values((
+                safety_officers::room_id.eq(room_id),
+                safety_officers::user_id.eq(user_id),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The ids of the room's safety officers.
+pub fn safety_officers(conn: &mut DbConn, room_id: i64) -> QueryResult<Vec<i64>> {
+    safety_officers::table
+        .filter(safety_officers::room_id.eq(room_id))
+        .select(safety_officers::user_id)
+        .load(conn)
+}
+
+/// The rooms in which `user_id` is a safety officer.
+pub fn officer_rooms(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<i64>> {
+    safety_officers::table
+        .filter(safety_officers::user_id.eq(user_id))
+        .select(safety_officers::room_id)
+        .load(conn)
 }

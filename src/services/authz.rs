@@ -225,6 +225,8 @@ pub struct RoomAccess {
     pub overrides: Vec<(RoomPermission, RoomRole, bool)>,
     /// Whether the actor may read the parent room (sub-rooms hide behind their parent).
     pub parent_readable: bool,
+    /// Whether the actor is one of the room's safety officers (may start a safety check for it).
+    pub safety_officer: bool,
 }
 
 impl RoomAccess {
@@ -274,6 +276,12 @@ pub enum RoomAction {
     Join,
     /// Leave.
     Leave,
+    /// Send a circular notice (回覧板) to the room's members: who may edit others' content.
+    SendNotice,
+    /// Start a safety check (安否確認) for the room: its safety officers (and site admins).
+    StartSafetyCheck,
+    /// See the room's safety-check results: its managers and safety officers.
+    ViewSafetyResults,
 }
 
 /// The roles that may publish in some room: allowed by default, or adjustable so a room may allow it.
@@ -327,12 +335,20 @@ pub fn authorize_room(
         (RoomAction::Join, role) => role.is_none() && room.join_policy != JoinPolicy::Invite,
         (RoomAction::Leave, role) => role.is_some(),
         _ if actor.is_admin => true,
+        // A designation, not a role: an officer need not manage the room (and a guest may be one).
+        (RoomAction::StartSafetyCheck, role) => role.is_some() && room.safety_officer,
+        (RoomAction::ViewSafetyResults, Some(r)) => {
+            room.safety_officer || room.allows(r, P::Manage)
+        }
         (RoomAction::ListMembers, role) => role.is_some(),
         (_, None) => false,
         (RoomAction::CreateContent | RoomAction::EditContent { own: true }, Some(r)) => {
             room.allows(r, P::Create)
         }
-        (RoomAction::EditContent { own: false }, Some(r)) => room.allows(r, P::EditOthers),
+        // Circular notices go out from those who may edit others' content ("an editor, per the matrix").
+        (RoomAction::EditContent { own: false } | RoomAction::SendNotice, Some(r)) => {
+            room.allows(r, P::EditOthers)
+        }
         (
             RoomAction::DeleteContent {
                 own,
@@ -445,7 +461,7 @@ mod tests {
         }
     }
 
-    const ACTIONS: [(&str, RoomAction); 14] = [
+    const ACTIONS: [(&str, RoomAction); 17] = [
         ("read", RoomAction::Read),
         ("create", RoomAction::CreateContent),
         ("edit-own", RoomAction::EditContent { own: true }),
@@ -484,6 +500,9 @@ mod tests {
         ("manage", RoomAction::Manage),
         ("list-members", RoomAction::ListMembers),
         ("join", RoomAction::Join),
+        ("send-notice", RoomAction::SendNotice),
+        ("start-safety", RoomAction::StartSafetyCheck),
+        ("safety-results", RoomAction::ViewSafetyResults),
     ];
 
     /// Every actor (anonymous, a logged-in non-member, the five room roles, a site admin) × room
@@ -499,14 +518,24 @@ mod tests {
             id: 1,
             is_admin: true,
         };
-        let mut actors: Vec<(&str, Option<&Actor>, Option<RoomRole>)> =
-            vec![("anonymous", None, None), ("outsider", Some(&member), None)];
+        let mut actors: Vec<(&str, Option<&Actor>, Option<RoomRole>, bool)> = vec![
+            ("anonymous", None, None, false),
+            ("outsider", Some(&member), None, false),
+        ];
         for role in RoomRole::ALL {
-            actors.push((role.as_str(), Some(&member), Some(role)));
+            actors.push((role.as_str(), Some(&member), Some(role), false));
         }
-        actors.push(("site-admin", Some(&admin), None));
+        // A safety officer is a designation on top of a role; the lowest roles show it best.
+        actors.push(("guest+officer", Some(&member), Some(RoomRole::Guest), true));
+        actors.push((
+            "member+officer",
+            Some(&member),
+            Some(RoomRole::Member),
+            true,
+        ));
+        actors.push(("site-admin", Some(&admin), None, false));
         let mut lines = vec!["# actor | visibility | state | action => outcome".to_owned()];
-        for (name, actor, role) in &actors {
+        for (name, actor, role, officer) in &actors {
             for visibility in Visibility::ALL {
                 for open in [true, false] {
                     let room = RoomAccess {
@@ -516,6 +545,7 @@ mod tests {
                         role: *role,
                         overrides: Vec::new(),
                         parent_readable: true,
+                        safety_officer: *officer,
                     };
                     for (action_name, action) in ACTIONS {
                         lines.push(format!(
@@ -556,6 +586,7 @@ mod tests {
             role: Some(RoomRole::Member),
             overrides: vec![(RoomPermission::Create, RoomRole::Member, false)],
             parent_readable: true,
+            safety_officer: false,
         };
         assert_eq!(
             outcome(authorize_room(

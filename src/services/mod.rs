@@ -10,10 +10,12 @@ pub mod files;
 pub mod import;
 pub mod invitations;
 pub mod mail;
+pub mod notices;
 pub mod notify;
 pub mod password;
 pub mod room_posts;
 pub mod rooms;
+pub mod safety;
 pub mod search;
 pub mod setup;
 pub mod site;
@@ -42,6 +44,8 @@ pub struct Core {
     pub site_cache: Arc<site::SiteCache>,
     /// The blob store of room cabinets.
     pub storage: crate::storage::Storage,
+    /// The server secret (personal answer links).
+    pub secret: crate::secret::Secret,
 }
 
 /// The acting person as services see it.

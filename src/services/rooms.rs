@@ -68,6 +68,10 @@ fn access_for(
         role,
         overrides: parse_overrides(room::overrides(conn, room.id)?),
         parent_readable,
+        safety_officer: match actor {
+            Some(a) => room::is_safety_officer(conn, room.id, a.id)?,
+            None => false,
+        },
     })
 }
 
@@ -122,6 +126,7 @@ pub fn list_visible(conn: &mut DbConn, actor: Option<&Actor>) -> AppResult<Vec<R
             role: roles.get(&room.id).copied(),
             overrides: Vec::new(),
             parent_readable,
+            safety_officer: false,
         };
         can_read_room(actor, &access)
     };

@@ -30,6 +30,8 @@ pub struct ReqCtx {
     pub session: Option<LiveSession>,
     /// Whether the approval inbox may hold something for this person (navigation hint).
     pub may_approve: bool,
+    /// An open safety check this person has not answered: `(id, title, drill)` (the banner).
+    pub pending_safety: Option<(i64, String, bool)>,
     /// Site settings.
     pub site: Arc<SiteSettings>,
     /// The language to answer in.
@@ -125,13 +127,14 @@ pub async fn request_context(
     let ip = client_ip(&req, &state.trusted_proxies);
     let session_token = req.cookie(names.session).map(|c| c.value().to_owned());
 
-    let (site, session, may_approve) = match load_visitor(&state, session_token).await {
-        Ok(v) => v,
-        Err(e) => {
-            let fallback = fallback_ctx(ip);
-            return Ok(error_response(&state, &req, &fallback, &e));
-        }
-    };
+    let (site, session, may_approve, pending_safety) =
+        match load_visitor(&state, session_token).await {
+            Ok(v) => v,
+            Err(e) => {
+                let fallback = fallback_ctx(ip);
+                return Ok(error_response(&state, &req, &fallback, &e));
+            }
+        };
 
     let lang = pick_language(&req, session.as_ref(), &site);
     let flash = req
@@ -144,7 +147,9 @@ pub async fn request_context(
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let cache_key = (is_get && session.is_none() && flash.is_none()).then(|| {
+    // Personal answer links are private pages even without a session: never cached.
+    let personal_link = is_answer_link(req.path());
+    let cache_key = (is_get && session.is_none() && flash.is_none() && !personal_link).then(|| {
         let pq = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
         PageCache::key(lang.code(), pq)
     });
@@ -161,6 +166,7 @@ pub async fn request_context(
     let ctx = Rc::new(ReqCtx {
         session,
         may_approve,
+        pending_safety,
         site,
         lang,
         ip,
@@ -179,7 +185,14 @@ pub async fn request_context(
     req.extensions_mut().insert(ctx.clone());
     let unsafe_method = is_unsafe(req.method());
     let res = next.call(req).await?.map_into_boxed_body();
-    let res = finish_response(&state, &ctx, res);
+    let mut res = finish_response(&state, &ctx, res);
+    if personal_link {
+        // The link is the secret: it must not travel on in a Referer header.
+        res.headers_mut().insert(
+            header::REFERRER_POLICY,
+            header::HeaderValue::from_static("no-referrer"),
+        );
+    }
     if unsafe_method && res.status().as_u16() < 400 {
         // Something changed: public pages must show it at once.
         state.page_cache.clear();
@@ -201,15 +214,15 @@ pub async fn request_context(
 async fn load_visitor(
     state: &AppState,
     session_token: Option<String>,
-) -> Result<(Arc<SiteSettings>, Option<LiveSession>, bool), AppError> {
+) -> Result<Visitor, AppError> {
     let cached_site = state.core.site_cache.fresh();
     if session_token.is_none()
         && let Some(site) = cached_site.clone()
     {
-        return Ok((site, None, false));
+        return Ok((site, None, false, None));
     }
     let need_site = cached_site.is_none();
-    let (loaded_site, session, may_approve) = state
+    let (loaded_site, session, may_approve, pending_safety) = state
         .core
         .db
         .read(move |conn| {
@@ -226,7 +239,12 @@ async fn load_visitor(
                 Some(s) => crate::services::rooms::may_approve_somewhere(conn, &(&s.user).into())?,
                 None => false,
             };
-            Ok((site, session, may_approve))
+            let pending_safety = match &session {
+                Some(s) => crate::services::safety::pending_for(conn, s.user.id)?
+                    .map(|n| (n.id, n.title, n.drill)),
+                None => None,
+            };
+            Ok((site, session, may_approve, pending_safety))
         })
         .await?;
     let site = match (loaded_site, cached_site) {
@@ -245,7 +263,20 @@ async fn load_visitor(
             tracing::warn!(error = %e, "session extension failed");
         }
     }
-    Ok((site, session, may_approve))
+    Ok((site, session, may_approve, pending_safety))
+}
+
+/// What `load_visitor` finds: settings, session, the approvals hint, the safety banner.
+type Visitor = (
+    Arc<SiteSettings>,
+    Option<LiveSession>,
+    bool,
+    Option<(i64, String, bool)>,
+);
+
+/// `/a/{token}`: a safety check's personal answer link.
+pub fn is_answer_link(path: &str) -> bool {
+    path.starts_with("/a/")
 }
 
 /// A response from the micro-cache (304 when the browser has it already).
@@ -305,6 +336,7 @@ fn fallback_ctx(ip: IpAddr) -> ReqCtx {
     ReqCtx {
         session: None,
         may_approve: false,
+        pending_safety: None,
         site: Arc::new(SiteSettings::default()),
         lang: Lang::default(),
         ip,
@@ -395,6 +427,11 @@ async fn check_csrf(
         if !origin_allowed(origin, req, &state.core.config.base_url()) {
             return Err(AppError::Forbidden);
         }
+    }
+    if is_answer_link(req.path()) {
+        // The unguessable link is the credential (DESIGN.md §8: no login, no cookie needed on a
+        // phone's mail app); a forged cross-site form cannot know it, and Origin was checked above.
+        return Ok(());
     }
     let expected = if let Some(s) = &ctx.session {
         s.csrf_token.clone()

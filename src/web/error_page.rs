@@ -63,7 +63,13 @@ pub fn render(state: &AppState, req: &HttpRequest, ctx: &ReqCtx, e: &AppError) -
     };
     let incident = if matches!(e, AppError::Internal(_) | AppError::Unavailable(_)) {
         let id = uuid::Uuid::new_v4().simple().to_string()[..12].to_owned();
-        tracing::error!(incident = %id, error = %e, path = %req.path(), "request failed");
+        // Personal answer links carry their secret in the path: never log it.
+        let path = if super::context::is_answer_link(req.path()) {
+            "/a/…"
+        } else {
+            req.path()
+        };
+        tracing::error!(incident = %id, error = %e, path = %path, "request failed");
         Some(id)
     } else {
         None

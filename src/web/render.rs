@@ -45,6 +45,14 @@ pub const FLASH_KEYS: &[&str] = &[
     "flash.moved",
     "flash.trashed",
     "flash.restored",
+    "flash.safety_started",
+    "flash.safety_answered",
+    "flash.safety_proxy",
+    "flash.reminded",
+    "flash.safety_closed",
+    "flash.notice_sent",
+    "flash.notice_answered",
+    "flash.notice_closed",
 ];
 
 /// The context every page template gets: language, site, user, CSRF token, path and flash.
@@ -69,9 +77,23 @@ pub fn base_context(ctx: &ReqCtx, path: &str) -> tera::Context {
             }),
         );
         c.insert("csrf", &s.csrf_token);
+        // Not on the safety pages themselves (the answer form is right there).
+        if let Some((id, title, drill)) = ctx
+            .pending_safety
+            .as_ref()
+            .filter(|_| !path.starts_with("/safety/"))
+        {
+            c.insert(
+                "safety_banner",
+                &serde_json::json!({ "url": format!("/safety/{id}/answer"), "title": title, "drill": drill }),
+            );
+        }
     } else {
         c.insert("user", &None::<()>);
         c.insert("csrf", "");
+    }
+    if !c.contains_key("safety_banner") {
+        c.insert("safety_banner", &None::<()>);
     }
     c.insert("path", path);
     c.insert("flash", &ctx.flash);

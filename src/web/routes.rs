@@ -4,7 +4,8 @@
 use actix_web::web;
 
 use super::handlers::{
-    account, admin, assets, auth, editor, files, invitations, public, room_posts, rooms,
+    account, admin, assets, auth, editor, files, invitations, notices, public, room_posts, rooms,
+    safety,
 };
 
 macro_rules! route_table {
@@ -104,6 +105,28 @@ route_table! {
     get "/admin/rooms/new" => rooms::new_room,
     post "/admin/rooms" => rooms::create_room,
     post "/admin/rooms/{room}/archive" => rooms::archive_room,
+
+    get "/safety" => safety::list_checks,
+    get "/safety/new" => safety::new_check,
+    post "/safety" => safety::start_check,
+    get "/safety/{id}" => safety::show_check,
+    get "/safety/{id}/export.csv" => safety::export_csv,
+    get "/safety/{id}/answer" => safety::answer_form,
+    post "/safety/{id}/answer" => safety::answer,
+    post "/safety/{id}/proxy/{login}" => safety::proxy_answer,
+    post "/safety/{id}/remind" => safety::remind,
+    post "/safety/{id}/close" => safety::close,
+    get "/a/{token}" => safety::link_form,
+    post "/a/{token}" => safety::link_answer,
+    post "/rooms/{room}/officers/{login}" => safety::set_officer,
+    get "/notices" => notices::list_notices,
+    get "/rooms/{room}/notices/new" => notices::new_notice,
+    post "/rooms/{room}/notices" => notices::send_notice,
+    get "/notices/{id}" => notices::show_notice,
+    post "/notices/{id}/answer" => notices::answer_notice,
+    post "/notices/{id}/remind" => notices::remind_notice,
+    post "/notices/{id}/close" => notices::close_notice,
+    get "/notices/{id}/export.csv" => notices::export_notice,
 
     get "/admin/posts" => editor::list_posts,
     get "/admin/posts/new" => editor::new_post,

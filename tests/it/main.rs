@@ -16,5 +16,6 @@ mod mail;
 mod migrations;
 mod room_posts;
 mod rooms;
+mod safety;
 mod security;
 mod support;

@@ -7,6 +7,8 @@ pub mod auth;
 pub mod editor;
 pub mod files;
 pub mod invitations;
+pub mod notices;
 pub mod public;
 pub mod room_posts;
 pub mod rooms;
+pub mod safety;

@@ -99,6 +99,10 @@ pub async fn show_room(
     c.insert("notify_mode", &notify_mode);
     let blog = home.ctx.room.features.split(',').any(|f| f == "blog");
     c.insert(
+        "can_send_notice",
+        &(actor.is_some() && can(RoomAction::SendNotice)),
+    );
+    c.insert(
         "files_enabled",
         &home.ctx.room.features.split(',').any(|f| f == "files"),
     );
@@ -294,6 +298,7 @@ type MembersPage = (
     Vec<crate::models::room::MemberRow>,
     Vec<crate::models::room::JoinRequestRow>,
     Vec<crate::models::invitation::Invitation>,
+    Vec<i64>,
 );
 
 /// Loads everything the members page shows.
@@ -309,7 +314,8 @@ async fn load_members_page(
         .read(move |conn| {
             let (ctx, members, requests) = rooms::members_page(conn, &actor, &slug)?;
             let invitations = crate::services::invitations::open_for_room(conn, ctx.room.id)?;
-            Ok((ctx, members, requests, invitations))
+            let officers = crate::models::room::safety_officers(conn, ctx.room.id)?;
+            Ok((ctx, members, requests, invitations, officers))
         })
         .await
 }
@@ -338,7 +344,7 @@ fn members_page_response(
     errors: Option<&FieldErrors>,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let (ctx, members, requests, invitations) = data;
+    let (ctx, members, requests, invitations, officers) = data;
     let mut c = base_context(user.ctx(), &format!("/rooms/{}/members", ctx.room.slug));
     c.insert(
         "invitations",
@@ -346,6 +352,12 @@ fn members_page_response(
     );
     c.insert("room", &room_item(&ctx.room, ctx.access.role));
     c.insert("members", &member_items(members));
+    let officer_logins: Vec<&str> = members
+        .iter()
+        .filter(|m| officers.contains(&m.user_id))
+        .map(|m| m.login.as_str())
+        .collect();
+    c.insert("officers", &officer_logins);
     c.insert("requests", &request_items(&user.ctx().site, requests));
     c.insert("roles", &role_names(true));
     c.insert("me", &user.user().login);

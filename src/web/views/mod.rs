@@ -5,8 +5,10 @@ pub mod admin;
 pub mod blog;
 pub mod feed;
 pub mod files;
+pub mod notices;
 pub mod room_posts;
 pub mod rooms;
+pub mod safety;
 
 /// Pagination links for a list page.
 #[derive(Debug, Clone, serde::Serialize)]

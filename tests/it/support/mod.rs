@@ -83,15 +83,43 @@ pub struct SmtpSink {
 impl SmtpSink {
     pub fn start() -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let handler = SinkHandler::default();
-        let mails = handler.mails.clone();
+        let sink = Self {
+            port: listener.local_addr().unwrap().port(),
+            mails: Arc::default(),
+        };
+        sink.serve_on(listener);
+        sink
+    }
+
+    /// A sink whose server is not running yet (the SMTP server is "down" until `serve`): its port
+    /// is picked now, so the app can be configured with it.
+    pub fn down() -> Self {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        Self {
+            port,
+            mails: Arc::default(),
+        }
+    }
+
+    /// Starts the server of a sink made with `down`.
+    pub fn serve(&self) {
+        self.serve_on(TcpListener::bind(("127.0.0.1", self.port)).unwrap());
+    }
+
+    fn serve_on(&self, listener: TcpListener) {
+        let handler = SinkHandler {
+            mails: self.mails.clone(),
+            ..SinkHandler::default()
+        };
         let mut server = mailin_embedded::Server::new(handler);
         server.with_name("sink.test").with_tcp_listener(listener);
         std::thread::spawn(move || {
             let _ = server.serve();
         });
-        Self { port, mails }
     }
 
     pub fn mails(&self) -> Vec<Mail> {
@@ -186,6 +214,8 @@ pub struct Options {
     pub max_form_bytes: Option<usize>,
     /// Free disk space the cabinet keeps (default 0: tests never run out).
     pub min_free_bytes: Option<u64>,
+    /// Start with the SMTP server down (`app.smtp.serve()` brings it up).
+    pub smtp_down: bool,
 }
 
 pub struct TestApp {
@@ -206,7 +236,11 @@ impl TestApp {
 
     pub fn spawn_with(opts: Options) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let smtp = SmtpSink::start();
+        let smtp = if opts.smtp_down {
+            SmtpSink::down()
+        } else {
+            SmtpSink::start()
+        };
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let (pg, db_url) = match std::env::var("YUI_TEST_DATABASE_URL") {

@@ -1,0 +1,3 @@
+DROP TABLE safety_officers;
+DROP TABLE notice_recipients;
+DROP TABLE notices;

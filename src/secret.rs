@@ -1,0 +1,96 @@
+//! The server secret (`<data_dir>/secret.key`, 32 random bytes, mode 0600, made on first start) and
+//! what is derived from it. Personal answer links are HMACs of what they open, so every mail about a
+//! safety check (the first and each reminder) carries the same link, while the database keeps only
+//! the link's SHA-256: a copy of the database alone opens nothing.
+
+use std::io::Write;
+use std::path::Path;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{KeyInit, Mac};
+
+/// The server secret.
+#[derive(Clone)]
+pub struct Secret([u8; 32]);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
+
+impl Secret {
+    /// Reads `secret.key` from the data directory, creating it (0600) the first time.
+    pub fn load_or_create(data_dir: &Path) -> anyhow::Result<Self> {
+        let path = data_dir.join("secret.key");
+        match std::fs::read(&path) {
+            Ok(bytes) => {
+                let key: [u8; 32] = bytes.as_slice().try_into().map_err(|_| {
+                    anyhow::anyhow!("{} must hold exactly 32 bytes", path.display())
+                })?;
+                Ok(Self(key))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let mut key = [0u8; 32];
+                rand::Rng::fill_bytes(&mut rand::rng(), &mut key);
+                let mut options = std::fs::OpenOptions::new();
+                options.write(true).create_new(true);
+                #[cfg(unix)]
+                std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+                let mut f = options
+                    .open(&path)
+                    .map_err(|e| anyhow::anyhow!("creating {}: {e}", path.display()))?;
+                f.write_all(&key)?;
+                f.sync_all()?;
+                Ok(Self(key))
+            }
+            Err(e) => Err(anyhow::anyhow!("reading {}: {e}", path.display())),
+        }
+    }
+
+    /// A secret made up on the spot (tests of pure functions).
+    pub fn from_bytes(key: [u8; 32]) -> Self {
+        Self(key)
+    }
+
+    /// A 256-bit token for `purpose` (e.g. `answer:12:345`), base64url like `token::new_token`.
+    pub fn token_for(&self, purpose: &str) -> String {
+        let mut mac = <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(&self.0)
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        mac.update(purpose.as_bytes());
+        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_stable_per_purpose_and_key() {
+        let a = Secret::from_bytes([1; 32]);
+        let b = Secret::from_bytes([2; 32]);
+        assert_eq!(a.token_for("answer:1:2"), a.token_for("answer:1:2"));
+        assert_ne!(a.token_for("answer:1:2"), a.token_for("answer:1:3"));
+        assert_ne!(a.token_for("answer:1:2"), b.token_for("answer:1:2"));
+        assert!(crate::services::token::looks_like_token(&a.token_for("x")));
+    }
+
+    #[test]
+    fn the_key_file_is_made_once_and_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = Secret::load_or_create(dir.path()).unwrap();
+        let again = Secret::load_or_create(dir.path()).unwrap();
+        assert_eq!(first.token_for("x"), again.token_for("x"));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join("secret.key"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+}

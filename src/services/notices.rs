@@ -1,0 +1,884 @@
+//! The notice engine shared by circular notices (回覧板) and safety checks (安否確認): a notice goes
+//! to a list of recipients; each reads it and may answer its questions; the sender sees who has
+//! read and answered, reminds the rest (by hand or automatically), exports CSV and closes it.
+//! This module holds what both kinds share plus the circular notices' use cases; `safety` adds the
+//! safety checks' own rules (personal links, conditions, the dashboard).
+
+use chrono::{Duration as ChronoDuration, NaiveDateTime};
+use serde::{Deserialize, Serialize};
+
+use super::authz::{RoomAction, authorize_room};
+use super::rooms::load_for;
+use super::{Actor, Core};
+use crate::db::DbConn;
+use crate::db::schema::{notice_recipients, outbox, room_members, users};
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::i18n::Lang;
+use crate::markdown;
+use crate::models::notice::{self as m, NewNotice, NewRecipient, Notice, Recipient};
+use crate::models::{audit, now, user};
+
+/// Longest free-text answer, in characters.
+pub const MAX_ANSWER_CHARS: usize = 1000;
+/// Most choices a question may offer.
+pub const MAX_CHOICES: usize = 20;
+
+/// What kind of answer a question takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuestionKind {
+    /// One of the choices.
+    Single,
+    /// Any number of the choices.
+    Multiple,
+    /// Free text.
+    Text,
+}
+
+/// A question of a notice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Question {
+    /// The form field and the key in the stored answer.
+    pub key: String,
+    /// Single, multiple or text.
+    pub kind: QuestionKind,
+    /// The question as shown (free text; the safety check's built-in questions use i18n keys in
+    /// their own template instead).
+    pub label: String,
+    /// The choices, for single and multiple.
+    pub choices: Vec<String>,
+    /// Whether an answer must give it.
+    pub required: bool,
+}
+
+/// Parses the stored questions.
+pub fn questions_of(n: &Notice) -> Vec<Question> {
+    serde_json::from_str(&n.questions).unwrap_or_default()
+}
+
+/// Checks a submitted answer against the questions; returns it as stored (JSON object) or the
+/// fields in error. Unknown fields are ignored.
+pub fn parse_answer(
+    questions: &[Question],
+    fields: &[(String, String)],
+) -> Result<serde_json::Map<String, serde_json::Value>, FieldErrors> {
+    let mut e = FieldErrors::default();
+    let mut out = serde_json::Map::new();
+    for q in questions {
+        let given: Vec<&str> = fields
+            .iter()
+            .filter(|(k, _)| *k == q.key)
+            .map(|(_, v)| v.trim())
+            .filter(|v| !v.is_empty())
+            .collect();
+        let field = field_name(&q.key);
+        match q.kind {
+            QuestionKind::Single => match given.as_slice() {
+                [] if q.required => e.add(field, "notice.answer_required"),
+                [] => {}
+                [one] if q.choices.iter().any(|c| c == one) => {
+                    out.insert(q.key.clone(), (*one).into());
+                }
+                _ => e.add(field, "error.invalid_choice"),
+            },
+            QuestionKind::Multiple => {
+                if given.is_empty() && q.required {
+                    e.add(field, "notice.answer_required");
+                } else if given.iter().all(|g| q.choices.iter().any(|c| c == g)) {
+                    let mut picked: Vec<&str> = given.clone();
+                    picked.dedup();
+                    out.insert(q.key.clone(), picked.into());
+                } else {
+                    e.add(field, "error.invalid_choice");
+                }
+            }
+            QuestionKind::Text => match given.first() {
+                None if q.required => e.add(field, "notice.answer_required"),
+                None => {}
+                Some(t) if t.chars().count() > MAX_ANSWER_CHARS => e.add(field, "error.too_long"),
+                Some(t) => {
+                    out.insert(q.key.clone(), (*t).into());
+                }
+            },
+        }
+    }
+    if e.is_empty() { Ok(out) } else { Err(e) }
+}
+
+/// `FieldErrors` wants `&'static str` names; questions have a few fixed keys.
+fn field_name(key: &str) -> &'static str {
+    match key {
+        "condition" => "condition",
+        "place" => "place",
+        "can_come" => "can_come",
+        "comment" => "comment",
+        "extra" => "extra",
+        _ => "q",
+    }
+}
+
+/// Who a notice goes to: id, mail address, language.
+#[derive(Debug, Clone)]
+pub struct Audience {
+    /// Account id.
+    pub user_id: i64,
+    /// The account's mail address.
+    pub email: String,
+    /// Preferred language.
+    pub lang: Lang,
+}
+
+type AudienceRow = (i64, String, Option<String>);
+
+fn audience_from(rows: Vec<AudienceRow>) -> Vec<Audience> {
+    rows.into_iter()
+        .map(|(user_id, email, language)| Audience {
+            user_id,
+            email,
+            lang: language
+                .as_deref()
+                .and_then(Lang::parse)
+                .unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// Every enabled account (a site-wide safety check).
+pub fn everyone(conn: &mut DbConn) -> AppResult<Vec<Audience>> {
+    use diesel::prelude::*;
+    let rows: Vec<AudienceRow> = users::table
+        .filter(users::disabled.eq(false))
+        .order(users::id.asc())
+        .select((users::id, users::email, users::language))
+        .load(conn)?;
+    Ok(audience_from(rows))
+}
+
+/// The enabled members of a room.
+pub fn room_audience(conn: &mut DbConn, room_id: i64) -> AppResult<Vec<Audience>> {
+    use diesel::prelude::*;
+    let rows: Vec<AudienceRow> = room_members::table
+        .inner_join(users::table.on(users::id.eq(room_members::user_id)))
+        .filter(room_members::room_id.eq(room_id))
+        .filter(users::disabled.eq(false))
+        .order(users::id.asc())
+        .select((users::id, users::email, users::language))
+        .load(conn)?;
+    Ok(audience_from(rows))
+}
+
+/// One mail per recipient, rendered once per language: `{link}` in the template stands for each
+/// recipient's own link, put in by string replacement (a check for 10,000 people renders twice,
+/// not 10,000 times). Rows go to the outbox in batches.
+pub struct BulkMail<'a> {
+    /// The template directory under `templates/email/`.
+    pub template: &'a str,
+    /// The template context (without `link` and `lang`).
+    pub context: tera::Context,
+}
+
+/// A placeholder no template text contains; replaced by each recipient's link.
+const LINK_MARK: &str = "\u{1}LINK\u{1}";
+
+impl BulkMail<'_> {
+    /// Renders and queues the mails: `(recipient, address, link)`.
+    pub fn queue(
+        &self,
+        core: &Core,
+        conn: &mut DbConn,
+        to: &[(&Audience, String, String)],
+    ) -> AppResult<usize> {
+        use diesel::prelude::*;
+        let mut rendered: Vec<(Lang, String, String)> = Vec::new();
+        for lang in Lang::ALL {
+            let mut c = self.context.clone();
+            c.insert("lang", lang.code());
+            c.insert("link", LINK_MARK);
+            let subject = core
+                .templates
+                .render(&format!("email/{}/subject.txt", self.template), &c)?;
+            let body = core
+                .templates
+                .render(&format!("email/{}/body.txt", self.template), &c)?;
+            rendered.push((lang, subject.trim().to_owned(), body));
+        }
+        let at = now();
+        let rows: Vec<_> = to
+            .iter()
+            .map(|(who, addr, link)| {
+                let (_, subject, body) = rendered
+                    .iter()
+                    .find(|(l, ..)| *l == who.lang)
+                    .unwrap_or(&rendered[0]);
+                (
+                    outbox::user_id.eq(Some(who.user_id)),
+                    outbox::to_addr.eq(addr.clone()),
+                    outbox::subject.eq(subject.clone()),
+                    outbox::body_text.eq(body.replace(LINK_MARK, link)),
+                    outbox::created_at.eq(at),
+                    outbox::next_attempt_at.eq(at),
+                )
+            })
+            .collect();
+        // 6 parameters per row; SQLite allows 32,766.
+        for chunk in rows.chunks(4_000) {
+            let insert = diesel::insert_into(outbox::table).values(chunk.to_vec());
+            match conn {
+                DbConn::Sqlite(c) => insert.execute(c)?,
+                DbConn::Pg(c) => insert.execute(c)?,
+            };
+        }
+        core.mail_wakeup.notify_one();
+        Ok(rows.len())
+    }
+}
+
+/// Reminder settings of a new notice.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Reminders {
+    /// Minutes between automatic reminders (0 = none).
+    pub every_minutes: i64,
+    /// How many at most.
+    pub max: i64,
+}
+
+/// Parses the reminder fields of a form (both empty = none).
+pub fn parse_reminders(every: &str, max: &str, e: &mut FieldErrors) -> Reminders {
+    let every = every.trim();
+    let max = max.trim();
+    if every.is_empty() || every == "0" {
+        return Reminders::default();
+    }
+    let every_minutes = every
+        .parse::<i64>()
+        .ok()
+        .filter(|m| (5..=24 * 60).contains(m));
+    if every_minutes.is_none() {
+        e.add("remind_every", "notice.remind_range");
+    }
+    let max = if max.is_empty() {
+        Some(3)
+    } else {
+        max.parse::<i64>().ok()
+    }
+    .filter(|m| (1..=20).contains(m));
+    if max.is_none() {
+        e.add("remind_max", "notice.remind_count");
+    }
+    Reminders {
+        every_minutes: every_minutes.unwrap_or(0),
+        max: max.unwrap_or(0),
+    }
+}
+
+/// What is needed to create a notice and its recipients.
+pub struct Draft<'a> {
+    /// `circular` or `safety`.
+    pub kind: &'a str,
+    /// The room, or `None` for everyone.
+    pub room_id: Option<i64>,
+    /// Title.
+    pub title: &'a str,
+    /// Markdown body.
+    pub body: &'a str,
+    /// A drill (訓練).
+    pub drill: bool,
+    /// The questions.
+    pub questions: &'a [Question],
+    /// Answer by.
+    pub deadline: Option<NaiveDateTime>,
+    /// Automatic reminders.
+    pub reminders: Reminders,
+}
+
+/// Creates the notice and one recipient row per person (with the hash of a personal link's token
+/// when `link_tokens`); returns the notice id. Mails are the caller's.
+pub fn create(
+    core: &Core,
+    conn: &mut DbConn,
+    actor: &Actor,
+    draft: &Draft<'_>,
+    audience: &[Audience],
+    link_tokens: bool,
+) -> AppResult<i64> {
+    let at = now();
+    let questions = serde_json::to_string(draft.questions)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("questions: {e}")))?;
+    let id = m::insert(
+        conn,
+        &NewNotice {
+            kind: draft.kind,
+            room_id: draft.room_id,
+            sender_id: actor.id,
+            title: draft.title,
+            body_md: draft.body,
+            body_html: &markdown::render(draft.body),
+            drill: draft.drill,
+            questions: &questions,
+            deadline: draft.deadline,
+            remind_every_minutes: draft.reminders.every_minutes,
+            remind_max: draft.reminders.max,
+            next_remind_at: (draft.reminders.every_minutes > 0)
+                .then(|| at + ChronoDuration::minutes(draft.reminders.every_minutes)),
+            created_at: at,
+        },
+    )?;
+    let rows: Vec<NewRecipient> = audience
+        .iter()
+        .map(|a| NewRecipient {
+            notice_id: id,
+            user_id: a.user_id,
+            token_hash: link_tokens
+                .then(|| super::token::hash_token(&answer_token(core, id, a.user_id))),
+        })
+        .collect();
+    m::insert_recipients(conn, &rows)?;
+    audit::record(
+        conn,
+        Some(actor.id),
+        &format!("{}.started", draft.kind),
+        &format!("notice {id}: {} recipients", rows.len()),
+        None,
+    )?;
+    Ok(id)
+}
+
+/// A recipient's personal answer-link token: the same in every mail about the notice, derived from
+/// the server secret, never stored (only its hash is).
+pub fn answer_token(core: &Core, notice_id: i64, user_id: i64) -> String {
+    core.secret
+        .token_for(&format!("answer:{notice_id}:{user_id}"))
+}
+
+/// Records an answer that `parse_answer` accepted. Refused (`Conflict`) once the notice is closed.
+pub fn record(
+    conn: &mut DbConn,
+    notice: &Notice,
+    user_id: i64,
+    answer: &serde_json::Map<String, serde_json::Value>,
+    proxy_by: Option<i64>,
+) -> AppResult<()> {
+    if notice.closed_at.is_some() {
+        return Err(AppError::Conflict("notice.closed"));
+    }
+    let condition = answer.get("condition").and_then(|v| v.as_str());
+    let text = serde_json::Value::Object(answer.clone()).to_string();
+    m::record_answer(conn, notice.id, user_id, &text, condition, proxy_by, now())?;
+    Ok(())
+}
+
+/// The `reminder` mails for one round: to every recipient who has not answered (or, without
+/// questions, not read). Returns how many were queued.
+pub fn remind(core: &Core, conn: &mut DbConn, notice: &Notice) -> AppResult<usize> {
+    let by_read = questions_of(notice).is_empty();
+    let laggards = m::laggards(conn, notice.id, by_read)?;
+    if laggards.is_empty() {
+        return Ok(0);
+    }
+    let audience: Vec<Audience> = everyone_by_ids(conn, &laggards)?;
+    let n = queue_notice_mail(core, conn, notice, &audience, true)?;
+    m::mark_reminded(conn, notice.id, &laggards, now())?;
+    Ok(n)
+}
+
+fn everyone_by_ids(conn: &mut DbConn, ids: &[i64]) -> AppResult<Vec<Audience>> {
+    use diesel::prelude::*;
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(5_000) {
+        let rows: Vec<AudienceRow> = users::table
+            .filter(users::id.eq_any(chunk.to_vec()))
+            .filter(users::disabled.eq(false))
+            .select((users::id, users::email, users::language))
+            .load(conn)?;
+        out.extend(audience_from(rows));
+    }
+    Ok(out)
+}
+
+/// Queues the mail of a notice (first or reminder) to each person at every address that reaches
+/// them, each with their own link.
+pub fn queue_notice_mail(
+    core: &Core,
+    conn: &mut DbConn,
+    notice: &Notice,
+    audience: &[Audience],
+    reminder: bool,
+) -> AppResult<usize> {
+    let base = core.config.base_url();
+    let mut to = Vec::with_capacity(audience.len());
+    for a in audience {
+        let link = if notice.kind == "safety" {
+            format!("{base}/a/{}", answer_token(core, notice.id, a.user_id))
+        } else {
+            format!("{base}/notices/{}", notice.id)
+        };
+        for addr in addresses(conn, a)? {
+            to.push((a, addr, link.clone()));
+        }
+    }
+    let mut context = tera::Context::new();
+    context.insert("title", &notice.title);
+    context.insert("drill", &notice.drill);
+    context.insert("reminder", &reminder);
+    context.insert("body", &markdown::plain_text(&notice.body_md));
+    let template = if notice.kind == "safety" {
+        "safety_check"
+    } else {
+        "circular_notice"
+    };
+    BulkMail { template, context }.queue(core, conn, &to)
+}
+
+/// Where mail for this person goes.
+fn addresses(_conn: &mut DbConn, a: &Audience) -> AppResult<Vec<String>> {
+    // TODO(#5): the verified extra addresses of reachability join here.
+    Ok(vec![a.email.clone()])
+}
+
+/// Sends every automatic reminder round that is due (jobs loop): each round is claimed in the
+/// transaction that queues its mail, so with several processes a round goes out once.
+pub fn send_due_reminders(core: &Core, at: NaiveDateTime) -> AppResult<usize> {
+    let due = core
+        .db
+        .run_sync(false, |conn| Ok(m::due_reminders(conn, at)?))?;
+    let mut sent = 0;
+    for notice in due {
+        sent += core.db.run_sync(true, |conn| {
+            let done = notice.reminders_sent + 1;
+            let next = (done < notice.remind_max)
+                .then(|| at + ChronoDuration::minutes(notice.remind_every_minutes));
+            if !m::claim_reminder(conn, &notice, next)? {
+                return Ok(0);
+            }
+            remind(core, conn, &notice)
+        })?;
+    }
+    Ok(sent)
+}
+
+/// Read / answered counts and the per-person rows of a notice.
+#[derive(Debug)]
+pub struct Status {
+    /// Recipients with name and login.
+    pub rows: Vec<m::RecipientRow>,
+    /// How many have read it.
+    pub read: usize,
+    /// How many have answered.
+    pub answered: usize,
+}
+
+/// The per-person status of a notice.
+pub fn status(conn: &mut DbConn, notice_id: i64) -> AppResult<Status> {
+    let rows = m::recipients(conn, notice_id)?;
+    let read = rows.iter().filter(|(r, ..)| r.read_at.is_some()).count();
+    let answered = rows
+        .iter()
+        .filter(|(r, ..)| r.answered_at.is_some())
+        .count();
+    Ok(Status {
+        rows,
+        read,
+        answered,
+    })
+}
+
+/// Quotes a CSV field (RFC 4180) and defuses spreadsheet formulas (`=`, `+`, `-`, `@` at the start).
+pub fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+/// An answer value as CSV text (choices of a multiple answer joined by ` / `).
+pub fn answer_text(answer: Option<&str>, key: &str) -> String {
+    let Some(v) = answer
+        .and_then(|a| serde_json::from_str::<serde_json::Value>(a).ok())
+        .and_then(|v| v.get(key).cloned())
+    else {
+        return String::new();
+    };
+    match v {
+        serde_json::Value::String(s) => s,
+        serde_json::Value::Array(items) => items
+            .iter()
+            .filter_map(|i| i.as_str())
+            .collect::<Vec<_>>()
+            .join(" / "),
+        other => other.to_string(),
+    }
+}
+
+// ---- circular notices (回覧板) ------------------------------------------------------------------
+
+/// The form that sends a circular notice.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct CircularForm {
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub body: String,
+    /// `none`, `single`, `multiple` or `text`.
+    #[serde(default)]
+    pub question_kind: String,
+    #[serde(default)]
+    pub question: String,
+    /// One choice per line.
+    #[serde(default)]
+    pub choices: String,
+    /// `datetime-local` in the site's time zone; empty = none.
+    #[serde(default)]
+    pub deadline: String,
+    /// Logins, one per line or comma-separated; empty = every member of the room.
+    #[serde(default)]
+    pub to: String,
+    #[serde(default)]
+    pub remind_every: String,
+    #[serde(default)]
+    pub remind_max: String,
+}
+
+/// The optional question of a notice form (`question_kind`, `question`, `choices`).
+pub fn question_from_form(form: &CircularForm, e: &mut FieldErrors) -> Option<Question> {
+    let kind = match form.question_kind.as_str() {
+        "" | "none" => return None,
+        "single" => QuestionKind::Single,
+        "multiple" => QuestionKind::Multiple,
+        "text" => QuestionKind::Text,
+        _ => {
+            e.add("question_kind", "error.invalid_choice");
+            return None;
+        }
+    };
+    let label = form.question.trim().to_owned();
+    if label.is_empty() || label.chars().count() > 300 {
+        e.add("question", "notice.question_needed");
+    }
+    let mut choices: Vec<String> = form
+        .choices
+        .lines()
+        .map(|c| c.trim().chars().take(100).collect::<String>())
+        .filter(|c| !c.is_empty())
+        .collect();
+    choices.dedup();
+    if kind != QuestionKind::Text && !(2..=MAX_CHOICES).contains(&choices.len()) {
+        e.add("choices", "notice.choices_needed");
+    }
+    if kind == QuestionKind::Text {
+        choices.clear();
+    }
+    Some(Question {
+        key: "q".into(),
+        kind,
+        label,
+        choices,
+        required: true,
+    })
+}
+
+/// Sends a circular notice to the room's members (or the chosen ones); returns its id.
+pub fn send_circular(
+    core: &Core,
+    conn: &mut DbConn,
+    actor: &Actor,
+    slug: &str,
+    form: &CircularForm,
+    site: &super::site::SiteSettings,
+) -> AppResult<i64> {
+    let ctx = load_for(conn, Some(actor), slug, RoomAction::SendNotice)?;
+    let mut e = FieldErrors::default();
+    let title = form.title.trim();
+    if title.is_empty() || title.chars().count() > 200 || title.chars().any(char::is_control) {
+        e.add("title", "error.title_length");
+    }
+    if form.body.chars().count() > super::blog::MAX_BODY_CHARS {
+        e.add("body", "error.too_long");
+    }
+    let question = question_from_form(form, &mut e);
+    let deadline = match form.deadline.trim() {
+        "" => None,
+        raw => {
+            let d = site.parse_local_input(raw);
+            if d.is_none() {
+                e.add("deadline", "error.date_format");
+            }
+            d
+        }
+    };
+    let reminders = parse_reminders(&form.remind_every, &form.remind_max, &mut e);
+    let members = room_audience(conn, ctx.room.id)?;
+    let chosen: Vec<&str> = form
+        .to
+        .split([',', '\n', ' ', '、'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    let audience: Vec<Audience> = if chosen.is_empty() {
+        members
+            .into_iter()
+            .filter(|m| m.user_id != actor.id)
+            .collect()
+    } else {
+        let mut picked = Vec::new();
+        for login in chosen {
+            let found = user::find_by_login_opt(conn, login)?
+                .and_then(|u| members.iter().find(|m| m.user_id == u.id).cloned());
+            match found {
+                Some(a) if !picked.iter().any(|p: &Audience| p.user_id == a.user_id) => {
+                    picked.push(a);
+                }
+                Some(_) => {}
+                None => e.add("to", "notice.not_a_member"),
+            }
+        }
+        picked
+    };
+    if audience.is_empty() {
+        e.add("to", "notice.nobody");
+    }
+    e.into_result()?;
+    let questions: Vec<Question> = question.into_iter().collect();
+    let id = create(
+        core,
+        conn,
+        actor,
+        &Draft {
+            kind: "circular",
+            room_id: Some(ctx.room.id),
+            title,
+            body: &form.body,
+            drill: false,
+            questions: &questions,
+            deadline,
+            reminders,
+        },
+        &audience,
+        false,
+    )?;
+    let notice = m::find(conn, id)?;
+    queue_notice_mail(core, conn, &notice, &audience, false)?;
+    Ok(id)
+}
+
+/// How the actor stands to a circular notice.
+#[derive(Debug)]
+pub struct CircularView {
+    /// The notice.
+    pub notice: Notice,
+    /// The room's name and slug.
+    pub room: (String, String),
+    /// The actor's own row, when they are a recipient.
+    pub mine: Option<Recipient>,
+    /// Everyone's status, when the actor sent it or may send notices in the room.
+    pub status: Option<Status>,
+}
+
+/// Loads a circular notice for the actor: a recipient (marking it read), or someone who may send
+/// notices in its room. Anyone else gets 404.
+pub fn open_circular(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<CircularView> {
+    let notice = m::find(conn, id)?;
+    if notice.kind != "circular" {
+        return Err(AppError::NotFound);
+    }
+    let room = crate::models::room::find(conn, notice.room_id.ok_or(AppError::NotFound)?)?;
+    let manages = notice.sender_id == actor.id
+        || load_for(conn, Some(actor), &room.slug, RoomAction::SendNotice).is_ok();
+    let mut mine = m::recipient(conn, id, actor.id)?;
+    if mine.is_none() && !manages {
+        return Err(AppError::NotFound);
+    }
+    if let Some(r) = mine.as_mut()
+        && r.read_at.is_none()
+    {
+        let at = now();
+        m::mark_read(conn, id, actor.id, at)?;
+        r.read_at = Some(at);
+    }
+    let status = if manages {
+        Some(status(conn, id)?)
+    } else {
+        None
+    };
+    Ok(CircularView {
+        notice,
+        room: (room.name, room.slug),
+        mine,
+        status,
+    })
+}
+
+/// Records the actor's answer to a circular notice.
+pub fn answer_circular(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: i64,
+    fields: &[(String, String)],
+) -> AppResult<()> {
+    let notice = m::find(conn, id)?;
+    if notice.kind != "circular" || m::recipient(conn, id, actor.id)?.is_none() {
+        return Err(AppError::NotFound);
+    }
+    let answer = parse_answer(&questions_of(&notice), fields).map_err(AppError::Invalid)?;
+    record(conn, &notice, actor.id, &answer, None)
+}
+
+/// Loads a notice the actor may manage (the sender, or someone who may send notices in its room,
+/// or for a safety check someone who may see its results).
+pub fn managed(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<Notice> {
+    let notice = m::find(conn, id)?;
+    if notice.sender_id == actor.id || actor.is_admin {
+        return Ok(notice);
+    }
+    let action = if notice.kind == "safety" {
+        RoomAction::ViewSafetyResults
+    } else {
+        RoomAction::SendNotice
+    };
+    let Some(room_id) = notice.room_id else {
+        return Err(AppError::NotFound);
+    };
+    let room = crate::models::room::find(conn, room_id)?;
+    let ctx = super::rooms::load(conn, Some(actor), &room.slug)?;
+    authorize_room(Some(actor), &ctx.access, action)?;
+    Ok(notice)
+}
+
+/// Sends a reminder round now (by hand).
+pub fn remind_now(core: &Core, conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<usize> {
+    let notice = managed(conn, actor, id)?;
+    if notice.closed_at.is_some() {
+        return Err(AppError::Conflict("notice.closed"));
+    }
+    remind(core, conn, &notice)
+}
+
+/// Closes a notice.
+pub fn close(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<Notice> {
+    let notice = managed(conn, actor, id)?;
+    m::close(conn, id, now())?;
+    audit::record(
+        conn,
+        Some(actor.id),
+        &format!("{}.closed", notice.kind),
+        &format!("notice {id}"),
+        None,
+    )?;
+    Ok(notice)
+}
+
+/// What came to the actor (with their own row), and what they sent.
+pub type MyCirculars = (Vec<(Notice, Recipient)>, Vec<Notice>);
+
+/// The circular notices page: what came to the actor, and what they sent.
+pub fn my_circulars(conn: &mut DbConn, actor: &Actor) -> AppResult<MyCirculars> {
+    use diesel::prelude::*;
+    let received = m::for_recipient(conn, "circular", actor.id, 100)?;
+    let sent: Vec<Notice> = crate::db::schema::notices::table
+        .filter(crate::db::schema::notices::kind.eq("circular"))
+        .filter(crate::db::schema::notices::sender_id.eq(actor.id))
+        .order(crate::db::schema::notices::created_at.desc())
+        .limit(100)
+        .select(Notice::as_select())
+        .load(conn)?;
+    Ok((received, sent))
+}
+
+/// CSV of a circular notice's status: name, login, read, answered, answer.
+pub fn circular_csv(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: i64,
+    site: &super::site::SiteSettings,
+) -> AppResult<(String, String)> {
+    let notice = managed(conn, actor, id)?;
+    let st = status(conn, id)?;
+    let mut out = String::from("\u{feff}name,login,read_at,answered_at,answer\r\n");
+    let date = |d: Option<NaiveDateTime>| d.map(|d| site.local_datetime(d)).unwrap_or_default();
+    for (r, name, login) in &st.rows {
+        out.push_str(
+            &[
+                csv_field(name),
+                csv_field(login),
+                date(r.read_at),
+                date(r.answered_at),
+                csv_field(&answer_text(r.answer.as_deref(), "q")),
+            ]
+            .join(","),
+        );
+        out.push_str("\r\n");
+    }
+    Ok((notice.title, out))
+}
+
+/// Unread circular notices of the actor (navigation).
+pub fn unread_count(conn: &mut DbConn, actor: &Actor) -> AppResult<i64> {
+    Ok(m::unread_circulars(conn, actor.id)?)
+}
+
+/// Whether `user_id` received the notice (used by safety to answer as a member).
+pub fn is_recipient(conn: &mut DbConn, notice_id: i64, user_id: i64) -> AppResult<bool> {
+    use diesel::prelude::*;
+    Ok(notice_recipients::table
+        .find((notice_id, user_id))
+        .select(notice_recipients::user_id)
+        .first::<i64>(conn)
+        .optional()?
+        .is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(kind: QuestionKind) -> Question {
+        Question {
+            key: "q".into(),
+            kind,
+            label: "出欠".into(),
+            choices: vec!["出席".into(), "欠席".into()],
+            required: true,
+        }
+    }
+
+    fn f(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn answers_are_checked_against_their_question() {
+        let single = [q(QuestionKind::Single)];
+        assert_eq!(
+            parse_answer(&single, &f(&[("q", "出席")])).unwrap()["q"],
+            "出席"
+        );
+        assert!(parse_answer(&single, &f(&[("q", "たぶん")])).is_err());
+        assert!(parse_answer(&single, &f(&[])).is_err(), "required");
+        assert!(parse_answer(&single, &f(&[("q", "出席"), ("q", "欠席")])).is_err());
+        let multiple = [q(QuestionKind::Multiple)];
+        let a = parse_answer(&multiple, &f(&[("q", "出席"), ("q", "欠席")])).unwrap();
+        assert_eq!(a["q"], serde_json::json!(["出席", "欠席"]));
+        let text = [q(QuestionKind::Text)];
+        assert!(parse_answer(&text, &f(&[("q", &"あ".repeat(MAX_ANSWER_CHARS + 1))])).is_err());
+        // Fields that are not questions (role, user_id …) are ignored.
+        let a = parse_answer(&text, &f(&[("q", "はい"), ("user_id", "1")])).unwrap();
+        assert_eq!(a.len(), 1);
+    }
+
+    #[test]
+    fn csv_fields_are_quoted_and_formulas_defused() {
+        assert_eq!(csv_field("山田"), "山田");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_field("-1"), "'-1");
+    }
+}

@@ -1,0 +1,182 @@
+//! Contexts for safety checks and circular notices.
+
+use serde::Serialize;
+
+use crate::models::notice::{Notice, Recipient};
+use crate::services::notices::{Question, answer_text, questions_of};
+use crate::services::safety::{AnswerPage, Dashboard};
+use crate::services::site::SiteSettings;
+
+/// A check in a list.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckItem {
+    pub id: i64,
+    pub title: String,
+    pub drill: bool,
+    pub open: bool,
+    pub started: String,
+    pub url: String,
+    /// For a recipient: whether they have answered, and their condition.
+    pub answered: Option<bool>,
+    pub condition: Option<String>,
+}
+
+/// Builds a list item; `mine` is the actor's row when listing their own checks.
+pub fn check_item(n: &Notice, mine: Option<&Recipient>, site: &SiteSettings) -> CheckItem {
+    CheckItem {
+        id: n.id,
+        title: n.title.clone(),
+        drill: n.drill,
+        open: n.closed_at.is_none(),
+        started: site.local_datetime(n.created_at),
+        url: if mine.is_some() {
+            format!("/safety/{}/answer", n.id)
+        } else {
+            format!("/safety/{}", n.id)
+        },
+        answered: mine.map(|r| r.answered_at.is_some()),
+        condition: mine.and_then(|r| r.condition.clone()),
+    }
+}
+
+/// A person on the dashboard.
+#[derive(Debug, Clone, Serialize)]
+pub struct PersonView {
+    pub name: String,
+    pub login: String,
+    /// `need_help`, `injured`, `safe`, or empty when not answered.
+    pub condition: String,
+    pub place: String,
+    pub can_come: String,
+    pub comment: String,
+    pub extra: String,
+    pub answered: String,
+    pub proxy: bool,
+}
+
+/// A room's line of the breakdown.
+#[derive(Debug, Clone, Serialize)]
+pub struct RoomLine {
+    pub name: String,
+    pub need_help: usize,
+    pub injured: usize,
+    pub safe: usize,
+    pub unanswered: usize,
+}
+
+/// The dashboard page.
+#[derive(Debug, Clone, Serialize)]
+pub struct DashboardView {
+    pub id: i64,
+    pub title: String,
+    pub message_html: String,
+    pub drill: bool,
+    pub open: bool,
+    pub started: String,
+    pub scope: String,
+    pub need_help: usize,
+    pub injured: usize,
+    pub safe: usize,
+    pub unanswered: usize,
+    pub total: usize,
+    pub answered_percent: usize,
+    pub people: Vec<PersonView>,
+    pub rooms: Vec<RoomLine>,
+    pub extra: Option<Question>,
+    pub questions: Vec<Question>,
+}
+
+/// Builds the dashboard page.
+pub fn dashboard_view(b: &Dashboard, site: &SiteSettings) -> DashboardView {
+    let [need_help, injured, safe, unanswered] = b.counts;
+    let total = need_help + injured + safe + unanswered;
+    let questions = questions_of(&b.notice);
+    DashboardView {
+        id: b.notice.id,
+        title: b.notice.title.clone(),
+        message_html: b.notice.body_html.clone(),
+        drill: b.notice.drill,
+        open: b.notice.closed_at.is_none(),
+        started: site.local_datetime(b.notice.created_at),
+        scope: b.room_name.clone().unwrap_or_default(),
+        need_help,
+        injured,
+        safe,
+        unanswered,
+        total,
+        answered_percent: ((total - unanswered) * 100).checked_div(total).unwrap_or(0),
+        people: b
+            .people
+            .iter()
+            .map(|p| {
+                let a = p.recipient.answer.as_deref();
+                PersonView {
+                    name: p.name.clone(),
+                    login: p.login.clone(),
+                    condition: p.recipient.condition.clone().unwrap_or_default(),
+                    place: answer_text(a, "place"),
+                    can_come: answer_text(a, "can_come"),
+                    comment: answer_text(a, "comment"),
+                    extra: answer_text(a, "extra"),
+                    answered: p
+                        .recipient
+                        .answered_at
+                        .map(|d| site.local_datetime(d))
+                        .unwrap_or_default(),
+                    proxy: p.recipient.proxy_by.is_some(),
+                }
+            })
+            .collect(),
+        rooms: b
+            .rooms
+            .iter()
+            .map(|r| RoomLine {
+                name: r.name.clone(),
+                need_help: r.counts[0],
+                injured: r.counts[1],
+                safe: r.counts[2],
+                unanswered: r.counts[3],
+            })
+            .collect(),
+        extra: questions.iter().find(|q| q.key == "extra").cloned(),
+        questions,
+    }
+}
+
+/// The answer form (personal link or logged in).
+#[derive(Debug, Clone, Serialize)]
+pub struct AnswerView {
+    pub action: String,
+    pub title: String,
+    pub message_html: String,
+    pub drill: bool,
+    pub name: String,
+    pub answered: bool,
+    pub condition: String,
+    pub place: String,
+    pub can_come: String,
+    pub comment: String,
+    pub extra_value: String,
+    pub extra: Option<Question>,
+}
+
+/// Builds the answer form for `action` (`/a/{token}` or `/safety/{id}/answer`).
+pub fn answer_view(p: &AnswerPage, action: &str) -> AnswerView {
+    let a = p.mine.answer.as_deref();
+    AnswerView {
+        action: action.to_owned(),
+        title: p.notice.title.clone(),
+        message_html: p.notice.body_html.clone(),
+        drill: p.notice.drill,
+        name: p.name.clone(),
+        answered: p.mine.answered_at.is_some(),
+        condition: p.mine.condition.clone().unwrap_or_default(),
+        place: answer_text(a, "place"),
+        can_come: answer_text(a, "can_come"),
+        comment: answer_text(a, "comment"),
+        extra_value: answer_text(a, "extra"),
+        extra: questions_of(&p.notice)
+            .into_iter()
+            .find(|q| q.key == "extra"),
+    }
+}

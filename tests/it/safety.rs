@@ -1,0 +1,785 @@
+//! Safety checks (安否確認) and circular notices (回覧板) over HTTP, with mail read from the SMTP sink
+//! and links followed as a phone would.
+
+use diesel::prelude::*;
+use yui::db::schema::{notice_recipients, notices, outbox};
+
+use crate::support::*;
+
+/// The personal link in a safety mail.
+fn link_in(body: &str) -> String {
+    let start = body.find("http://").expect("a link in the mail");
+    body[start..].split_whitespace().next().unwrap().to_owned()
+}
+
+fn path_of(link: &str) -> String {
+    let after = &link["http://".len()..];
+    after[after.find('/').unwrap()..].to_owned()
+}
+
+/// Starts a check through the form as `c`; returns the response.
+async fn start(app: &TestApp, c: &reqwest::Client, fields: &[(&str, &str)]) -> reqwest::Response {
+    app.post_form(c, "/safety/new", "/safety", fields).await
+}
+
+fn check_id(res: &reqwest::Response) -> i64 {
+    location(res)
+        .strip_prefix("/safety/")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("not a check: {}", location(res)))
+}
+
+/// `(condition, answered, proxy)` of a member's row.
+fn row(app: &TestApp, check: i64, login: &str) -> (Option<String>, bool, bool) {
+    let u = app.db(|conn| Ok(yui::models::user::find_by_login(conn, login)?));
+    app.db(|conn| {
+        let r: (Option<String>, Option<chrono::NaiveDateTime>, Option<i64>) =
+            notice_recipients::table
+                .find((check, u.id))
+                .select((
+                    notice_recipients::condition,
+                    notice_recipients::answered_at,
+                    notice_recipients::proxy_by,
+                ))
+                .first(conn)?;
+        Ok((r.0, r.1.is_some(), r.2.is_some()))
+    })
+}
+
+#[actix_web::test]
+async fn a_drill_for_everyone_is_answered_from_the_mail_link_without_logging_in() {
+    let app = TestApp::spawn();
+    let admin = app.admin_client().await;
+    app.create_user("hanako", false);
+    app.create_user("taro", false);
+    let res = start(
+        &app,
+        &admin,
+        &[
+            ("scope", "all"),
+            ("title", "地震 安否確認"),
+            ("drill", "on"),
+            ("message", "落ち着いて回答してください。"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let id = check_id(&res);
+    // Everyone gets a mail with their own link, marked as a drill.
+    let mail = app
+        .smtp
+        .wait_for_subject("hanako@example.test", "地震 安否確認")
+        .await;
+    assert!(mail.subject.contains("訓練"), "{}", mail.subject);
+    let taro_mail = app
+        .smtp
+        .wait_for_subject("taro@example.test", "地震 安否確認")
+        .await;
+    let link = link_in(&mail.body);
+    assert_ne!(link, link_in(&taro_mail.body), "links are personal");
+    let token = path_of(&link).trim_start_matches("/a/").to_owned();
+    assert!(token.len() >= 43, "at least 256 bits");
+    // The token is never stored, only its hash.
+    let stored: Vec<Option<String>> = app.db(|conn| {
+        Ok(notice_recipients::table
+            .filter(notice_recipients::notice_id.eq(id))
+            .select(notice_recipients::token_hash)
+            .load(conn)?)
+    });
+    assert!(stored.iter().all(|h| h.as_deref() != Some(token.as_str())));
+    // A phone without a session opens it: a tiny page, no script, no referrer.
+    let phone = app.client();
+    let res = phone.get(&link).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["referrer-policy"], "no-referrer");
+    let page = res.text().await.unwrap();
+    assert!(!page.contains("<script"), "no JavaScript needed");
+    assert!(page.contains("hanako さん"));
+    assert!(page.contains("訓練"));
+    let css_href = page
+        .split("href=\"")
+        .find(|s| s.starts_with("/static/"))
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_owned();
+    let css = phone
+        .get(app.url(&css_href))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert!(
+        page.len() + css.len() <= 15 * 1024,
+        "answer page {} + css {} bytes > 15 KB",
+        page.len(),
+        css.len()
+    );
+    // One tap on 無事.
+    let res = phone
+        .post(&link)
+        .form(&[("condition", "safe")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains("回答を受け付けました"));
+    assert_eq!(row(&app, id, "hanako"), (Some("safe".into()), true, false));
+    // Answering again updates it.
+    let res = phone
+        .post(&link)
+        .form(&[
+            ("condition", "injured"),
+            ("place", "shelter"),
+            ("comment", "足を少し"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(row(&app, id, "hanako").0.as_deref(), Some("injured"));
+    // A bad answer is refused with the form again and changes nothing.
+    let res = phone
+        .post(&link)
+        .form(&[("condition", "dead")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    assert_eq!(row(&app, id, "hanako").0.as_deref(), Some("injured"));
+    // The dashboard counts it, need-help and injured first, drill marked.
+    let board = admin
+        .get(app.url(&format!("/safety/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(board.contains("訓練"));
+    assert!(board.contains("足を少し"));
+    let injured_at = board.find("hanako さん").unwrap();
+    let unanswered_at = board.find("taro さん").unwrap();
+    assert!(
+        injured_at < unanswered_at,
+        "the injured come before those who have not answered"
+    );
+    // CSV export, with formulas defused.
+    let csv = admin
+        .get(app.url(&format!("/safety/{id}/export.csv")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.contains("hanako,injured,shelter,,足を少し"), "{csv}");
+    assert!(csv.contains("taro,,"), "{csv}");
+}
+
+#[actix_web::test]
+async fn bad_and_stale_links_record_nothing_and_say_nothing_about_who_exists() {
+    let app = TestApp::spawn();
+    let admin = app.admin_client().await;
+    app.create_user("hanako", false);
+    let first = check_id(&start(&app, &admin, &[("scope", "all"), ("title", "一回目")]).await);
+    let mail = app
+        .smtp
+        .wait_for_subject("hanako@example.test", "一回目")
+        .await;
+    let link = link_in(&mail.body);
+    let token = path_of(&link).trim_start_matches("/a/").to_owned();
+    let phone = app.client();
+    let not_found = phone.get(app.url("/a/not-a-token")).send().await.unwrap();
+    assert_eq!(not_found.status(), 404);
+    let unknown_page = not_found.text().await.unwrap();
+    for bad in [
+        token[..30].to_owned(),
+        // The last character changed (to one it is not).
+        format!(
+            "{}{}",
+            &token[..42],
+            if token.ends_with('A') { 'B' } else { 'A' }
+        ),
+        "A".repeat(43),
+        format!("{token}/../1"),
+    ] {
+        for post in [false, true] {
+            let url = app.url(&format!("/a/{bad}"));
+            let res = if post {
+                phone
+                    .post(&url)
+                    .form(&[("condition", "safe")])
+                    .send()
+                    .await
+                    .unwrap()
+            } else {
+                phone.get(&url).send().await.unwrap()
+            };
+            assert_eq!(res.status(), 404, "{bad}");
+            let page = res.text().await.unwrap();
+            assert!(!page.contains("hanako"), "{bad}: names nobody");
+            if !post {
+                assert_eq!(page, unknown_page, "every bad link looks the same");
+            }
+        }
+    }
+    assert_eq!(row(&app, first, "hanako"), (None, false, false));
+    // The link of one check does not answer another.
+    let second = check_id(&start(&app, &admin, &[("scope", "all"), ("title", "二回目")]).await);
+    phone
+        .post(&link)
+        .form(&[("condition", "safe")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(row(&app, first, "hanako").0.as_deref(), Some("safe"));
+    assert_eq!(row(&app, second, "hanako"), (None, false, false));
+    // After the check is closed the link answers nothing, with a clear page.
+    let res = app
+        .post_form(
+            &admin,
+            &format!("/safety/{first}"),
+            &format!("/safety/{first}/close"),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let res = phone
+        .post(&link)
+        .form(&[("condition", "need_help")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 410);
+    assert!(res.text().await.unwrap().contains("終了しました"));
+    assert_eq!(row(&app, first, "hanako").0.as_deref(), Some("safe"));
+    // The token appears in no log line and no audit entry.
+    let audit: Vec<String> = app.db(|conn| {
+        use yui::db::schema::audit_log;
+        Ok(audit_log::table.select(audit_log::detail).load(conn)?)
+    });
+    assert!(audit.iter().all(|d| !d.contains(&token)));
+}
+
+/// A site where `officer` is safety officer of room "east" (a member there), `boss` manages
+/// "west", and `e1`, `w1` are members of east and west.
+async fn two_rooms(app: &TestApp) -> reqwest::Client {
+    let admin = app.admin_client().await;
+    for login in ["officer", "boss", "e1", "w1"] {
+        app.create_user(login, false);
+    }
+    for (slug, manager) in [("east", "admin"), ("west", "boss")] {
+        let res = app
+            .post_form(
+                &admin,
+                "/admin/rooms/new",
+                "/admin/rooms",
+                &[
+                    ("name", &format!("{slug} 班")),
+                    ("slug", slug),
+                    ("visibility", "members"),
+                    ("state", "open"),
+                    ("default_role", "member"),
+                    ("join_policy", "invite"),
+                    ("quota_mb", "10"),
+                    ("feature_blog", "on"),
+                    ("manager", manager),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), 303);
+    }
+    for (slug, login) in [("east", "officer"), ("east", "e1"), ("west", "w1")] {
+        let path = format!("/rooms/{slug}/members");
+        let c = if slug == "west" {
+            let boss = app.client();
+            app.login(&boss, "boss", PASSWORD).await;
+            boss
+        } else {
+            admin.clone()
+        };
+        let res = app
+            .post_form(&c, &path, &path, &[("login", login), ("role", "member")])
+            .await;
+        assert_eq!(res.status(), 303, "{login} into {slug}");
+    }
+    let res = app
+        .post_form(
+            &admin,
+            "/rooms/east/members",
+            "/rooms/east/officers/officer",
+            &[("officer", "on")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    admin
+}
+
+#[actix_web::test]
+async fn officers_start_checks_for_their_room_and_managers_see_only_their_people() {
+    let app = TestApp::spawn();
+    let admin = two_rooms(&app).await;
+    let officer = app.client();
+    app.login(&officer, "officer", PASSWORD).await;
+    let boss = app.client();
+    app.login(&boss, "boss", PASSWORD).await;
+    let e1 = app.client();
+    app.login(&e1, "e1", PASSWORD).await;
+    // The officer may start one for east, not for west, not for everyone.
+    let res = start(&app, &officer, &[("scope", "east"), ("title", "東 確認")]).await;
+    assert_eq!(res.status(), 303);
+    let east_check = check_id(&res);
+    assert_eq!(
+        start(&app, &officer, &[("scope", "west"), ("title", "x")])
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        start(&app, &officer, &[("scope", "all"), ("title", "x")])
+            .await
+            .status(),
+        404
+    );
+    // A plain member and a manager who is no officer may not start any.
+    assert_eq!(
+        e1.get(app.url("/safety/new"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(
+        start(&app, &boss, &[("scope", "west"), ("title", "x")])
+            .await
+            .status(),
+        404
+    );
+    // Only east's members got it.
+    app.smtp
+        .wait_for_subject("e1@example.test", "東 確認")
+        .await;
+    assert!(
+        app.smtp
+            .mails()
+            .iter()
+            .all(|m| !m.to.iter().any(|t| t == "w1@example.test"))
+    );
+    // A member sees the banner on every page and answers from it.
+    let home = e1
+        .get(app.url("/rooms"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(home.contains("safety-banner"), "banner shown");
+    assert!(home.contains(&format!("/safety/{east_check}/answer")));
+    let res = app
+        .post_form(
+            &e1,
+            &format!("/safety/{east_check}/answer"),
+            &format!("/safety/{east_check}/answer"),
+            &[("condition", "safe")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let home = e1
+        .get(app.url("/rooms"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!home.contains("safety-banner"), "banner gone once answered");
+    // A member opening the dashboard is sent to their own answer; they never see others'.
+    let res = e1
+        .get(app.url(&format!("/safety/{east_check}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&res), format!("/safety/{east_check}/answer"));
+    let csv = e1
+        .get(app.url(&format!("/safety/{east_check}/export.csv")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status(), 404);
+    // West's manager cannot see east's check at all.
+    let res = boss
+        .get(app.url(&format!("/safety/{east_check}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    // A check for everyone: west's manager sees west's people only; the admin sees all.
+    let all = check_id(&start(&app, &admin, &[("scope", "all"), ("title", "全体")]).await);
+    let board = boss
+        .get(app.url(&format!("/safety/{all}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(board.contains("w1 さん"));
+    assert!(
+        !board.contains("e1 さん"),
+        "east's people stay hidden from west's manager"
+    );
+    let board = admin
+        .get(app.url(&format!("/safety/{all}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(board.contains("w1 さん") && board.contains("e1 さん"));
+    // A proxy answer by the manager is marked 代理回答; not for people outside their rooms.
+    let res = app
+        .post_form(
+            &boss,
+            &format!("/safety/{all}"),
+            &format!("/safety/{all}/proxy/w1"),
+            &[("condition", "safe"), ("comment", "電話で確認")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(row(&app, all, "w1"), (Some("safe".into()), true, true));
+    let res = app
+        .post_form(
+            &boss,
+            &format!("/safety/{all}"),
+            &format!("/safety/{all}/proxy/e1"),
+            &[("condition", "safe")],
+        )
+        .await;
+    assert_eq!(res.status(), 404);
+    assert_eq!(row(&app, all, "e1"), (None, false, false));
+    let board = boss
+        .get(app.url(&format!("/safety/{all}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(board.contains("代理回答"));
+    // A drill and a real check never mix: each has its own rows.
+    assert_eq!(row(&app, east_check, "e1").0.as_deref(), Some("safe"));
+    assert_eq!(row(&app, all, "e1").0, None);
+}
+
+#[actix_web::test]
+async fn automatic_reminders_reach_only_those_who_have_not_answered_once_per_round() {
+    let app = TestApp::spawn();
+    let admin = app.admin_client().await;
+    app.create_user("hanako", false);
+    app.create_user("taro", false);
+    let id = check_id(
+        &start(
+            &app,
+            &admin,
+            &[
+                ("scope", "all"),
+                ("title", "再送テスト"),
+                ("remind_every", "10"),
+                ("remind_max", "2"),
+            ],
+        )
+        .await,
+    );
+    let first = app
+        .smtp
+        .wait_for_subject("hanako@example.test", "再送テスト")
+        .await;
+    let link = link_in(&first.body);
+    app.client()
+        .post(&link)
+        .form(&[("condition", "safe")])
+        .send()
+        .await
+        .unwrap();
+    // The round is due: two "processes" race for it; one wins.
+    app.db(|conn| {
+        diesel::update(notices::table.find(id))
+            .set(
+                notices::next_remind_at.eq(Some(yui::models::now() - chrono::Duration::minutes(1))),
+            )
+            .execute(conn)?;
+        Ok(())
+    });
+    let (a, b) = (app.core.clone(), app.core.clone());
+    let at = yui::models::now();
+    let (x, y) = tokio::join!(
+        actix_web::web::block(move || yui::services::notices::send_due_reminders(&a, at)),
+        actix_web::web::block(move || yui::services::notices::send_due_reminders(&b, at)),
+    );
+    let (x, y) = (x.unwrap().unwrap(), y.unwrap().unwrap());
+    // admin and taro had not answered; hanako had.
+    assert_eq!(x + y, 2, "one round, two mails");
+    let reminder = app.smtp.wait_for_subject("taro@example.test", "再送").await;
+    assert_eq!(
+        link_in(&reminder.body),
+        link_in(
+            &app.smtp
+                .wait_for_subject("taro@example.test", "再送テスト")
+                .await
+                .body
+        ),
+        "the reminder carries the same personal link"
+    );
+    let to_hanako = app.db(|conn| {
+        Ok(outbox::table
+            .filter(outbox::to_addr.eq("hanako@example.test"))
+            .count()
+            .get_result::<i64>(conn)?)
+    });
+    assert_eq!(to_hanako, 1, "no reminder for someone who answered");
+    let (sent, next): (i64, Option<chrono::NaiveDateTime>) = app.db(|conn| {
+        Ok(notices::table
+            .find(id)
+            .select((notices::reminders_sent, notices::next_remind_at))
+            .first(conn)?)
+    });
+    assert_eq!(sent, 1);
+    assert!(next.is_some(), "one more round to come");
+}
+
+#[actix_web::test]
+async fn with_the_smtp_server_down_nothing_is_lost_and_sending_resumes() {
+    let app = TestApp::spawn_with(Options {
+        smtp_down: true,
+        ..Options::default()
+    });
+    let admin = app.admin_client().await;
+    for i in 0..5 {
+        app.create_user(&format!("m{i}"), false);
+    }
+    let res = start(&app, &admin, &[("scope", "all"), ("title", "停電中")]).await;
+    assert_eq!(res.status(), 303);
+    // The sender tries and fails; every mail stays queued.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let attempted: i64 = app.db(|conn| {
+            Ok(outbox::table
+                .filter(outbox::attempts.gt(0))
+                .count()
+                .get_result(conn)?)
+        });
+        if attempted > 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the sender never tried"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(app.smtp.mails().is_empty());
+    // The server comes back; the backoff is cut short as if its time had come.
+    app.smtp.serve();
+    app.db(|conn| {
+        diesel::update(outbox::table.filter(outbox::sent_at.is_null()))
+            .set(outbox::next_attempt_at.eq(yui::models::now()))
+            .execute(conn)?;
+        Ok(())
+    });
+    app.core.mail_wakeup.notify_one();
+    for i in 0..5 {
+        app.smtp
+            .wait_for_subject(&format!("m{i}@example.test"), "停電中")
+            .await;
+    }
+    app.smtp
+        .wait_for_subject("admin@example.test", "停電中")
+        .await;
+    let mails = app.smtp.mails();
+    assert_eq!(mails.len(), 6, "each mail once: {mails:?}");
+}
+
+#[actix_web::test]
+async fn a_circular_notice_is_read_answered_reminded_and_exported() {
+    let app = TestApp::spawn();
+    let admin = app.admin_client().await;
+    app.create_user("hanako", false);
+    app.create_user("taro", false);
+    let res = app
+        .post_form(
+            &admin,
+            "/admin/rooms/new",
+            "/admin/rooms",
+            &[
+                ("name", "町内会"),
+                ("slug", "town"),
+                ("visibility", "members"),
+                ("state", "open"),
+                ("default_role", "member"),
+                ("join_policy", "invite"),
+                ("quota_mb", "10"),
+                ("feature_blog", "on"),
+                ("manager", "admin"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    for (login, role) in [("hanako", "member"), ("taro", "member")] {
+        let res = app
+            .post_form(
+                &admin,
+                "/rooms/town/members",
+                "/rooms/town/members",
+                &[("login", login), ("role", role)],
+            )
+            .await;
+        assert_eq!(res.status(), 303);
+    }
+    let hanako = app.client();
+    app.login(&hanako, "hanako", PASSWORD).await;
+    // A 一般 member may not send one.
+    let res = hanako
+        .get(app.url("/rooms/town/notices/new"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    // Bad input is refused with messages.
+    let res = app
+        .post_form(
+            &admin,
+            "/rooms/town/notices/new",
+            "/rooms/town/notices",
+            &[
+                ("title", "清掃"),
+                ("question_kind", "single"),
+                ("question", "参加?"),
+                ("choices", "はい"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let res = app
+        .post_form(
+            &admin,
+            "/rooms/town/notices/new",
+            "/rooms/town/notices",
+            &[
+                ("title", "地域清掃のお知らせ"),
+                ("body", "日曜 9 時に公民館前。"),
+                ("question_kind", "single"),
+                ("question", "参加しますか"),
+                ("choices", "参加\n不参加"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let id: i64 = location(&res)
+        .trim_start_matches("/notices/")
+        .parse()
+        .unwrap();
+    let mail = app
+        .smtp
+        .wait_for_subject("hanako@example.test", "地域清掃のお知らせ")
+        .await;
+    assert!(mail.body.contains(&format!("/notices/{id}")));
+    // The sender sees both unread.
+    let status = admin
+        .get(app.url(&format!("/notices/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        status.matches("state-pending\">未読").count(),
+        2,
+        "{status}"
+    );
+    // hanako opens it (read) and answers.
+    let page = hanako
+        .get(app.url(&format!("/notices/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("参加しますか"));
+    let res = app
+        .post_form(
+            &hanako,
+            &format!("/notices/{id}"),
+            &format!("/notices/{id}/answer"),
+            &[("q", "参加"), ("user_id", "1")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let res = app
+        .post_form(
+            &hanako,
+            &format!("/notices/{id}"),
+            &format!("/notices/{id}/answer"),
+            &[("q", "たぶん")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    // taro cannot answer for someone else, and an outsider sees nothing.
+    app.create_user("outsider", false);
+    let outsider = app.client();
+    app.login(&outsider, "outsider", PASSWORD).await;
+    assert_eq!(
+        outsider
+            .get(app.url(&format!("/notices/{id}")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    // Remind the one who has not read it: only taro gets a second mail.
+    let res = app
+        .post_form(
+            &admin,
+            &format!("/notices/{id}"),
+            &format!("/notices/{id}/remind"),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    app.smtp.wait_for_subject("taro@example.test", "再送").await;
+    let to_hanako = app
+        .smtp
+        .mails()
+        .iter()
+        .filter(|m| m.to.iter().any(|t| t == "hanako@example.test"))
+        .count();
+    assert_eq!(to_hanako, 1);
+    let csv = admin
+        .get(app.url(&format!("/notices/{id}/export.csv")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let hanako_line = csv.lines().find(|l| l.contains(",hanako,")).unwrap();
+    assert!(hanako_line.ends_with(",参加"), "{hanako_line}");
+    let taro_line = csv.lines().find(|l| l.contains(",taro,")).unwrap();
+    assert!(taro_line.ends_with(",,,"), "{taro_line}");
+    assert_eq!(
+        hanako
+            .get(app.url(&format!("/notices/{id}/export.csv")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+}
