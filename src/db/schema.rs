@@ -325,6 +325,35 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    contact_addresses (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        address -> Text,
+        address_key -> Text,
+        extra -> Bool,
+        created_at -> Timestamp,
+        verified_at -> Nullable<Timestamp>,
+        bouncing_at -> Nullable<Timestamp>,
+        bounce_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    contact_tokens (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        contact_id -> Nullable<BigInt>,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(contact_addresses -> users (user_id));
+diesel::joinable!(contact_tokens -> contact_addresses (contact_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     sessions,
@@ -350,4 +379,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     folders,
     files,
     uploads,
+    contact_addresses,
+    contact_tokens,
 );
