@@ -12,6 +12,7 @@ pub mod invitations;
 pub mod mail;
 pub mod notify;
 pub mod password;
+pub mod reachability;
 pub mod room_posts;
 pub mod rooms;
 pub mod search;
