@@ -8,5 +8,6 @@ pub mod editor;
 pub mod files;
 pub mod invitations;
 pub mod public;
+pub mod reachability;
 pub mod room_posts;
 pub mod rooms;

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod blog;
 pub mod feed;
 pub mod files;
+pub mod reachability;
 pub mod room_posts;
 pub mod rooms;
 
