@@ -1,6 +1,8 @@
 //! The background loop inside `serve`: sends queued mail (lease, retry with backoff, permanent failure
-//! recorded, never to a disabled account), purges expired sessions and old login failures, sends the
-//! automatic reminders of safety checks and circular notices, and keeps the room cabinets tidy (trash older than `storage.trash_days`, abandoned uploads, unused blobs).
+//! recorded, never to a disabled account; a mail server's refusal marks the address bouncing and a
+//! delivery clears that), purges expired sessions, old login failures and old verification links,
+//! sends the automatic reminders of safety checks and circular notices, and keeps the room cabinets
+//! tidy (trash older than `storage.trash_days`, abandoned uploads, unused blobs).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,8 +11,8 @@ use chrono::Duration as ChronoDuration;
 
 use crate::db::Db;
 use crate::mail::Mailer;
-use crate::models::{login_failure, now, outbox, session};
-use crate::services::Core;
+use crate::models::{contact, login_failure, now, outbox, session};
+use crate::services::{Core, reachability};
 
 /// Attempts before a mail is given up.
 pub const MAX_ATTEMPTS: i32 = 10;
@@ -65,6 +67,8 @@ pub async fn run(core: Core, mailer: Mailer) {
                     let at = now();
                     let s = session::purge_expired(conn, at)?;
                     let f = login_failure::purge_before(conn, at - ChronoDuration::days(1))?;
+                    // Kept a while after expiry so an old link still says "expired", not "unknown".
+                    contact::purge_tokens(conn, at - ChronoDuration::days(30))?;
                     Ok((s, f))
                 })
                 .await;
@@ -142,13 +146,22 @@ pub async fn send_due(
         };
         let id = mail.id;
         let attempts = mail.attempts;
+        let to_addr = mail.to_addr;
         db.write(move |conn| {
             let at = now();
             match result {
-                Ok(()) => outbox::mark_sent(conn, id, at)?,
+                Ok(()) => {
+                    outbox::mark_sent(conn, id, at)?;
+                    reachability::record_delivery(conn, &to_addr)?;
+                }
                 Err(e) if e.permanent || attempts + 1 >= MAX_ATTEMPTS => {
                     tracing::warn!(mail.id = id, error = %e.message, "mail failed permanently");
                     outbox::mark_failed(conn, id, &e.message, at)?;
+                    // Only a mail server's refusal says the address is bad; a disabled account or
+                    // a server that stayed unreachable through every retry does not.
+                    if e.permanent && !disabled {
+                        reachability::record_bounce(conn, &to_addr, &e.message, at)?;
+                    }
                 }
                 Err(e) => {
                     tracing::info!(mail.id = id, error = %e.message, "mail will be retried");

@@ -347,6 +347,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    contact_addresses (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        address -> Text,
+        address_key -> Text,
+        extra -> Bool,
+        created_at -> Timestamp,
+        verified_at -> Nullable<Timestamp>,
+        bouncing_at -> Nullable<Timestamp>,
+        bounce_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     notice_recipients (notice_id, user_id) {
         notice_id -> BigInt,
         user_id -> BigInt,
@@ -368,6 +382,21 @@ diesel::table! {
 }
 
 diesel::joinable!(notice_recipients -> notices (notice_id));
+
+diesel::table! {
+    contact_tokens (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        contact_id -> Nullable<BigInt>,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(contact_addresses -> users (user_id));
+diesel::joinable!(contact_tokens -> contact_addresses (contact_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -397,4 +426,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     notices,
     notice_recipients,
     safety_officers,
+    contact_addresses,
+    contact_tokens,
 );

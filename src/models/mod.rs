@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod comment;
+pub mod contact;
 pub mod file;
 pub mod invitation;
 pub mod login_failure;

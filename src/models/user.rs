@@ -172,6 +172,25 @@ pub fn list(conn: &mut DbConn, offset: i64, limit: i64) -> QueryResult<Vec<User>
         .load(conn)
 }
 
+/// Counts enabled accounts.
+pub fn count_active(conn: &mut DbConn) -> QueryResult<i64> {
+    users::table
+        .filter(users::disabled.eq(false))
+        .count()
+        .get_result(conn)
+}
+
+/// One page of enabled accounts, ordered by login.
+pub fn list_active(conn: &mut DbConn, offset: i64, limit: i64) -> QueryResult<Vec<User>> {
+    users::table
+        .filter(users::disabled.eq(false))
+        .order(users::login.asc())
+        .offset(offset)
+        .limit(limit)
+        .select(User::as_select())
+        .load(conn)
+}
+
 /// Profile fields a user edits.
 #[derive(Debug)]
 pub struct ProfileChanges<'a> {

@@ -33,6 +33,17 @@ pub fn authorize(actor: Option<&Actor>, action: Action) -> Result<(), AppError> 
     }
 }
 
+/// Allows or denies using a verification link mailed for an address of account `owner_id`. The
+/// link proves the mailbox, so a visitor who is not logged in may use it (a phone's mail app opens
+/// links in a browser that rarely is); someone logged in as another account may not, so a link
+/// forwarded to or opened by the wrong person changes nothing while they are signed in.
+pub fn authorize_address_link(actor: Option<&Actor>, owner_id: i64) -> Result<(), AppError> {
+    match actor {
+        Some(a) if a.id != owner_id => Err(AppError::Conflict("reach.link_other_account")),
+        _ => Ok(()),
+    }
+}
+
 /// The five room roles of NetCommons, lowest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum RoomRole {
@@ -411,6 +422,32 @@ mod tests {
                 *expected,
                 "{actor:?} {action:?}"
             );
+        }
+    }
+
+    /// A verification link works for its owner and for visitors who are not logged in, never for
+    /// another account (an administrator included).
+    #[test]
+    fn address_links_refuse_other_accounts() {
+        let owner = Actor {
+            id: 2,
+            is_admin: false,
+        };
+        let other = Actor {
+            id: 3,
+            is_admin: false,
+        };
+        let admin = Actor {
+            id: 1,
+            is_admin: true,
+        };
+        assert!(authorize_address_link(None, 2).is_ok());
+        assert!(authorize_address_link(Some(&owner), 2).is_ok());
+        for a in [&other, &admin] {
+            assert!(matches!(
+                authorize_address_link(Some(a), 2),
+                Err(AppError::Conflict("reach.link_other_account"))
+            ));
         }
     }
 

@@ -13,6 +13,7 @@ pub mod mail;
 pub mod notices;
 pub mod notify;
 pub mod password;
+pub mod reachability;
 pub mod room_posts;
 pub mod rooms;
 pub mod safety;

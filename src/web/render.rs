@@ -53,6 +53,11 @@ pub const FLASH_KEYS: &[&str] = &[
     "flash.notice_sent",
     "flash.notice_answered",
     "flash.notice_closed",
+    "flash.address_added",
+    "flash.address_removed",
+    "flash.test_sent",
+    "flash.address_verified",
+    "flash.test_everyone_sent",
 ];
 
 /// The context every page template gets: language, site, user, CSRF token, path and flash.

@@ -4,8 +4,8 @@
 use actix_web::web;
 
 use super::handlers::{
-    account, admin, assets, auth, editor, files, invitations, notices, public, room_posts, rooms,
-    safety,
+    account, admin, assets, auth, editor, files, invitations, notices, public, reachability,
+    room_posts, rooms, safety,
 };
 
 macro_rules! route_table {
@@ -46,6 +46,12 @@ route_table! {
     post "/me/password" => account::change_password,
     post "/me/sessions/end" => account::end_other_sessions,
     get "/me/room" => account::my_room,
+    get "/me/addresses" => reachability::show_addresses,
+    post "/me/addresses" => reachability::add_address,
+    post "/me/addresses/{id}/test" => reachability::send_test,
+    post "/me/addresses/{id}/delete" => reachability::remove_address,
+    get "/verify/{token}" => reachability::show_verification,
+    post "/verify/{token}" => reachability::confirm_verification,
 
     get "/admin" => admin::dashboard,
     get "/admin/members" => admin::list_members,
@@ -57,6 +63,8 @@ route_table! {
     get "/admin/settings" => admin::settings,
     post "/admin/settings" => admin::save_settings,
     get "/admin/audit" => admin::audit,
+    get "/admin/reachability" => reachability::admin_overview,
+    post "/admin/reachability/test" => reachability::test_everyone,
     get "/rooms" => rooms::list_rooms,
     get "/rooms/{room}" => rooms::show_room,
     post "/rooms/{room}/join" => rooms::join_room,

@@ -109,6 +109,40 @@ fn account_commands_create_reset_and_disable() {
     assert!(!ok, "{out}");
 }
 
+/// Every demo member is reachable at once: the account email verified, and `member` has a verified
+/// phone address beside it.
+fn assert_demo_members_reachable(conn: &mut yui::db::DbConn) {
+    let ids: Vec<(String, i64)> = users::table
+        .select((users::login, users::id))
+        .load(conn)
+        .unwrap();
+    for (login, id) in &ids {
+        let addrs = yui::services::reachability::safety_addresses(conn, *id).unwrap();
+        let expected = if login == "member" {
+            vec![
+                format!("{login}@example.com"),
+                "member.phone@example.com".to_owned(),
+            ]
+        } else {
+            vec![format!("{login}@example.com")]
+        };
+        assert_eq!(addrs, expected);
+    }
+    let unverified: i64 = users::table
+        .left_join(
+            yui::db::schema::contact_addresses::table.on(
+                yui::db::schema::contact_addresses::user_id
+                    .eq(users::id)
+                    .and(yui::db::schema::contact_addresses::verified_at.is_not_null()),
+            ),
+        )
+        .filter(yui::db::schema::contact_addresses::id.is_null())
+        .count()
+        .get_result(conn)
+        .unwrap();
+    assert_eq!(unverified, 0, "every demo account has a verified address");
+}
+
 #[test]
 fn check_and_demo_fill_an_empty_site() {
     let dir = tempfile::tempdir().unwrap();
@@ -194,6 +228,7 @@ fn check_and_demo_fill_an_empty_site() {
         statuses.contains(&"sent_back".to_owned()),
         "one was sent back with a note"
     );
+    assert_demo_members_reachable(&mut conn);
     let (ok, out) = run(
         yui(dir.path()).args(["demo", "--password", "demo-password"]),
         None,

@@ -14,6 +14,7 @@ mod csrf;
 mod files;
 mod mail;
 mod migrations;
+mod reachability;
 mod room_posts;
 mod rooms;
 mod safety;

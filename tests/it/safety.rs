@@ -8,7 +8,7 @@ use crate::support::*;
 
 /// The personal link in a safety mail.
 fn link_in(body: &str) -> String {
-    let start = body.find("http://").expect("a link in the mail");
+    let start = body.find("http://").unwrap();
     body[start..].split_whitespace().next().unwrap().to_owned()
 }
 

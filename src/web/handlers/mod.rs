@@ -9,6 +9,7 @@ pub mod files;
 pub mod invitations;
 pub mod notices;
 pub mod public;
+pub mod reachability;
 pub mod room_posts;
 pub mod rooms;
 pub mod safety;

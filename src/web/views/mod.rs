@@ -6,6 +6,7 @@ pub mod blog;
 pub mod feed;
 pub mod files;
 pub mod notices;
+pub mod reachability;
 pub mod room_posts;
 pub mod rooms;
 pub mod safety;

@@ -32,6 +32,15 @@ struct SinkHandler {
 }
 
 impl mailin_embedded::Handler for SinkHandler {
+    /// Refuses (550, a permanent error) every recipient whose address contains "bounce", so tests
+    /// can make a mail bounce.
+    fn rcpt(&mut self, to: &str) -> mailin_embedded::Response {
+        if to.contains("bounce") {
+            mailin_embedded::response::NO_MAILBOX
+        } else {
+            mailin_embedded::response::OK
+        }
+    }
     fn data_start(
         &mut self,
         _domain: &str,
@@ -74,7 +83,8 @@ impl mailin_embedded::Handler for SinkHandler {
     }
 }
 
-/// A real SMTP server on `127.0.0.1:0` (mailin-embedded; it has no shutdown, so one per test).
+/// A real SMTP server on `127.0.0.1:0` (mailin-embedded; it has no shutdown, so one per test). It
+/// refuses recipients whose address contains "bounce".
 pub struct SmtpSink {
     pub port: u16,
     mails: Arc<Mutex<Vec<Mail>>>,
