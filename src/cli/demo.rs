@@ -313,6 +313,10 @@ fn create_people(db: &crate::db::Db, hash: &str) -> Result<Vec<Actor>, AppError>
                     crate::models::room::set_member(conn, id, *uid, role.as_str(), now)?;
                 }
             }
+            // The room manager is also its safety officer, so a newcomer can run a drill at once.
+            if let Some(uid) = by_login.get("manager") {
+                crate::models::room::set_safety_officer(conn, id, *uid, true)?;
+            }
         }
         crate::models::setting::set(conn, "site.title", "結 Yui デモ")?;
         crate::models::setting::set(conn, "site.tagline", "みんなの掲示板 — a neighbourhood blog")?;

@@ -915,3 +915,92 @@ async fn member_uploads_with_progress_downloads_and_plays_music() {
         .unwrap();
     eprintln!("browser test took {:.1?}", started.elapsed());
 }
+
+#[actix_web::test]
+async fn a_member_answers_a_drill_from_the_mail_link_on_a_phone_and_the_dashboard_shows_it() {
+    if !browser_available() {
+        return;
+    }
+    let started = Instant::now();
+    let (_chromedriver, _profile, driver) = launch().await;
+    let app = TestApp::spawn();
+    app.create_user("admin", true);
+    for login in ["hanako", "taro"] {
+        app.create_user(login, false);
+    }
+    let app = &app;
+    driver
+        .run_and_quit(|driver| async move {
+            let driver = &driver;
+            // 1. The admin starts a drill from the form.
+            log_in(driver, app, "admin").await?;
+            driver.goto(app.url("/safety")).await?;
+            click_away(driver, "a[href='/safety/new']").await?;
+            select(driver, "scope", "all").await?;
+            find(driver, "input[name=drill]").await?.click().await?;
+            fill(driver, "title", "震度5強 安否確認（訓練）").await?;
+            fill(
+                driver,
+                "message",
+                "身の安全を確保してから回答してください。",
+            )
+            .await?;
+            shot(driver, "31-safety-new.png").await?;
+            click_away(driver, "form[action='/safety'] button[type=submit]").await?;
+            let url = wait_for_path(driver, "the dashboard", |p| {
+                p.strip_prefix("/safety/")
+                    .is_some_and(|id| id.parse::<i64>().is_ok())
+            })
+            .await?;
+            let dashboard = url.path().to_owned();
+            log_out(driver).await?;
+
+            // 2. hanako's phone opens the link from her mail (no login) and taps 無事.
+            let mail = app
+                .smtp
+                .wait_for_subject("hanako@example.test", "安否確認")
+                .await;
+            let start = mail.body.find("http://").unwrap();
+            let link = mail.body[start..]
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .to_owned();
+            driver.set_window_rect(0, 0, 390, 844).await?;
+            driver.goto(&link).await?;
+            assert!(text_of(driver, "p.drill").await?.contains("訓練"));
+            assert_eq!(
+                text_of(driver, "p.who").await?,
+                "hanako さん さんとして回答"
+            );
+            assert_fits_width(driver, "the answer page on a phone").await?;
+            shot(driver, "32-answer-link-phone.png").await?;
+            click_away(driver, "button.big.c-safe").await?;
+            let done = text_of(driver, "p.done").await?;
+            assert!(done.contains("回答を受け付けました"), "{done}");
+            assert!(
+                find(driver, "button.big.c-safe")
+                    .await?
+                    .class_name()
+                    .await?
+                    .unwrap_or_default()
+                    .contains("chosen"),
+                "the chosen answer is shown"
+            );
+            shot(driver, "33-answer-recorded-phone.png").await?;
+
+            // 3. The dashboard shows it: one safe, the others not yet.
+            driver.set_window_rect(0, 0, 1280, 900).await?;
+            log_in(driver, app, "admin").await?;
+            driver.goto(app.url(&dashboard)).await?;
+            assert_eq!(text_of(driver, ".count.c-safe .n").await?, "1");
+            assert_eq!(text_of(driver, ".count.c-none .n").await?, "2");
+            let row = text_of(driver, "tr.row-safe").await?;
+            assert!(row.contains("hanako さん"), "{row}");
+            shot(driver, "34-safety-dashboard.png").await?;
+            Ok::<_, WebDriverError>(())
+        })
+        .await
+        .unwrap();
+    eprintln!("browser test took {:.1?}", started.elapsed());
+}

@@ -139,6 +139,20 @@ async fn a_drill_for_everyone_is_answered_from_the_mail_link_without_logging_in(
         .unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(row(&app, id, "hanako").0.as_deref(), Some("injured"));
+    // From another site it is refused, whatever the link.
+    for (header, value) in [
+        ("origin", "https://evil.example"),
+        ("sec-fetch-site", "cross-site"),
+    ] {
+        let res = phone
+            .post(&link)
+            .header(header, value)
+            .form(&[("condition", "need_help")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 403, "{header}: {value}");
+    }
     // A bad answer is refused with the form again and changes nothing.
     let res = phone
         .post(&link)
