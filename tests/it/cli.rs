@@ -109,6 +109,28 @@ fn account_commands_create_reset_and_disable() {
     assert!(!ok, "{out}");
 }
 
+/// The demo manager may start a drill in every room, and every cabinet has sample files.
+fn assert_demo_rooms_ready(conn: &mut yui::db::DbConn) {
+    let manager: i64 = users::table
+        .filter(users::login.eq("manager"))
+        .select(users::id)
+        .first(conn)
+        .unwrap();
+    let rooms: i64 = yui::db::schema::rooms::table
+        .count()
+        .get_result(conn)
+        .unwrap();
+    let officer_of = yui::models::room::officer_rooms(conn, manager).unwrap();
+    assert_eq!(officer_of.len(), usize::try_from(rooms).unwrap());
+    let music: i64 = yui::db::schema::files::table
+        .filter(yui::db::schema::files::content_type.like("audio/%"))
+        .filter(yui::db::schema::files::title.is_not_null())
+        .count()
+        .get_result(conn)
+        .unwrap();
+    assert_eq!(music, 3 * rooms, "a tagged music folder in each demo room");
+}
+
 /// Every demo member is reachable at once: the account email verified, and `member` has a verified
 /// phone address beside it.
 fn assert_demo_members_reachable(conn: &mut yui::db::DbConn) {
@@ -229,25 +251,7 @@ fn check_and_demo_fill_an_empty_site() {
         "one was sent back with a note"
     );
     assert_demo_members_reachable(&mut conn);
-    // The demo manager may start a drill in every room, and every cabinet has sample files.
-    let manager: i64 = users::table
-        .filter(users::login.eq("manager"))
-        .select(users::id)
-        .first(&mut conn)
-        .unwrap();
-    let rooms: i64 = yui::db::schema::rooms::table
-        .count()
-        .get_result(&mut conn)
-        .unwrap();
-    let officer_of = yui::models::room::officer_rooms(&mut conn, manager).unwrap();
-    assert_eq!(officer_of.len(), usize::try_from(rooms).unwrap());
-    let music: i64 = yui::db::schema::files::table
-        .filter(yui::db::schema::files::content_type.like("audio/%"))
-        .filter(yui::db::schema::files::title.is_not_null())
-        .count()
-        .get_result(&mut conn)
-        .unwrap();
-    assert_eq!(music, 3 * rooms, "a tagged music folder in each demo room");
+    assert_demo_rooms_ready(&mut conn);
     let (ok, out) = run(
         yui(dir.path()).args(["demo", "--password", "demo-password"]),
         None,
