@@ -186,13 +186,19 @@ pub struct AnswerPage {
 }
 
 /// Finds the recipient row a personal link opens. Unknown, malformed or stale tokens are `NotFound`
-/// (nothing about who exists); a closed check is `Conflict("safety.closed")`.
-pub fn open_by_token(conn: &mut DbConn, token: &str) -> AppResult<AnswerPage> {
+/// (nothing about who exists); a closed check is `Conflict("safety.closed")`. The link is its own
+/// credential for a phone without a session; but someone logged in as another account gets
+/// `Conflict("safety.not_yours")` and answers nothing (answering for others is the dashboard's
+/// proxy answer, which is recorded as such).
+pub fn open_by_token(conn: &mut DbConn, token: &str, viewer: Option<i64>) -> AppResult<AnswerPage> {
     if !super::token::looks_like_token(token) {
         return Err(AppError::NotFound);
     }
     let hash = super::token::hash_token(token);
     let mine = m::by_token_hash(conn, &hash)?.ok_or(AppError::NotFound)?;
+    if viewer.is_some_and(|v| v != mine.user_id) {
+        return Err(AppError::Conflict("safety.not_yours"));
+    }
     let notice = m::find(conn, mine.notice_id)?;
     if notice.closed_at.is_some() {
         return Err(AppError::Conflict("safety.closed"));
@@ -205,9 +211,10 @@ pub fn open_by_token(conn: &mut DbConn, token: &str) -> AppResult<AnswerPage> {
 pub fn answer_by_token(
     conn: &mut DbConn,
     token: &str,
+    viewer: Option<i64>,
     fields: &[(String, String)],
 ) -> AppResult<Notice> {
-    let page = open_by_token(conn, token)?;
+    let page = open_by_token(conn, token, viewer)?;
     let answer = notices::parse_answer(&notices::questions_of(&page.notice), fields)
         .map_err(AppError::Invalid)?;
     notices::record(conn, &page.notice, page.mine.user_id, &answer, None)?;

@@ -269,6 +269,26 @@ async fn bad_and_stale_links_record_nothing_and_say_nothing_about_who_exists() {
     assert_eq!(res.status(), 410);
     assert!(res.text().await.unwrap().contains("終了しました"));
     assert_eq!(row(&app, first, "hanako").0.as_deref(), Some("safe"));
+    // Someone logged in as another account opening hanako's link answers nothing and sees no name.
+    let second_mail = app
+        .smtp
+        .wait_for_subject("hanako@example.test", "二回目")
+        .await;
+    let second_link = link_in(&second_mail.body);
+    app.create_user("taro", false);
+    let taro = app.client();
+    app.login(&taro, "taro", PASSWORD).await;
+    let res = taro.get(&second_link).send().await.unwrap();
+    assert_eq!(res.status(), 409);
+    assert!(!res.text().await.unwrap().contains("hanako"));
+    let res = taro
+        .post(&second_link)
+        .form(&[("condition", "safe")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 409);
+    assert_eq!(row(&app, second, "hanako"), (None, false, false));
     // The token appears in no log line and no audit entry.
     let audit: Vec<String> = app.db(|conn| {
         use yui::db::schema::audit_log;

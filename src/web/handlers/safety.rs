@@ -312,20 +312,29 @@ fn link_page(
                 None => StatusCode::OK,
             }
         }
-        Err(AppError::Conflict(_)) => {
+        Err(AppError::Conflict(key)) => {
             c.insert("answer", &None::<()>);
-            c.insert("closed", &true);
-            StatusCode::GONE
+            c.insert("problem", key);
+            if *key == "safety.closed" {
+                StatusCode::GONE
+            } else {
+                StatusCode::CONFLICT
+            }
         }
         Err(AppError::NotFound) => {
             c.insert("answer", &None::<()>);
-            c.insert("closed", &false);
+            c.insert("problem", "safety.bad_link");
             StatusCode::NOT_FOUND
         }
         Err(e) => return Err(AppError::Internal(anyhow::anyhow!("{e}"))),
     };
     c.insert("done", &done);
     page(state, "safety/link.html", &c, status)
+}
+
+/// The logged-in account looking at a personal link, if any.
+fn viewer_of(ctx: &Ctx) -> Option<i64> {
+    ctx.session.as_ref().map(|s| s.user.id)
 }
 
 /// `GET /a/{token}`: the personal answer page (no login; a few kilobytes, no script).
@@ -335,11 +344,11 @@ pub async fn link_form(
     token: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let token = token.into_inner();
-    let t = token.clone();
+    let (t, viewer) = (token.clone(), viewer_of(&ctx));
     let found = state
         .core
         .db
-        .read(move |conn| safety::open_by_token(conn, &t))
+        .read(move |conn| safety::open_by_token(conn, &t, viewer))
         .await;
     link_page(&state, &ctx, &token, &found, false, None)
 }
@@ -352,23 +361,23 @@ pub async fn link_answer(
     fields: Fields,
 ) -> Result<HttpResponse, AppError> {
     let token = token.into_inner();
-    let (t, f) = (token.clone(), fields.into_inner());
+    let (t, f, viewer) = (token.clone(), fields.into_inner(), viewer_of(&ctx));
     let result = state
         .core
         .db
         .write(move |conn| {
-            safety::answer_by_token(conn, &t, &f)?;
-            safety::open_by_token(conn, &t)
+            safety::answer_by_token(conn, &t, viewer, &f)?;
+            safety::open_by_token(conn, &t, viewer)
         })
         .await;
     match result {
         Ok(p) => link_page(&state, &ctx, &token, &Ok(p), true, None),
         Err(AppError::Invalid(errors)) => {
-            let t = token.clone();
+            let (t, viewer) = (token.clone(), viewer_of(&ctx));
             let found = state
                 .core
                 .db
-                .read(move |conn| safety::open_by_token(conn, &t))
+                .read(move |conn| safety::open_by_token(conn, &t, viewer))
                 .await;
             link_page(&state, &ctx, &token, &found, false, Some(&errors))
         }
