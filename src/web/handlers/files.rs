@@ -236,7 +236,7 @@ pub async fn upload_files(
 }
 
 /// `GET /rooms/{room}/files/file/{id}/{name}`: the file, after the permission check, with Range,
-/// `If-Range` and a strong `ETag`; inline only for media, PDF and raster images.
+/// `If-Range`, `ETag` and `Last-Modified`; inline only for media, PDF and raster images.
 pub async fn download_file(
     state: web::Data<AppState>,
     ctx: Ctx,
@@ -269,14 +269,12 @@ pub async fn download_file(
     let file = file
         .set_content_type(mime)
         .set_content_disposition(disposition(&d.name, inline))
-        .use_etag(false)
+        // NamedFile's own validators (from the blob's inode, size and time; a blob never changes)
+        // drive If-None-Match, If-Range and If-Modified-Since, so resumed downloads get ranges.
+        .use_etag(true)
         .use_last_modified(true);
     let mut res = file.into_response(&req);
     let h = res.headers_mut();
-    let etag = format!("\"{}\"", d.sha256);
-    if let Ok(v) = header::HeaderValue::from_str(&etag) {
-        h.insert(header::ETAG, v);
-    }
     // Ranges must reach the client as they are: no gzip on top.
     h.insert(
         header::CONTENT_ENCODING,
