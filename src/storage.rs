@@ -323,6 +323,7 @@ impl Storage {
             return Err(e.into());
         }
         file.sync_all().await?;
+        drop_from_cache(&file, offset);
         let size = file.metadata().await?.len();
         if let Some(h) = hash {
             self.put_hash(id, size, h);
@@ -436,6 +437,21 @@ impl Storage {
         Ok(out)
     }
 }
+
+/// Tells the kernel that `file`'s bytes from `offset` on, already fsynced, will not be read soon, so
+/// their page-cache pages are freed at once and reused for the next chunk. Without it a 4 GiB
+/// upload fills the page cache, pushes out the database and hot files, and every chunk pays for
+/// fresh pages: on the 2-core dev VM `bench/files` measured half the server CPU time per byte and
+/// 1.5–2.4× the throughput for the resumable upload with it. Advice only: a failure changes nothing.
+#[cfg(target_os = "linux")]
+fn drop_from_cache(file: &impl std::os::fd::AsFd, offset: u64) {
+    if let Err(e) = rustix::fs::fadvise(file, offset, None, rustix::fs::Advice::DontNeed) {
+        tracing::debug!(error = %e, "posix_fadvise(DONTNEED) failed");
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn drop_from_cache<F>(_file: &F, _offset: u64) {}
 
 fn remove_if_exists(path: &Path) -> io::Result<()> {
     match std::fs::remove_file(path) {

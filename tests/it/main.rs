@@ -10,6 +10,7 @@ mod auth;
 mod blog;
 mod browser;
 mod cli;
+mod crash;
 mod csrf;
 mod files;
 mod mail;
