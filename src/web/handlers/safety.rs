@@ -353,14 +353,9 @@ pub async fn link_answer(
 ) -> Result<HttpResponse, AppError> {
     let token = token.into_inner();
     let (t, f) = (token.clone(), fields.into_inner());
-    let result = state
-        .core
-        .db
-        .write(move |conn| {
-            safety::answer_by_token(conn, &t, &f)?;
-            safety::open_by_token(conn, &t)
-        })
-        .await;
+    // Group commit: many answers share one write transaction (and one fsync); the reply comes
+    // after it committed.
+    let result = state.core.answers.answer(&state.core.db, t, f).await;
     match result {
         Ok(p) => link_page(&state, &ctx, &token, &Ok(p), true, None),
         Err(AppError::Invalid(errors)) => {
