@@ -41,6 +41,7 @@ pub fn build_core(config: Config) -> anyhow::Result<Core> {
         site_cache: Arc::new(crate::services::site::SiteCache::default()),
         storage,
         secret,
+        answers: crate::services::answer_queue::AnswerQueue::default(),
     })
 }
 

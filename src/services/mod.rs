@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod answer_queue;
 pub mod auth;
 pub mod authz;
 pub mod blog;
@@ -47,6 +48,8 @@ pub struct Core {
     pub storage: crate::storage::Storage,
     /// The server secret (personal answer links).
     pub secret: crate::secret::Secret,
+    /// Answers through personal links waiting for their group commit.
+    pub answers: answer_queue::AnswerQueue,
 }
 
 /// The acting person as services see it.

@@ -19,5 +19,6 @@ mod reachability;
 mod room_posts;
 mod rooms;
 mod safety;
+mod safety_crash;
 mod security;
 mod support;

@@ -362,13 +362,12 @@ pub async fn link_answer(
 ) -> Result<HttpResponse, AppError> {
     let token = token.into_inner();
     let (t, f, viewer) = (token.clone(), fields.into_inner(), viewer_of(&ctx));
+    // Group commit: many answers share one write transaction (and one fsync); the reply comes
+    // after it committed.
     let result = state
         .core
-        .db
-        .write(move |conn| {
-            safety::answer_by_token(conn, &t, viewer, &f)?;
-            safety::open_by_token(conn, &t, viewer)
-        })
+        .answers
+        .answer(&state.core.db, t, viewer, f)
         .await;
     match result {
         Ok(p) => link_page(&state, &ctx, &token, &Ok(p), true, None),
