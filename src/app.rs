@@ -23,6 +23,7 @@ pub fn build_core(config: Config) -> anyhow::Result<Core> {
     migrate::run(&mut conn)?;
     drop(conn);
     let db = Db::connect(&url)?;
+    reindex(&db)?;
     let assets = Assets::load();
     let templates = Templates::load(&assets)?;
     Ok(Core {
@@ -33,6 +34,17 @@ pub fn build_core(config: Config) -> anyhow::Result<Core> {
         mail_wakeup: Arc::new(tokio::sync::Notify::new()),
         site_cache: Arc::new(crate::services::site::SiteCache::default()),
     })
+}
+
+/// Brings data that migrations cannot compute up to date (the search bigrams, built in Rust).
+fn reindex(db: &Db) -> anyhow::Result<()> {
+    let changed = db
+        .run_sync(true, crate::services::search::reindex_if_outdated)
+        .map_err(|e| anyhow::anyhow!("rebuilding the search index: {e}"))?;
+    if changed > 0 {
+        tracing::info!(rows = changed, "search index rebuilt");
+    }
+    Ok(())
 }
 
 /// A running server.

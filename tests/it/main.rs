@@ -15,5 +15,6 @@ mod mail;
 mod migrations;
 mod room_posts;
 mod rooms;
+mod search;
 mod security;
 mod support;
