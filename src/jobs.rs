@@ -1,5 +1,6 @@
 //! The background loop inside `serve`: sends queued mail (lease, retry with backoff, permanent failure
-//! recorded, never to a disabled account) and purges expired sessions and old login failures.
+//! recorded, never to a disabled account), announces scheduled room posts when their time comes,
+//! and purges expired sessions and old login failures.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,7 +9,7 @@ use chrono::Duration as ChronoDuration;
 
 use crate::db::Db;
 use crate::mail::Mailer;
-use crate::models::{login_failure, now, outbox, session};
+use crate::models::{login_failure, now, outbox, room_post, session};
 use crate::services::Core;
 
 /// Attempts before a mail is given up.
@@ -35,6 +36,11 @@ pub async fn run(core: Core, mailer: Mailer) {
         .checked_sub(Duration::from_hours(1))
         .unwrap_or_else(std::time::Instant::now);
     loop {
+        match announce_scheduled(&core).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(posts = n, "scheduled posts announced"),
+            Err(e) => tracing::error!(error = %e, "announcing scheduled posts failed"),
+        }
         match send_due(&db, &mailer, &from, &owner).await {
             Ok(n) if n > 0 => continue,
             Ok(_) => {}
@@ -68,6 +74,23 @@ pub async fn run(core: Core, mailer: Mailer) {
         }
         let _ = tokio::time::timeout(Duration::from_secs(5), wakeup.notified()).await;
     }
+}
+
+/// Queues the new-post mail of scheduled room posts whose `publish_at` has passed
+/// (`services::notify::announce_due`); returns how many posts were announced. A read first, so
+/// that SQLite's write lock is taken only when something is due.
+pub async fn announce_scheduled(core: &Core) -> Result<usize, crate::error::AppError> {
+    let due = core
+        .db
+        .read(|conn| Ok(!room_post::due_notices(conn, now(), 1)?.is_empty()))
+        .await?;
+    if !due {
+        return Ok(0);
+    }
+    let c = core.clone();
+    core.db
+        .write(move |conn| crate::services::notify::announce_due(&c, conn, now()))
+        .await
 }
 
 /// Claims and sends one batch; returns how many were claimed.

@@ -318,6 +318,8 @@ pub struct MemberContact {
     pub display_name: String,
     pub language: Option<String>,
     pub role: String,
+    /// The account's site role (a site administrator reads every room).
+    pub site_role: String,
 }
 
 /// Every enabled member of a room with how to reach them.
@@ -332,6 +334,7 @@ pub fn contacts(conn: &mut DbConn, room_id: i64) -> QueryResult<Vec<MemberContac
             users::display_name,
             users::language,
             room_members::role,
+            users::site_role,
         ))
         .load(conn)
 }

@@ -25,6 +25,8 @@ pub struct RoomPost {
     pub deleted: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// When its first publication was announced to the room (new-post mail); `None` until then.
+    pub notified_at: Option<NaiveDateTime>,
 }
 
 /// A row of `post_revisions`.
@@ -104,6 +106,41 @@ pub fn find_post(conn: &mut DbConn, room_id: i64, post_id: i64) -> QueryResult<R
         .filter(room_posts::deleted.eq(false))
         .select(RoomPost::as_select())
         .first(conn)
+}
+
+/// A post by id, in whichever room, deleted or not.
+pub fn find_any(conn: &mut DbConn, post_id: i64) -> QueryResult<RoomPost> {
+    room_posts::table
+        .find(post_id)
+        .select(RoomPost::as_select())
+        .first(conn)
+}
+
+/// Claims the announcement of a post's first publication: true for exactly one caller, however
+/// many processes try (the UPDATE only matches while `notified_at` is NULL; on PostgreSQL a second
+/// transaction waits for the first and then matches nothing). The caller queues the mail in the
+/// same transaction.
+pub fn claim_notice(conn: &mut DbConn, post_id: i64, at: NaiveDateTime) -> QueryResult<bool> {
+    diesel::update(
+        room_posts::table
+            .find(post_id)
+            .filter(room_posts::notified_at.is_null()),
+    )
+    .set(room_posts::notified_at.eq(at))
+    .execute(conn)
+    .map(|n| n == 1)
+}
+
+/// Posts whose publication is due to be announced: live since `at` or earlier and not announced
+/// yet (scheduled posts whose `publish_at` has passed), oldest first, at most `limit`.
+pub fn due_notices(conn: &mut DbConn, at: NaiveDateTime, limit: i64) -> QueryResult<Vec<i64>> {
+    room_posts::table
+        .filter(room_posts::notified_at.is_null())
+        .filter(room_posts::published_at.le(at))
+        .order((room_posts::published_at.asc(), room_posts::id.asc()))
+        .limit(limit)
+        .select(room_posts::id)
+        .load(conn)
 }
 
 /// A revision by id.

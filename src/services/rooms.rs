@@ -94,6 +94,24 @@ pub fn load_for(
     Ok(ctx)
 }
 
+/// A room as background work sees it, with no actor: `access.allows` answers the room's matrix
+/// (with its overrides) for any role. Nothing is authorised by this; see `member_may_read`.
+pub fn for_jobs(conn: &mut DbConn, room_id: i64) -> AppResult<RoomCtx> {
+    let room = room::find(conn, room_id)?;
+    let access = access_for(conn, None, &room, 0)?;
+    Ok(RoomCtx { room, access })
+}
+
+/// Whether a member may read the room now (archived rooms, 準備中, parent rooms: everything
+/// `load` checks), for deciding who is told about its content.
+pub fn member_may_read(conn: &mut DbConn, member: &Actor, room: &Room) -> AppResult<bool> {
+    if room.archived && !member.is_admin {
+        return Ok(false);
+    }
+    let access = access_for(conn, Some(member), room, 0)?;
+    Ok(authorize_room(Some(member), &access, RoomAction::Read).is_ok())
+}
+
 /// A room in a list, with the actor's role in it.
 #[derive(Debug, Clone)]
 pub struct RoomListItem {
