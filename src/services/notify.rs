@@ -72,31 +72,30 @@ fn first_publication(
         if mode == "none" || !super::rooms::member_may_read(conn, &member, &ctx.room)? {
             continue;
         }
-        match mode.as_str() {
-            "digest" => notify::add_digest_item(conn, m.user_id, ctx.room.id, post.id, at)?,
-            _ => {
-                let lang = m
-                    .language
-                    .as_deref()
-                    .and_then(Lang::parse)
-                    .unwrap_or_default();
-                let mut c = tera::Context::new();
-                c.insert("name", &m.display_name);
-                c.insert("who", &author.display_name);
-                c.insert("room", &ctx.room.name);
-                c.insert("title", title);
-                c.insert("link", &link);
-                super::mail::queue(
-                    conn,
-                    &core.templates,
-                    "new_post",
-                    lang,
-                    Some(m.user_id),
-                    &m.email,
-                    c,
-                )?;
-            }
+        if mode == "digest" {
+            notify::add_digest_item(conn, m.user_id, ctx.room.id, post.id, at)?;
+            continue;
         }
+        let lang = m
+            .language
+            .as_deref()
+            .and_then(Lang::parse)
+            .unwrap_or_default();
+        let mut c = tera::Context::new();
+        c.insert("name", &m.display_name);
+        c.insert("who", &author.display_name);
+        c.insert("room", &ctx.room.name);
+        c.insert("title", title);
+        c.insert("link", &link);
+        super::mail::queue(
+            conn,
+            &core.templates,
+            "new_post",
+            lang,
+            Some(m.user_id),
+            &m.email,
+            c,
+        )?;
     }
     core.mail_wakeup.notify_one();
     Ok(())
