@@ -214,6 +214,7 @@ impl<'a> BlogSearch<'a> {
 }
 
 impl Corpus for BlogSearch<'_> {
+    const TABLE: &'static str = "posts";
     const FTS_TABLE: &'static str = "post_grams";
 
     fn terms(&self) -> &[Term] {

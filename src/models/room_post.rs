@@ -437,6 +437,7 @@ impl<'a> RoomSearch<'a> {
 }
 
 impl Corpus for RoomSearch<'_> {
+    const TABLE: &'static str = "post_revisions";
     const FTS_TABLE: &'static str = "revision_grams";
 
     fn terms(&self) -> &[Term] {

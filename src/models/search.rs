@@ -6,8 +6,8 @@
 //!    step's texts with `LIKE` (one query by primary key). A common word fills a page after a few
 //!    hundred rows.
 //! 2. **Index**: a rare word would make the walk read everything; the bigram index (`textsearch`)
-//!    lists the few posts that hold it instead. SQLite's FTS5 says cheaply up front that a word is
-//!    rare; otherwise the walk gives up after a budget.
+//!    lists the few posts that hold it instead. A probe of the index says up front when a word is
+//!    rare (`rare_in_index`); otherwise the walk gives up after a budget.
 //!
 //! The count above the results comes from the index and stops at a cap (a common word's count
 //! needs the cap's worth of index hits, not a pass over the table). Terms without any letter or
@@ -55,6 +55,8 @@ pub struct WalkRow {
 
 /// One searchable set of posts (the blog, or the rooms a visitor may read) with the terms asked.
 pub trait Corpus {
+    /// The table holding the texts and their `grams` (PostgreSQL indexes it).
+    const TABLE: &'static str;
     /// SQLite's FTS5 table over the texts.
     const FTS_TABLE: &'static str;
 
@@ -130,26 +132,41 @@ pub fn run(conn: &mut DbConn, corpus: &impl Corpus, want: i64, cap: i64) -> Quer
     })
 }
 
-/// Whether the index already tells that the terms are rare (fewer than `budget` texts match in
-/// all, readable or not), so that reading them costs less than a walk. Only SQLite's FTS5 answers
-/// this cheaply; on PostgreSQL it would cost a heap visit per match, so there the walk finds out.
+/// How many matches PostgreSQL's probe reads: each costs a heap visit there, so it only spots the
+/// rarest words (for which a walk would read its whole budget for nothing).
+const PG_PROBE: i64 = 64;
+
+/// Whether the index already tells that the terms are rare enough that reading their matches costs
+/// less than a walk: fewer than `budget` texts match in all (readable or not) on SQLite, whose
+/// FTS5 answers without touching rows; fewer than `PG_PROBE` on PostgreSQL.
 fn rare_in_index<C: Corpus>(conn: &mut DbConn, corpus: &C, budget: i64) -> QueryResult<bool> {
     use diesel::RunQueryDsl;
     use diesel::sql_types::{BigInt, Text};
-    match conn.backend() {
-        crate::db::Backend::Sqlite => {
-            let n = diesel::sql_query(format!(
-                "SELECT count(*) AS n FROM (SELECT 1 FROM {t} WHERE {t} MATCH ? LIMIT ?)",
+    let (sql, query, limit) = match conn.backend() {
+        crate::db::Backend::Sqlite => (
+            format!(
+                "SELECT count(*) AS n FROM (SELECT 1 FROM {t} WHERE {t} MATCH ? LIMIT ?) s",
                 t = C::FTS_TABLE
-            ))
-            .bind::<Text, _>(fts_query(corpus.terms()))
-            .bind::<BigInt, _>(budget)
-            .get_result::<Count>(conn)?
-            .n;
-            Ok(n < budget)
-        }
-        crate::db::Backend::Postgres => Ok(false),
-    }
+            ),
+            fts_query(corpus.terms()),
+            budget,
+        ),
+        crate::db::Backend::Postgres => (
+            format!(
+                "SELECT count(*) AS n FROM (SELECT 1 FROM {t} \
+                 WHERE {t}.grams_tsv @@ to_tsquery('simple', $1) LIMIT $2) s",
+                t = C::TABLE
+            ),
+            tsquery_text(corpus.terms()),
+            PG_PROBE,
+        ),
+    };
+    let n = diesel::sql_query(sql)
+        .bind::<Text, _>(query)
+        .bind::<BigInt, _>(limit)
+        .get_result::<Count>(conn)?
+        .n;
+    Ok(n < limit)
 }
 
 /// Walks readable posts newest first, in growing steps, until `want` hits, the end of the posts,
@@ -219,8 +236,9 @@ pub fn tsquery_text(terms: &[Term]) -> String {
     parts.join(" & ")
 }
 
-/// PostgreSQL: `table`'s GIN index (on `to_tsvector('simple', grams)`) holds every token of
-/// `text` (from `tsquery_text`). `text` is bound, never spliced into the SQL.
+/// PostgreSQL: `table`'s stored tsvector (`grams_tsv`, GIN-indexed; PostgreSQL only, so not in the
+/// portable schema) holds every token of `text` (from `tsquery_text`). `text` is bound, never
+/// spliced into the SQL.
 pub fn tsquery_match(
     table: &'static str,
     text: String,
@@ -233,11 +251,9 @@ pub fn tsquery_match(
 > {
     use diesel::dsl::sql;
     use diesel::sql_types::{Bool, Text};
-    sql::<Bool>(&format!(
-        "to_tsvector('simple', {table}.grams) @@ to_tsquery('simple', "
-    ))
-    .bind::<Text, _>(text)
-    .sql(")")
+    sql::<Bool>(&format!("{table}.grams_tsv @@ to_tsquery('simple', "))
+        .bind::<Text, _>(text)
+        .sql(")")
 }
 
 #[derive(diesel::QueryableByName)]

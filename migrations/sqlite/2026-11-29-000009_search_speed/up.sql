@@ -2,7 +2,7 @@
 -- 1. Lookups from a revision to the post it is live in (covering what search checks there: room,
 --    deleted, publishing window), and a newest-first walk over every room (covering what the walk
 --    reads).
-CREATE INDEX room_posts_live ON room_posts (live_revision_id, room_id, deleted, published_at, publish_until);
+CREATE INDEX room_posts_live ON room_posts (live_revision_id, room_id, deleted, published_at, publish_until, id);
 CREATE INDEX room_posts_time ON room_posts (deleted, published_at, id, room_id, live_revision_id, publish_until);
 -- 2. The bigram indexes again with the `ascii` tokenizer: a token is exactly the bigram stored
 --    (unicode61 folded diacritics, so "é" matched "e"). Together with the word breaks and closing
