@@ -744,9 +744,9 @@ pub fn save_permissions(
     Ok(())
 }
 
-/// Whether the approval inbox can hold anything for this person: site admins and those whose room
-/// role may publish by default or by a room's adjustment (editors). A hint for the navigation only;
-/// the inbox itself asks `authorize_room` for every item.
+/// Whether the approval inbox can hold anything for this person (the navigation's 承認 link): a
+/// site admin, or someone `authorize_room` lets publish in at least one room they belong to, with
+/// that room's overrides. Only rooms where their role could publish at all are asked.
 pub fn may_approve_somewhere(conn: &mut DbConn, actor: &Actor) -> AppResult<bool> {
     if actor.is_admin {
         return Ok(true);
@@ -755,7 +755,13 @@ pub fn may_approve_somewhere(conn: &mut DbConn, actor: &Actor) -> AppResult<bool
         .into_iter()
         .map(RoomRole::as_str)
         .collect();
-    Ok(room::holds_any_role(conn, actor.id, &roles)?)
+    for room in room::rooms_with_role(conn, actor.id, &roles)? {
+        let access = access_for(conn, Some(actor), &room, 0)?;
+        if authorize_room(Some(actor), &access, RoomAction::Publish).is_ok() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// The slug of a member's private room.

@@ -926,3 +926,60 @@ async fn scheduled_posts_are_announced_only_to_members_who_may_read_the_room() {
         "the other manager hears of it; the chief editor cannot read the room yet"
     );
 }
+
+/// Whether the navigation offers the approvals inbox to `c`.
+async fn approvals_link(app: &TestApp, c: &reqwest::Client) -> bool {
+    get(c, app, "/rooms").await.1.contains("href=\"/inbox\"")
+}
+
+/// Saves a room's adjustable cells: exactly `on` are allowed.
+async fn set_cells(app: &TestApp, manager: &reqwest::Client, room: &str, on: &[&str]) {
+    let path = format!("/rooms/{room}/permissions");
+    let fields: Vec<(String, &str)> = on.iter().map(|c| (format!("cell:{c}"), "on")).collect();
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    assert_eq!(
+        app.post_form(manager, &path, &path, &fields).await.status(),
+        303
+    );
+}
+
+#[actix_web::test]
+async fn the_approvals_link_follows_each_room_s_publish_rights() {
+    let Council {
+        app, chief, editor, ..
+    } = council().await;
+    let manager = app.client();
+    app.login(&manager, "manager", PASSWORD).await;
+    assert!(
+        !approvals_link(&app, &editor).await,
+        "editors may not approve unless a room allows it"
+    );
+    assert!(approval_link_and_inbox_agree(&app, &chief).await);
+    // council: editors may approve, chief editors may not; square keeps the defaults.
+    set_cells(
+        &app,
+        &manager,
+        "council",
+        &["create:member", "edit_others:editor", "publish:editor"],
+    )
+    .await;
+    assert!(approvals_link(&app, &editor).await);
+    assert!(approvals_link(&app, &chief).await, "square still lets them");
+    set_cells(
+        &app,
+        &manager,
+        "square",
+        &["create:member", "edit_others:editor"],
+    )
+    .await;
+    assert!(
+        !approvals_link(&app, &chief).await,
+        "no room lets the chief editor approve any more"
+    );
+    assert!(approvals_link(&app, &editor).await);
+}
+
+/// The link shows, and the inbox answers.
+async fn approval_link_and_inbox_agree(app: &TestApp, c: &reqwest::Client) -> bool {
+    approvals_link(app, c).await && get(c, app, "/inbox").await.0 == 200
+}
