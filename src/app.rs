@@ -23,6 +23,7 @@ pub fn build_core(config: Config) -> anyhow::Result<Core> {
     migrate::run(&mut conn)?;
     drop(conn);
     let db = Db::connect(&url)?;
+    reindex(&db)?;
     let secret = crate::secret::Secret::load_or_create(&config.data_dir)?;
     let storage = crate::storage::Storage::new(&config.data_dir, config.storage.min_free_bytes);
     storage.ensure_dirs()?;
@@ -43,6 +44,17 @@ pub fn build_core(config: Config) -> anyhow::Result<Core> {
         secret,
         answers: crate::services::answer_queue::AnswerQueue::default(),
     })
+}
+
+/// Brings data that migrations cannot compute up to date (the search bigrams, built in Rust).
+fn reindex(db: &Db) -> anyhow::Result<()> {
+    let changed = db
+        .run_sync(true, crate::services::search::reindex_if_outdated)
+        .map_err(|e| anyhow::anyhow!("rebuilding the search index: {e}"))?;
+    if changed > 0 {
+        tracing::info!(rows = changed, "search index rebuilt");
+    }
+    Ok(())
 }
 
 /// A running server.

@@ -1,8 +1,9 @@
 //! The background loop inside `serve`: sends queued mail (lease, retry with backoff, permanent failure
 //! recorded, never to a disabled account; a mail server's refusal marks the address bouncing and a
-//! delivery clears that), purges expired sessions, old login failures and old verification links,
-//! sends the automatic reminders of safety checks and circular notices, and keeps the room cabinets
-//! tidy (trash older than `storage.trash_days`, abandoned uploads, unused blobs).
+//! delivery clears that), announces scheduled room posts when their time comes, purges expired
+//! sessions, old login failures and old verification links, sends the automatic reminders of
+//! safety checks and circular notices, and keeps the room cabinets tidy (trash older than
+//! `storage.trash_days`, abandoned uploads, unused blobs).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,7 +12,7 @@ use chrono::Duration as ChronoDuration;
 
 use crate::db::Db;
 use crate::mail::Mailer;
-use crate::models::{contact, login_failure, now, outbox, session};
+use crate::models::{contact, login_failure, now, outbox, room_post, session};
 use crate::services::{Core, reachability};
 
 /// Attempts before a mail is given up.
@@ -37,6 +38,7 @@ pub async fn run(core: Core, mailer: Mailer) {
     let mut last_cleanup = std::time::Instant::now()
         .checked_sub(Duration::from_hours(1))
         .unwrap_or_else(std::time::Instant::now);
+    // Reminder rounds and scheduled posts are looked for every 15 seconds.
     let mut last_reminders = std::time::Instant::now()
         .checked_sub(Duration::from_mins(1))
         .unwrap_or_else(std::time::Instant::now);
@@ -53,6 +55,11 @@ pub async fn run(core: Core, mailer: Mailer) {
                 Ok(Ok(n)) => tracing::info!(mails = n, "reminders queued"),
                 Ok(Err(e)) => tracing::error!(error = %e, "reminders failed"),
                 Err(e) => tracing::error!(error = %e, "reminders panicked"),
+            }
+            match announce_scheduled(&core).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(posts = n, "scheduled posts announced"),
+                Err(e) => tracing::error!(error = %e, "announcing scheduled posts failed"),
             }
         }
         match send_due(&db, &mailer, &from, &owner).await {
@@ -103,6 +110,23 @@ pub async fn run(core: Core, mailer: Mailer) {
         }
         let _ = tokio::time::timeout(Duration::from_secs(5), wakeup.notified()).await;
     }
+}
+
+/// Queues the new-post mail of scheduled room posts whose `publish_at` has passed
+/// (`services::notify::announce_due`); returns how many posts were announced. A read first, so
+/// that SQLite's write lock is taken only when something is due.
+pub async fn announce_scheduled(core: &Core) -> Result<usize, crate::error::AppError> {
+    let due = core
+        .db
+        .read(|conn| Ok(!room_post::due_notices(conn, now(), 1)?.is_empty()))
+        .await?;
+    if !due {
+        return Ok(0);
+    }
+    let c = core.clone();
+    core.db
+        .write(move |conn| crate::services::notify::announce_due(&c, conn, now()))
+        .await
 }
 
 /// Claims and sends one batch; returns how many were claimed.

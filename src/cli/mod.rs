@@ -84,6 +84,13 @@ fn migrate(config: &Config) -> anyhow::Result<()> {
     let mut conn = crate::db::establish(&config.database_url())?;
     let n = crate::db::migrate::run(&mut conn)?;
     say(&format!("migrations applied: {n}"));
+    let changed = diesel::Connection::transaction(&mut conn, |conn| {
+        crate::services::search::reindex_if_outdated(conn)
+    })
+    .map_err(|e| anyhow::anyhow!("rebuilding the search index: {e}"))?;
+    if changed > 0 {
+        say(&format!("search index rebuilt: {changed} rows"));
+    }
     Ok(())
 }
 

@@ -188,6 +188,7 @@ diesel::table! {
         deleted -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        notified_at -> Nullable<Timestamp>,
     }
 }
 

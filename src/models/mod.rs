@@ -14,6 +14,7 @@ pub mod password_reset;
 pub mod post;
 pub mod room;
 pub mod room_post;
+pub mod search;
 pub mod session;
 pub mod setting;
 pub mod user;
@@ -60,36 +61,4 @@ pub fn last_insert_id(conn: &mut crate::db::DbConn) -> diesel::QueryResult<i64> 
     diesel::sql_query(sql)
         .get_result::<LastId>(conn)
         .map(|r| r.id)
-}
-
-/// A filter: `id_column` names a row whose bigram index contains `phrase` (from
-/// `textsearch::phrases`). The index differs by backend, so the SQL does: SQLite asks its FTS5
-/// table, PostgreSQL its GIN index on `to_tsvector('simple', grams)`. `phrase` is only ever bound,
-/// never spliced into the SQL text.
-pub fn gram_match(
-    backend: crate::db::Backend,
-    table: &'static str,
-    fts_table: &'static str,
-    phrase: String,
-) -> diesel::expression::SqlLiteral<
-    diesel::sql_types::Bool,
-    diesel::expression::UncheckedBind<
-        diesel::expression::SqlLiteral<diesel::sql_types::Bool>,
-        diesel::internal::derives::as_expression::Bound<diesel::sql_types::Text, String>,
-    >,
-> {
-    use diesel::dsl::sql;
-    use diesel::sql_types::{Bool, Text};
-    match backend {
-        crate::db::Backend::Sqlite => sql::<Bool>(&format!(
-            "{table}.id IN (SELECT rowid FROM {fts_table} WHERE {fts_table} MATCH "
-        ))
-        .bind::<Text, _>(format!("\"{phrase}\""))
-        .sql(")"),
-        crate::db::Backend::Postgres => sql::<Bool>(&format!(
-            "to_tsvector('simple', {table}.grams) @@ phraseto_tsquery('simple', "
-        ))
-        .bind::<Text, _>(phrase)
-        .sql(")"),
-    }
 }

@@ -1,13 +1,15 @@
 //! Blog posts and their tags.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::like_escape;
+use super::search::{self, Corpus, Found, Stamp, WalkRow};
 use crate::db::DbConn;
 use crate::db::schema::{post_tags, posts, tags, users};
+use crate::textsearch::Term;
 
 /// A row of `posts`.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -107,8 +109,6 @@ pub enum PublicFilter {
     Tag(String),
     /// Posts by this author id.
     Author(i64),
-    /// Posts whose search text contains every one of these (already normalised) terms.
-    Search(Vec<String>),
 }
 
 /// Published posts (newest first) for `filter`, from `offset`, at most `limit`.
@@ -119,29 +119,13 @@ pub fn list_public(
     offset: i64,
     limit: i64,
 ) -> QueryResult<Vec<PostWithAuthor>> {
-    let rows = public_query(conn.backend(), filter, now)
+    let rows = public_query(filter, now)
         .order((posts::published_at.desc(), posts::id.desc()))
         .offset(offset)
         .limit(limit)
         .select((PostSummary::as_select(), users::login, users::display_name))
         .load::<(PostSummary, String, String)>(conn)?;
     Ok(rows.into_iter().map(with_author).collect())
-}
-
-/// How many published posts match `filter` (search shows it; plain lists do not count).
-/// At most `cap` are counted (search says "1000+" rather than touch every match of a common word).
-pub fn count_public(
-    conn: &mut DbConn,
-    filter: &PublicFilter,
-    now: NaiveDateTime,
-    cap: i64,
-) -> QueryResult<i64> {
-    let backend = conn.backend();
-    let ids: Vec<i64> = public_query(backend, filter, now)
-        .select(posts::id)
-        .limit(cap)
-        .load(conn)?;
-    Ok(i64::try_from(ids.len()).unwrap_or(cap))
 }
 
 /// The boxed query behind every public list.
@@ -151,11 +135,7 @@ type PublicQuery<'a> = diesel::dsl::IntoBoxed<
     crate::db::MultiBackend,
 >;
 
-fn public_query(
-    backend: crate::db::Backend,
-    filter: &PublicFilter,
-    now: NaiveDateTime,
-) -> PublicQuery<'static> {
+fn public_query(filter: &PublicFilter, now: NaiveDateTime) -> PublicQuery<'static> {
     let mut q = posts::table
         .inner_join(users::table)
         .filter(posts::status.eq(PostStatus::Published.as_str()))
@@ -171,22 +151,171 @@ fn public_query(
             q = q.filter(posts::id.eq_any(ids));
         }
         PublicFilter::Author(id) => q = q.filter(posts::author_id.eq(*id)),
-        PublicFilter::Search(terms) => {
-            for term in terms {
-                // The index narrows the candidates; LIKE keeps the match exact (and serves
-                // one-character terms, which have no bigram).
-                for phrase in crate::textsearch::phrases(term) {
-                    q = q.filter(super::gram_match(backend, "posts", "post_grams", phrase));
-                }
-                q = q.filter(
-                    posts::search_text
-                        .like(format!("%{}%", like_escape(term)))
-                        .escape('\\'),
-                );
-            }
-        }
     }
     q
+}
+
+/// SQLite's index search over the blog (see `room_post::SQLITE_FROM`): the FTS5 table drives, each
+/// match is read by primary key, `+` keeps status and date off `posts_public`.
+const SQLITE_FROM: &str = "FROM post_grams f CROSS JOIN posts p ON p.id = f.rowid \
+    WHERE post_grams MATCH ?1 AND +p.status = 'published' AND +p.published_at <= ?2";
+
+/// The same, with `LIKE` for terms whose index match is not exact.
+const SQLITE_FROM_LIKE: &str = "FROM post_grams f CROSS JOIN posts p ON p.id = f.rowid \
+    WHERE post_grams MATCH ?1 AND +p.status = 'published' AND +p.published_at <= ?2 \
+    AND NOT EXISTS (SELECT 1 FROM json_each(?4) t WHERE p.search_text NOT LIKE t.value ESCAPE '\\')";
+
+/// The published blog posts, searched for some terms (`models::search`).
+pub struct BlogSearch<'a> {
+    terms: &'a [Term],
+    now: NaiveDateTime,
+}
+
+impl<'a> BlogSearch<'a> {
+    /// Posts published by `now`.
+    pub fn new(terms: &'a [Term], now: NaiveDateTime) -> Self {
+        Self { terms, now }
+    }
+
+    /// Published posts with every term.
+    fn matching(&self) -> diesel::dsl::IntoBoxed<'static, posts::table, crate::db::MultiBackend> {
+        let mut q = posts::table
+            .filter(posts::status.eq(PostStatus::Published.as_str()))
+            .filter(posts::published_at.le(self.now))
+            .into_boxed();
+        for term in self.terms {
+            q = q.filter(
+                posts::search_text
+                    .like(format!("%{}%", like_escape(&term.text)))
+                    .escape('\\'),
+            );
+        }
+        q
+    }
+
+    fn sqlite(&self) -> search::SqliteIndexed {
+        search::SqliteIndexed {
+            from: if search::needs_like(self.terms) {
+                SQLITE_FROM_LIKE
+            } else {
+                SQLITE_FROM
+            },
+            ids_json: "[]".to_owned(),
+        }
+    }
+
+    /// PostgreSQL: `matching` narrowed by the GIN index (see `room_post::RoomSearch`).
+    fn pg_indexed(&self) -> diesel::dsl::IntoBoxed<'static, posts::table, crate::db::MultiBackend> {
+        self.matching().filter(search::tsquery_match(
+            "posts",
+            search::tsquery_text(self.terms),
+        ))
+    }
+}
+
+impl Corpus for BlogSearch<'_> {
+    const TABLE: &'static str = "posts";
+    const FTS_TABLE: &'static str = "post_grams";
+
+    fn terms(&self) -> &[Term] {
+        self.terms
+    }
+
+    fn newest(&self, conn: &mut DbConn, after: Option<Stamp>, n: i64) -> QueryResult<Vec<WalkRow>> {
+        let mut q = posts::table
+            .filter(posts::status.eq(PostStatus::Published.as_str()))
+            .into_boxed();
+        q = match after {
+            None => q.filter(posts::published_at.le(self.now)),
+            Some((at, id)) => q
+                .filter(posts::published_at.le(at))
+                .filter(posts::published_at.lt(at).or(posts::id.lt(id))),
+        };
+        let rows: Vec<(i64, Option<NaiveDateTime>)> = q
+            .order((posts::published_at.desc(), posts::id.desc()))
+            .limit(n)
+            .select((posts::id, posts::published_at))
+            .load(conn)?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, at)| {
+                Some(WalkRow {
+                    id,
+                    doc: id,
+                    stamp: (at?, id),
+                    readable: true,
+                })
+            })
+            .collect())
+    }
+
+    fn containing(&self, conn: &mut DbConn, docs: &[i64]) -> QueryResult<HashSet<i64>> {
+        let mut q = posts::table.filter(posts::id.eq_any(docs)).into_boxed();
+        for term in self.terms {
+            q = q.filter(
+                posts::search_text
+                    .like(format!("%{}%", like_escape(&term.text)))
+                    .escape('\\'),
+            );
+        }
+        Ok(q.select(posts::id).load::<i64>(conn)?.into_iter().collect())
+    }
+
+    fn indexed_count(&self, conn: &mut DbConn, cap: i64) -> QueryResult<i64> {
+        match conn.backend() {
+            crate::db::Backend::Sqlite => self.sqlite().count(conn, self.terms, self.now, cap),
+            crate::db::Backend::Postgres => self
+                .pg_indexed()
+                .limit(cap)
+                .select(posts::id)
+                .load::<i64>(conn)
+                .map(|ids| i64::try_from(ids.len()).unwrap_or(cap)),
+        }
+    }
+
+    fn indexed_newest(&self, conn: &mut DbConn, want: i64) -> QueryResult<Vec<i64>> {
+        match conn.backend() {
+            crate::db::Backend::Sqlite => self.sqlite().newest(conn, self.terms, self.now, want),
+            crate::db::Backend::Postgres => self
+                .pg_indexed()
+                .order((posts::published_at.desc(), posts::id.desc()))
+                .limit(want)
+                .select(posts::id)
+                .load(conn),
+        }
+    }
+
+    fn scanned_count(&self, conn: &mut DbConn, cap: i64) -> QueryResult<i64> {
+        self.matching()
+            .limit(cap)
+            .select(posts::id)
+            .load::<i64>(conn)
+            .map(|ids| i64::try_from(ids.len()).unwrap_or(cap))
+    }
+}
+
+/// Searches published posts for text holding every term: the newest `want` ids and how many match
+/// (up to `cap`). Exact, newest first; see `models::search`.
+pub fn search(
+    conn: &mut DbConn,
+    terms: &[Term],
+    now: NaiveDateTime,
+    want: i64,
+    cap: i64,
+) -> QueryResult<Found> {
+    search::run(conn, &BlogSearch::new(terms, now), want, cap)
+}
+
+/// Published posts by id, in the order given, with their authors.
+pub fn summaries_by_ids(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<PostWithAuthor>> {
+    let rows = posts::table
+        .inner_join(users::table)
+        .filter(posts::id.eq_any(ids))
+        .select((PostSummary::as_select(), users::login, users::display_name))
+        .load::<(PostSummary, String, String)>(conn)?;
+    let mut by_id: HashMap<i64, PostWithAuthor> =
+        rows.into_iter().map(|r| (r.0.id, with_author(r))).collect();
+    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
 }
 
 fn with_author((post, author_login, author_name): (PostSummary, String, String)) -> PostWithAuthor {
@@ -361,4 +490,32 @@ pub fn tags_for(conn: &mut DbConn, post_ids: &[i64]) -> QueryResult<HashMap<i64,
 /// Counts all posts.
 pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
     posts::table.count().get_result(conn)
+}
+
+/// Recomputes every post's `grams` from its search text with `textsearch::bigrams` (after the
+/// format changed); returns how many rows changed.
+pub fn rebuild_grams(conn: &mut DbConn) -> QueryResult<usize> {
+    let mut changed = 0;
+    let mut after = 0_i64;
+    loop {
+        let rows: Vec<(i64, String, String)> = posts::table
+            .filter(posts::id.gt(after))
+            .order(posts::id.asc())
+            .limit(500)
+            .select((posts::id, posts::search_text, posts::grams))
+            .load(conn)?;
+        let Some(last) = rows.last() else {
+            return Ok(changed);
+        };
+        after = last.0;
+        for (id, text, grams) in rows {
+            let fresh = crate::textsearch::bigrams(&text);
+            if fresh != grams {
+                diesel::update(posts::table.find(id))
+                    .set(posts::grams.eq(fresh))
+                    .execute(conn)?;
+                changed += 1;
+            }
+        }
+    }
 }

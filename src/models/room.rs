@@ -320,6 +320,8 @@ pub struct MemberContact {
     pub display_name: String,
     pub language: Option<String>,
     pub role: String,
+    /// The account's site role (a site administrator reads every room).
+    pub site_role: String,
 }
 
 /// Every enabled member of a room with how to reach them.
@@ -334,21 +336,21 @@ pub fn contacts(conn: &mut DbConn, room_id: i64) -> QueryResult<Vec<MemberContac
             users::display_name,
             users::language,
             room_members::role,
+            users::site_role,
         ))
         .load(conn)
 }
 
-/// Whether a user holds one of `roles` in any room that is not archived.
-pub fn holds_any_role(conn: &mut DbConn, user_id: i64, roles: &[&str]) -> QueryResult<bool> {
+/// The rooms (not archived) in which a user holds one of `roles`.
+pub fn rooms_with_role(conn: &mut DbConn, user_id: i64, roles: &[&str]) -> QueryResult<Vec<Room>> {
     room_members::table
         .inner_join(rooms::table)
         .filter(room_members::user_id.eq(user_id))
         .filter(room_members::role.eq_any(roles))
         .filter(rooms::archived.eq(false))
-        .select(room_members::room_id)
-        .first::<i64>(conn)
-        .optional()
-        .map(|o| o.is_some())
+        .order(rooms::id.asc())
+        .select(Room::as_select())
+        .load(conn)
 }
 
 /// Whether `user_id` is one of the room's safety officers.

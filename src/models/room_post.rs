@@ -1,13 +1,15 @@
 //! Room posts and their revisions.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::search::{self, Corpus, Found, Stamp, WalkRow};
 use super::{last_insert_id, like_escape};
 use crate::db::DbConn;
 use crate::db::schema::{post_revisions, room_posts, rooms, users};
+use crate::textsearch::Term;
 
 /// A row of `room_posts`.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -23,6 +25,8 @@ pub struct RoomPost {
     pub deleted: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// When its first publication was announced to the room (new-post mail); `None` until then.
+    pub notified_at: Option<NaiveDateTime>,
 }
 
 /// A row of `post_revisions`.
@@ -102,6 +106,41 @@ pub fn find_post(conn: &mut DbConn, room_id: i64, post_id: i64) -> QueryResult<R
         .filter(room_posts::deleted.eq(false))
         .select(RoomPost::as_select())
         .first(conn)
+}
+
+/// A post by id, in whichever room, deleted or not.
+pub fn find_any(conn: &mut DbConn, post_id: i64) -> QueryResult<RoomPost> {
+    room_posts::table
+        .find(post_id)
+        .select(RoomPost::as_select())
+        .first(conn)
+}
+
+/// Claims the announcement of a post's first publication: true for exactly one caller, however
+/// many processes try (the UPDATE only matches while `notified_at` is NULL; on PostgreSQL a second
+/// transaction waits for the first and then matches nothing). The caller queues the mail in the
+/// same transaction.
+pub fn claim_notice(conn: &mut DbConn, post_id: i64, at: NaiveDateTime) -> QueryResult<bool> {
+    diesel::update(
+        room_posts::table
+            .find(post_id)
+            .filter(room_posts::notified_at.is_null()),
+    )
+    .set(room_posts::notified_at.eq(at))
+    .execute(conn)
+    .map(|n| n == 1)
+}
+
+/// Posts whose publication is due to be announced: live since `at` or earlier and not announced
+/// yet (scheduled posts whose `publish_at` has passed), oldest first, at most `limit`.
+pub fn due_notices(conn: &mut DbConn, at: NaiveDateTime, limit: i64) -> QueryResult<Vec<i64>> {
+    room_posts::table
+        .filter(room_posts::notified_at.is_null())
+        .filter(room_posts::published_at.le(at))
+        .order((room_posts::published_at.asc(), room_posts::id.asc()))
+        .limit(limit)
+        .select(room_posts::id)
+        .load(conn)
 }
 
 /// A revision by id.
@@ -303,109 +342,248 @@ pub struct RoomHit {
     pub author_name: String,
 }
 
-/// Posts joined with their live revision and their room.
-type LiveJoin = diesel::dsl::InnerJoin<
-    diesel::dsl::InnerJoinOn<
-        room_posts::table,
-        post_revisions::table,
-        diesel::dsl::Eq<room_posts::live_revision_id, diesel::dsl::Nullable<post_revisions::id>>,
-    >,
-    rooms::table,
+/// What the search walk reads of a post: `(id, room_id, live_revision_id, published_at)`.
+type LiveRow = (i64, i64, Option<i64>, Option<NaiveDateTime>);
+
+/// SQLite's index search over room posts (see `search::SqliteIndexed`): the FTS5 table drives
+/// (`CROSS JOIN` fixes the order), each match is looked up by `room_posts_live`, and `+` keeps the
+/// other conditions off the indexes: given the chance, the planner prefers walking a whole room.
+const SQLITE_FROM: &str = "FROM revision_grams f \
+    CROSS JOIN room_posts p ON p.live_revision_id = f.rowid \
+    WHERE revision_grams MATCH ?1 AND +p.deleted = 0 AND +p.published_at <= ?2 \
+    AND (+p.publish_until IS NULL OR +p.publish_until > ?2) \
+    AND +p.room_id IN (SELECT value FROM json_each(?3))";
+
+/// The same, with `LIKE` for terms whose index match is not exact (several words, punctuation).
+const SQLITE_FROM_LIKE: &str = "FROM revision_grams f \
+    CROSS JOIN room_posts p ON p.live_revision_id = f.rowid \
+    CROSS JOIN post_revisions r ON r.id = f.rowid \
+    WHERE revision_grams MATCH ?1 AND +p.deleted = 0 AND +p.published_at <= ?2 \
+    AND (+p.publish_until IS NULL OR +p.publish_until > ?2) \
+    AND +p.room_id IN (SELECT value FROM json_each(?3)) \
+    AND NOT EXISTS (SELECT 1 FROM json_each(?4) t WHERE r.search_text NOT LIKE t.value ESCAPE '\\')";
+
+/// Live posts joined with their live revision.
+type LiveRevisionJoin = diesel::dsl::InnerJoinOn<
+    room_posts::table,
+    post_revisions::table,
+    diesel::dsl::Eq<room_posts::live_revision_id, diesel::dsl::Nullable<post_revisions::id>>,
 >;
 
-/// Live, currently visible revisions in `room_ids` whose search text contains every term.
-fn search_query<'a>(
-    backend: crate::db::Backend,
+/// The live posts of the rooms a visitor may read, searched for some terms (`models::search`).
+pub struct RoomSearch<'a> {
     room_ids: &'a [i64],
-    terms: &'a [String],
+    rooms: HashSet<i64>,
+    terms: &'a [Term],
     now: NaiveDateTime,
-) -> diesel::dsl::IntoBoxed<'a, LiveJoin, crate::db::MultiBackend> {
-    let mut q = room_posts::table
+}
+
+impl<'a> RoomSearch<'a> {
+    /// Posts visible at `now` in `room_ids`.
+    pub fn new(room_ids: &'a [i64], terms: &'a [Term], now: NaiveDateTime) -> Self {
+        Self {
+            room_ids,
+            rooms: room_ids.iter().copied().collect(),
+            terms,
+            now,
+        }
+    }
+
+    /// The live, visible posts with every term in the rooms given.
+    fn matching(&self) -> diesel::dsl::IntoBoxed<'a, LiveRevisionJoin, crate::db::MultiBackend> {
+        let mut q = room_posts::table
+            .inner_join(
+                post_revisions::table
+                    .on(room_posts::live_revision_id.eq(post_revisions::id.nullable())),
+            )
+            .filter(room_posts::room_id.eq_any(self.room_ids))
+            .filter(room_posts::deleted.eq(false))
+            .filter(room_posts::published_at.le(self.now))
+            .filter(
+                room_posts::publish_until
+                    .is_null()
+                    .or(room_posts::publish_until.gt(self.now)),
+            )
+            .into_boxed();
+        for term in self.terms {
+            q = q.filter(
+                post_revisions::search_text
+                    .like(format!("%{}%", like_escape(&term.text)))
+                    .escape('\\'),
+            );
+        }
+        q
+    }
+
+    fn sqlite(&self) -> search::SqliteIndexed {
+        search::SqliteIndexed {
+            from: if search::needs_like(self.terms) {
+                SQLITE_FROM_LIKE
+            } else {
+                SQLITE_FROM
+            },
+            ids_json: search::ids_json(self.room_ids),
+        }
+    }
+
+    /// PostgreSQL: `matching` narrowed by the GIN index, asked for every bigram (no positions, so
+    /// no recheck that recomputes a tsvector per row); the planner streams until any limit.
+    fn pg_indexed(&self) -> diesel::dsl::IntoBoxed<'a, LiveRevisionJoin, crate::db::MultiBackend> {
+        self.matching().filter(search::tsquery_match(
+            "post_revisions",
+            search::tsquery_text(self.terms),
+        ))
+    }
+}
+
+impl Corpus for RoomSearch<'_> {
+    const TABLE: &'static str = "post_revisions";
+    const FTS_TABLE: &'static str = "revision_grams";
+
+    fn terms(&self) -> &[Term] {
+        self.terms
+    }
+
+    /// Live posts of every room, newest first; those outside the readable rooms are marked so. No
+    /// room filter in SQL: the newest-first index (`room_posts_time`) is then the only choice.
+    fn newest(&self, conn: &mut DbConn, after: Option<Stamp>, n: i64) -> QueryResult<Vec<WalkRow>> {
+        let mut q = room_posts::table
+            .filter(room_posts::deleted.eq(false))
+            .filter(
+                room_posts::publish_until
+                    .is_null()
+                    .or(room_posts::publish_until.gt(self.now)),
+            )
+            .into_boxed();
+        q = match after {
+            None => q.filter(room_posts::published_at.le(self.now)),
+            Some((at, id)) => q
+                .filter(room_posts::published_at.le(at))
+                .filter(room_posts::published_at.lt(at).or(room_posts::id.lt(id))),
+        };
+        let rows: Vec<LiveRow> = q
+            .order((room_posts::published_at.desc(), room_posts::id.desc()))
+            .limit(n)
+            .select((
+                room_posts::id,
+                room_posts::room_id,
+                room_posts::live_revision_id,
+                room_posts::published_at,
+            ))
+            .load(conn)?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, room, live, at)| {
+                Some(WalkRow {
+                    id,
+                    doc: live?,
+                    stamp: (at?, id),
+                    readable: self.rooms.contains(&room),
+                })
+            })
+            .collect())
+    }
+
+    fn containing(&self, conn: &mut DbConn, docs: &[i64]) -> QueryResult<HashSet<i64>> {
+        let mut q = post_revisions::table
+            .filter(post_revisions::id.eq_any(docs))
+            .into_boxed();
+        for term in self.terms {
+            q = q.filter(
+                post_revisions::search_text
+                    .like(format!("%{}%", like_escape(&term.text)))
+                    .escape('\\'),
+            );
+        }
+        Ok(q.select(post_revisions::id)
+            .load::<i64>(conn)?
+            .into_iter()
+            .collect())
+    }
+
+    fn indexed_count(&self, conn: &mut DbConn, cap: i64) -> QueryResult<i64> {
+        match conn.backend() {
+            crate::db::Backend::Sqlite => self.sqlite().count(conn, self.terms, self.now, cap),
+            crate::db::Backend::Postgres => self
+                .pg_indexed()
+                .limit(cap)
+                .select(room_posts::id)
+                .load::<i64>(conn)
+                .map(|ids| i64::try_from(ids.len()).unwrap_or(cap)),
+        }
+    }
+
+    fn indexed_newest(&self, conn: &mut DbConn, want: i64) -> QueryResult<Vec<i64>> {
+        match conn.backend() {
+            crate::db::Backend::Sqlite => self.sqlite().newest(conn, self.terms, self.now, want),
+            crate::db::Backend::Postgres => self
+                .pg_indexed()
+                .order((room_posts::published_at.desc(), room_posts::id.desc()))
+                .limit(want)
+                .select(room_posts::id)
+                .load(conn),
+        }
+    }
+
+    fn scanned_count(&self, conn: &mut DbConn, cap: i64) -> QueryResult<i64> {
+        self.matching()
+            .limit(cap)
+            .select(room_posts::id)
+            .load::<i64>(conn)
+            .map(|ids| i64::try_from(ids.len()).unwrap_or(cap))
+    }
+}
+
+/// Searches the live, visible posts of `room_ids` for text holding every term: the newest `want`
+/// post ids and how many match (up to `cap`). Exact, newest first; see `models::search`.
+pub fn search(
+    conn: &mut DbConn,
+    room_ids: &[i64],
+    terms: &[Term],
+    now: NaiveDateTime,
+    want: i64,
+    cap: i64,
+) -> QueryResult<Found> {
+    if room_ids.is_empty() {
+        return Ok(Found::default());
+    }
+    search::run(conn, &RoomSearch::new(room_ids, terms, now), want, cap)
+}
+
+/// Search hits by post id, in the order given, with their live revision, room and author.
+pub fn hits_by_ids(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<RoomHit>> {
+    let rows: Vec<(RoomPost, Revision, String, String, String)> = room_posts::table
         .inner_join(
             post_revisions::table
                 .on(room_posts::live_revision_id.eq(post_revisions::id.nullable())),
         )
         .inner_join(rooms::table)
-        .filter(room_posts::room_id.eq_any(room_ids))
-        .filter(room_posts::deleted.eq(false))
-        .filter(room_posts::published_at.le(now))
-        .filter(
-            room_posts::publish_until
-                .is_null()
-                .or(room_posts::publish_until.gt(now)),
-        )
-        .into_boxed();
-    for term in terms {
-        for phrase in crate::textsearch::phrases(term) {
-            q = q.filter(super::gram_match(
-                backend,
-                "post_revisions",
-                "revision_grams",
-                phrase,
-            ));
-        }
-        q = q.filter(
-            post_revisions::search_text
-                .like(format!("%{}%", like_escape(term)))
-                .escape('\\'),
-        );
-    }
-    q
-}
-
-/// Search hits among the rooms the caller may read, newest first.
-pub fn search_visible(
-    conn: &mut DbConn,
-    room_ids: &[i64],
-    terms: &[String],
-    now: NaiveDateTime,
-    limit: i64,
-) -> QueryResult<Vec<RoomHit>> {
-    let rows: Vec<(RoomPost, Revision, String, String, i64)> =
-        search_query(conn.backend(), room_ids, terms, now)
-            .order((room_posts::published_at.desc(), room_posts::id.desc()))
-            .limit(limit)
-            .select((
-                RoomPost::as_select(),
-                Revision::as_select(),
-                rooms::slug,
-                rooms::name,
-                room_posts::author_id,
-            ))
-            .load(conn)?;
-    let authors: Vec<i64> = rows.iter().map(|r| r.4).collect();
-    let names: HashMap<i64, String> = users::table
-        .filter(users::id.eq_any(&authors))
-        .select((users::id, users::display_name))
-        .load::<(i64, String)>(conn)?
-        .into_iter()
-        .collect();
-    Ok(rows
-        .into_iter()
-        .map(|(post, revision, room_slug, room_name, author)| RoomHit {
-            author_name: names.get(&author).cloned().unwrap_or_default(),
-            post,
-            revision,
-            room_slug,
-            room_name,
-        })
-        .collect())
-}
-
-/// How many hits `search_visible` would find in all.
-/// Counts at most `cap` (a search page says "1000+" rather than touch every match of a common word).
-pub fn count_search_visible(
-    conn: &mut DbConn,
-    room_ids: &[i64],
-    terms: &[String],
-    now: NaiveDateTime,
-    cap: i64,
-) -> QueryResult<i64> {
-    let ids: Vec<i64> = search_query(conn.backend(), room_ids, terms, now)
-        .select(room_posts::id)
-        .limit(cap)
+        .inner_join(users::table.on(users::id.eq(room_posts::author_id)))
+        .filter(room_posts::id.eq_any(ids))
+        .select((
+            RoomPost::as_select(),
+            Revision::as_select(),
+            rooms::slug,
+            rooms::name,
+            users::display_name,
+        ))
         .load(conn)?;
-    Ok(i64::try_from(ids.len()).unwrap_or(cap))
+    let mut by_id: HashMap<i64, RoomHit> = rows
+        .into_iter()
+        .map(|(post, revision, room_slug, room_name, author_name)| {
+            (
+                post.id,
+                RoomHit {
+                    post,
+                    revision,
+                    room_slug,
+                    room_name,
+                    author_name,
+                },
+            )
+        })
+        .collect();
+    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
 }
 
 /// The title of a post's live revision.
@@ -459,4 +637,36 @@ pub fn visible_in_rooms(
                 })
                 .collect()
         })
+}
+
+/// Recomputes every revision's `grams` from its search text with `textsearch::bigrams` (after the
+/// format changed); returns how many rows changed.
+pub fn rebuild_grams(conn: &mut DbConn) -> QueryResult<usize> {
+    let mut changed = 0;
+    let mut after = 0_i64;
+    loop {
+        let rows: Vec<(i64, String, String)> = post_revisions::table
+            .filter(post_revisions::id.gt(after))
+            .order(post_revisions::id.asc())
+            .limit(500)
+            .select((
+                post_revisions::id,
+                post_revisions::search_text,
+                post_revisions::grams,
+            ))
+            .load(conn)?;
+        let Some(last) = rows.last() else {
+            return Ok(changed);
+        };
+        after = last.0;
+        for (id, text, grams) in rows {
+            let fresh = crate::textsearch::bigrams(&text);
+            if fresh != grams {
+                diesel::update(post_revisions::table.find(id))
+                    .set(post_revisions::grams.eq(fresh))
+                    .execute(conn)?;
+                changed += 1;
+            }
+        }
+    }
 }

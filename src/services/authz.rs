@@ -295,8 +295,8 @@ pub enum RoomAction {
     ViewSafetyResults,
 }
 
-/// The roles that may publish in some room: allowed by default, or adjustable so a room may allow it.
-/// (A hint for navigation; every approval still goes through `authorize_room`.)
+/// The roles that may publish in some room: allowed by default, or adjustable so a room may allow it
+/// (`rooms::may_approve_somewhere` asks `authorize_room` only about rooms where one is held).
 pub fn roles_that_may_publish() -> Vec<RoomRole> {
     RoomRole::ALL
         .into_iter()

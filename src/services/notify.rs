@@ -1,6 +1,8 @@
 //! New-post notifications: when a room post is first published, every member whose role receives
-//! new-content mail (DESIGN.md §4) hears of it as they chose for that room: a mail each (`every`,
-//! the default), one daily digest (`digest`), or nothing (`none`). Also the 新着 (what's new) list.
+//! new-content mail (DESIGN.md §4) and may read the room hears of it as they chose for that room: a
+//! mail each (`every`, the default), one daily digest (`digest`), or nothing (`none`). A scheduled
+//! post is announced when its `publish_at` passes (`announce_due`, from the jobs loop); each post
+//! exactly once (`room_posts.notified_at`). Also the 新着 (what's new) list.
 
 use chrono::{NaiveDateTime, Timelike};
 
@@ -11,6 +13,7 @@ use crate::db::DbConn;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::i18n::Lang;
 use crate::models::room_post::{LivePost, RoomPost};
+use crate::models::user::SiteRole;
 use crate::models::{notify, now, room, room_post, setting, user};
 
 /// The modes a member can choose.
@@ -18,8 +21,28 @@ pub const MODES: [&str; 3] = ["every", "digest", "none"];
 /// Local hour (site time zone) after which the day's digest goes out.
 pub const DIGEST_HOUR: u32 = 7;
 
-/// Tells the room about a post published for the first time (called in the publishing transaction).
-pub fn first_publication(
+/// Announces a post's first publication to its room, once: claims it (`room_post::claim_notice`)
+/// and, if this call won the claim, queues the mail in the caller's transaction. Called when a post
+/// goes live now (saved or approved) and by the jobs loop when a scheduled post's time comes.
+/// Returns whether it was announced by this call.
+pub fn announce(
+    core: &Core,
+    conn: &mut DbConn,
+    ctx: &RoomCtx,
+    post: &RoomPost,
+    title: &str,
+    at: NaiveDateTime,
+) -> AppResult<bool> {
+    if !room_post::claim_notice(conn, post.id, at)? {
+        return Ok(false);
+    }
+    first_publication(core, conn, ctx, post, title)?;
+    Ok(true)
+}
+
+/// Tells the room about a post published for the first time: every member whose role receives
+/// new-content mail here and who may read the room, except its author, as each chose.
+fn first_publication(
     core: &Core,
     conn: &mut DbConn,
     ctx: &RoomCtx,
@@ -41,35 +64,69 @@ pub fn first_publication(
         if m.user_id == author.id || !ctx.access.allows(role, RoomPermission::ReceiveMail) {
             continue;
         }
-        match notify::mode(conn, ctx.room.id, m.user_id)?.as_str() {
-            "none" => {}
-            "digest" => notify::add_digest_item(conn, m.user_id, ctx.room.id, post.id, at)?,
-            _ => {
-                let lang = m
-                    .language
-                    .as_deref()
-                    .and_then(Lang::parse)
-                    .unwrap_or_default();
-                let mut c = tera::Context::new();
-                c.insert("name", &m.display_name);
-                c.insert("who", &author.display_name);
-                c.insert("room", &ctx.room.name);
-                c.insert("title", title);
-                c.insert("link", &link);
-                super::mail::queue(
-                    conn,
-                    &core.templates,
-                    "new_post",
-                    lang,
-                    Some(m.user_id),
-                    &m.email,
-                    c,
-                )?;
-            }
+        let mode = notify::mode(conn, ctx.room.id, m.user_id)?;
+        let member = Actor {
+            id: m.user_id,
+            is_admin: m.site_role == SiteRole::Admin.as_str(),
+        };
+        if mode == "none" || !super::rooms::member_may_read(conn, &member, &ctx.room)? {
+            continue;
         }
+        if mode == "digest" {
+            notify::add_digest_item(conn, m.user_id, ctx.room.id, post.id, at)?;
+            continue;
+        }
+        let lang = m
+            .language
+            .as_deref()
+            .and_then(Lang::parse)
+            .unwrap_or_default();
+        let mut c = tera::Context::new();
+        c.insert("name", &m.display_name);
+        c.insert("who", &author.display_name);
+        c.insert("room", &ctx.room.name);
+        c.insert("title", title);
+        c.insert("link", &link);
+        super::mail::queue(
+            conn,
+            &core.templates,
+            "new_post",
+            lang,
+            Some(m.user_id),
+            &m.email,
+            c,
+        )?;
     }
     core.mail_wakeup.notify_one();
     Ok(())
+}
+
+/// How many due posts one round of `announce_due` takes on.
+const DUE_BATCH: i64 = 50;
+
+/// Announces scheduled posts whose `publish_at` has passed (the jobs loop calls this; tests call it
+/// directly). Each post is claimed in this transaction, so several `yui serve` processes never
+/// announce one twice. A post that is no longer shown when its turn comes (deleted, its period
+/// over, its room archived or without posts) is marked and not announced. Returns how many were.
+pub fn announce_due(core: &Core, conn: &mut DbConn, at: NaiveDateTime) -> AppResult<usize> {
+    let mut announced = 0;
+    for post_id in room_post::due_notices(conn, at, DUE_BATCH)? {
+        let post = room_post::find_any(conn, post_id)?;
+        let ctx = super::rooms::for_jobs(conn, post.room_id)?;
+        let shown = !post.deleted
+            && post.publish_until.is_none_or(|u| u > at)
+            && !ctx.room.archived
+            && ctx.room.features.split(',').any(|f| f == "blog");
+        if !shown {
+            room_post::claim_notice(conn, post.id, at)?;
+            continue;
+        }
+        let title = room_post::live_title(conn, post.id)?.unwrap_or_default();
+        if announce(core, conn, &ctx, &post, &title, at)? {
+            announced += 1;
+        }
+    }
+    Ok(announced)
 }
 
 /// Sets how the actor hears about new posts in a room (members only).

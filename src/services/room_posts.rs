@@ -1,7 +1,8 @@
 //! Room posts and the approval workflow (承認, DESIGN.md §5): every save is a revision; with approval
 //! on, a revision from someone without publish rights waits (`pending`) until an approver publishes
 //! it or sends it back with a note. The live revision stays visible while a newer one waits.
-//! `publish_at` / `publish_until` are honoured by the queries, not by a cron.
+//! `publish_at` / `publish_until` are honoured by the queries, not by a cron; only the new-post mail
+//! of a scheduled post waits for the jobs loop (`notify::announce_due`).
 
 use chrono::NaiveDateTime;
 
@@ -161,8 +162,9 @@ fn save_revision(
     match outcome {
         Saved::Published => {
             room_post::make_live(conn, post, revision_id, actor.id, at)?;
-            if !post.ever_published && clean.publish_at.is_none_or(|p| p <= at) {
-                super::notify::first_publication(core, conn, ctx, post, &clean.title)?;
+            // Live now: announced at once (if never before); scheduled: by the jobs loop later.
+            if clean.publish_at.is_none_or(|p| p <= at) {
+                super::notify::announce(core, conn, ctx, post, &clean.title, at)?;
             }
         }
         Saved::Pending => notify_approvers(core, conn, ctx, post, &clean.title)?,
@@ -252,8 +254,8 @@ pub fn approve(
     let at = now();
     room_post::make_live(conn, &post, revision.id, actor.id, at)?;
     notify_author(core, conn, &ctx, &post, &revision, "post_approved")?;
-    if !post.ever_published && revision.publish_at.is_none_or(|p| p <= at) {
-        super::notify::first_publication(core, conn, &ctx, &post, &revision.title)?;
+    if revision.publish_at.is_none_or(|p| p <= at) {
+        super::notify::announce(core, conn, &ctx, &post, &revision.title, at)?;
     }
     audit::record(
         conn,

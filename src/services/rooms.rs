@@ -98,6 +98,24 @@ pub fn load_for(
     Ok(ctx)
 }
 
+/// A room as background work sees it, with no actor: `access.allows` answers the room's matrix
+/// (with its overrides) for any role. Nothing is authorised by this; see `member_may_read`.
+pub fn for_jobs(conn: &mut DbConn, room_id: i64) -> AppResult<RoomCtx> {
+    let room = room::find(conn, room_id)?;
+    let access = access_for(conn, None, &room, 0)?;
+    Ok(RoomCtx { room, access })
+}
+
+/// Whether a member may read the room now (archived rooms, 準備中, parent rooms: everything
+/// `load` checks), for deciding who is told about its content.
+pub fn member_may_read(conn: &mut DbConn, member: &Actor, room: &Room) -> AppResult<bool> {
+    if room.archived && !member.is_admin {
+        return Ok(false);
+    }
+    let access = access_for(conn, Some(member), room, 0)?;
+    Ok(authorize_room(Some(member), &access, RoomAction::Read).is_ok())
+}
+
 /// A room in a list, with the actor's role in it.
 #[derive(Debug, Clone)]
 pub struct RoomListItem {
@@ -731,9 +749,9 @@ pub fn save_permissions(
     Ok(())
 }
 
-/// Whether the approval inbox can hold anything for this person: site admins and those whose room
-/// role may publish by default or by a room's adjustment (editors). A hint for the navigation only;
-/// the inbox itself asks `authorize_room` for every item.
+/// Whether the approval inbox can hold anything for this person (the navigation's 承認 link): a
+/// site admin, or someone `authorize_room` lets publish in at least one room they belong to, with
+/// that room's overrides. Only rooms where their role could publish at all are asked.
 pub fn may_approve_somewhere(conn: &mut DbConn, actor: &Actor) -> AppResult<bool> {
     if actor.is_admin {
         return Ok(true);
@@ -742,7 +760,13 @@ pub fn may_approve_somewhere(conn: &mut DbConn, actor: &Actor) -> AppResult<bool
         .into_iter()
         .map(RoomRole::as_str)
         .collect();
-    Ok(room::holds_any_role(conn, actor.id, &roles)?)
+    for room in room::rooms_with_role(conn, actor.id, &roles)? {
+        let access = access_for(conn, Some(actor), &room, 0)?;
+        if authorize_room(Some(actor), &access, RoomAction::Publish).is_ok() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// The slug of a member's private room.

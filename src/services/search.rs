@@ -1,6 +1,7 @@
 //! Search across everything the actor may read: the public blog and the posts of every room they can
 //! read (visibility, 準備中, parent rooms and archiving all apply, through `rooms::list_visible`).
-//! Substring matching on NFKC, lower-cased text finds Japanese words of any length.
+//! Substring matching on NFKC, lower-cased text finds Japanese words of any length; how it stays
+//! fast with 100,000 posts is in `models::search`.
 
 use chrono::NaiveDateTime;
 
@@ -8,8 +9,9 @@ use super::Actor;
 use super::blog::{PAGE_SIZE, search_terms};
 use crate::db::DbConn;
 use crate::error::AppResult;
-use crate::models::post::{self, PublicFilter};
-use crate::models::{now, room_post};
+use crate::models::post;
+use crate::models::{now, room_post, setting};
+use crate::textsearch::Term;
 
 /// Counts stop here; the page then says "1000+".
 pub const COUNT_CAP: i64 = 1000;
@@ -64,11 +66,12 @@ pub fn search(
             has_next: false,
         });
     }
+    let terms: Vec<Term> = terms.iter().map(|t| Term::new(t)).collect();
     let at = now();
     // Enough of each source to fill this page after merging, plus one to know about the next.
     let need = page * PAGE_SIZE + 1;
-    let filter = PublicFilter::Search(terms.clone());
-    let mut hits: Vec<Hit> = post::list_public(conn, &filter, at, 0, need)?
+    let blog = post::search(conn, &terms, at, need, COUNT_CAP)?;
+    let mut hits: Vec<Hit> = post::summaries_by_ids(conn, &blog.ids)?
         .into_iter()
         .map(|p| Hit {
             url: post::public_path(&p.post.slug),
@@ -79,13 +82,14 @@ pub fn search(
             room_name: None,
         })
         .collect();
-    let mut total = post::count_public(conn, &filter, at, COUNT_CAP)?;
+    let mut total = blog.total;
     let room_ids: Vec<i64> = super::rooms::list_visible(conn, actor)?
         .into_iter()
         .map(|i| i.room.id)
         .collect();
     if !room_ids.is_empty() {
-        for h in room_post::search_visible(conn, &room_ids, &terms, at, need)? {
+        let found = room_post::search(conn, &room_ids, &terms, at, need, COUNT_CAP)?;
+        for h in room_post::hits_by_ids(conn, &found.ids)? {
             hits.push(Hit {
                 url: format!("/rooms/{}/posts/{}", h.room_slug, h.post.id),
                 title: h.revision.title,
@@ -95,8 +99,7 @@ pub fn search(
                 room_name: Some(h.room_name),
             });
         }
-        total += room_post::count_search_visible(conn, &room_ids, &terms, at, COUNT_CAP)?;
-        total = total.min(COUNT_CAP);
+        total = (total + found.total).min(COUNT_CAP);
     }
     hits.sort_by_key(|h| std::cmp::Reverse(h.published));
     let start = usize::try_from((page - 1) * PAGE_SIZE).unwrap_or(usize::MAX);
@@ -112,4 +115,20 @@ pub fn search(
         page,
         has_next,
     })
+}
+
+/// The setting that records which `textsearch::GRAMS_VERSION` every stored row has.
+const GRAMS_VERSION_KEY: &str = "search.grams_version";
+
+/// Rebuilds the stored bigrams when they were written in an older format (a migration that changes
+/// the format forgets the version); run after migrations, in one transaction. Returns how many rows
+/// changed. Idempotent: two processes starting together only do the work twice.
+pub fn reindex_if_outdated(conn: &mut DbConn) -> AppResult<usize> {
+    let current = crate::textsearch::GRAMS_VERSION;
+    if setting::get(conn, GRAMS_VERSION_KEY)?.as_deref() == Some(current) {
+        return Ok(0);
+    }
+    let changed = post::rebuild_grams(conn)? + room_post::rebuild_grams(conn)?;
+    setting::set(conn, GRAMS_VERSION_KEY, current)?;
+    Ok(changed)
 }

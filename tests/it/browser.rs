@@ -501,6 +501,21 @@ async fn first_run_setup_login_write_post_shows_on_front_page_and_feed() {
                 scroll <= inner,
                 "front page scrolls sideways on a phone: {scroll}px content in {inner}px"
             );
+            // The header is two rows: title and search, then every link on one line.
+            let rows = driver
+                .execute(
+                    "const h = document.querySelector('header.site-header'); \
+                     const tops = [...h.querySelectorAll('.site-nav > *')].map(e => e.offsetTop); \
+                     return [Math.round(h.getBoundingClientRect().height), new Set(tops).size];",
+                    Vec::<serde_json::Value>::new(),
+                )
+                .await?;
+            let (height, link_rows): (u32, usize) = rows.convert()?;
+            assert_eq!(link_rows, 1, "the header's links stay on one line");
+            assert!(
+                height <= 110,
+                "the header is two rows on a phone, got {height}px"
+            );
             Ok::<_, WebDriverError>(())
         })
         .await

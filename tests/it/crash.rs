@@ -223,7 +223,9 @@ async fn kill_9_mid_upload_leaves_no_file_and_acknowledged_chunks_survive() {
     let c = client();
     login(&server, &c).await;
     let token = csrf(&c, &server.url("/rooms/town/files")).await;
-    assert!(entries(&data.join("blobs")).is_empty());
+    // The demo's sample files are there already; the uploads below must add nothing to them.
+    let demo_blobs = entries(&data.join("blobs"));
+    let demo_files: i64 = files::table.count().get_result(&mut open_db(data)).unwrap();
     assert!(entries(&data.join("tmp")).is_empty());
 
     // A resumable upload: the first chunk is acknowledged (fsynced, recorded).
@@ -305,10 +307,10 @@ async fn kill_9_mid_upload_leaves_no_file_and_acknowledged_chunks_survive() {
         staged[0].extension().is_some_and(|e| e == "part"),
         "{staged:?}"
     );
-    assert!(entries(&data.join("blobs")).is_empty(), "no blob");
+    assert_eq!(entries(&data.join("blobs")), demo_blobs, "no new blob");
     let mut conn = open_db(data);
     let rows: i64 = files::table.count().get_result(&mut conn).unwrap();
-    assert_eq!(rows, 0, "no file row");
+    assert_eq!(rows, demo_files, "no new file row");
     let received: i64 = uploads::table
         .find(&id)
         .select(uploads::received)
@@ -367,6 +369,7 @@ async fn kill_9_mid_upload_leaves_no_file_and_acknowledged_chunks_survive() {
         .unwrap();
     let mut conn = open_db(data);
     let stored: Vec<(String, String, i64)> = files::table
+        .filter(files::name.eq("resumed.bin"))
         .select((files::name, files::blob_sha256, files::size))
         .load(&mut conn)
         .unwrap();
@@ -388,14 +391,17 @@ async fn kill_9_mid_upload_leaves_no_file_and_acknowledged_chunks_survive() {
         .await
         .unwrap();
     assert_eq!(sha_hex(&got), sha);
-    assert_eq!(
-        entries(&data.join("blobs")),
-        [data
-            .join("blobs")
+    let mut expected = demo_blobs.clone();
+    expected.push(
+        data.join("blobs")
             .join(&sha[..2])
             .join(&sha[2..4])
-            .join(&sha)]
+            .join(&sha),
     );
+    expected.sort();
+    let mut now_stored = entries(&data.join("blobs"));
+    now_stored.sort();
+    assert_eq!(now_stored, expected, "exactly one new blob");
     assert!(entries(&data.join("uploads")).is_empty());
     assert!(entries(&tmp).is_empty());
 }

@@ -20,5 +20,6 @@ mod room_posts;
 mod rooms;
 mod safety;
 mod safety_crash;
+mod search;
 mod security;
 mod support;

@@ -20,6 +20,18 @@ fn both_migration_trees_have_the_same_names() {
     };
     let sqlite = names("sqlite");
     assert!(!sqlite.is_empty());
+    // Diesel knows a migration by the part of its name before the first `_`: two with the same
+    // version would count as one, and the second would never run.
+    let mut versions: Vec<&str> = sqlite
+        .iter()
+        .map(|n| n.split('_').next().unwrap())
+        .collect();
+    versions.dedup();
+    assert_eq!(
+        versions.len(),
+        sqlite.len(),
+        "two migrations share a version: {sqlite:?}"
+    );
     assert_eq!(sqlite, names("postgres"));
     for name in &sqlite {
         for backend in ["sqlite", "postgres"] {

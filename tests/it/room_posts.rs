@@ -782,3 +782,204 @@ async fn only_public_rooms_have_a_feed() {
             .starts_with(&app.url("/rooms/square/posts/"))
     );
 }
+
+/// Writes a post scheduled for 2099 in `room`.
+async fn schedule(app: &TestApp, c: &reqwest::Client, room: &str, title: &str) {
+    let res = app
+        .post_form(
+            c,
+            &format!("/rooms/{room}/posts/new"),
+            &format!("/rooms/{room}/posts"),
+            &[
+                ("title", title),
+                ("body", "予定の記事"),
+                ("publish_at", "2099-01-01T09:00"),
+                ("action", "submit"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+}
+
+/// Runs the jobs loop's announcement step as if the clock said `at`.
+fn announce_at(app: &TestApp, at: &str) -> usize {
+    let at = chrono::NaiveDateTime::parse_from_str(at, "%Y-%m-%d %H:%M").unwrap();
+    let core = app.core.clone();
+    app.db(move |conn| yui::services::notify::announce_due(&core, conn, at))
+}
+
+/// How many mails with `subject` in their subject went to each address, after the sender settled.
+async fn mails_about(app: &TestApp, subject: &str) -> std::collections::BTreeMap<String, usize> {
+    app.core.mail_wakeup.notify_one();
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let mut counts = std::collections::BTreeMap::new();
+    for m in app.smtp.mails() {
+        if m.subject.contains(subject) {
+            for to in m.to {
+                *counts.entry(to).or_insert(0) += 1;
+            }
+        }
+    }
+    counts
+}
+
+#[actix_web::test]
+async fn scheduled_posts_are_mailed_once_when_their_time_comes() {
+    let Council { app, member, .. } = council().await;
+    schedule(&app, &member, "square", "来年の予定").await;
+    assert!(
+        mails_about(&app, "来年の予定").await.is_empty(),
+        "nobody hears of it before its time"
+    );
+    assert_eq!(announce_at(&app, "2098-12-31 23:59"), 0, "not due yet");
+    assert_eq!(announce_at(&app, "2099-01-01 01:00"), 1, "due (09:00 JST)");
+    app.smtp
+        .wait_for_subject("manager@example.test", "[square] 来年の予定")
+        .await;
+    let once: std::collections::BTreeMap<String, usize> = [
+        "chief@example.test",
+        "editor@example.test",
+        "manager@example.test",
+    ]
+    .into_iter()
+    .map(|to| (to.to_owned(), 1))
+    .collect();
+    assert_eq!(
+        mails_about(&app, "来年の予定").await,
+        once,
+        "one mail each for the roles that receive it (not the guest, not the author)"
+    );
+    assert_eq!(announce_at(&app, "2099-01-02 00:00"), 0, "announced once");
+    assert_eq!(mails_about(&app, "来年の予定").await, once);
+
+    // Several processes at once (two transactions racing for one post): still once.
+    schedule(&app, &member, "square", "再来年の予定").await;
+    let racers: Vec<_> = (0..2)
+        .map(|_| {
+            let core = app.core.clone();
+            std::thread::spawn(move || {
+                let at =
+                    chrono::NaiveDateTime::parse_from_str("2099-06-01 00:00", "%Y-%m-%d %H:%M")
+                        .unwrap();
+                let c = core.clone();
+                core.db
+                    .run_sync(true, move |conn| {
+                        yui::services::notify::announce_due(&c, conn, at)
+                    })
+                    .unwrap()
+            })
+        })
+        .collect();
+    let announced: usize = racers.into_iter().map(|t| t.join().unwrap()).sum();
+    assert_eq!(announced, 1);
+    assert_eq!(mails_about(&app, "再来年の予定").await.len(), 3);
+}
+
+#[actix_web::test]
+async fn scheduled_posts_are_announced_only_to_members_who_may_read_the_room() {
+    let Council { app, .. } = council().await;
+    let admin = app.client();
+    app.login(&admin, "admin", PASSWORD).await;
+    let manager = person(&app, "prepper").await;
+    person(&app, "cohost").await;
+    person(&app, "writer").await;
+    // A room under preparation (準備中): only its managers see it.
+    let res = app
+        .post_form(
+            &admin,
+            "/admin/rooms/new",
+            "/admin/rooms",
+            &[
+                ("name", "prep"),
+                ("slug", "prep"),
+                ("visibility", "members"),
+                ("state", "preparing"),
+                ("default_role", "member"),
+                ("join_policy", "invite"),
+                ("quota_mb", "100"),
+                ("feature_blog", "on"),
+                ("manager", "prepper"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    for (login, role) in [("cohost", "manager"), ("writer", "chief_editor")] {
+        let res = app
+            .post_form(
+                &manager,
+                "/rooms/prep/members",
+                "/rooms/prep/members",
+                &[("login", login), ("role", role)],
+            )
+            .await;
+        assert_eq!(res.status(), 303);
+    }
+    schedule(&app, &manager, "prep", "準備中の予定").await;
+    assert_eq!(announce_at(&app, "2099-01-02 00:00"), 1);
+    app.smtp
+        .wait_for_subject("cohost@example.test", "準備中の予定")
+        .await;
+    let counts = mails_about(&app, "準備中の予定").await;
+    assert_eq!(
+        counts.keys().collect::<Vec<_>>(),
+        ["cohost@example.test"],
+        "the other manager hears of it; the chief editor cannot read the room yet"
+    );
+}
+
+/// Whether the navigation offers the approvals inbox to `c`.
+async fn approvals_link(app: &TestApp, c: &reqwest::Client) -> bool {
+    get(c, app, "/rooms").await.1.contains("href=\"/inbox\"")
+}
+
+/// Saves a room's adjustable cells: exactly `on` are allowed.
+async fn set_cells(app: &TestApp, manager: &reqwest::Client, room: &str, on: &[&str]) {
+    let path = format!("/rooms/{room}/permissions");
+    let fields: Vec<(String, &str)> = on.iter().map(|c| (format!("cell:{c}"), "on")).collect();
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    assert_eq!(
+        app.post_form(manager, &path, &path, &fields).await.status(),
+        303
+    );
+}
+
+#[actix_web::test]
+async fn the_approvals_link_follows_each_room_s_publish_rights() {
+    let Council {
+        app, chief, editor, ..
+    } = council().await;
+    let manager = app.client();
+    app.login(&manager, "manager", PASSWORD).await;
+    assert!(
+        !approvals_link(&app, &editor).await,
+        "editors may not approve unless a room allows it"
+    );
+    assert!(approval_link_and_inbox_agree(&app, &chief).await);
+    // council: editors may approve, chief editors may not; square keeps the defaults.
+    set_cells(
+        &app,
+        &manager,
+        "council",
+        &["create:member", "edit_others:editor", "publish:editor"],
+    )
+    .await;
+    assert!(approvals_link(&app, &editor).await);
+    assert!(approvals_link(&app, &chief).await, "square still lets them");
+    set_cells(
+        &app,
+        &manager,
+        "square",
+        &["create:member", "edit_others:editor"],
+    )
+    .await;
+    assert!(
+        !approvals_link(&app, &chief).await,
+        "no room lets the chief editor approve any more"
+    );
+    assert!(approvals_link(&app, &editor).await);
+}
+
+/// The link shows, and the inbox answers.
+async fn approval_link_and_inbox_agree(app: &TestApp, c: &reqwest::Client) -> bool {
+    approvals_link(app, c).await && get(c, app, "/inbox").await.0 == 200
+}
