@@ -32,6 +32,8 @@ pub struct ReqCtx {
     pub may_approve: bool,
     /// An open safety check this person has not answered: `(id, title, drill)` (the banner).
     pub pending_safety: Option<(i64, String, bool)>,
+    /// Circular notices this person has not read yet (the navigation shows the count).
+    pub unread_notices: i64,
     /// Site settings.
     pub site: Arc<SiteSettings>,
     /// The language to answer in.
@@ -127,7 +129,7 @@ pub async fn request_context(
     let ip = client_ip(&req, &state.trusted_proxies);
     let session_token = req.cookie(names.session).map(|c| c.value().to_owned());
 
-    let (site, session, may_approve, pending_safety) =
+    let (site, session, may_approve, (pending_safety, unread_notices)) =
         match load_visitor(&state, session_token).await {
             Ok(v) => v,
             Err(e) => {
@@ -167,6 +169,7 @@ pub async fn request_context(
         session,
         may_approve,
         pending_safety,
+        unread_notices,
         site,
         lang,
         ip,
@@ -219,10 +222,10 @@ async fn load_visitor(
     if session_token.is_none()
         && let Some(site) = cached_site.clone()
     {
-        return Ok((site, None, false, None));
+        return Ok((site, None, false, (None, 0)));
     }
     let need_site = cached_site.is_none();
-    let (loaded_site, session, may_approve, pending_safety) = state
+    let (loaded_site, session, may_approve, personal) = state
         .core
         .db
         .read(move |conn| {
@@ -239,12 +242,15 @@ async fn load_visitor(
                 Some(s) => crate::services::rooms::may_approve_somewhere(conn, &(&s.user).into())?,
                 None => false,
             };
-            let pending_safety = match &session {
-                Some(s) => crate::services::safety::pending_for(conn, s.user.id)?
-                    .map(|n| (n.id, n.title, n.drill)),
-                None => None,
+            let personal = match &session {
+                Some(s) => (
+                    crate::services::safety::pending_for(conn, s.user.id)?
+                        .map(|n| (n.id, n.title, n.drill)),
+                    crate::services::notices::unread_count(conn, &(&s.user).into())?,
+                ),
+                None => (None, 0),
             };
-            Ok((site, session, may_approve, pending_safety))
+            Ok((site, session, may_approve, personal))
         })
         .await?;
     let site = match (loaded_site, cached_site) {
@@ -263,7 +269,7 @@ async fn load_visitor(
             tracing::warn!(error = %e, "session extension failed");
         }
     }
-    Ok((site, session, may_approve, pending_safety))
+    Ok((site, session, may_approve, personal))
 }
 
 /// What `load_visitor` finds: settings, session, the approvals hint, the safety banner.
@@ -271,7 +277,7 @@ type Visitor = (
     Arc<SiteSettings>,
     Option<LiveSession>,
     bool,
-    Option<(i64, String, bool)>,
+    (Option<(i64, String, bool)>, i64),
 );
 
 /// `/a/{token}`: a safety check's personal answer link.
@@ -337,6 +343,7 @@ fn fallback_ctx(ip: IpAddr) -> ReqCtx {
         session: None,
         may_approve: false,
         pending_safety: None,
+        unread_notices: 0,
         site: Arc::new(SiteSettings::default()),
         lang: Lang::default(),
         ip,

@@ -79,6 +79,7 @@ pub fn base_context(ctx: &ReqCtx, path: &str) -> tera::Context {
                 "display_name": s.user.display_name,
                 "is_admin": s.user.is_admin(),
                 "may_approve": ctx.may_approve,
+                "unread_notices": ctx.unread_notices,
             }),
         );
         c.insert("csrf", &s.csrf_token);

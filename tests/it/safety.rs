@@ -736,6 +736,16 @@ async fn a_circular_notice_is_read_answered_reminded_and_exported() {
         2,
         "{status}"
     );
+    // Until she reads it, hanako's navigation counts it on every page.
+    let home = hanako
+        .get(app.url("/rooms"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(home.contains("class=\"count-badge\""), "unread count shown");
     // hanako opens it (read) and answers.
     let page = hanako
         .get(app.url(&format!("/notices/{id}")))
@@ -746,6 +756,15 @@ async fn a_circular_notice_is_read_answered_reminded_and_exported() {
         .await
         .unwrap();
     assert!(page.contains("参加しますか"));
+    let home = hanako
+        .get(app.url("/rooms"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!home.contains("class=\"count-badge\""), "read: no count");
     let res = app
         .post_form(
             &hanako,
