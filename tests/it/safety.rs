@@ -836,3 +836,65 @@ async fn a_circular_notice_is_read_answered_reminded_and_exported() {
         404
     );
 }
+
+/// Two senders (as two `yui serve` processes sharing one database) drain the outbox of a check at
+/// the same time: everyone gets exactly one mail.
+#[actix_web::test]
+async fn two_senders_on_one_database_send_each_safety_mail_once() {
+    let app = TestApp::spawn();
+    let admin = app.admin_client().await;
+    for i in 0..40 {
+        app.create_user(&format!("p{i}"), false);
+    }
+    let res = start(&app, &admin, &[("scope", "all"), ("title", "二重送信なし")]).await;
+    assert_eq!(res.status(), 303);
+    // The app's own jobs loop is one sender; this is a second one with its own lease owner.
+    let mailer = yui::mail::Mailer::from_config(
+        &yui::config::MailConfig {
+            transport: yui::config::MailTransport::Smtp,
+            smtp_host: "127.0.0.1".into(),
+            smtp_port: app.smtp.port,
+            smtp_tls: yui::config::SmtpTls::None,
+            ..yui::config::MailConfig::default()
+        },
+        std::env::temp_dir(),
+    )
+    .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        yui::jobs::send_due(
+            &app.core.db,
+            &mailer,
+            "Yui <b@example.test>",
+            "second-process",
+        )
+        .await
+        .unwrap();
+        let pending: i64 = app.db(|conn| {
+            Ok(outbox::table
+                .filter(outbox::sent_at.is_null())
+                .count()
+                .get_result(conn)?)
+        });
+        if pending == 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{pending} mails still queued"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    for i in 0..40 {
+        app.smtp
+            .wait_for_subject(&format!("p{i}@example.test"), "二重送信なし")
+            .await;
+    }
+    let mails = app.smtp.mails();
+    for i in 0..40 {
+        let to = format!("p{i}@example.test");
+        let n = mails.iter().filter(|m| m.to.contains(&to)).count();
+        assert_eq!(n, 1, "{to} got {n} mails");
+    }
+    assert_eq!(mails.len(), 41, "40 members and the admin, once each");
+}
