@@ -44,6 +44,12 @@ pub fn authorize_address_link(actor: Option<&Actor>, owner_id: i64) -> Result<()
     }
 }
 
+/// Whether `actor` may act for the whole site (a site administrator): starting a safety check for
+/// everyone, seeing every room's safety results, managing any notice.
+pub fn is_site_admin(actor: &Actor) -> bool {
+    authorize(Some(actor), Action::Administer).is_ok()
+}
+
 /// The five room roles of NetCommons, lowest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum RoomRole {

@@ -735,11 +735,14 @@ pub fn answer_circular(
     record(conn, &notice, actor.id, &answer, None)
 }
 
-/// Loads a notice the actor may manage (the sender, or someone who may send notices in its room,
-/// or for a safety check someone who may see its results).
-pub fn managed(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<Notice> {
+/// Loads a notice of `kind` the actor may manage (the sender, a site admin, someone who may send
+/// notices in its room, or for a safety check someone who may see its results).
+pub fn managed(conn: &mut DbConn, actor: &Actor, id: i64, kind: &str) -> AppResult<Notice> {
     let notice = m::find(conn, id)?;
-    if notice.sender_id == actor.id || actor.is_admin {
+    if notice.kind != kind {
+        return Err(AppError::NotFound);
+    }
+    if notice.sender_id == actor.id || super::authz::is_site_admin(actor) {
         return Ok(notice);
     }
     let action = if notice.kind == "safety" {
@@ -757,8 +760,14 @@ pub fn managed(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<Notice> {
 }
 
 /// Sends a reminder round now (by hand).
-pub fn remind_now(core: &Core, conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<usize> {
-    let notice = managed(conn, actor, id)?;
+pub fn remind_now(
+    core: &Core,
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: i64,
+    kind: &str,
+) -> AppResult<usize> {
+    let notice = managed(conn, actor, id, kind)?;
     if notice.closed_at.is_some() {
         return Err(AppError::Conflict("notice.closed"));
     }
@@ -766,8 +775,8 @@ pub fn remind_now(core: &Core, conn: &mut DbConn, actor: &Actor, id: i64) -> App
 }
 
 /// Closes a notice.
-pub fn close(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<Notice> {
-    let notice = managed(conn, actor, id)?;
+pub fn close(conn: &mut DbConn, actor: &Actor, id: i64, kind: &str) -> AppResult<Notice> {
+    let notice = managed(conn, actor, id, kind)?;
     m::close(conn, id, now())?;
     audit::record(
         conn,
@@ -803,7 +812,7 @@ pub fn circular_csv(
     id: i64,
     site: &super::site::SiteSettings,
 ) -> AppResult<(String, String)> {
-    let notice = managed(conn, actor, id)?;
+    let notice = managed(conn, actor, id, "circular")?;
     let st = status(conn, id)?;
     let mut out = String::from("\u{feff}name,login,read_at,answered_at,answer\r\n");
     let date = |d: Option<NaiveDateTime>| d.map(|d| site.local_datetime(d)).unwrap_or_default();

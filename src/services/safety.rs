@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::NaiveDateTime;
 use serde::Deserialize;
 
-use super::authz::{Action, RoomAction, authorize, authorize_room};
+use super::authz::{Action, RoomAction, authorize, authorize_room, is_site_admin};
 use super::notices::{self, Audience, Draft, Question, QuestionKind};
 use super::rooms::load_for;
 use super::{Actor, Core};
@@ -74,7 +74,7 @@ pub struct StartForm {
 
 /// Rooms the actor may start a check for (site admins: every active room; officers: theirs).
 pub fn startable_rooms(conn: &mut DbConn, actor: &Actor) -> AppResult<Vec<Room>> {
-    let candidates = if actor.is_admin {
+    let candidates = if is_site_admin(actor) {
         room::list_active(conn)?
     } else {
         let ids = room::officer_rooms(conn, actor.id)?;
@@ -94,7 +94,7 @@ pub fn startable_rooms(conn: &mut DbConn, actor: &Actor) -> AppResult<Vec<Room>>
 
 /// Whether the actor may start any check at all (the link on `/safety`).
 pub fn may_start_any(conn: &mut DbConn, actor: &Actor) -> AppResult<bool> {
-    Ok(actor.is_admin || !startable_rooms(conn, actor)?.is_empty())
+    Ok(is_site_admin(actor) || !startable_rooms(conn, actor)?.is_empty())
 }
 
 fn extra_question(form: &StartForm, e: &mut FieldErrors) -> Option<Question> {
@@ -253,7 +253,7 @@ pub fn answer_as_member(
 /// a room check), or, for a site-wide check, the members of the rooms whose results they may see.
 /// `None` = not a viewer at all.
 fn visible_scope(conn: &mut DbConn, actor: &Actor, notice: &Notice) -> AppResult<Option<Scope>> {
-    let viewable = if actor.is_admin {
+    let viewable = if is_site_admin(actor) {
         room::list_active(conn)?
     } else {
         viewable_rooms(conn, actor)?
@@ -266,7 +266,7 @@ fn scope_in(actor: &Actor, notice: &Notice, viewable: Vec<Room>) -> Option<Scope
     if notice.kind != "safety" {
         return None;
     }
-    if actor.is_admin {
+    if is_site_admin(actor) {
         return Some(Scope::All(viewable));
     }
     match notice.room_id {
@@ -475,7 +475,7 @@ pub struct SafetyList {
 pub fn list(conn: &mut DbConn, actor: &Actor) -> AppResult<SafetyList> {
     let candidates = m::list(conn, "safety", None, 200)?;
     // The viewer's rooms once, not once per check.
-    let viewable = if actor.is_admin {
+    let viewable = if is_site_admin(actor) {
         Vec::new()
     } else {
         viewable_rooms(conn, actor)?

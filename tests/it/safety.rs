@@ -179,6 +179,23 @@ async fn a_drill_for_everyone_is_answered_from_the_mail_link_without_logging_in(
         injured_at < unanswered_at,
         "the injured come before those who have not answered"
     );
+    // The notice routes do not close a safety check.
+    let res = app
+        .post_form(
+            &admin,
+            &format!("/safety/{id}"),
+            &format!("/notices/{id}/close"),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status(), 404);
+    let closed: Option<chrono::NaiveDateTime> = app.db(|conn| {
+        Ok(notices::table
+            .find(id)
+            .select(notices::closed_at)
+            .first(conn)?)
+    });
+    assert!(closed.is_none());
     // CSV export, with formulas defused.
     let csv = admin
         .get(app.url(&format!("/safety/{id}/export.csv")))
@@ -822,6 +839,27 @@ async fn a_circular_notice_is_read_answered_reminded_and_exported() {
         .text()
         .await
         .unwrap();
+    // The safety routes never act on a notice (nor the other way round), even for an admin.
+    for op in ["close", "remind"] {
+        let res = app
+            .post_form(
+                &admin,
+                &format!("/notices/{id}"),
+                &format!("/safety/{id}/{op}"),
+                &[],
+            )
+            .await;
+        assert_eq!(res.status(), 404, "/safety/{id}/{op} on a circular notice");
+    }
+    assert_eq!(
+        admin
+            .get(app.url(&format!("/safety/{id}")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
     let hanako_line = csv.lines().find(|l| l.contains(",hanako,")).unwrap();
     assert!(hanako_line.ends_with(",参加"), "{hanako_line}");
     let taro_line = csv.lines().find(|l| l.contains(",taro,")).unwrap();

@@ -177,7 +177,7 @@ pub async fn remind_notice(
     state
         .core
         .db
-        .write(move |conn| notices::remind_now(&core, conn, &actor, id))
+        .write(move |conn| notices::remind_now(&core, conn, &actor, id, "circular"))
         .await?;
     Ok(redirect_with_flash(
         &state,
@@ -197,7 +197,7 @@ pub async fn close_notice(
     state
         .core
         .db
-        .write(move |conn| notices::close(conn, &actor, id))
+        .write(move |conn| notices::close(conn, &actor, id, "circular"))
         .await?;
     Ok(redirect_with_flash(
         &state,

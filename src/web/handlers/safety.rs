@@ -57,11 +57,12 @@ async fn start_page(
         .db
         .read(move |conn| safety::startable_rooms(conn, &actor))
         .await?;
-    if rooms.is_empty() && !user.user().is_admin() {
+    let everyone = crate::services::authz::is_site_admin(&user.actor());
+    if rooms.is_empty() && !everyone {
         return Err(AppError::NotFound);
     }
     let mut c = base_context(user.ctx(), "/safety/new");
-    c.insert("everyone", &user.user().is_admin());
+    c.insert("everyone", &everyone);
     c.insert(
         "rooms",
         &rooms
@@ -257,10 +258,7 @@ pub async fn remind(
     state
         .core
         .db
-        .write(move |conn| {
-            safety::dashboard(conn, &actor, id)?;
-            crate::services::notices::remind_now(&core, conn, &actor, id)
-        })
+        .write(move |conn| crate::services::notices::remind_now(&core, conn, &actor, id, "safety"))
         .await?;
     Ok(redirect_with_flash(
         &state,
@@ -280,10 +278,7 @@ pub async fn close(
     state
         .core
         .db
-        .write(move |conn| {
-            safety::dashboard(conn, &actor, id)?;
-            crate::services::notices::close(conn, &actor, id)
-        })
+        .write(move |conn| crate::services::notices::close(conn, &actor, id, "safety"))
         .await?;
     Ok(redirect_with_flash(
         &state,
