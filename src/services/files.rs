@@ -418,6 +418,41 @@ pub fn read_audio_tags(path: &std::path::Path) -> AudioTags {
     }
 }
 
+/// The tags of an uploaded file: read for audio files (by their name's type), none otherwise.
+/// Blocking.
+pub fn tags_if_audio(name: &str, path: &std::path::Path) -> AudioTags {
+    if content_type_for(name).starts_with("audio/") {
+        read_audio_tags(path)
+    } else {
+        AudioTags::default()
+    }
+}
+
+/// Writes `entries` (from `zip_entries`) as a zip into `sink`: stored entries (media and PDFs are
+/// compressed already) with ZIP64, streamed, so memory stays flat for any size. Blocking; the
+/// caller's `sink` decides where the bytes go.
+pub fn write_zip(
+    sink: impl std::io::Write,
+    entries: &[(String, std::path::PathBuf)],
+) -> Result<(), Box<dyn std::error::Error>> {
+    use zip::write::SimpleFileOptions;
+    let mut zip = zip::ZipWriter::new_stream(std::io::BufWriter::with_capacity(64 * 1024, sink));
+    let opts = SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Stored)
+        .large_file(true);
+    for (name, blob) in entries {
+        if name.ends_with('/') {
+            zip.add_directory(name.as_str(), opts)?;
+        } else {
+            zip.start_file(name.as_str(), opts)?;
+            let mut f = std::fs::File::open(blob)?;
+            std::io::copy(&mut f, &mut zip)?;
+        }
+    }
+    zip.finish()?;
+    Ok(())
+}
+
 /// Records staged bytes as a file in the target folder (inside the caller's write transaction):
 /// the blob row is touched, the blob made durable in place if it was not there, then the file row
 /// written. A taken name gets ` (2)`. Returns the file id.

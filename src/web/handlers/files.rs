@@ -14,7 +14,7 @@ use futures_util::StreamExt;
 
 use crate::error::{AppError, FieldErrors};
 use crate::services::Actor;
-use crate::services::files::{self, AudioTags, Item, UploadTarget};
+use crate::services::files::{self, Item, UploadTarget};
 use crate::web::AppState;
 use crate::web::extract::{Ctx, CurrentUser, room_slug};
 use crate::web::render::{base_context, insert_errors, invalid_or, ok, page, redirect_with_flash};
@@ -168,20 +168,12 @@ async fn commit_staged(
         .core
         .db
         .write(move |conn| {
-            let tags = tag_if_audio(&name.name, &st.path);
+            let tags = files::tags_if_audio(&name.name, &st.path);
             files::commit_upload(&storage, conn, &a, &t, &st, &name, &tags)
         })
         .await;
     state.core.storage.discard(&staged);
     result
-}
-
-fn tag_if_audio(name: &str, path: &std::path::Path) -> AudioTags {
-    if files::content_type_for(name).starts_with("audio/") {
-        files::read_audio_tags(path)
-    } else {
-        AudioTags::default()
-    }
 }
 
 /// `POST /rooms/{room}/files/folder/{folder}/upload` (multipart, `files` fields; the CSRF token in
@@ -351,7 +343,7 @@ pub async fn download_zip(
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<web::Bytes, std::io::Error>>(4);
     tokio::task::spawn_blocking(move || {
         let sink = ChannelWriter { tx: tx.clone() };
-        if let Err(e) = write_zip(sink, &entries) {
+        if let Err(e) = files::write_zip(sink, &entries) {
             tracing::warn!(error = %e, "zip download stopped");
             let _ = tx.blocking_send(Err(std::io::Error::other(e.to_string())));
         }
@@ -364,28 +356,6 @@ pub async fn download_zip(
         .insert_header((header::CONTENT_ENCODING, "identity"))
         .insert_header(disposition(&format!("{top}.zip"), false))
         .streaming(body))
-}
-
-fn write_zip(
-    sink: ChannelWriter,
-    entries: &[(String, std::path::PathBuf)],
-) -> Result<(), Box<dyn std::error::Error>> {
-    use zip::write::SimpleFileOptions;
-    let mut zip = zip::ZipWriter::new_stream(std::io::BufWriter::with_capacity(64 * 1024, sink));
-    let opts = SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Stored)
-        .large_file(true);
-    for (name, blob) in entries {
-        if name.ends_with('/') {
-            zip.add_directory(name.as_str(), opts)?;
-        } else {
-            zip.start_file(name.as_str(), opts)?;
-            let mut f = std::fs::File::open(blob)?;
-            std::io::copy(&mut f, &mut zip)?;
-        }
-    }
-    zip.finish()?;
-    Ok(())
 }
 
 /// `std::io::Write` into the response stream: blocks (on the blocking pool) while the client is
@@ -645,7 +615,7 @@ pub async fn finish_upload(
         .core
         .db
         .write(move |conn| {
-            let tags = tag_if_audio(&upload.name, &staged.path);
+            let tags = files::tags_if_audio(&upload.name, &staged.path);
             files::finish_upload(&core, conn, &actor, &s, &upload, &staged, &tags)
         })
         .await?;
