@@ -12,7 +12,6 @@ use crate::error::AppError;
 use crate::models::user::SiteRole;
 use crate::services::account::{NewAccount, insert_account};
 use crate::services::authz::RoomRole;
-use crate::services::blog::{PostForm, save_post};
 use crate::services::site::SiteSettings;
 use crate::services::{Actor, password};
 
@@ -161,7 +160,10 @@ pub fn run(args: &DemoArgs, config: Config) -> anyhow::Result<()> {
     let db = core.db.clone();
     let err = |e: AppError| anyhow::anyhow!("{e}");
     let existing = db
-        .run_sync(false, |conn| Ok(crate::models::post::count(conn)?))
+        .run_sync(false, |conn| {
+            let space = crate::models::room::public_space(conn)?;
+            Ok(crate::models::blog::count_posts(conn, space.id)?)
+        })
         .map_err(err)?;
     if existing > 0 {
         anyhow::bail!(
@@ -175,7 +177,8 @@ pub fn run(args: &DemoArgs, config: Config) -> anyhow::Result<()> {
     if args.room_posts > 0 {
         fill_room(&core, args.room_posts).map_err(err)?;
     }
-    write_posts(&db, &authors, args.posts).map_err(err)?;
+    write_posts(&core, &authors, args.posts).map_err(err)?;
+    staff_public_space(&db).map_err(err)?;
     super::say(&format!(
         "demo site ready: {} posts and {} rooms; log in as admin (site administrator), manager, chief, \
          editor, member, guest (one per room role) or outsider (in no room) with the password you gave",
@@ -302,14 +305,7 @@ fn create_people(db: &crate::db::Db, hash: &str) -> Result<Vec<Actor>, AppError>
             };
             let id = crate::models::room::insert(conn, &fields, parent_id, now)?;
             for role in RoomRole::ALL {
-                let login = match role {
-                    RoomRole::Manager => "manager",
-                    RoomRole::ChiefEditor => "chief",
-                    RoomRole::Editor => "editor",
-                    RoomRole::Member => "member",
-                    RoomRole::Guest => "guest",
-                };
-                if let Some(uid) = by_login.get(login) {
+                if let Some(uid) = by_login.get(demo_login(role)) {
                     crate::models::room::set_member(conn, id, *uid, role.as_str(), now)?;
                 }
             }
@@ -437,7 +433,12 @@ fn fill_cabinets(core: &crate::services::Core) -> Result<(), AppError> {
 }
 
 /// Writes `count` posts in transactions of 100, with a progress bar.
-fn write_posts(db: &crate::db::Db, authors: &[Actor], count: usize) -> Result<(), AppError> {
+fn write_posts(
+    core: &crate::services::Core,
+    authors: &[Actor],
+    count: usize,
+) -> Result<(), AppError> {
+    use crate::services::room_posts::{self, RoomPostForm};
     let bar = ProgressBar::new(count as u64);
     bar.set_style(
         ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({eta})")
@@ -470,20 +471,27 @@ fn write_posts(db: &crate::db::Db, authors: &[Actor], count: usize) -> Result<()
             // Spread publication over the past ~3 years, oldest first.
             let hours_ago = i64::try_from((count - i) * 26).unwrap_or(0);
             let published = now - chrono::Duration::hours(hours_ago);
-            forms.push(PostForm {
+            forms.push(RoomPostForm {
                 title,
-                slug: String::new(),
                 body: text,
+                publish_at: site.local_input(published),
+                publish_until: String::new(),
+                slug: String::new(),
                 tags,
-                status: "published".into(),
-                published_at: site.local_input(published),
+                action: "submit".into(),
             });
         }
-        let authors = authors.to_vec();
-        let site = site.clone();
-        db.run_sync(true, move |conn| {
+        core.db.run_sync(true, |conn| {
+            let space = crate::models::room::public_space(conn)?;
             for (n, form) in forms.iter().enumerate() {
-                save_post(conn, &authors[n % authors.len()], None, form, &site)?;
+                room_posts::create(
+                    core,
+                    conn,
+                    &authors[n % authors.len()],
+                    &space.slug,
+                    form,
+                    &site,
+                )?;
             }
             Ok(())
         })?;
@@ -491,6 +499,34 @@ fn write_posts(db: &crate::db::Db, authors: &[Actor], count: usize) -> Result<()
     }
     bar.finish_with_message("posts written");
     Ok(())
+}
+
+/// Gives the demo accounts their roles in the public space too (after the posts are written, so
+/// nobody is mailed about a thousand of them), so a newcomer sees the blog's approval at work.
+fn staff_public_space(db: &crate::db::Db) -> Result<(), AppError> {
+    db.run_sync(true, |conn| {
+        let space = crate::models::room::public_space(conn)?;
+        let now = crate::models::now();
+        for role in RoomRole::ALL {
+            let user = crate::models::user::find_by_login(conn, demo_login(role))?;
+            crate::models::room::set_member(conn, space.id, user.id, role.as_str(), now)?;
+            if role == RoomRole::Manager {
+                crate::models::room::set_safety_officer(conn, space.id, user.id, true)?;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// The demo account that holds `role` in every demo room.
+fn demo_login(role: RoomRole) -> &'static str {
+    match role {
+        RoomRole::Manager => "manager",
+        RoomRole::ChiefEditor => "chief",
+        RoomRole::Editor => "editor",
+        RoomRole::Member => "member",
+        RoomRole::Guest => "guest",
+    }
 }
 
 /// Room posts that show the approval workflow: published ones, one waiting in the 編集長's inbox,
@@ -509,6 +545,7 @@ fn write_room_posts(core: &crate::services::Core) -> Result<(), AppError> {
             publish_at: String::new(),
             publish_until: String::new(),
             action: "submit".to_owned(),
+            ..RoomPostForm::default()
         };
         let posts = [
             (&manager, "town", "町内会だより 11月号", "## 今月の予定\n\n- 15日 清掃活動\n- 23日 **防災訓練**\n\n皆さまのご参加をお待ちしています。"),
@@ -560,9 +597,8 @@ fn fill_room(core: &crate::services::Core, count: usize) -> Result<(), AppError>
                     i + 1
                 ),
                 body: body(&mut seq, JA_SENTENCES, "詳細"),
-                publish_at: String::new(),
-                publish_until: String::new(),
                 action: "submit".to_owned(),
+                ..RoomPostForm::default()
             })
             .collect();
         core.db.run_sync(true, |conn| {

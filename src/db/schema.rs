@@ -82,43 +82,8 @@ diesel::table! {
     }
 }
 
-diesel::table! {
-    posts (id) {
-        id -> BigInt,
-        author_id -> BigInt,
-        title -> Text,
-        slug -> Text,
-        body_md -> Text,
-        body_html -> Text,
-        excerpt -> Text,
-        search_text -> Text,
-        status -> Text,
-        published_at -> Nullable<Timestamp>,
-        created_at -> Timestamp,
-        updated_at -> Timestamp,
-        grams -> Text,
-    }
-}
-
-diesel::table! {
-    tags (id) {
-        id -> BigInt,
-        name -> Text,
-    }
-}
-
-diesel::table! {
-    post_tags (post_id, tag_id) {
-        post_id -> BigInt,
-        tag_id -> BigInt,
-    }
-}
-
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(password_resets -> users (user_id));
-diesel::joinable!(posts -> users (author_id));
-diesel::joinable!(post_tags -> posts (post_id));
-diesel::joinable!(post_tags -> tags (tag_id));
 diesel::joinable!(audit_log -> users (actor_id));
 
 diesel::table! {
@@ -139,6 +104,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         comment_approval -> Bool,
+        /// `public` (the one public space), `community` or `private`.
+        space -> Text,
     }
 }
 
@@ -189,6 +156,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         notified_at -> Nullable<Timestamp>,
+        /// The public space's post address (`/posts/{slug}`); unused elsewhere.
+        slug -> Nullable<Text>,
     }
 }
 
@@ -210,9 +179,19 @@ diesel::table! {
         decided_by -> Nullable<BigInt>,
         decided_at -> Nullable<Timestamp>,
         grams -> Text,
+        /// Comma-separated tags of this revision (the public space).
+        tags -> Text,
     }
 }
 
+diesel::table! {
+    room_post_tags (post_id, tag) {
+        post_id -> BigInt,
+        tag -> Text,
+    }
+}
+
+diesel::joinable!(room_post_tags -> room_posts (post_id));
 diesel::joinable!(room_posts -> rooms (room_id));
 diesel::joinable!(room_posts -> users (author_id));
 diesel::joinable!(post_revisions -> room_posts (post_id));
@@ -407,15 +386,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_failures,
     audit_log,
     outbox,
-    posts,
-    tags,
-    post_tags,
     rooms,
     room_members,
     room_permissions,
     room_join_requests,
     room_posts,
     post_revisions,
+    room_post_tags,
     room_invitations,
     post_comments,
     room_notification_prefs,

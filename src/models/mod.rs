@@ -2,6 +2,7 @@
 //! `QueryResult`, so the caller owns the transaction.
 
 pub mod audit;
+pub mod blog;
 pub mod comment;
 pub mod contact;
 pub mod file;
@@ -11,7 +12,6 @@ pub mod notice;
 pub mod notify;
 pub mod outbox;
 pub mod password_reset;
-pub mod post;
 pub mod room;
 pub mod room_post;
 pub mod search;

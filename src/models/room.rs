@@ -28,6 +28,36 @@ pub struct Room {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub comment_approval: bool,
+    /// `public` (the site's public space), `community` or `private`.
+    pub space: String,
+}
+
+/// The kind of space of the public space's row.
+pub const PUBLIC_SPACE: &str = "public";
+/// The kind of space of a member's private room.
+pub const PRIVATE_SPACE: &str = "private";
+
+impl Room {
+    /// Whether this room is the public space, whose blog is the site's blog.
+    pub fn is_public_space(&self) -> bool {
+        self.space == PUBLIC_SPACE
+    }
+}
+
+/// The public space (made by a migration; there is exactly one).
+pub fn public_space(conn: &mut DbConn) -> QueryResult<Room> {
+    rooms::table
+        .filter(rooms::space.eq(PUBLIC_SPACE))
+        .select(Room::as_select())
+        .first(conn)
+}
+
+/// Marks a room as a kind of space (rooms are created as `community`).
+pub fn set_space(conn: &mut DbConn, id: i64, space: &str) -> QueryResult<()> {
+    diesel::update(rooms::table.find(id))
+        .set(rooms::space.eq(space))
+        .execute(conn)
+        .map(drop)
 }
 
 /// The settings of a room, as written by create and update.
@@ -118,7 +148,8 @@ pub fn slug_taken(conn: &mut DbConn, slug: &str, except: Option<i64>) -> QueryRe
 pub fn list_active(conn: &mut DbConn) -> QueryResult<Vec<Room>> {
     rooms::table
         .filter(rooms::archived.eq(false))
-        .order(rooms::name.asc())
+        // The public space first, then by name.
+        .order((rooms::space.ne(PUBLIC_SPACE), rooms::name.asc()))
         .select(Room::as_select())
         .load(conn)
 }
@@ -126,7 +157,11 @@ pub fn list_active(conn: &mut DbConn) -> QueryResult<Vec<Room>> {
 /// Every room, archived ones included (admin list).
 pub fn list_all(conn: &mut DbConn) -> QueryResult<Vec<Room>> {
     rooms::table
-        .order((rooms::archived.asc(), rooms::name.asc()))
+        .order((
+            rooms::archived.asc(),
+            rooms::space.ne(PUBLIC_SPACE),
+            rooms::name.asc(),
+        ))
         .select(Room::as_select())
         .load(conn)
 }

@@ -27,6 +27,8 @@ pub struct RoomPost {
     pub updated_at: NaiveDateTime,
     /// When its first publication was announced to the room (new-post mail); `None` until then.
     pub notified_at: Option<NaiveDateTime>,
+    /// The public space's address of the post (`/posts/{slug}`); `None` in other rooms.
+    pub slug: Option<String>,
 }
 
 /// A row of `post_revisions`.
@@ -48,6 +50,8 @@ pub struct Revision {
     pub created_at: NaiveDateTime,
     pub decided_by: Option<i64>,
     pub decided_at: Option<NaiveDateTime>,
+    /// The revision's tags, `", "`-separated (the public space).
+    pub tags: String,
 }
 
 /// A new revision.
@@ -67,6 +71,8 @@ pub struct NewRevision<'a> {
     pub publish_at: Option<NaiveDateTime>,
     pub publish_until: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
+    /// `", "`-separated tags (empty outside the public space).
+    pub tags: &'a str,
 }
 
 /// Inserts a post shell and returns its id.
@@ -188,10 +194,16 @@ pub fn make_live(
     )
     .set(post_revisions::publish_at.eq(at))
     .execute(conn)?;
-    let (from, until): (Option<NaiveDateTime>, Option<NaiveDateTime>) = post_revisions::table
-        .find(revision_id)
-        .select((post_revisions::publish_at, post_revisions::publish_until))
-        .first(conn)?;
+    let (from, until, tags): (Option<NaiveDateTime>, Option<NaiveDateTime>, String) =
+        post_revisions::table
+            .find(revision_id)
+            .select((
+                post_revisions::publish_at,
+                post_revisions::publish_until,
+                post_revisions::tags,
+            ))
+            .first(conn)?;
+    super::blog::set_live_tags(conn, post.id, &tags)?;
     diesel::update(room_posts::table.find(post.id))
         .set((
             room_posts::live_revision_id.eq(revision_id),
@@ -338,6 +350,8 @@ pub struct RoomHit {
     pub post: RoomPost,
     pub revision: Revision,
     pub room_slug: String,
+    /// The room's kind of space (`room::PUBLIC_SPACE` posts have a public address).
+    pub room_space: String,
     pub room_name: String,
     pub author_name: String,
 }
@@ -552,7 +566,7 @@ pub fn search(
 
 /// Search hits by post id, in the order given, with their live revision, room and author.
 pub fn hits_by_ids(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<RoomHit>> {
-    let rows: Vec<(RoomPost, Revision, String, String, String)> = room_posts::table
+    let rows: Vec<(RoomPost, Revision, String, String, String, String)> = room_posts::table
         .inner_join(
             post_revisions::table
                 .on(room_posts::live_revision_id.eq(post_revisions::id.nullable())),
@@ -564,24 +578,28 @@ pub fn hits_by_ids(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<RoomHit>> 
             RoomPost::as_select(),
             Revision::as_select(),
             rooms::slug,
+            rooms::space,
             rooms::name,
             users::display_name,
         ))
         .load(conn)?;
     let mut by_id: HashMap<i64, RoomHit> = rows
         .into_iter()
-        .map(|(post, revision, room_slug, room_name, author_name)| {
-            (
-                post.id,
-                RoomHit {
-                    post,
-                    revision,
-                    room_slug,
-                    room_name,
-                    author_name,
-                },
-            )
-        })
+        .map(
+            |(post, revision, room_slug, room_space, room_name, author_name)| {
+                (
+                    post.id,
+                    RoomHit {
+                        post,
+                        revision,
+                        room_slug,
+                        room_space,
+                        room_name,
+                        author_name,
+                    },
+                )
+            },
+        )
         .collect();
     Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
 }

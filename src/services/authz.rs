@@ -10,8 +10,6 @@ use crate::error::AppError;
 pub enum Action {
     /// Read the public blog.
     ReadPublic,
-    /// Write, edit and delete posts of the public blog.
-    WriteBlog,
     /// Use the admin panel (members, rooms, settings, audit log).
     Administer,
     /// Edit one's own profile and password.
@@ -24,7 +22,7 @@ pub fn authorize(actor: Option<&Actor>, action: Action) -> Result<(), AppError> 
     let allowed = match (actor, action) {
         (_, Action::ReadPublic) | (Some(_), Action::EditOwnProfile) => true,
         (None, _) => return Err(AppError::Unauthenticated),
-        (Some(a), Action::WriteBlog | Action::Administer) => a.is_admin,
+        (Some(a), Action::Administer) => a.is_admin,
     };
     if allowed {
         Ok(())
@@ -410,15 +408,12 @@ mod tests {
         };
         let table: &[(Option<&Actor>, Action, &str)] = &[
             (None, Action::ReadPublic, "ok"),
-            (None, Action::WriteBlog, "login"),
             (None, Action::Administer, "login"),
             (None, Action::EditOwnProfile, "login"),
             (Some(&member), Action::ReadPublic, "ok"),
-            (Some(&member), Action::WriteBlog, "404"),
             (Some(&member), Action::Administer, "404"),
             (Some(&member), Action::EditOwnProfile, "ok"),
             (Some(&admin), Action::ReadPublic, "ok"),
-            (Some(&admin), Action::WriteBlog, "ok"),
             (Some(&admin), Action::Administer, "ok"),
             (Some(&admin), Action::EditOwnProfile, "ok"),
         ];

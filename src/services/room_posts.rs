@@ -28,7 +28,14 @@ pub struct RoomPostForm {
     /// `datetime-local`; empty = no end.
     #[serde(default)]
     pub publish_until: String,
-    /// `draft` (一時保存) or `submit` (publish, or ask for approval).
+    /// The public space only: the address (`/posts/{slug}`); empty = made from the title.
+    #[serde(default)]
+    pub slug: String,
+    /// The public space only: comma-separated tags.
+    #[serde(default)]
+    pub tags: String,
+    /// `draft` (一時保存) or `submit` (publish, or ask for approval); the handler answers
+    /// `preview` itself.
     #[serde(default)]
     pub action: String,
 }
@@ -38,9 +45,17 @@ struct CleanPost {
     publish_at: Option<NaiveDateTime>,
     publish_until: Option<NaiveDateTime>,
     draft: bool,
+    /// The address and tags, in the public space.
+    blog: Option<super::blog::BlogFields>,
 }
 
-fn validate(form: &RoomPostForm, site: &SiteSettings) -> AppResult<CleanPost> {
+fn validate(
+    conn: &mut DbConn,
+    ctx: &RoomCtx,
+    post_id: Option<i64>,
+    form: &RoomPostForm,
+    site: &SiteSettings,
+) -> AppResult<CleanPost> {
     let mut e = FieldErrors::default();
     let title = form.title.trim().to_owned();
     if title.is_empty() || title.chars().count() > 200 || title.chars().any(char::is_control) {
@@ -75,12 +90,26 @@ fn validate(form: &RoomPostForm, site: &SiteSettings) -> AppResult<CleanPost> {
             true
         }
     };
+    let blog = if ctx.room.is_public_space() {
+        Some(super::blog::check_fields(
+            conn,
+            ctx.room.id,
+            post_id,
+            &title,
+            &form.slug,
+            &form.tags,
+            &mut e,
+        )?)
+    } else {
+        None
+    };
     e.into_result()?;
     Ok(CleanPost {
         title,
         publish_at,
         publish_until,
         draft,
+        blog,
     })
 }
 
@@ -133,10 +162,12 @@ fn save_revision(
     };
     let body_html = markdown::render(&form.body);
     let excerpt = markdown::excerpt(&form.body, 160);
+    let tags = clean.blog.as_ref().map_or("", |b| b.tags.as_str());
     let search_text = super::blog::normalize_for_search(&format!(
-        "{} {}",
+        "{} {} {}",
         clean.title,
-        markdown::plain_text(&form.body)
+        markdown::plain_text(&form.body),
+        tags
     ));
     let revision_id = room_post::insert_revision(
         conn,
@@ -156,8 +187,15 @@ fn save_revision(
                 .or((outcome == Saved::Published).then_some(at)),
             publish_until: clean.publish_until,
             created_at: at,
+            tags,
         },
     )?;
+    if let Some(b) = &clean.blog
+        && post.slug.as_deref() != Some(b.slug.as_str())
+    {
+        // The address is the post's, not a revision's: it changes at once (editors only).
+        crate::models::blog::set_slug(conn, post.id, &b.slug)?;
+    }
     room_post::supersede_unpublished(conn, post.id, revision_id)?;
     match outcome {
         Saved::Published => {
@@ -184,7 +222,7 @@ pub fn create(
 ) -> AppResult<(i64, Saved)> {
     let ctx = load_for(conn, Some(actor), slug, RoomAction::CreateContent)?;
     ensure_blog(&ctx)?;
-    let clean = validate(form, site)?;
+    let clean = validate(conn, &ctx, None, form, site)?;
     let post_id = room_post::insert_post(conn, ctx.room.id, actor.id, now())?;
     let post = room_post::find_post(conn, ctx.room.id, post_id)?;
     let saved = save_revision(core, conn, actor, &ctx, &post, form, &clean)?;
@@ -209,7 +247,7 @@ pub fn update(
     site: &SiteSettings,
 ) -> AppResult<Saved> {
     let (ctx, post) = load_for_edit(conn, actor, slug, post_id)?;
-    let clean = validate(form, site)?;
+    let clean = validate(conn, &ctx, Some(post.id), form, site)?;
     let saved = save_revision(core, conn, actor, &ctx, &post, form, &clean)?;
     audit::record(
         conn,
@@ -239,6 +277,26 @@ fn load_for_edit(
         },
     )?;
     Ok((ctx, post))
+}
+
+/// Renders the editor's preview without saving anything: for those who may write a new post in the
+/// room (`post_id` = `None`) or edit that post. Returns the room for the editor page.
+pub fn preview(
+    conn: &mut DbConn,
+    actor: &Actor,
+    slug: &str,
+    post_id: Option<i64>,
+    body: &str,
+) -> AppResult<(room::Room, String)> {
+    let ctx = if let Some(id) = post_id {
+        load_for_edit(conn, actor, slug, id)?.0
+    } else {
+        let ctx = load_for(conn, Some(actor), slug, RoomAction::CreateContent)?;
+        ensure_blog(&ctx)?;
+        ctx
+    };
+    // An oversize body is still shown (the request limit bounds it); saving it is refused.
+    Ok((ctx.room, markdown::render(body)))
 }
 
 /// Approves (publishes) a waiting revision.
@@ -421,10 +479,10 @@ pub fn for_edit(
     actor: &Actor,
     slug: &str,
     post_id: i64,
-) -> AppResult<(RoomCtx, Revision)> {
+) -> AppResult<(RoomCtx, RoomPost, Revision)> {
     let (ctx, post) = load_for_edit(conn, actor, slug, post_id)?;
     let latest = room_post::latest_revision(conn, post.id)?;
-    Ok((ctx, latest))
+    Ok((ctx, post, latest))
 }
 
 /// The posts part of a room home.
@@ -444,7 +502,10 @@ pub fn room_posts(conn: &mut DbConn, actor: Option<&Actor>, ctx: &RoomCtx) -> Ap
         });
     }
     let visible = room_post::visible_in_room(conn, ctx.room.id, now(), 20)?;
-    let mine = if let Some(a) = actor.filter(|_| ctx.access.role.is_some()) {
+    // Those who may write here (members with the right, site admins) see their own unpublished posts.
+    let mine = if let Some(a) =
+        actor.filter(|a| authorize_room(Some(a), &ctx.access, RoomAction::CreateContent).is_ok())
+    {
         room_post::authors_latest(conn, ctx.room.id, a.id)?
             .into_iter()
             .filter(|(_, r)| r.status != "published" || !visible_now(r, now()))

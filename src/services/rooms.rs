@@ -242,6 +242,10 @@ pub struct RoomForm {
     /// Only when an admin creates a room: the first manager's login.
     #[serde(default)]
     pub manager: String,
+    /// The public space's settings fix its visibility and state (not a form field: the page
+    /// sends them as hidden inputs, and `update_room` enforces them anyway).
+    #[serde(skip)]
+    pub public_space: bool,
 }
 
 impl RoomForm {
@@ -254,6 +258,7 @@ impl RoomForm {
                 .then(|| "on".to_owned())
         };
         Self {
+            public_space: r.is_public_space(),
             name: r.name.clone(),
             slug: r.slug.clone(),
             description: r.description.clone(),
@@ -440,7 +445,19 @@ pub fn update_room(
     form: &RoomForm,
 ) -> AppResult<String> {
     let ctx = load_for(conn, Some(actor), slug, RoomAction::Manage)?;
-    let clean = validate(conn, form, Some(ctx.room.id))?;
+    let mut clean = validate(conn, form, Some(ctx.room.id))?;
+    if ctx.room.is_public_space() {
+        // The public space is the site's blog: anyone may read it and it always has posts.
+        clean.visibility = Visibility::Public;
+        clean.open = true;
+        if !clean.features.split(',').any(|f| f == "blog") {
+            clean.features = if clean.features.is_empty() {
+                "blog".to_owned()
+            } else {
+                format!("blog,{}", clean.features)
+            };
+        }
+    }
     room::update(conn, ctx.room.id, &fields(&clean))?;
     audit::record(conn, Some(actor.id), "room.updated", &clean.slug, None)?;
     Ok(clean.slug)
@@ -450,6 +467,9 @@ pub fn update_room(
 pub fn set_archived(conn: &mut DbConn, actor: &Actor, slug: &str, archived: bool) -> AppResult<()> {
     authorize(Some(actor), Action::Administer)?;
     let r = room::find_by_slug(conn, slug)?;
+    if r.is_public_space() && archived {
+        return Err(AppError::Conflict("room.public_space_stays"));
+    }
     room::set_archived(conn, r.id, archived)?;
     let action = if archived {
         "room.archived"
@@ -805,6 +825,7 @@ pub fn private_room(
         updated_at: at,
     };
     let id = room::insert(conn, &fields, None, at)?;
+    room::set_space(conn, id, room::PRIVATE_SPACE)?;
     room::set_member(conn, id, actor.id, RoomRole::Manager.as_str(), at)?;
     audit::record(conn, Some(actor.id), "room.private_created", &slug, None)?;
     Ok(slug)

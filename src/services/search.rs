@@ -1,5 +1,6 @@
-//! Search across everything the actor may read: the public blog and the posts of every room they can
-//! read (visibility, 準備中, parent rooms and archiving all apply, through `rooms::list_visible`).
+//! Search across everything the actor may read: the posts of every room they can read, the public
+//! space (the blog) included (visibility, 準備中, parent rooms and archiving all apply, through
+//! `rooms::list_visible`).
 //! Substring matching on NFKC, lower-cased text finds Japanese words of any length; how it stays
 //! fast with 100,000 posts is in `models::search`.
 
@@ -9,8 +10,7 @@ use super::Actor;
 use super::blog::{PAGE_SIZE, search_terms};
 use crate::db::DbConn;
 use crate::error::AppResult;
-use crate::models::post;
-use crate::models::{now, room_post, setting};
+use crate::models::{blog, now, room, room_post, setting};
 use crate::textsearch::Term;
 
 /// Counts stop here; the page then says "1000+".
@@ -32,7 +32,7 @@ pub struct Hit {
     pub author_name: String,
     /// When it was published.
     pub published: NaiveDateTime,
-    /// The room's name, or `None` for the public blog.
+    /// The room's name, or `None` for the public space (the blog).
     pub room_name: Option<String>,
 }
 
@@ -68,39 +68,32 @@ pub fn search(
     }
     let terms: Vec<Term> = terms.iter().map(|t| Term::new(t)).collect();
     let at = now();
-    // Enough of each source to fill this page after merging, plus one to know about the next.
+    // Enough to fill this page, plus one to know about the next.
     let need = page * PAGE_SIZE + 1;
-    let blog = post::search(conn, &terms, at, need, COUNT_CAP)?;
-    let mut hits: Vec<Hit> = post::summaries_by_ids(conn, &blog.ids)?
-        .into_iter()
-        .map(|p| Hit {
-            url: post::public_path(&p.post.slug),
-            title: p.post.title,
-            excerpt: p.post.excerpt,
-            author_name: p.author_name,
-            published: p.post.published_at.unwrap_or(p.post.created_at),
-            room_name: None,
-        })
-        .collect();
-    let mut total = blog.total;
+    // The public space is one of the rooms: anyone may read it.
     let room_ids: Vec<i64> = super::rooms::list_visible(conn, actor)?
         .into_iter()
         .map(|i| i.room.id)
         .collect();
-    if !room_ids.is_empty() {
-        let found = room_post::search(conn, &room_ids, &terms, at, need, COUNT_CAP)?;
-        for h in room_post::hits_by_ids(conn, &found.ids)? {
-            hits.push(Hit {
-                url: format!("/rooms/{}/posts/{}", h.room_slug, h.post.id),
+    let found = room_post::search(conn, &room_ids, &terms, at, need, COUNT_CAP)?;
+    let mut hits: Vec<Hit> = room_post::hits_by_ids(conn, &found.ids)?
+        .into_iter()
+        .map(|h| {
+            let public = h.room_space == room::PUBLIC_SPACE;
+            Hit {
+                url: match h.post.slug.as_deref() {
+                    Some(slug) if public => blog::public_path(slug),
+                    _ => format!("/rooms/{}/posts/{}", h.room_slug, h.post.id),
+                },
                 title: h.revision.title,
                 excerpt: h.revision.excerpt,
                 author_name: h.author_name,
                 published: h.revision.publish_at.unwrap_or(h.revision.created_at),
-                room_name: Some(h.room_name),
-            });
-        }
-        total = (total + found.total).min(COUNT_CAP);
-    }
+                room_name: (!public).then_some(h.room_name),
+            }
+        })
+        .collect();
+    let total = found.total.min(COUNT_CAP);
     hits.sort_by_key(|h| std::cmp::Reverse(h.published));
     let start = usize::try_from((page - 1) * PAGE_SIZE).unwrap_or(usize::MAX);
     let has_next = hits.len() > start + usize::try_from(PAGE_SIZE).unwrap_or(0);
@@ -128,7 +121,7 @@ pub fn reindex_if_outdated(conn: &mut DbConn) -> AppResult<usize> {
     if setting::get(conn, GRAMS_VERSION_KEY)?.as_deref() == Some(current) {
         return Ok(0);
     }
-    let changed = post::rebuild_grams(conn)? + room_post::rebuild_grams(conn)?;
+    let changed = room_post::rebuild_grams(conn)?;
     setting::set(conn, GRAMS_VERSION_KEY, current)?;
     Ok(changed)
 }

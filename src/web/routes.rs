@@ -4,8 +4,8 @@
 use actix_web::web;
 
 use super::handlers::{
-    account, admin, assets, auth, editor, files, invitations, notices, public, reachability,
-    room_posts, rooms, safety,
+    account, admin, assets, auth, files, invitations, notices, public, reachability, room_posts,
+    rooms, safety,
 };
 
 macro_rules! route_table {
@@ -136,10 +136,6 @@ route_table! {
     post "/notices/{id}/close" => notices::close_notice,
     get "/notices/{id}/export.csv" => notices::export_notice,
 
-    get "/admin/posts" => editor::list_posts,
-    get "/admin/posts/new" => editor::new_post,
-    post "/admin/posts" => editor::create_post,
-    get "/admin/posts/{id}/edit" => editor::edit_post,
-    post "/admin/posts/{id}" => editor::update_post,
-    post "/admin/posts/{id}/delete" => editor::delete_post,
+    get "/admin/posts" => public::blog_moved,
+    get "/admin/posts/new" => public::blog_write,
 }

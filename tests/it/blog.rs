@@ -1,16 +1,36 @@
-//! The public blog: writing, Japanese slugs and search, drafts and schedules, pages, the feed, XSS.
+//! The public blog, which is the public space's blog (a room with roles, revisions and 承認):
+//! writing, Japanese slugs and search, drafts and schedules, pages, the feed, XSS, approval, and the
+//! upgrade that moves the foundation's posts into it.
 
+use crate::room_posts::{get, revision_in};
 use crate::support::*;
 
+/// Writes a post in the public space through its editor. `status` = `published` submits (publishes,
+/// or asks for approval), anything else keeps a draft; `published_at` is the start of publication.
 async fn write_post(
     app: &TestApp,
     c: &reqwest::Client,
     fields: &[(&str, &str)],
 ) -> reqwest::Response {
-    let mut all = vec![("action", "save")];
-    all.extend_from_slice(fields);
-    app.post_form(c, "/admin/posts/new", "/admin/posts", &all)
+    let mut all = Vec::new();
+    for (k, v) in fields {
+        match *k {
+            "status" if *v == "published" => all.push(("action", "submit")),
+            "status" => all.push(("action", "draft")),
+            "published_at" => all.push(("publish_at", *v)),
+            _ => all.push((*k, *v)),
+        }
+    }
+    app.post_form(c, "/rooms/public/posts/new", "/rooms/public/posts", &all)
         .await
+}
+
+/// How many posts the public space holds (deleted ones too).
+fn blog_post_count(app: &TestApp) -> i64 {
+    app.db(|conn| {
+        let space = yui::models::room::public_space(conn)?;
+        Ok(yui::models::blog::count_posts(conn, space.id)?)
+    })
 }
 
 #[actix_web::test]
@@ -216,9 +236,9 @@ async fn drafts_and_scheduled_posts_stay_hidden() {
         .await
         .unwrap();
     assert!(!feed.contains("draft one") && !feed.contains("future one"));
-    // Editors still see them in their list.
+    // Their author still sees them on the public space's page.
     let list = admin
-        .get(app.url("/admin/posts"))
+        .get(app.url("/rooms/public"))
         .send()
         .await
         .unwrap()
@@ -320,7 +340,7 @@ async fn the_feed_is_valid_atom_with_links_from_base_url_only() {
         .find(|c| c.starts_with("__Host-yui_session"))
         .unwrap();
     let editor = admin
-        .get(app.url("/admin/posts/new"))
+        .get(app.url("/rooms/public/posts/new"))
         .header("cookie", &session)
         .send()
         .await
@@ -330,15 +350,14 @@ async fn the_feed_is_valid_atom_with_links_from_base_url_only() {
         .unwrap();
     let token = csrf_from(&editor);
     let res = admin
-        .post(app.url("/admin/posts"))
+        .post(app.url("/rooms/public/posts"))
         .header("cookie", &session)
         .form(&[
             ("_csrf", token.as_str()),
             ("title", "フィードの記事"),
             ("body", "本文 <b>太字</b>"),
             ("tags", "rust"),
-            ("status", "published"),
-            ("action", "save"),
+            ("action", "submit"),
         ])
         .send()
         .await
@@ -469,14 +488,13 @@ async fn hostile_input_is_inert_everywhere() {
 async fn the_editor_previews_without_saving_and_keeps_input_on_errors() {
     let app = TestApp::spawn();
     let admin = app.admin_client().await;
-    let token = app.csrf(&admin, "/admin/posts/new").await;
+    let token = app.csrf(&admin, "/rooms/public/posts/new").await;
     let res = admin
-        .post(app.url("/admin/posts"))
+        .post(app.url("/rooms/public/posts"))
         .form(&[
             ("_csrf", token.as_str()),
             ("title", "下書き"),
             ("body", "**プレビュー**"),
-            ("status", "published"),
             ("action", "preview"),
         ])
         .send()
@@ -489,21 +507,17 @@ async fn the_editor_previews_without_saving_and_keeps_input_on_errors() {
             .unwrap()
             .contains("<strong>プレビュー</strong>")
     );
-    assert_eq!(
-        app.db(|conn| Ok(yui::models::post::count(conn)?)),
-        0,
-        "preview saves nothing"
-    );
+    assert_eq!(blog_post_count(&app), 0, "preview saves nothing");
 
     let long_body = "大切な文章。".repeat(500);
     let res = admin
-        .post(app.url("/admin/posts"))
+        .post(app.url("/rooms/public/posts"))
         .form(&[
             ("_csrf", token.as_str()),
             ("title", ""),
             ("body", long_body.as_str()),
-            ("status", "published"),
-            ("action", "save"),
+            ("tags", "残るタグ"),
+            ("action", "submit"),
         ])
         .send()
         .await
@@ -512,6 +526,7 @@ async fn the_editor_previews_without_saving_and_keeps_input_on_errors() {
     let html = res.text().await.unwrap();
     assert!(html.contains("タイトルは 1〜200 文字"), "field message");
     assert!(html.contains(&long_body), "nothing typed is lost");
+    assert!(html.contains("残るタグ"), "the tags are kept too");
 
     // Two posts with the same title get distinct slugs; an explicit clash is a field error.
     for _ in 0..2 {
@@ -568,11 +583,9 @@ async fn editing_and_deleting_a_post() {
         ],
     )
     .await;
-    let edit = location(&res);
-    let id = edit
-        .trim_start_matches("/admin/posts/")
-        .trim_end_matches("/edit")
-        .to_owned();
+    let post = location(&res);
+    let id = post.trim_start_matches("/rooms/public/posts/").to_owned();
+    let edit = format!("{post}/edit");
     let form = admin
         .get(app.url(&edit))
         .send()
@@ -586,13 +599,12 @@ async fn editing_and_deleting_a_post() {
         .post_form(
             &admin,
             &edit,
-            &format!("/admin/posts/{id}"),
+            &format!("/rooms/public/posts/{id}"),
             &[
                 ("title", "first"),
                 ("slug", "first"),
                 ("body", "new text"),
-                ("status", "published"),
-                ("action", "save"),
+                ("action", "submit"),
             ],
         )
         .await;
@@ -608,7 +620,12 @@ async fn editing_and_deleting_a_post() {
         .unwrap();
     assert!(page.contains("new text"));
     let res = app
-        .post_form(&admin, &edit, &format!("/admin/posts/{id}/delete"), &[])
+        .post_form(
+            &admin,
+            &post,
+            &format!("/rooms/public/posts/{id}/delete"),
+            &[],
+        )
         .await;
     assert_eq!(res.status(), 303);
     assert_eq!(
@@ -637,15 +654,285 @@ async fn members_cannot_write_to_the_blog() {
         .post_form(
             &member,
             "/me",
-            "/admin/posts",
+            "/rooms/public/posts",
+            &[("title", "mine"), ("body", "x"), ("action", "submit")],
+        )
+        .await;
+    assert_eq!(res.status(), 404, "not a member of the public space");
+    assert_eq!(blog_post_count(&app), 0);
+    assert_eq!(
+        member
+            .get(app.url("/rooms/public/posts/new"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+}
+
+/// Signs in `login` (created as a site member) holding `role` in the public space.
+async fn public_space_member(app: &TestApp, login: &str, role: &str) -> reqwest::Client {
+    let user = app.create_user(login, false);
+    app.db(|conn| {
+        let space = yui::models::room::public_space(conn)?;
+        yui::models::room::set_member(conn, space.id, user.id, role, yui::models::now())?;
+        Ok(())
+    });
+    let c = app.client();
+    app.login(&c, login, PASSWORD).await;
+    c
+}
+
+#[actix_web::test]
+async fn an_editor_s_blog_post_and_its_edits_wait_for_the_chief_editor() {
+    let app = TestApp::spawn();
+    let editor = public_space_member(&app, "kaku", "editor").await;
+    let chief = public_space_member(&app, "hensyu", "chief_editor").await;
+    let anon = app.client();
+    let res = write_post(
+        &app,
+        &editor,
+        &[
+            ("title", "承認待ちの記事"),
+            ("slug", "waiting"),
+            ("body", "最初の本文"),
+            ("tags", "お知らせ"),
+            ("status", "published"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let post = location(&res);
+    assert!(post.starts_with("/rooms/public/posts/"), "{post}");
+    assert_eq!(get(&anon, &app, "/posts/waiting").await.0, 404);
+    assert!(!get(&anon, &app, "/").await.1.contains("承認待ちの記事"));
+    assert!(
+        !get(&anon, &app, "/feed.atom")
+            .await
+            .1
+            .contains("承認待ちの記事")
+    );
+
+    let (_, inbox) = get(&chief, &app, "/inbox").await;
+    assert!(inbox.contains("承認待ちの記事"), "the chief editor's inbox");
+    let approve = format!("{post}/approve");
+    let res = app
+        .post_form(
+            &chief,
+            &post,
+            &approve,
+            &[("revision", &revision_in(&inbox))],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let (status, page) = get(&anon, &app, "/posts/waiting").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("最初の本文"));
+    assert!(!page.contains(&post), "visitors get no manage link");
+    assert!(
+        get(&editor, &app, "/posts/waiting").await.1.contains(&post),
+        "its author finds the way to manage it"
+    );
+    assert!(
+        get(&anon, &app, "/tags/%E3%81%8A%E7%9F%A5%E3%82%89%E3%81%9B")
+            .await
+            .1
+            .contains("承認待ちの記事")
+    );
+
+    // An edit waits too, and the live version (text and tags) stays until it is approved.
+    let res = app
+        .post_form(
+            &editor,
+            &format!("{post}/edit"),
+            &post,
             &[
-                ("title", "mine"),
-                ("body", "x"),
-                ("status", "published"),
-                ("action", "save"),
+                ("title", "承認待ちの記事"),
+                ("slug", "waiting"),
+                ("body", "直した本文"),
+                ("tags", "更新"),
+                ("action", "submit"),
             ],
         )
         .await;
-    assert_eq!(res.status(), 404);
-    assert_eq!(app.db(|conn| Ok(yui::models::post::count(conn)?)), 0);
+    assert_eq!(res.status(), 303);
+    let page = get(&anon, &app, "/posts/waiting").await.1;
+    assert!(page.contains("最初の本文") && !page.contains("直した本文"));
+    let updated_tag = "/tags/%E6%9B%B4%E6%96%B0";
+    assert_eq!(get(&anon, &app, updated_tag).await.0, 404);
+    let (_, chief_view) = get(&chief, &app, &post).await;
+    let res = app
+        .post_form(
+            &chief,
+            &post,
+            &approve,
+            &[("revision", &revision_in(&chief_view))],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let page = get(&anon, &app, "/posts/waiting").await.1;
+    assert!(page.contains("直した本文") && !page.contains("最初の本文"));
+    assert_eq!(get(&anon, &app, updated_tag).await.0, 200);
+    assert_eq!(
+        get(&anon, &app, "/tags/%E3%81%8A%E7%9F%A5%E3%82%89%E3%81%9B")
+            .await
+            .0,
+        404,
+        "the old tag went with the old version"
+    );
+    assert!(
+        get(&anon, &app, "/search?q=%E7%9B%B4%E3%81%97%E3%81%9F")
+            .await
+            .1
+            .contains("href=\"/posts/waiting\""),
+        "search links public space posts to their public address"
+    );
+}
+
+#[actix_web::test]
+async fn the_public_space_stays_public_and_the_old_editor_addresses_lead_to_it() {
+    let app = TestApp::spawn();
+    let admin = app.admin_client().await;
+    for (old, new) in [
+        ("/admin/posts", "/rooms/public"),
+        ("/admin/posts/new", "/rooms/public/posts/new"),
+    ] {
+        let res = admin.get(app.url(old)).send().await.unwrap();
+        assert_eq!(res.status(), 303, "{old}");
+        assert_eq!(location(&res), new);
+    }
+    let res = app
+        .post_form(
+            &admin,
+            "/rooms/public/settings",
+            "/rooms/public/settings",
+            &[
+                ("name", "お知らせ"),
+                ("slug", "public"),
+                ("visibility", "closed"),
+                ("state", "preparing"),
+                ("default_role", "guest"),
+                ("join_policy", "invite"),
+                ("quota_mb", "100"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let space = app.db(|conn| Ok(yui::models::room::public_space(conn)?));
+    assert_eq!(
+        (
+            space.name.as_str(),
+            space.visibility.as_str(),
+            space.state.as_str(),
+            space.features.as_str()
+        ),
+        ("お知らせ", "public", "open", "blog"),
+        "the name changes; visibility, state and the blog do not"
+    );
+    let res = app
+        .post_form(
+            &admin,
+            "/admin/rooms",
+            "/admin/rooms/public/archive",
+            &[("archived", "true")],
+        )
+        .await;
+    assert_eq!(res.status(), 409);
+    let space = app.db(|conn| Ok(yui::models::room::public_space(conn)?));
+    assert!(!space.archived);
+}
+
+#[actix_web::test]
+async fn an_upgrade_moves_the_foundation_s_blog_into_the_public_space() {
+    use diesel::RunQueryDsl;
+    use diesel_migrations::MigrationHarness;
+    let app = TestApp::spawn();
+    let admin = app.create_user("admin", true);
+    let mut conn = yui::db::establish(&app.core.config.database_url()).unwrap();
+    // Back to the schema before the public space, with the foundation's blog tables.
+    match &mut conn {
+        yui::db::DbConn::Sqlite(c) => c.revert_last_migration(yui::db::migrate::SQLITE).map(drop),
+        yui::db::DbConn::Pg(c) => c
+            .revert_last_migration(yui::db::migrate::POSTGRES)
+            .map(drop),
+    }
+    .unwrap();
+    let grams = yui::textsearch::bigrams("旧ブログの記事 移行される本文 移行");
+    for (slug, title, status, published) in [
+        (
+            "old-post",
+            "旧ブログの記事",
+            "published",
+            "2026-01-02 03:04:05",
+        ),
+        (
+            "old-draft",
+            "旧ブログの下書き",
+            "draft",
+            "2026-01-03 03:04:05",
+        ),
+    ] {
+        diesel::sql_query(format!(
+            "INSERT INTO posts (author_id, title, slug, body_md, body_html, excerpt, search_text, \
+             status, published_at, created_at, updated_at, grams) VALUES ({}, '{title}', '{slug}', \
+             '移行される本文', '<p>移行される本文</p>', '移行される本文', '{title} 移行される本文 移行', \
+             '{status}', '{published}', '{published}', '{published}', '{grams}')",
+            admin.id
+        ))
+        .execute(&mut conn)
+        .unwrap();
+    }
+    diesel::sql_query("INSERT INTO tags (name) VALUES ('移行')")
+        .execute(&mut conn)
+        .unwrap();
+    diesel::sql_query(
+        "INSERT INTO post_tags (post_id, tag_id) SELECT p.id, t.id FROM posts p, tags t",
+    )
+    .execute(&mut conn)
+    .unwrap();
+    assert_eq!(yui::db::migrate::run(&mut conn).unwrap(), 1);
+
+    let anon = app.client();
+    let (status, page) = get(&anon, &app, "/posts/old-post").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("旧ブログの記事") && page.contains("<p>移行される本文</p>"));
+    assert!(page.contains("2026"), "the publication date is kept");
+    assert_eq!(get(&anon, &app, "/posts/old-draft").await.0, 404);
+    let tag = get(&anon, &app, "/tags/%E7%A7%BB%E8%A1%8C").await.1;
+    assert!(tag.contains("旧ブログの記事") && !tag.contains("下書き"));
+    let found = get(&anon, &app, "/search?q=%E7%A7%BB%E8%A1%8C").await.1;
+    assert!(
+        found.contains("href=\"/posts/old-post\""),
+        "searchable after the move"
+    );
+    assert!(
+        get(&anon, &app, "/feed.atom")
+            .await
+            .1
+            .contains("旧ブログの記事")
+    );
+
+    // The draft is the author's to finish, in the public space's editor, with its tags.
+    let admin_client = app.client();
+    app.login(&admin_client, "admin", PASSWORD).await;
+    let (_, room) = get(&admin_client, &app, "/rooms/public").await;
+    assert!(room.contains("旧ブログの下書き"));
+    let draft_id: i64 = app.db(|conn| {
+        use diesel::prelude::*;
+        use yui::db::schema::room_posts;
+        Ok(room_posts::table
+            .filter(room_posts::slug.eq("old-draft"))
+            .select(room_posts::id)
+            .first(conn)?)
+    });
+    let (status, editor) = get(
+        &admin_client,
+        &app,
+        &format!("/rooms/public/posts/{draft_id}/edit"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(editor.contains("value=\"old-draft\"") && editor.contains("value=\"移行\""));
+    assert!(app.smtp.mails().is_empty(), "moving the blog mails nobody");
 }

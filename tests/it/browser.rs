@@ -370,12 +370,19 @@ async fn first_run_setup_login_write_post_shows_on_front_page_and_feed() {
             wait_for_path(driver, "away from /login", |p| p != "/login").await?;
             find(driver, "form[action='/logout']").await?;
 
-            // 4. Write a post, preview it, publish it.
-            driver.goto(app.url("/admin/posts/new")).await?;
+            // 4. Write a post in the public space (the header's 記事を書く link), preview it,
+            //    publish it.
+            find(driver, "header a[href='/admin/posts/new']")
+                .await?
+                .click()
+                .await?;
+            wait_for_path(driver, "the public space's editor", |p| {
+                p == "/rooms/public/posts/new"
+            })
+            .await?;
             fill(driver, "title", POST_TITLE).await?;
             fill(driver, "body", POST_BODY).await?;
             fill(driver, "tags", "お知らせ, 防災").await?;
-            select(driver, "status", "published").await?;
             find(driver, "button[name=action][value=preview]")
                 .await?
                 .click()
@@ -394,16 +401,16 @@ async fn first_run_setup_login_write_post_shows_on_front_page_and_feed() {
                 Some(POST_TITLE)
             );
             assert_eq!(
-                find(driver, "#status").await?.value().await?.as_deref(),
-                Some("published")
+                find(driver, "#tags").await?.value().await?.as_deref(),
+                Some("お知らせ, 防災")
             );
             shot(driver, "04-preview.png").await?;
-            find(driver, "button[name=action][value=save]")
+            find(driver, "button[name=action][value=submit]")
                 .await?
                 .click()
                 .await?;
-            wait_for_path(driver, "the post's edit page", |p| {
-                p.starts_with("/admin/posts/") && p.ends_with("/edit")
+            wait_for_path(driver, "the post's room page", |p| {
+                p.starts_with("/rooms/public/posts/")
             })
             .await?;
             find(driver, ".flash").await?;

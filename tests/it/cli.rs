@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
-use yui::db::schema::{posts, users};
+use yui::db::schema::{post_revisions, room_posts, rooms, users};
 
 fn yui(data: &std::path::Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_yui"));
@@ -116,10 +116,7 @@ fn assert_demo_rooms_ready(conn: &mut yui::db::DbConn) {
         .select(users::id)
         .first(conn)
         .unwrap();
-    let rooms: i64 = yui::db::schema::rooms::table
-        .count()
-        .get_result(conn)
-        .unwrap();
+    let rooms: i64 = rooms::table.count().get_result(conn).unwrap();
     let officer_of = yui::models::room::officer_rooms(conn, manager).unwrap();
     assert_eq!(officer_of.len(), usize::try_from(rooms).unwrap());
     let music: i64 = yui::db::schema::files::table
@@ -128,7 +125,16 @@ fn assert_demo_rooms_ready(conn: &mut yui::db::DbConn) {
         .count()
         .get_result(conn)
         .unwrap();
-    assert_eq!(music, 3 * rooms, "a tagged music folder in each demo room");
+    let demo_rooms: i64 = rooms::table
+        .filter(rooms::space.ne("public"))
+        .count()
+        .get_result(conn)
+        .unwrap();
+    assert_eq!(
+        music,
+        3 * demo_rooms,
+        "a tagged music folder in each demo room (the public space starts empty)"
+    );
 }
 
 /// Every demo member is reachable at once: the account email verified, and `member` has a verified
@@ -179,10 +185,19 @@ fn check_and_demo_fill_an_empty_site() {
     );
     assert!(ok, "{out}");
     let mut conn = open(dir.path());
-    let n: i64 = posts::table.count().get_result(&mut conn).unwrap();
+    // The sample blog is the public space's: 30 posts, live, each with a public address.
+    let blog = room_posts::table
+        .inner_join(rooms::table)
+        .inner_join(
+            post_revisions::table
+                .on(room_posts::live_revision_id.eq(post_revisions::id.nullable())),
+        )
+        .filter(rooms::space.eq("public"))
+        .filter(room_posts::slug.is_not_null());
+    let n: i64 = blog.count().get_result(&mut conn).unwrap();
     assert_eq!(n, 30);
-    let japanese: i64 = posts::table
-        .filter(posts::title.like("%回）"))
+    let japanese: i64 = blog
+        .filter(post_revisions::title.like("%回）"))
         .count()
         .get_result(&mut conn)
         .unwrap();
@@ -198,13 +213,9 @@ fn check_and_demo_fill_an_empty_site() {
             "admin", "chief", "editor", "guest", "hanako", "manager", "member", "outsider"
         ]
     );
-    let rooms: Vec<(String, String, String)> = yui::db::schema::rooms::table
-        .order(yui::db::schema::rooms::slug)
-        .select((
-            yui::db::schema::rooms::slug,
-            yui::db::schema::rooms::visibility,
-            yui::db::schema::rooms::state,
-        ))
+    let rooms: Vec<(String, String, String)> = rooms::table
+        .order(rooms::slug)
+        .select((rooms::slug, rooms::visibility, rooms::state))
         .load(&mut conn)
         .unwrap();
     for vis in ["public", "members", "closed"] {
@@ -234,8 +245,8 @@ fn check_and_demo_fill_an_empty_site() {
         i64::try_from(rooms.len()).unwrap(),
         "every room has its manager"
     );
-    let statuses: Vec<String> = yui::db::schema::post_revisions::table
-        .select(yui::db::schema::post_revisions::status)
+    let statuses: Vec<String> = post_revisions::table
+        .select(post_revisions::status)
         .load(&mut conn)
         .unwrap();
     assert!(

@@ -2,7 +2,7 @@
 //! changes nothing. The routes come from the route table itself, so a new route is covered at once.
 
 use diesel::prelude::*;
-use yui::db::schema::{audit_log, posts, sessions, settings, users};
+use yui::db::schema::{audit_log, post_revisions, sessions, settings, users};
 
 use crate::support::*;
 
@@ -24,9 +24,13 @@ fn snapshot(app: &TestApp) -> String {
             .order(settings::key)
             .select((settings::key, settings::value))
             .load(conn)?;
-        let p: Vec<(i64, String, String)> = posts::table
-            .order(posts::id)
-            .select((posts::id, posts::title, posts::status))
+        let p: Vec<(i64, String, String)> = post_revisions::table
+            .order(post_revisions::id)
+            .select((
+                post_revisions::id,
+                post_revisions::title,
+                post_revisions::status,
+            ))
             .load(conn)?;
         let sess: i64 = sessions::table.count().get_result(conn)?;
         let audit: i64 = audit_log::table.count().get_result(conn)?;
@@ -56,13 +60,12 @@ async fn every_unsafe_route_refuses_forged_csrf_and_changes_nothing() {
     let res = app
         .post_form(
             &admin,
-            "/admin/posts/new",
-            "/admin/posts",
+            "/rooms/public/posts/new",
+            "/rooms/public/posts",
             &[
                 ("title", "Original"),
                 ("body", "text"),
-                ("status", "published"),
-                ("action", "save"),
+                ("action", "submit"),
             ],
         )
         .await;

@@ -90,12 +90,12 @@ async fn write(
     .await
 }
 
-async fn get(c: &reqwest::Client, app: &TestApp, path: &str) -> (u16, String) {
+pub async fn get(c: &reqwest::Client, app: &TestApp, path: &str) -> (u16, String) {
     let res = c.get(app.url(path)).send().await.unwrap();
     (res.status().as_u16(), res.text().await.unwrap())
 }
 
-fn revision_in(html: &str) -> String {
+pub fn revision_in(html: &str) -> String {
     let marker = "name=\"revision\" value=\"";
     let start = html.find(marker).unwrap() + marker.len();
     html[start..].split('"').next().unwrap().to_owned()
@@ -471,13 +471,12 @@ async fn search_finds_what_each_person_may_read_and_nothing_else() {
     let blog = app
         .post_form(
             &admin,
-            "/admin/posts/new",
-            "/admin/posts",
+            "/rooms/public/posts/new",
+            "/rooms/public/posts",
             &[
                 ("title", "公開の会議案内"),
                 ("body", "x"),
-                ("status", "published"),
-                ("action", "save"),
+                ("action", "submit"),
             ],
         )
         .await;

@@ -171,23 +171,25 @@ async fn oversized_form_bodies_get_413_and_change_nothing() {
         ..Options::default()
     });
     let admin = app.admin_client().await;
-    let token = app.csrf(&admin, "/admin/posts/new").await;
+    let token = app.csrf(&admin, "/rooms/public/posts/new").await;
     let huge = "あ".repeat(100 * 1024);
     let res = admin
-        .post(app.url("/admin/posts"))
+        .post(app.url("/rooms/public/posts"))
         .form(&[
             ("_csrf", token.as_str()),
             ("title", "big"),
             ("body", huge.as_str()),
-            ("status", "published"),
-            ("action", "save"),
+            ("action", "submit"),
         ])
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), 413);
     assert!(res.text().await.unwrap().contains("大きすぎます"));
-    let count = app.db(|conn| Ok(yui::models::post::count(conn)?));
+    let count = app.db(|conn| {
+        let space = yui::models::room::public_space(conn)?;
+        Ok(yui::models::blog::count_posts(conn, space.id)?)
+    });
     assert_eq!(count, 0);
 }
 
@@ -299,14 +301,9 @@ async fn the_public_page_cache_never_hides_a_change_or_shares_a_token() {
     let res = app
         .post_form(
             &admin,
-            "/admin/posts/new",
-            "/admin/posts",
-            &[
-                ("title", "速報"),
-                ("body", "x"),
-                ("status", "published"),
-                ("action", "save"),
-            ],
+            "/rooms/public/posts/new",
+            "/rooms/public/posts",
+            &[("title", "速報"), ("body", "x"), ("action", "submit")],
         )
         .await;
     assert_eq!(res.status(), 303);
@@ -322,8 +319,8 @@ async fn the_public_page_cache_never_hides_a_change_or_shares_a_token() {
     // A change made by another process sharing the database shows within the cache's second.
     app.db(|conn| {
         use diesel::prelude::*;
-        diesel::update(yui::db::schema::posts::table)
-            .set(yui::db::schema::posts::title.eq("続報"))
+        diesel::update(yui::db::schema::post_revisions::table)
+            .set(yui::db::schema::post_revisions::title.eq("続報"))
             .execute(conn)?;
         Ok(())
     });

@@ -4,7 +4,6 @@ pub mod account;
 pub mod admin;
 pub mod assets;
 pub mod auth;
-pub mod editor;
 pub mod files;
 pub mod invitations;
 pub mod notices;

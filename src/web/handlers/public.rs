@@ -3,19 +3,16 @@
 use actix_web::{HttpResponse, web};
 
 use crate::error::AppError;
-use crate::models::post::PublicFilter;
+use crate::models::blog::PublicFilter;
 use crate::services::{blog, setup};
 use crate::web::AppState;
-use crate::web::extract::{Ctx, PageQuery};
+use crate::web::extract::{Admin, Ctx, PageQuery};
 use crate::web::render::{base_context, ok, redirect, safe_next};
 use crate::web::views::blog::{PostItem, hit_view, post_item};
 use crate::web::views::{Pager, feed, path_segment};
 
 fn items(ctx: &Ctx, page: &blog::PostPage) -> Vec<PostItem> {
-    page.posts
-        .iter()
-        .map(|(p, tags)| post_item(&ctx.site, p, tags, false))
-        .collect()
+    page.posts.iter().map(|p| post_item(&ctx.site, p)).collect()
 }
 
 fn list_page(
@@ -69,13 +66,19 @@ pub async fn show_post(
     if slug.chars().count() > 200 {
         return Err(AppError::NotFound);
     }
-    let (p, tags) = state
+    let actor = ctx
+        .session
+        .as_ref()
+        .map(|s| crate::services::Actor::from(&s.user));
+    let (p, manage_url) = state
         .core
         .db
-        .read(move |conn| blog::public_post(conn, &slug))
+        .read(move |conn| blog::public_post(conn, actor.as_ref(), &slug))
         .await?;
-    let mut c = base_context(&ctx, &crate::web::views::blog::post_url(&p.post.slug));
-    c.insert("post", &post_item(&ctx.site, &p, &tags, true));
+    let item = post_item(&ctx.site, &p);
+    let mut c = base_context(&ctx, &item.url);
+    c.insert("post", &item);
+    c.insert("manage_url", &manage_url);
     ok(&state, "blog/post.html", &c)
 }
 
@@ -179,6 +182,38 @@ pub async fn feed_atom(state: web::Data<AppState>, ctx: Ctx) -> Result<HttpRespo
     Ok(HttpResponse::Ok()
         .content_type("application/atom+xml; charset=utf-8")
         .body(xml))
+}
+
+async fn public_space_slug(state: &AppState) -> Result<String, AppError> {
+    let space = state
+        .core
+        .db
+        .read(|conn| Ok(crate::models::room::public_space(conn)?))
+        .await?;
+    Ok(space.slug)
+}
+
+/// `GET /admin/posts` (site admins, like every `/admin` page): the blog's editor was here before the blog became the public space's; old
+/// bookmarks land on that room, where its posts and their states now are.
+pub async fn blog_moved(
+    state: web::Data<AppState>,
+    _admin: Admin,
+) -> Result<HttpResponse, AppError> {
+    Ok(redirect(&format!(
+        "/rooms/{}",
+        public_space_slug(&state).await?
+    )))
+}
+
+/// `GET /admin/posts/new` (the 記事を書く link): the public space's editor.
+pub async fn blog_write(
+    state: web::Data<AppState>,
+    _admin: Admin,
+) -> Result<HttpResponse, AppError> {
+    Ok(redirect(&format!(
+        "/rooms/{}/posts/new",
+        public_space_slug(&state).await?
+    )))
 }
 
 /// `?next=` of links that return to where the visitor was.

@@ -33,6 +33,7 @@ fn editor_page(
     post_id: Option<i64>,
     form: &RoomPostForm,
     note: Option<&str>,
+    preview: Option<&str>,
     errors: Option<&FieldErrors>,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
@@ -45,17 +46,48 @@ fn editor_page(
     c.insert("post_id", &post_id);
     c.insert("need_approval", &room.need_approval);
     c.insert("note", &note);
+    c.insert("preview", &preview);
+    c.insert("public_space", &room.is_public_space());
     c.insert(
         "form",
         &serde_json::json!({
             "title": form.title, "body": form.body,
             "publish_at": form.publish_at, "publish_until": form.publish_until,
+            "slug": form.slug, "tags": form.tags,
         }),
     );
     if let Some(e) = errors {
         insert_errors(&mut c, e);
     }
     page(state, "rooms/post_edit.html", &c, status)
+}
+
+/// The editor again with the rendered body above it: nothing is saved (works without JavaScript).
+async fn preview_page(
+    state: &AppState,
+    user: &CurrentUser,
+    slug: String,
+    post_id: Option<i64>,
+    form: RoomPostForm,
+) -> Result<HttpResponse, AppError> {
+    let actor = user.actor();
+    let body = form.body.clone();
+    let (room, html) = state
+        .core
+        .db
+        .read(move |conn| room_posts::preview(conn, &actor, &slug, post_id, &body))
+        .await?;
+    editor_page(
+        state,
+        user,
+        &room,
+        post_id,
+        &form,
+        None,
+        Some(&html),
+        None,
+        StatusCode::OK,
+    )
 }
 
 /// `GET /rooms/{room}/posts/new`.
@@ -82,6 +114,7 @@ pub async fn new_post(
         &RoomPostForm::default(),
         None,
         None,
+        None,
         StatusCode::OK,
     )
 }
@@ -95,6 +128,9 @@ pub async fn create_post(
 ) -> Result<HttpResponse, AppError> {
     let slug = room_slug(&slug)?.to_owned();
     let form = form.into_inner();
+    if form.action == "preview" {
+        return preview_page(&state, &user, slug, None, form).await;
+    }
     let (actor, core, site, s, f) = (
         user.actor(),
         state.core.clone(),
@@ -127,6 +163,7 @@ pub async fn create_post(
                 &ctx.room,
                 None,
                 &form,
+                None,
                 None,
                 Some(&errors),
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -164,6 +201,13 @@ pub async fn show_post(
     c.insert("live", &p.live.as_ref().map(|r| revision_view(site, r)));
     c.insert("newer", &p.newer.as_ref().map(|r| revision_view(site, r)));
     c.insert("hidden_from_readers", &p.hidden_from_readers);
+    let public_url = p
+        .post
+        .slug
+        .as_deref()
+        .filter(|_| p.ctx.room.is_public_space() && p.live.is_some() && !p.hidden_from_readers)
+        .map(crate::models::blog::public_path);
+    c.insert("public_url", &public_url);
     c.insert("can_publish", &p.can_publish);
     c.insert("can_edit", &p.can_edit);
     c.insert("can_delete", &p.can_delete);
@@ -188,7 +232,7 @@ pub async fn edit_post(
     let (slug, id) = path.into_inner();
     let slug = room_slug(&slug)?.to_owned();
     let actor = user.actor();
-    let (ctx, rev) = state
+    let (ctx, post, rev) = state
         .core
         .db
         .read(move |conn| room_posts::for_edit(conn, &actor, &slug, id))
@@ -205,6 +249,8 @@ pub async fn edit_post(
             .publish_until
             .map(|t| site.local_input(t))
             .unwrap_or_default(),
+        slug: post.slug.clone().unwrap_or_default(),
+        tags: rev.tags.clone(),
         action: String::new(),
     };
     let note = (rev.status == "sent_back").then_some(rev.note.as_str());
@@ -215,6 +261,7 @@ pub async fn edit_post(
         Some(id),
         &form,
         note,
+        None,
         None,
         StatusCode::OK,
     )
@@ -230,6 +277,9 @@ pub async fn update_post(
     let (slug, id) = path.into_inner();
     let slug = room_slug(&slug)?.to_owned();
     let form = form.into_inner();
+    if form.action == "preview" {
+        return preview_page(&state, &user, slug, Some(id), form).await;
+    }
     let (actor, core, site, s, f) = (
         user.actor(),
         state.core.clone(),
@@ -262,6 +312,7 @@ pub async fn update_post(
                 &ctx.room,
                 Some(id),
                 &form,
+                None,
                 None,
                 Some(&errors),
                 StatusCode::UNPROCESSABLE_ENTITY,

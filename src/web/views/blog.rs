@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::path_segment;
-use crate::models::post::{Post, PostWithAuthor};
+use crate::services::blog::BlogPost;
 use crate::services::site::SiteSettings;
 
 /// A tag link.
@@ -28,7 +28,6 @@ pub struct PostItem {
     pub author_url: String,
     pub date: String,
     pub datetime: String,
-    pub status: String,
     pub tags: Vec<TagLink>,
 }
 
@@ -43,75 +42,26 @@ pub fn tag_links(tags: &[String]) -> Vec<TagLink> {
 }
 
 /// Builds a post item.
-pub fn post_item(
-    site: &SiteSettings,
-    p: &PostWithAuthor,
-    tags: &[String],
-    with_body: bool,
-) -> PostItem {
-    let published = p.post.published_at.unwrap_or(p.post.created_at);
+pub fn post_item(site: &SiteSettings, p: &BlogPost) -> PostItem {
+    let s = &p.summary;
+    let published = s.published_at.unwrap_or(s.updated_at);
     PostItem {
-        id: p.post.id,
-        title: p.post.title.clone(),
-        url: post_url(&p.post.slug),
-        excerpt: p.post.excerpt.clone(),
-        body_html: if with_body {
-            p.body_html.clone().unwrap_or_default()
-        } else {
-            String::new()
-        },
-        author_name: p.author_name.clone(),
-        author_url: format!("/authors/{}", path_segment(&p.author_login)),
+        id: s.id,
+        title: s.title.clone(),
+        url: post_url(s.slug.as_deref().unwrap_or_default()),
+        excerpt: s.excerpt.clone(),
+        body_html: p.body_html.clone().unwrap_or_default(),
+        author_name: s.author_name.clone(),
+        author_url: format!("/authors/{}", path_segment(&s.author_login)),
         date: site.local_date(published),
         datetime: published.and_utc().to_rfc3339(),
-        status: p.post.status.clone(),
-        tags: tag_links(tags),
+        tags: tag_links(&p.tags),
     }
 }
 
 /// The public URL path of a post.
 pub fn post_url(slug: &str) -> String {
-    crate::models::post::public_path(slug)
-}
-
-/// The editor form's values.
-#[derive(Debug, Clone, Serialize, Default)]
-pub struct PostFormView {
-    pub title: String,
-    pub slug: String,
-    pub body: String,
-    pub tags: String,
-    pub status: String,
-    pub published_at: String,
-}
-
-impl PostFormView {
-    /// The form filled from a saved post.
-    pub fn from_post(site: &SiteSettings, p: &Post, tags: &[String]) -> Self {
-        Self {
-            title: p.title.clone(),
-            slug: p.slug.clone(),
-            body: p.body_md.clone(),
-            tags: tags.join(", "),
-            status: p.status.clone(),
-            published_at: p
-                .published_at
-                .map(|t| site.local_input(t))
-                .unwrap_or_default(),
-        }
-    }
-
-    /// The form as submitted.
-    pub fn from_form(f: &crate::services::blog::PostForm) -> Self {
-        Self {
-            title: f.title.clone(),
-            slug: f.slug.clone(),
-            body: f.body.clone(),
-            tags: f.tags.clone(),
-            status: f.status.clone(),
-            published_at: f.published_at.clone(),
-        }
-    }
+    crate::models::blog::public_path(slug)
 }
 
 /// A search result.

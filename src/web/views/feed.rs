@@ -94,17 +94,21 @@ pub fn atom(
     let entries = page
         .posts
         .iter()
-        .map(|(p, tags)| {
+        .map(|p| {
+            let s = &p.summary;
             entry(EntryParts {
-                id: format!("{base_url}/posts/id/{}", p.post.id),
-                url: format!("{base_url}{}", post_url(&p.post.slug)),
-                title: &p.post.title,
-                updated: p.post.updated_at,
-                published: p.post.published_at,
-                author: &p.author_name,
-                summary: &p.post.excerpt,
+                id: format!("{base_url}/posts/id/{}", s.id),
+                url: format!(
+                    "{base_url}{}",
+                    post_url(s.slug.as_deref().unwrap_or_default())
+                ),
+                title: &s.title,
+                updated: s.updated_at,
+                published: s.published_at,
+                author: &s.author_name,
+                summary: &s.excerpt,
                 body_html: p.body_html.clone(),
-                categories: tags,
+                categories: &p.tags,
             })
         })
         .collect();

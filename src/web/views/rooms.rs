@@ -25,6 +25,8 @@ pub struct RoomItem {
     pub nested: bool,
     /// The actor's role (stored text), if a member.
     pub role: Option<String>,
+    /// The site's public space (its blog is the front page; it is never archived).
+    pub public_space: bool,
 }
 
 /// Builds a room item.
@@ -40,6 +42,7 @@ pub fn room_item(r: &Room, role: Option<RoomRole>) -> RoomItem {
         need_approval: r.need_approval,
         nested: r.parent_id.is_some(),
         role: role.map(|x| x.as_str().to_owned()),
+        public_space: r.is_public_space(),
     }
 }
 
@@ -94,6 +97,7 @@ pub struct RoomFormView {
     pub feature_calendar: bool,
     pub parent: String,
     pub manager: String,
+    pub public_space: bool,
 }
 
 /// Builds the form view.
@@ -114,6 +118,7 @@ pub fn room_form_view(f: &RoomForm) -> RoomFormView {
         feature_calendar: f.feature_calendar.is_some(),
         parent: f.parent.clone(),
         manager: f.manager.clone(),
+        public_space: f.public_space,
     }
 }
 
