@@ -126,6 +126,11 @@ fn may(actor: &Actor, ctx: &RoomCtx, action: RoomAction) -> bool {
     authorize_room(Some(actor), &ctx.access, action).is_ok()
 }
 
+/// Whether the actor's submitted post waits for approval in this room (rather than going live).
+pub fn waits_for_approval(actor: &Actor, ctx: &RoomCtx) -> bool {
+    ctx.room.need_approval && !may(actor, ctx, RoomAction::Publish)
+}
+
 /// What a save did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Saved {
@@ -150,7 +155,7 @@ fn save_revision(
     let at = now();
     let outcome = if clean.draft {
         Saved::Draft
-    } else if !ctx.room.need_approval || may(actor, ctx, RoomAction::Publish) {
+    } else if !waits_for_approval(actor, ctx) {
         Saved::Published
     } else {
         Saved::Pending
@@ -287,7 +292,7 @@ pub fn preview(
     slug: &str,
     post_id: Option<i64>,
     body: &str,
-) -> AppResult<(room::Room, String)> {
+) -> AppResult<(RoomCtx, String)> {
     let ctx = if let Some(id) = post_id {
         load_for_edit(conn, actor, slug, id)?.0
     } else {
@@ -296,7 +301,7 @@ pub fn preview(
         ctx
     };
     // An oversize body is still shown (the request limit bounds it); saving it is refused.
-    Ok((ctx.room, markdown::render(body)))
+    Ok((ctx, markdown::render(body)))
 }
 
 /// Approves (publishes) a waiting revision.

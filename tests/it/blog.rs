@@ -690,6 +690,17 @@ async fn an_editor_s_blog_post_and_its_edits_wait_for_the_chief_editor() {
     let editor = public_space_member(&app, "kaku", "editor").await;
     let chief = public_space_member(&app, "hensyu", "chief_editor").await;
     let anon = app.client();
+    // The editor's submit button says what will happen to each of them.
+    let (_, form) = get(&editor, &app, "/rooms/public/posts/new").await;
+    assert!(
+        form.contains("承認を依頼する"),
+        "the editor asks for approval"
+    );
+    let (_, form) = get(&chief, &app, "/rooms/public/posts/new").await;
+    assert!(
+        !form.contains("承認を依頼する") && form.contains("公開する"),
+        "the chief editor publishes"
+    );
     let res = write_post(
         &app,
         &editor,

@@ -29,7 +29,7 @@ fn saved_flash(saved: Saved) -> &'static str {
 fn editor_page(
     state: &AppState,
     user: &CurrentUser,
-    room: &crate::models::room::Room,
+    ctx: &rooms::RoomCtx,
     post_id: Option<i64>,
     form: &RoomPostForm,
     note: Option<&str>,
@@ -37,6 +37,7 @@ fn editor_page(
     errors: Option<&FieldErrors>,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
+    let room = &ctx.room;
     let path = match post_id {
         Some(id) => format!("/rooms/{}/posts/{id}/edit", room.slug),
         None => format!("/rooms/{}/posts/new", room.slug),
@@ -44,7 +45,11 @@ fn editor_page(
     let mut c = base_context(user.ctx(), &path);
     c.insert("room", &room_item(room, None));
     c.insert("post_id", &post_id);
-    c.insert("need_approval", &room.need_approval);
+    // Whether the submit button publishes or asks for approval depends on who presses it.
+    c.insert(
+        "need_approval",
+        &room_posts::waits_for_approval(&user.actor(), ctx),
+    );
     c.insert("note", &note);
     c.insert("preview", &preview);
     c.insert("public_space", &room.is_public_space());
@@ -72,7 +77,7 @@ async fn preview_page(
 ) -> Result<HttpResponse, AppError> {
     let actor = user.actor();
     let body = form.body.clone();
-    let (room, html) = state
+    let (ctx, html) = state
         .core
         .db
         .read(move |conn| room_posts::preview(conn, &actor, &slug, post_id, &body))
@@ -80,7 +85,7 @@ async fn preview_page(
     editor_page(
         state,
         user,
-        &room,
+        &ctx,
         post_id,
         &form,
         None,
@@ -109,7 +114,7 @@ pub async fn new_post(
     editor_page(
         &state,
         &user,
-        &ctx.room,
+        &ctx,
         None,
         &RoomPostForm::default(),
         None,
@@ -160,7 +165,7 @@ pub async fn create_post(
             editor_page(
                 &state,
                 &user,
-                &ctx.room,
+                &ctx,
                 None,
                 &form,
                 None,
@@ -257,7 +262,7 @@ pub async fn edit_post(
     editor_page(
         &state,
         &user,
-        &ctx.room,
+        &ctx,
         Some(id),
         &form,
         note,
@@ -309,7 +314,7 @@ pub async fn update_post(
             editor_page(
                 &state,
                 &user,
-                &ctx.room,
+                &ctx,
                 Some(id),
                 &form,
                 None,
