@@ -74,36 +74,58 @@ pub fn public_page(conn: &mut DbConn, filter: &PublicFilter, page: i64) -> AppRe
     })
 }
 
-/// A public post page: the post, and where the actor manages it (its room page, for those who may
-/// edit or approve it).
-pub fn public_post(
-    conn: &mut DbConn,
-    actor: Option<&Actor>,
-    slug: &str,
-) -> AppResult<(BlogPost, Option<String>)> {
+/// A public post page.
+#[derive(Debug, Clone)]
+pub struct PublicPost {
+    /// The post with its tags and HTML.
+    pub post: BlogPost,
+    /// Its published comments, oldest first (waiting ones are shown on its room page only).
+    pub comments: Vec<super::room_posts::CommentView>,
+    /// Its page in the public space, for those who may edit or approve it.
+    pub manage_url: Option<String>,
+    /// Where the actor can write a comment (its room page), if they may.
+    pub comment_url: Option<String>,
+}
+
+/// A public post page by address; 404 unless anyone may read it now.
+pub fn public_post(conn: &mut DbConn, actor: Option<&Actor>, slug: &str) -> AppResult<PublicPost> {
     let space = room::public_space(conn)?;
     let (summary, body_html) = blog::find_public_by_slug(conn, space.id, slug, now())?;
     let tags = blog::tags_for(conn, &[summary.id])?
         .remove(&summary.id)
         .unwrap_or_default();
-    let manage_url = match actor {
+    let comments = crate::models::comment::for_post(conn, summary.id)?
+        .into_iter()
+        .filter(|c| c.status == "published")
+        .map(|row| super::room_posts::CommentView {
+            row,
+            pending: false,
+        })
+        .collect();
+    let room_url = format!("/rooms/{}/posts/{}", space.slug, summary.id);
+    let (manage_url, comment_url) = match actor {
         Some(a) => {
             let ctx = super::rooms::load(conn, Some(a), &space.slug)?;
             let own = summary.author_id == a.id;
             let may = |action| authorize_room(Some(a), &ctx.access, action).is_ok();
-            (may(RoomAction::EditContent { own }) || may(RoomAction::Publish))
-                .then(|| format!("/rooms/{}/posts/{}", space.slug, summary.id))
+            (
+                (may(RoomAction::EditContent { own }) || may(RoomAction::Publish))
+                    .then(|| room_url.clone()),
+                may(RoomAction::Comment).then(|| format!("{room_url}#comments-title")),
+            )
         }
-        None => None,
+        None => (None, None),
     };
-    Ok((
-        BlogPost {
+    Ok(PublicPost {
+        post: BlogPost {
             summary,
             tags,
             body_html: Some(body_html),
         },
+        comments,
         manage_url,
-    ))
+        comment_url,
+    })
 }
 
 /// The author page: the author's display name and a page of their public posts.

@@ -947,3 +947,60 @@ async fn an_upgrade_moves_the_foundation_s_blog_into_the_public_space() {
     assert!(editor.contains("value=\"old-draft\"") && editor.contains("value=\"移行\""));
     assert!(app.smtp.mails().is_empty(), "moving the blog mails nobody");
 }
+
+#[actix_web::test]
+async fn published_comments_show_on_the_public_page_and_waiting_ones_do_not() {
+    let app = TestApp::spawn();
+    let admin = app.admin_client().await;
+    let res = write_post(
+        &app,
+        &admin,
+        &[
+            ("title", "ご意見募集"),
+            ("slug", "iken"),
+            ("body", "x"),
+            ("status", "published"),
+        ],
+    )
+    .await;
+    let post = location(&res);
+    let member = public_space_member(&app, "hanashi", "member").await;
+    let anon = app.client();
+    let (_, page) = get(&member, &app, "/posts/iken").await;
+    assert!(
+        page.contains(&format!("{post}#comments-title")),
+        "members get a way to comment"
+    );
+    assert!(
+        !get(&anon, &app, "/posts/iken")
+            .await
+            .1
+            .contains("#comments-title")
+    );
+    let comments = format!("{post}/comments");
+    let res = app
+        .post_form(&member, &post, &comments, &[("comment", "**賛成**です")])
+        .await;
+    assert_eq!(res.status(), 303);
+    app.db(|conn| {
+        use diesel::prelude::*;
+        use yui::db::schema::rooms;
+        diesel::update(rooms::table.filter(rooms::space.eq("public")))
+            .set(rooms::comment_approval.eq(true))
+            .execute(conn)?;
+        Ok(())
+    });
+    let res = app
+        .post_form(&member, &post, &comments, &[("comment", "承認待ちの意見")])
+        .await;
+    assert_eq!(res.status(), 303);
+    let (_, page) = get(&anon, &app, "/posts/iken").await;
+    assert!(
+        page.contains("<strong>賛成</strong>です"),
+        "the published comment"
+    );
+    assert!(
+        !page.contains("承認待ちの意見"),
+        "a waiting comment stays on the room page"
+    );
+}

@@ -70,15 +70,24 @@ pub async fn show_post(
         .session
         .as_ref()
         .map(|s| crate::services::Actor::from(&s.user));
-    let (p, manage_url) = state
+    let page = state
         .core
         .db
         .read(move |conn| blog::public_post(conn, actor.as_ref(), &slug))
         .await?;
-    let item = post_item(&ctx.site, &p);
+    let item = post_item(&ctx.site, &page.post);
     let mut c = base_context(&ctx, &item.url);
     c.insert("post", &item);
-    c.insert("manage_url", &manage_url);
+    c.insert("manage_url", &page.manage_url);
+    c.insert("comment_url", &page.comment_url);
+    c.insert(
+        "comments",
+        &page
+            .comments
+            .iter()
+            .map(|cm| crate::web::views::room_posts::comment_view(&ctx.site, cm))
+            .collect::<Vec<_>>(),
+    );
     ok(&state, "blog/post.html", &c)
 }
 
