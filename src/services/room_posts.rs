@@ -51,8 +51,9 @@ struct CleanPost {
 
 fn validate(
     conn: &mut DbConn,
+    actor: &Actor,
     ctx: &RoomCtx,
-    post_id: Option<i64>,
+    post: Option<&RoomPost>,
     form: &RoomPostForm,
     site: &SiteSettings,
 ) -> AppResult<CleanPost> {
@@ -91,15 +92,27 @@ fn validate(
         }
     };
     let blog = if ctx.room.is_public_space() {
-        Some(super::blog::check_fields(
+        let fields = super::blog::check_fields(
             conn,
             ctx.room.id,
-            post_id,
+            post.map(|p| p.id),
             &title,
             &form.slug,
             &form.tags,
             &mut e,
-        )?)
+        )?;
+        // The address is the post's, not a revision's, so a change applies at once: on a live post
+        // only those whose saves go live without approval may make it (links out there would
+        // break before anyone approved anything).
+        if let Some(p) = post
+            && p.live_revision_id.is_some()
+            && p.slug.as_deref() != Some(fields.slug.as_str())
+            && ctx.room.need_approval
+            && !may(actor, ctx, RoomAction::Publish)
+        {
+            e.add("slug", "error.slug_needs_approval");
+        }
+        Some(fields)
     } else {
         None
     };
@@ -222,7 +235,7 @@ pub fn create(
 ) -> AppResult<(i64, Saved)> {
     let ctx = load_for(conn, Some(actor), slug, RoomAction::CreateContent)?;
     ensure_blog(&ctx)?;
-    let clean = validate(conn, &ctx, None, form, site)?;
+    let clean = validate(conn, actor, &ctx, None, form, site)?;
     let post_id = room_post::insert_post(conn, ctx.room.id, actor.id, now())?;
     let post = room_post::find_post(conn, ctx.room.id, post_id)?;
     let saved = save_revision(core, conn, actor, &ctx, &post, form, &clean)?;
@@ -247,7 +260,7 @@ pub fn update(
     site: &SiteSettings,
 ) -> AppResult<Saved> {
     let (ctx, post) = load_for_edit(conn, actor, slug, post_id)?;
-    let clean = validate(conn, &ctx, Some(post.id), form, site)?;
+    let clean = validate(conn, actor, &ctx, Some(&post), form, site)?;
     let saved = save_revision(core, conn, actor, &ctx, &post, form, &clean)?;
     audit::record(
         conn,

@@ -936,3 +936,82 @@ async fn an_upgrade_moves_the_foundation_s_blog_into_the_public_space() {
     assert!(editor.contains("value=\"old-draft\"") && editor.contains("value=\"移行\""));
     assert!(app.smtp.mails().is_empty(), "moving the blog mails nobody");
 }
+
+#[actix_web::test]
+async fn an_editor_cannot_move_a_published_post_s_address_past_approval() {
+    let app = TestApp::spawn();
+    let admin = app.admin_client().await;
+    let editor = public_space_member(&app, "kaku", "editor").await;
+    let anon = app.client();
+    let res = write_post(
+        &app,
+        &admin,
+        &[
+            ("title", "公開中の記事"),
+            ("slug", "kept"),
+            ("body", "本文"),
+            ("status", "published"),
+        ],
+    )
+    .await;
+    let post = location(&res);
+    assert_eq!(get(&anon, &app, "/posts/kept").await.0, 200);
+
+    // An edit that waits for approval must not move the live post's address at once: links out
+    // there would break before anyone approved anything.
+    let res = app
+        .post_form(
+            &editor,
+            &format!("{post}/edit"),
+            &post,
+            &[
+                ("title", "公開中の記事"),
+                ("slug", "moved"),
+                ("body", "直した本文"),
+                ("action", "submit"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        422,
+        "the address of a live post is the approvers' to change"
+    );
+    assert_eq!(get(&anon, &app, "/posts/kept").await.0, 200);
+    assert_eq!(get(&anon, &app, "/posts/moved").await.0, 404);
+
+    // The same edit keeping the address waits for approval as usual.
+    let res = app
+        .post_form(
+            &editor,
+            &format!("{post}/edit"),
+            &post,
+            &[
+                ("title", "公開中の記事"),
+                ("slug", "kept"),
+                ("body", "直した本文"),
+                ("action", "submit"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(get(&anon, &app, "/posts/kept").await.0, 200);
+
+    // Those who publish still move it at once.
+    let res = app
+        .post_form(
+            &admin,
+            &format!("{post}/edit"),
+            &post,
+            &[
+                ("title", "公開中の記事"),
+                ("slug", "moved"),
+                ("body", "本文"),
+                ("action", "submit"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(get(&anon, &app, "/posts/moved").await.0, 200);
+    assert_eq!(get(&anon, &app, "/posts/kept").await.0, 404);
+}
