@@ -1015,3 +1015,78 @@ async fn an_editor_cannot_move_a_published_post_s_address_past_approval() {
     assert_eq!(get(&anon, &app, "/posts/moved").await.0, 200);
     assert_eq!(get(&anon, &app, "/posts/kept").await.0, 404);
 }
+
+#[actix_web::test]
+async fn rolling_back_the_public_space_keeps_its_posts_whatever_was_built_on_it() {
+    use diesel::RunQueryDsl;
+    use diesel_migrations::MigrationHarness;
+    let app = TestApp::spawn();
+    let admin = app.admin_client().await;
+    let res = write_post(
+        &app,
+        &admin,
+        &[
+            ("title", "戻しても残る記事"),
+            ("slug", "stays"),
+            ("body", "本文"),
+            ("tags", "残る"),
+            ("status", "published"),
+        ],
+    )
+    .await;
+    let post = location(&res);
+    let res = app
+        .post_form(
+            &admin,
+            &post,
+            &format!("{post}/comments"),
+            &[("comment", "コメント")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    public_space_member(&app, "kaku", "editor").await;
+    // A sub-room under the public space (an admin may make one, like under any room).
+    let res = app
+        .post_form(
+            &admin,
+            "/admin/rooms/new",
+            "/admin/rooms",
+            &[
+                ("name", "お知らせの部屋"),
+                ("slug", "news"),
+                ("visibility", "public"),
+                ("state", "open"),
+                ("default_role", "member"),
+                ("join_policy", "invite"),
+                ("quota_mb", "100"),
+                ("feature_blog", "on"),
+                ("parent", "public"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+
+    let mut conn = yui::db::establish(&app.core.config.database_url()).unwrap();
+    match &mut conn {
+        yui::db::DbConn::Sqlite(c) => c.revert_last_migration(yui::db::migrate::SQLITE).map(drop),
+        yui::db::DbConn::Pg(c) => c
+            .revert_last_migration(yui::db::migrate::POSTGRES)
+            .map(drop),
+    }
+    .expect("down.sql runs on a site that used the public space");
+    #[derive(diesel::QueryableByName)]
+    struct Slug {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        slug: String,
+    }
+    let slugs: Vec<String> = diesel::sql_query("SELECT slug FROM posts")
+        .load::<Slug>(&mut conn)
+        .unwrap()
+        .into_iter()
+        .map(|s| s.slug)
+        .collect();
+    assert_eq!(slugs, ["stays"]);
+    assert_eq!(yui::db::migrate::run(&mut conn).unwrap(), 1);
+    assert_eq!(get(&app.client(), &app, "/posts/stays").await.0, 200);
+    assert_eq!(get(&app.client(), &app, "/rooms/news").await.0, 200);
+}
