@@ -1090,3 +1090,74 @@ async fn rolling_back_the_public_space_keeps_its_posts_whatever_was_built_on_it(
     assert_eq!(get(&app.client(), &app, "/posts/stays").await.0, 200);
     assert_eq!(get(&app.client(), &app, "/rooms/news").await.0, 200);
 }
+
+/// The `<updated>` values of a feed (the feed's own first, then each entry's).
+fn feed_updated(xml: &str) -> Vec<String> {
+    xml.split("<updated>")
+        .skip(1)
+        .map(|s| s.split("</updated>").next().unwrap().to_owned())
+        .collect()
+}
+
+#[actix_web::test]
+async fn an_edit_waiting_for_approval_leaves_the_feeds_as_they_were() {
+    let app = TestApp::spawn();
+    let admin = app.admin_client().await;
+    let editor = public_space_member(&app, "kaku", "editor").await;
+    let anon = app.client();
+    let res = write_post(
+        &app,
+        &admin,
+        &[
+            ("title", "公開中の記事"),
+            ("slug", "live"),
+            ("body", "本文"),
+            ("status", "published"),
+        ],
+    )
+    .await;
+    let post = location(&res);
+    let before = feed_updated(&get(&anon, &app, "/feed.atom").await.1);
+    let room_before = feed_updated(&get(&anon, &app, "/rooms/public/feed.atom").await.1);
+    assert_eq!(before.len(), 2, "{before:?}");
+    for action in ["draft", "submit"] {
+        let res = app
+            .post_form(
+                &editor,
+                &format!("{post}/edit"),
+                &post,
+                &[
+                    ("title", "公開中の記事"),
+                    ("slug", "live"),
+                    ("body", "直した本文"),
+                    ("action", action),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), 303);
+    }
+    assert_eq!(
+        feed_updated(&get(&anon, &app, "/feed.atom").await.1),
+        before,
+        "nothing readers see changed"
+    );
+    assert_eq!(
+        feed_updated(&get(&anon, &app, "/rooms/public/feed.atom").await.1),
+        room_before
+    );
+
+    // Approved, the new version is an update.
+    let (_, chief_view) = get(&admin, &app, &post).await;
+    let res = app
+        .post_form(
+            &admin,
+            &post,
+            &format!("{post}/approve"),
+            &[("revision", &revision_in(&chief_view))],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let after = feed_updated(&get(&anon, &app, "/feed.atom").await.1);
+    assert!(after[1] > before[1], "{after:?} after {before:?}");
+    assert!(after[0] > before[0]);
+}
