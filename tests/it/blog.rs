@@ -1161,3 +1161,43 @@ async fn an_edit_waiting_for_approval_leaves_the_feeds_as_they_were() {
     assert!(after[1] > before[1], "{after:?} after {before:?}");
     assert!(after[0] > before[0]);
 }
+
+#[actix_web::test]
+async fn every_tag_link_leads_to_its_page_and_a_fresh_post_shows_on_the_cached_front_page_at_once()
+{
+    let app = TestApp::spawn();
+    let admin = app.admin_client().await;
+    let anon = app.client();
+    // The front page as a visitor sees it, kept in the page cache.
+    assert!(!get(&anon, &app, "/").await.1.contains("記号のタグ"));
+    let res = write_post(
+        &app,
+        &admin,
+        &[
+            ("title", "記号のタグ"),
+            ("body", "本文"),
+            ("tags", "C++, 100%, なぜ?, a b, C#, 予定.2026"),
+            ("status", "published"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let (_, front) = get(&anon, &app, "/").await;
+    assert!(
+        front.contains("記号のタグ"),
+        "a write empties the page cache"
+    );
+    let (status, page) = get(&anon, &app, "/posts/記号のタグ").await;
+    assert_eq!(status, 200);
+    let links: Vec<String> = page
+        .split("href=\"/tags/")
+        .skip(1)
+        .map(|s| format!("/tags/{}", s.split('"').next().unwrap()))
+        .collect();
+    assert_eq!(links.len(), 6, "{links:?}");
+    for link in links {
+        let (status, list) = get(&anon, &app, &link).await;
+        assert_eq!(status, 200, "{link}");
+        assert!(list.contains("記号のタグ"), "{link}");
+    }
+}
