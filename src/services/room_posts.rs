@@ -552,7 +552,9 @@ pub fn inbox(conn: &mut DbConn, actor: &Actor) -> AppResult<Vec<PendingRow>> {
     Ok(items)
 }
 
-/// Mails everyone in the room who may approve (after the room's overrides) that a revision waits.
+/// Mails everyone in the room who may approve (after the room's overrides) that a revision waits;
+/// where no member may (the public space has no members after the upgrade or on a new site), the
+/// site admins, who may approve everywhere, so the revision does not wait unseen.
 fn notify_approvers(
     core: &Core,
     conn: &mut DbConn,
@@ -562,20 +564,31 @@ fn notify_approvers(
 ) -> AppResult<()> {
     let author = user::find(conn, post.author_id)?;
     let link = format!("{}/inbox", core.config.base_url());
-    for m in room::contacts(conn, ctx.room.id)? {
-        let Some(role) = RoomRole::parse(&m.role) else {
-            continue;
-        };
-        if m.user_id == author.id || !ctx.access.allows(role, RoomPermission::Publish) {
+    let mut approvers: Vec<(i64, String, String, Option<String>)> =
+        room::contacts(conn, ctx.room.id)?
+            .into_iter()
+            .filter(|m| {
+                RoomRole::parse(&m.role)
+                    .is_some_and(|role| ctx.access.allows(role, RoomPermission::Publish))
+            })
+            .map(|m| (m.user_id, m.email, m.display_name, m.language))
+            .collect();
+    if approvers.is_empty() {
+        approvers = user::active_admins(conn)?
+            .into_iter()
+            .map(|u| (u.id, u.email, u.display_name, u.language))
+            .collect();
+    }
+    for (user_id, email, display_name, language) in approvers {
+        if user_id == author.id {
             continue;
         }
-        let lang = m
-            .language
+        let lang = language
             .as_deref()
             .and_then(Lang::parse)
             .unwrap_or_default();
         let mut c = tera::Context::new();
-        c.insert("name", &m.display_name);
+        c.insert("name", &display_name);
         c.insert("who", &author.display_name);
         c.insert("room", &ctx.room.name);
         c.insert("title", title);
@@ -585,8 +598,8 @@ fn notify_approvers(
             &core.templates,
             "approval_request",
             lang,
-            Some(m.user_id),
-            &m.email,
+            Some(user_id),
+            &email,
             c,
         )?;
     }

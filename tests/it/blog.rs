@@ -1201,3 +1201,37 @@ async fn every_tag_link_leads_to_its_page_and_a_fresh_post_shows_on_the_cached_f
         assert!(list.contains("記号のタグ"), "{link}");
     }
 }
+
+#[actix_web::test]
+async fn an_editor_s_post_in_a_public_space_without_approvers_is_mailed_to_the_site_admins() {
+    // After the upgrade (and on a new site) the public space has no members: the site admins, who
+    // may approve everywhere, are the only ones who can publish an editor's post.
+    let app = TestApp::spawn();
+    app.create_user("admin", true);
+    let editor = public_space_member(&app, "kaku", "editor").await;
+    let res = write_post(
+        &app,
+        &editor,
+        &[
+            ("title", "誰かが承認する記事"),
+            ("body", "本文"),
+            ("status", "published"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    app.core.mail_wakeup.notify_one();
+    let mail = app
+        .smtp
+        .wait_for_subject("admin@example.test", "承認待ち")
+        .await;
+    assert!(mail.body.contains("誰かが承認する記事"), "{}", mail.body);
+    assert!(mail.body.contains("/inbox"), "{}", mail.body);
+    assert!(
+        app.smtp
+            .mails()
+            .iter()
+            .all(|m| !m.to.contains(&"kaku@example.test".to_owned())),
+        "not to the author"
+    );
+}
