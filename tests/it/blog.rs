@@ -1016,6 +1016,12 @@ async fn an_editor_cannot_move_a_published_post_s_address_past_approval() {
     assert_eq!(get(&anon, &app, "/posts/kept").await.0, 404);
 }
 
+#[derive(diesel::QueryableByName)]
+struct Slug {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    slug: String,
+}
+
 #[actix_web::test]
 async fn rolling_back_the_public_space_keeps_its_posts_whatever_was_built_on_it() {
     use diesel::RunQueryDsl;
@@ -1074,11 +1080,6 @@ async fn rolling_back_the_public_space_keeps_its_posts_whatever_was_built_on_it(
             .map(drop),
     }
     .expect("down.sql runs on a site that used the public space");
-    #[derive(diesel::QueryableByName)]
-    struct Slug {
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        slug: String,
-    }
     let slugs: Vec<String> = diesel::sql_query("SELECT slug FROM posts")
         .load::<Slug>(&mut conn)
         .unwrap()
