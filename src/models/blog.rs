@@ -17,11 +17,25 @@ pub struct BlogSummary {
     pub slug: Option<String>,
     pub author_id: i64,
     pub published_at: Option<NaiveDateTime>,
-    pub updated_at: NaiveDateTime,
+    /// When the live revision went live (published or approved).
+    pub live_since: Option<NaiveDateTime>,
     pub title: String,
     pub excerpt: String,
     pub author_login: String,
     pub author_name: String,
+}
+
+impl BlogSummary {
+    /// When what readers see of the post last changed: its live version went live, or its
+    /// publication began. Not `room_posts.updated_at`, which a draft or an edit still waiting for
+    /// approval moves too.
+    pub fn updated(&self) -> NaiveDateTime {
+        self.live_since
+            .into_iter()
+            .chain(self.published_at)
+            .max()
+            .unwrap_or_default()
+    }
 }
 
 /// Which visible posts a public list shows.
@@ -72,7 +86,7 @@ type SummaryColumns = (
     room_posts::slug,
     room_posts::author_id,
     room_posts::published_at,
-    room_posts::updated_at,
+    post_revisions::decided_at,
     post_revisions::title,
     post_revisions::excerpt,
     users::login,
@@ -84,7 +98,7 @@ const SUMMARY: SummaryColumns = (
     room_posts::slug,
     room_posts::author_id,
     room_posts::published_at,
-    room_posts::updated_at,
+    post_revisions::decided_at,
     post_revisions::title,
     post_revisions::excerpt,
     users::login,

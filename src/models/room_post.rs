@@ -264,6 +264,19 @@ pub struct LivePost {
     pub author_name: String,
 }
 
+impl LivePost {
+    /// When what readers see of the post last changed: its live revision went live, or its
+    /// publication began (`room_posts.updated_at` also moves for drafts and waiting edits).
+    pub fn live_since(&self) -> NaiveDateTime {
+        self.revision
+            .decided_at
+            .into_iter()
+            .chain(self.revision.publish_at)
+            .max()
+            .unwrap_or(self.post.updated_at)
+    }
+}
+
 /// The room's posts whose live revision is visible at `now` (within `publish_at`..`publish_until`),
 /// newest first.
 pub fn visible_in_room(

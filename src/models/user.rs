@@ -157,6 +157,16 @@ pub fn count_active_admins(conn: &mut DbConn) -> QueryResult<i64> {
         .get_result(conn)
 }
 
+/// Every enabled administrator, by id.
+pub fn active_admins(conn: &mut DbConn) -> QueryResult<Vec<User>> {
+    users::table
+        .filter(users::site_role.eq(SiteRole::Admin.as_str()))
+        .filter(users::disabled.eq(false))
+        .order(users::id.asc())
+        .select(User::as_select())
+        .load(conn)
+}
+
 /// Counts all accounts.
 pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
     users::table.count().get_result(conn)

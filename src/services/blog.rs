@@ -148,7 +148,7 @@ pub fn feed_posts(conn: &mut DbConn) -> AppResult<(PostPage, Option<NaiveDateTim
     for p in &mut page.posts {
         p.body_html = bodies.remove(&p.summary.id);
     }
-    let updated = page.posts.iter().map(|p| p.summary.updated_at).max();
+    let updated = page.posts.iter().map(|p| p.summary.updated()).max();
     Ok((page, updated))
 }
 

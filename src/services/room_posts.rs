@@ -51,8 +51,9 @@ struct CleanPost {
 
 fn validate(
     conn: &mut DbConn,
+    actor: &Actor,
     ctx: &RoomCtx,
-    post_id: Option<i64>,
+    post: Option<&RoomPost>,
     form: &RoomPostForm,
     site: &SiteSettings,
 ) -> AppResult<CleanPost> {
@@ -91,15 +92,27 @@ fn validate(
         }
     };
     let blog = if ctx.room.is_public_space() {
-        Some(super::blog::check_fields(
+        let fields = super::blog::check_fields(
             conn,
             ctx.room.id,
-            post_id,
+            post.map(|p| p.id),
             &title,
             &form.slug,
             &form.tags,
             &mut e,
-        )?)
+        )?;
+        // The address is the post's, not a revision's, so a change applies at once: on a live post
+        // only those whose saves go live without approval may make it (links out there would
+        // break before anyone approved anything).
+        if let Some(p) = post
+            && p.live_revision_id.is_some()
+            && p.slug.as_deref() != Some(fields.slug.as_str())
+            && ctx.room.need_approval
+            && !may(actor, ctx, RoomAction::Publish)
+        {
+            e.add("slug", "error.slug_needs_approval");
+        }
+        Some(fields)
     } else {
         None
     };
@@ -227,7 +240,7 @@ pub fn create(
 ) -> AppResult<(i64, Saved)> {
     let ctx = load_for(conn, Some(actor), slug, RoomAction::CreateContent)?;
     ensure_blog(&ctx)?;
-    let clean = validate(conn, &ctx, None, form, site)?;
+    let clean = validate(conn, actor, &ctx, None, form, site)?;
     let post_id = room_post::insert_post(conn, ctx.room.id, actor.id, now())?;
     let post = room_post::find_post(conn, ctx.room.id, post_id)?;
     let saved = save_revision(core, conn, actor, &ctx, &post, form, &clean)?;
@@ -252,7 +265,7 @@ pub fn update(
     site: &SiteSettings,
 ) -> AppResult<Saved> {
     let (ctx, post) = load_for_edit(conn, actor, slug, post_id)?;
-    let clean = validate(conn, &ctx, Some(post.id), form, site)?;
+    let clean = validate(conn, actor, &ctx, Some(&post), form, site)?;
     let saved = save_revision(core, conn, actor, &ctx, &post, form, &clean)?;
     audit::record(
         conn,
@@ -544,7 +557,9 @@ pub fn inbox(conn: &mut DbConn, actor: &Actor) -> AppResult<Vec<PendingRow>> {
     Ok(items)
 }
 
-/// Mails everyone in the room who may approve (after the room's overrides) that a revision waits.
+/// Mails everyone in the room who may approve (after the room's overrides) that a revision waits;
+/// where no member may (the public space has no members after the upgrade or on a new site), the
+/// site admins, who may approve everywhere, so the revision does not wait unseen.
 fn notify_approvers(
     core: &Core,
     conn: &mut DbConn,
@@ -554,20 +569,31 @@ fn notify_approvers(
 ) -> AppResult<()> {
     let author = user::find(conn, post.author_id)?;
     let link = format!("{}/inbox", core.config.base_url());
-    for m in room::contacts(conn, ctx.room.id)? {
-        let Some(role) = RoomRole::parse(&m.role) else {
-            continue;
-        };
-        if m.user_id == author.id || !ctx.access.allows(role, RoomPermission::Publish) {
+    let mut approvers: Vec<(i64, String, String, Option<String>)> =
+        room::contacts(conn, ctx.room.id)?
+            .into_iter()
+            .filter(|m| {
+                RoomRole::parse(&m.role)
+                    .is_some_and(|role| ctx.access.allows(role, RoomPermission::Publish))
+            })
+            .map(|m| (m.user_id, m.email, m.display_name, m.language))
+            .collect();
+    if approvers.is_empty() {
+        approvers = user::active_admins(conn)?
+            .into_iter()
+            .map(|u| (u.id, u.email, u.display_name, u.language))
+            .collect();
+    }
+    for (user_id, email, display_name, language) in approvers {
+        if user_id == author.id {
             continue;
         }
-        let lang = m
-            .language
+        let lang = language
             .as_deref()
             .and_then(Lang::parse)
             .unwrap_or_default();
         let mut c = tera::Context::new();
-        c.insert("name", &m.display_name);
+        c.insert("name", &display_name);
         c.insert("who", &author.display_name);
         c.insert("room", &ctx.room.name);
         c.insert("title", title);
@@ -577,8 +603,8 @@ fn notify_approvers(
             &core.templates,
             "approval_request",
             lang,
-            Some(m.user_id),
-            &m.email,
+            Some(user_id),
+            &email,
             c,
         )?;
     }

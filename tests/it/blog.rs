@@ -690,17 +690,6 @@ async fn an_editor_s_blog_post_and_its_edits_wait_for_the_chief_editor() {
     let editor = public_space_member(&app, "kaku", "editor").await;
     let chief = public_space_member(&app, "hensyu", "chief_editor").await;
     let anon = app.client();
-    // The editor's submit button says what will happen to each of them.
-    let (_, form) = get(&editor, &app, "/rooms/public/posts/new").await;
-    assert!(
-        form.contains("承認を依頼する"),
-        "the editor asks for approval"
-    );
-    let (_, form) = get(&chief, &app, "/rooms/public/posts/new").await;
-    assert!(
-        !form.contains("承認を依頼する") && form.contains("公開する"),
-        "the chief editor publishes"
-    );
     let res = write_post(
         &app,
         &editor,
@@ -946,6 +935,306 @@ async fn an_upgrade_moves_the_foundation_s_blog_into_the_public_space() {
     assert_eq!(status, 200);
     assert!(editor.contains("value=\"old-draft\"") && editor.contains("value=\"移行\""));
     assert!(app.smtp.mails().is_empty(), "moving the blog mails nobody");
+}
+
+#[actix_web::test]
+async fn an_editor_cannot_move_a_published_post_s_address_past_approval() {
+    let app = TestApp::spawn();
+    let admin = app.admin_client().await;
+    let editor = public_space_member(&app, "kaku", "editor").await;
+    let anon = app.client();
+    let res = write_post(
+        &app,
+        &admin,
+        &[
+            ("title", "公開中の記事"),
+            ("slug", "kept"),
+            ("body", "本文"),
+            ("status", "published"),
+        ],
+    )
+    .await;
+    let post = location(&res);
+    assert_eq!(get(&anon, &app, "/posts/kept").await.0, 200);
+
+    // An edit that waits for approval must not move the live post's address at once: links out
+    // there would break before anyone approved anything.
+    let res = app
+        .post_form(
+            &editor,
+            &format!("{post}/edit"),
+            &post,
+            &[
+                ("title", "公開中の記事"),
+                ("slug", "moved"),
+                ("body", "直した本文"),
+                ("action", "submit"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        422,
+        "the address of a live post is the approvers' to change"
+    );
+    assert_eq!(get(&anon, &app, "/posts/kept").await.0, 200);
+    assert_eq!(get(&anon, &app, "/posts/moved").await.0, 404);
+
+    // The same edit keeping the address waits for approval as usual.
+    let res = app
+        .post_form(
+            &editor,
+            &format!("{post}/edit"),
+            &post,
+            &[
+                ("title", "公開中の記事"),
+                ("slug", "kept"),
+                ("body", "直した本文"),
+                ("action", "submit"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(get(&anon, &app, "/posts/kept").await.0, 200);
+
+    // Those who publish still move it at once.
+    let res = app
+        .post_form(
+            &admin,
+            &format!("{post}/edit"),
+            &post,
+            &[
+                ("title", "公開中の記事"),
+                ("slug", "moved"),
+                ("body", "本文"),
+                ("action", "submit"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(get(&anon, &app, "/posts/moved").await.0, 200);
+    assert_eq!(get(&anon, &app, "/posts/kept").await.0, 404);
+}
+
+#[derive(diesel::QueryableByName)]
+struct Slug {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    slug: String,
+}
+
+#[actix_web::test]
+async fn rolling_back_the_public_space_keeps_its_posts_whatever_was_built_on_it() {
+    use diesel::RunQueryDsl;
+    use diesel_migrations::MigrationHarness;
+    let app = TestApp::spawn();
+    let admin = app.admin_client().await;
+    let res = write_post(
+        &app,
+        &admin,
+        &[
+            ("title", "戻しても残る記事"),
+            ("slug", "stays"),
+            ("body", "本文"),
+            ("tags", "残る"),
+            ("status", "published"),
+        ],
+    )
+    .await;
+    let post = location(&res);
+    let res = app
+        .post_form(
+            &admin,
+            &post,
+            &format!("{post}/comments"),
+            &[("comment", "コメント")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    public_space_member(&app, "kaku", "editor").await;
+    // A sub-room under the public space (an admin may make one, like under any room).
+    let res = app
+        .post_form(
+            &admin,
+            "/admin/rooms/new",
+            "/admin/rooms",
+            &[
+                ("name", "お知らせの部屋"),
+                ("slug", "news"),
+                ("visibility", "public"),
+                ("state", "open"),
+                ("default_role", "member"),
+                ("join_policy", "invite"),
+                ("quota_mb", "100"),
+                ("feature_blog", "on"),
+                ("parent", "public"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+
+    let mut conn = yui::db::establish(&app.core.config.database_url()).unwrap();
+    match &mut conn {
+        yui::db::DbConn::Sqlite(c) => c.revert_last_migration(yui::db::migrate::SQLITE).map(drop),
+        yui::db::DbConn::Pg(c) => c
+            .revert_last_migration(yui::db::migrate::POSTGRES)
+            .map(drop),
+    }
+    .expect("down.sql runs on a site that used the public space");
+    let slugs: Vec<String> = diesel::sql_query("SELECT slug FROM posts")
+        .load::<Slug>(&mut conn)
+        .unwrap()
+        .into_iter()
+        .map(|s| s.slug)
+        .collect();
+    assert_eq!(slugs, ["stays"]);
+    assert_eq!(yui::db::migrate::run(&mut conn).unwrap(), 1);
+    assert_eq!(get(&app.client(), &app, "/posts/stays").await.0, 200);
+    assert_eq!(get(&app.client(), &app, "/rooms/news").await.0, 200);
+}
+
+/// The `<updated>` values of a feed (the feed's own first, then each entry's).
+fn feed_updated(xml: &str) -> Vec<String> {
+    xml.split("<updated>")
+        .skip(1)
+        .map(|s| s.split("</updated>").next().unwrap().to_owned())
+        .collect()
+}
+
+#[actix_web::test]
+async fn an_edit_waiting_for_approval_leaves_the_feeds_as_they_were() {
+    let app = TestApp::spawn();
+    let admin = app.admin_client().await;
+    let editor = public_space_member(&app, "kaku", "editor").await;
+    let anon = app.client();
+    let res = write_post(
+        &app,
+        &admin,
+        &[
+            ("title", "公開中の記事"),
+            ("slug", "live"),
+            ("body", "本文"),
+            ("status", "published"),
+        ],
+    )
+    .await;
+    let post = location(&res);
+    let before = feed_updated(&get(&anon, &app, "/feed.atom").await.1);
+    let room_before = feed_updated(&get(&anon, &app, "/rooms/public/feed.atom").await.1);
+    assert_eq!(before.len(), 2, "{before:?}");
+    for action in ["draft", "submit"] {
+        let res = app
+            .post_form(
+                &editor,
+                &format!("{post}/edit"),
+                &post,
+                &[
+                    ("title", "公開中の記事"),
+                    ("slug", "live"),
+                    ("body", "直した本文"),
+                    ("action", action),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), 303);
+    }
+    assert_eq!(
+        feed_updated(&get(&anon, &app, "/feed.atom").await.1),
+        before,
+        "nothing readers see changed"
+    );
+    assert_eq!(
+        feed_updated(&get(&anon, &app, "/rooms/public/feed.atom").await.1),
+        room_before
+    );
+
+    // Approved, the new version is an update.
+    let (_, chief_view) = get(&admin, &app, &post).await;
+    let res = app
+        .post_form(
+            &admin,
+            &post,
+            &format!("{post}/approve"),
+            &[("revision", &revision_in(&chief_view))],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let after = feed_updated(&get(&anon, &app, "/feed.atom").await.1);
+    assert!(after[1] > before[1], "{after:?} after {before:?}");
+    assert!(after[0] > before[0]);
+}
+
+#[actix_web::test]
+async fn every_tag_link_leads_to_its_page_and_a_fresh_post_shows_on_the_cached_front_page_at_once()
+{
+    let app = TestApp::spawn();
+    let admin = app.admin_client().await;
+    let anon = app.client();
+    // The front page as a visitor sees it, kept in the page cache.
+    assert!(!get(&anon, &app, "/").await.1.contains("記号のタグ"));
+    let res = write_post(
+        &app,
+        &admin,
+        &[
+            ("title", "記号のタグ"),
+            ("body", "本文"),
+            ("tags", "C++, 100%, なぜ?, a b, C#, 予定.2026"),
+            ("status", "published"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let (_, front) = get(&anon, &app, "/").await;
+    assert!(
+        front.contains("記号のタグ"),
+        "a write empties the page cache"
+    );
+    let (status, page) = get(&anon, &app, "/posts/記号のタグ").await;
+    assert_eq!(status, 200);
+    let links: Vec<String> = page
+        .split("href=\"/tags/")
+        .skip(1)
+        .map(|s| format!("/tags/{}", s.split('"').next().unwrap()))
+        .collect();
+    assert_eq!(links.len(), 6, "{links:?}");
+    for link in links {
+        let (status, list) = get(&anon, &app, &link).await;
+        assert_eq!(status, 200, "{link}");
+        assert!(list.contains("記号のタグ"), "{link}");
+    }
+}
+
+#[actix_web::test]
+async fn an_editor_s_post_in_a_public_space_without_approvers_is_mailed_to_the_site_admins() {
+    // After the upgrade (and on a new site) the public space has no members: the site admins, who
+    // may approve everywhere, are the only ones who can publish an editor's post.
+    let app = TestApp::spawn();
+    app.create_user("admin", true);
+    let editor = public_space_member(&app, "kaku", "editor").await;
+    let res = write_post(
+        &app,
+        &editor,
+        &[
+            ("title", "誰かが承認する記事"),
+            ("body", "本文"),
+            ("status", "published"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    app.core.mail_wakeup.notify_one();
+    let mail = app
+        .smtp
+        .wait_for_subject("admin@example.test", "承認待ち")
+        .await;
+    assert!(mail.body.contains("誰かが承認する記事"), "{}", mail.body);
+    assert!(mail.body.contains("/inbox"), "{}", mail.body);
+    assert!(
+        app.smtp
+            .mails()
+            .iter()
+            .all(|m| !m.to.contains(&"kaku@example.test".to_owned())),
+        "not to the author"
+    );
 }
 
 #[actix_web::test]

@@ -56,6 +56,8 @@ JOIN tags t ON t.name = pt.tag;
 DELETE FROM post_revisions WHERE post_id IN
     (SELECT rp.id FROM room_posts rp JOIN rooms r ON r.id = rp.room_id WHERE r.space = 'public');
 DELETE FROM room_posts WHERE room_id IN (SELECT id FROM rooms WHERE space = 'public');
+-- Its sub-rooms stay, at the top level (the public space they hung under goes).
+UPDATE rooms SET parent_id = NULL WHERE parent_id IN (SELECT id FROM rooms WHERE space = 'public');
 DELETE FROM rooms WHERE space = 'public';
 
 DROP TABLE room_post_tags;

@@ -44,7 +44,7 @@ pub fn tag_links(tags: &[String]) -> Vec<TagLink> {
 /// Builds a post item.
 pub fn post_item(site: &SiteSettings, p: &BlogPost) -> PostItem {
     let s = &p.summary;
-    let published = s.published_at.unwrap_or(s.updated_at);
+    let published = s.published_at.unwrap_or_else(|| s.updated());
     PostItem {
         id: s.id,
         title: s.title.clone(),

@@ -103,7 +103,7 @@ pub fn atom(
                     post_url(s.slug.as_deref().unwrap_or_default())
                 ),
                 title: &s.title,
-                updated: s.updated_at,
+                updated: s.updated(),
                 published: s.published_at,
                 author: &s.author_name,
                 summary: &s.excerpt,
@@ -139,7 +139,7 @@ pub fn room_atom(
                 id: url.clone(),
                 url,
                 title: &p.revision.title,
-                updated: p.post.updated_at,
+                updated: p.live_since(),
                 published: p.revision.publish_at,
                 author: &p.author_name,
                 summary: &p.revision.excerpt,
@@ -150,7 +150,7 @@ pub fn room_atom(
         .collect();
     let updated = posts
         .iter()
-        .map(|p| p.post.updated_at)
+        .map(crate::models::room_post::LivePost::live_since)
         .max()
         .unwrap_or(room.updated_at);
     feed(
