@@ -188,6 +188,8 @@ diesel::table! {
     room_post_tags (post_id, tag) {
         post_id -> BigInt,
         tag -> Text,
+        /// The post's `published_at`, for the tag pages' index.
+        published_at -> Timestamp,
     }
 }
 

@@ -106,6 +106,8 @@ const SUMMARY: SummaryColumns = (
 );
 
 /// Visible posts of the public space (newest first) for `filter`, from `offset`, at most `limit`.
+/// Two steps: the ids come from one index walk that reads no rows (deep pages skip index entries,
+/// not joined rows), then the page's rows are read by id.
 pub fn list_public(
     conn: &mut DbConn,
     room_id: i64,
@@ -114,22 +116,55 @@ pub fn list_public(
     offset: i64,
     limit: i64,
 ) -> QueryResult<Vec<BlogSummary>> {
-    let mut q = visible(room_id, now);
-    match filter {
-        PublicFilter::All => {}
-        PublicFilter::Tag(name) => {
-            let ids = room_post_tags::table
-                .filter(room_post_tags::tag.eq(name.clone()))
-                .select(room_post_tags::post_id);
-            q = q.filter(room_posts::id.eq_any(ids));
+    let ids: Vec<i64> = match filter {
+        PublicFilter::All | PublicFilter::Author(_) => {
+            let mut q = room_posts::table
+                .filter(room_posts::room_id.eq(room_id))
+                .filter(room_posts::deleted.eq(false))
+                .filter(room_posts::published_at.le(now))
+                .filter(
+                    room_posts::publish_until
+                        .is_null()
+                        .or(room_posts::publish_until.gt(now)),
+                )
+                .into_boxed();
+            if let PublicFilter::Author(id) = filter {
+                q = q.filter(room_posts::author_id.eq(*id));
+            }
+            q.order((room_posts::published_at.desc(), room_posts::id.desc()))
+                .offset(offset)
+                .limit(limit)
+                .select(room_posts::id)
+                .load(conn)?
         }
-        PublicFilter::Author(id) => q = q.filter(room_posts::author_id.eq(*id)),
-    }
-    q.order((room_posts::published_at.desc(), room_posts::id.desc()))
-        .offset(offset)
-        .limit(limit)
+        // The tag's index is walked newest first; each entry's post is checked by primary key.
+        PublicFilter::Tag(name) => room_post_tags::table
+            .inner_join(room_posts::table)
+            .filter(room_post_tags::tag.eq(name.clone()))
+            .filter(room_post_tags::published_at.le(now))
+            .filter(room_posts::room_id.eq(room_id))
+            .filter(room_posts::deleted.eq(false))
+            .filter(room_posts::published_at.le(now))
+            .filter(
+                room_posts::publish_until
+                    .is_null()
+                    .or(room_posts::publish_until.gt(now)),
+            )
+            .order((
+                room_post_tags::published_at.desc(),
+                room_post_tags::post_id.desc(),
+            ))
+            .offset(offset)
+            .limit(limit)
+            .select(room_post_tags::post_id)
+            .load(conn)?,
+    };
+    let rows: Vec<BlogSummary> = visible(room_id, now)
+        .filter(room_posts::id.eq_any(&ids))
         .select(SUMMARY)
-        .load(conn)
+        .load(conn)?;
+    let mut by_id: HashMap<i64, BlogSummary> = rows.into_iter().map(|r| (r.id, r)).collect();
+    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
 }
 
 /// A visible post by its address, with its sanitised HTML.
@@ -198,8 +233,14 @@ pub fn split_tags(stored: &str) -> Vec<String> {
         .collect()
 }
 
-/// Replaces the live tags of a post with those of its newly live revision.
-pub fn set_live_tags(conn: &mut DbConn, post_id: i64, stored: &str) -> QueryResult<()> {
+/// Replaces the live tags of a post with those of its newly live revision, published from
+/// `published_at`.
+pub fn set_live_tags(
+    conn: &mut DbConn,
+    post_id: i64,
+    stored: &str,
+    published_at: NaiveDateTime,
+) -> QueryResult<()> {
     diesel::delete(room_post_tags::table.filter(room_post_tags::post_id.eq(post_id)))
         .execute(conn)?;
     // One row at a time: the multi-backend connection has no batch insert (at most ten tags).
@@ -208,6 +249,7 @@ pub fn set_live_tags(conn: &mut DbConn, post_id: i64, stored: &str) -> QueryResu
             .values((
                 room_post_tags::post_id.eq(post_id),
                 room_post_tags::tag.eq(tag),
+                room_post_tags::published_at.eq(published_at),
             ))
             .execute(conn)?;
     }

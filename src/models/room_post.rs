@@ -203,7 +203,8 @@ pub fn make_live(
                 post_revisions::tags,
             ))
             .first(conn)?;
-    super::blog::set_live_tags(conn, post.id, &tags)?;
+    // `publish_at` was set above when it was empty.
+    super::blog::set_live_tags(conn, post.id, &tags, from.unwrap_or(at))?;
     diesel::update(room_posts::table.find(post.id))
         .set((
             room_posts::live_revision_id.eq(revision_id),

@@ -1293,3 +1293,69 @@ async fn published_comments_show_on_the_public_page_and_waiting_ones_do_not() {
         "a waiting comment stays on the room page"
     );
 }
+
+#[actix_web::test]
+async fn tag_and_author_pages_paginate_newest_first_and_drop_deleted_posts() {
+    let app = TestApp::spawn();
+    let admin = app.admin_client().await;
+    let mut newest = String::new();
+    for i in 1..=12 {
+        let title = format!("連載 第{i:02}回");
+        let date = format!("2026-02-{i:02}T10:00");
+        let res = write_post(
+            &app,
+            &admin,
+            &[
+                ("title", &title),
+                ("body", "x"),
+                ("tags", "連載"),
+                ("status", "published"),
+                ("published_at", &date),
+            ],
+        )
+        .await;
+        newest = location(&res);
+    }
+    write_post(
+        &app,
+        &admin,
+        &[
+            ("title", "タグなし"),
+            ("body", "x"),
+            ("status", "published"),
+        ],
+    )
+    .await;
+    let anon = app.client();
+    let tag = "/tags/%E9%80%A3%E8%BC%89";
+    let order = |html: &str| -> Vec<u32> {
+        html.match_indices("連載 第")
+            .filter_map(|(at, _)| html[at + "連載 第".len()..].get(..2)?.parse().ok())
+            .collect()
+    };
+    let p1 = get(&anon, &app, tag).await.1;
+    assert_eq!(
+        order(&p1),
+        (3..=12).rev().collect::<Vec<_>>(),
+        "newest first"
+    );
+    assert!(!p1.contains("タグなし"));
+    let p2 = get(&anon, &app, &format!("{tag}?page=2")).await.1;
+    assert_eq!(order(&p2), vec![2, 1]);
+    let author = get(&anon, &app, "/authors/admin?page=2").await.1;
+    assert_eq!(
+        order(&author),
+        vec![3, 2, 1],
+        "the untagged post is the newest"
+    );
+    let res = app
+        .post_form(&admin, &newest, &format!("{newest}/delete"), &[])
+        .await;
+    assert_eq!(res.status(), 303);
+    let p1 = get(&anon, &app, tag).await.1;
+    assert_eq!(
+        order(&p1),
+        (2..=11).rev().collect::<Vec<_>>(),
+        "a deleted post leaves"
+    );
+}

@@ -61,6 +61,8 @@ UPDATE rooms SET parent_id = NULL WHERE parent_id IN (SELECT id FROM rooms WHERE
 DELETE FROM rooms WHERE space = 'public';
 
 DROP TABLE room_post_tags;
+DROP INDEX room_posts_author_list;
+DROP INDEX room_posts_list;
 ALTER TABLE post_revisions DROP COLUMN tags;
 DROP INDEX room_posts_slug;
 ALTER TABLE room_posts DROP COLUMN slug;

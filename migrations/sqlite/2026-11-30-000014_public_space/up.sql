@@ -21,9 +21,15 @@ ALTER TABLE post_revisions ADD COLUMN tags TEXT NOT NULL DEFAULT '';
 CREATE TABLE room_post_tags (
     post_id INTEGER NOT NULL REFERENCES room_posts (id) ON DELETE CASCADE,
     tag TEXT NOT NULL,
+    -- The post's `published_at`, copied so a tag page walks one index newest first (100,000 posts).
+    published_at TIMESTAMP NOT NULL,
     PRIMARY KEY (post_id, tag)
 );
-CREATE INDEX room_post_tags_tag ON room_post_tags (tag, post_id);
+CREATE INDEX room_post_tags_list ON room_post_tags (tag, published_at, post_id);
+-- The public lists (front page, author pages) walk these newest first, deep pages included,
+-- without reading a row: the publishing window is in the index.
+CREATE INDEX room_posts_list ON room_posts (room_id, deleted, published_at, id, publish_until);
+CREATE INDEX room_posts_author_list ON room_posts (room_id, author_id, deleted, published_at, id, publish_until);
 
 -- 3. Every blog post becomes a post of the public space with one revision. Posts already public
 --    count as announced (the old blog mailed nobody); drafts and scheduled ones are announced when
@@ -58,8 +64,8 @@ SET live_revision_id = (SELECT v.id FROM post_revisions v
                         WHERE v.post_id = room_posts.id AND v.status = 'published')
 WHERE room_id = (SELECT id FROM rooms WHERE space = 'public');
 
-INSERT INTO room_post_tags (post_id, tag)
-SELECT rp.id, t.name
+INSERT INTO room_post_tags (post_id, tag, published_at)
+SELECT rp.id, t.name, rp.published_at
 FROM posts p
 JOIN post_tags pt ON pt.post_id = p.id
 JOIN tags t ON t.id = pt.tag_id
