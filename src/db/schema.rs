@@ -188,8 +188,10 @@ diesel::table! {
     room_post_tags (post_id, tag) {
         post_id -> BigInt,
         tag -> Text,
-        /// The post's `published_at`, for the tag pages' index.
+        /// The post's room and publishing window, for the tag pages' index.
+        room_id -> BigInt,
         published_at -> Timestamp,
+        publish_until -> Nullable<Timestamp>,
     }
 }
 

@@ -137,18 +137,16 @@ pub fn list_public(
                 .select(room_posts::id)
                 .load(conn)?
         }
-        // The tag's index is walked newest first; each entry's post is checked by primary key.
+        // One walk of the tag's index newest first: the room and publishing window are copied
+        // into it, and a deleted post has no tag rows.
         PublicFilter::Tag(name) => room_post_tags::table
-            .inner_join(room_posts::table)
+            .filter(room_post_tags::room_id.eq(room_id))
             .filter(room_post_tags::tag.eq(name.clone()))
             .filter(room_post_tags::published_at.le(now))
-            .filter(room_posts::room_id.eq(room_id))
-            .filter(room_posts::deleted.eq(false))
-            .filter(room_posts::published_at.le(now))
             .filter(
-                room_posts::publish_until
+                room_post_tags::publish_until
                     .is_null()
-                    .or(room_posts::publish_until.gt(now)),
+                    .or(room_post_tags::publish_until.gt(now)),
             )
             .order((
                 room_post_tags::published_at.desc(),
@@ -159,7 +157,13 @@ pub fn list_public(
             .select(room_post_tags::post_id)
             .load(conn)?,
     };
-    let rows: Vec<BlogSummary> = visible(room_id, now)
+    // By id only: with the visibility conditions too, SQLite walks the room's index instead.
+    let rows: Vec<BlogSummary> = room_posts::table
+        .inner_join(
+            post_revisions::table
+                .on(room_posts::live_revision_id.eq(post_revisions::id.nullable())),
+        )
+        .inner_join(users::table.on(users::id.eq(room_posts::author_id)))
         .filter(room_posts::id.eq_any(&ids))
         .select(SUMMARY)
         .load(conn)?;
@@ -233,27 +237,43 @@ pub fn split_tags(stored: &str) -> Vec<String> {
         .collect()
 }
 
-/// Replaces the live tags of a post with those of its newly live revision, published from
-/// `published_at`.
+/// The publishing window a post's tag rows carry.
+#[derive(Debug, Clone, Copy)]
+pub struct LiveWindow {
+    pub room_id: i64,
+    pub published_at: NaiveDateTime,
+    pub publish_until: Option<NaiveDateTime>,
+}
+
+/// Replaces the live tags of a post with those of its newly live revision (`stored`), visible in
+/// `window`.
 pub fn set_live_tags(
     conn: &mut DbConn,
     post_id: i64,
     stored: &str,
-    published_at: NaiveDateTime,
+    window: LiveWindow,
 ) -> QueryResult<()> {
-    diesel::delete(room_post_tags::table.filter(room_post_tags::post_id.eq(post_id)))
-        .execute(conn)?;
+    remove_tags(conn, post_id)?;
     // One row at a time: the multi-backend connection has no batch insert (at most ten tags).
     for tag in split_tags(stored) {
         diesel::insert_into(room_post_tags::table)
             .values((
                 room_post_tags::post_id.eq(post_id),
                 room_post_tags::tag.eq(tag),
-                room_post_tags::published_at.eq(published_at),
+                room_post_tags::room_id.eq(window.room_id),
+                room_post_tags::published_at.eq(window.published_at),
+                room_post_tags::publish_until.eq(window.publish_until),
             ))
             .execute(conn)?;
     }
     Ok(())
+}
+
+/// Removes a post's tags from the tag pages (a deleted post).
+pub fn remove_tags(conn: &mut DbConn, post_id: i64) -> QueryResult<()> {
+    diesel::delete(room_post_tags::table.filter(room_post_tags::post_id.eq(post_id)))
+        .execute(conn)
+        .map(drop)
 }
 
 /// Live tag names of several posts at once, keyed by post id (sorted by name).

@@ -203,8 +203,17 @@ pub fn make_live(
                 post_revisions::tags,
             ))
             .first(conn)?;
-    // `publish_at` was set above when it was empty.
-    super::blog::set_live_tags(conn, post.id, &tags, from.unwrap_or(at))?;
+    super::blog::set_live_tags(
+        conn,
+        post.id,
+        &tags,
+        super::blog::LiveWindow {
+            room_id: post.room_id,
+            // Set above when it was empty.
+            published_at: from.unwrap_or(at),
+            publish_until: until,
+        },
+    )?;
     diesel::update(room_posts::table.find(post.id))
         .set((
             room_posts::live_revision_id.eq(revision_id),
@@ -249,8 +258,9 @@ pub fn send_back(
         .map(drop)
 }
 
-/// Marks a post deleted (its revisions stay for the record).
+/// Marks a post deleted (its revisions stay for the record; it leaves the tag pages).
 pub fn mark_deleted(conn: &mut DbConn, post_id: i64, at: NaiveDateTime) -> QueryResult<()> {
+    super::blog::remove_tags(conn, post_id)?;
     diesel::update(room_posts::table.find(post_id))
         .set((room_posts::deleted.eq(true), room_posts::updated_at.eq(at)))
         .execute(conn)

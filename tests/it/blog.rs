@@ -1326,6 +1326,20 @@ async fn tag_and_author_pages_paginate_newest_first_and_drop_deleted_posts() {
         ],
     )
     .await;
+    // Its period is over: gone from the tag page like from the front page.
+    write_post(
+        &app,
+        &admin,
+        &[
+            ("title", "期間終了"),
+            ("body", "x"),
+            ("tags", "連載"),
+            ("status", "published"),
+            ("published_at", "2026-02-20T10:00"),
+            ("publish_until", "2026-03-01T10:00"),
+        ],
+    )
+    .await;
     let anon = app.client();
     let tag = "/tags/%E9%80%A3%E8%BC%89";
     let order = |html: &str| -> Vec<u32> {
@@ -1339,7 +1353,7 @@ async fn tag_and_author_pages_paginate_newest_first_and_drop_deleted_posts() {
         (3..=12).rev().collect::<Vec<_>>(),
         "newest first"
     );
-    assert!(!p1.contains("タグなし"));
+    assert!(!p1.contains("タグなし") && !p1.contains("期間終了"));
     let p2 = get(&anon, &app, &format!("{tag}?page=2")).await.1;
     assert_eq!(order(&p2), vec![2, 1]);
     let author = get(&anon, &app, "/authors/admin?page=2").await.1;

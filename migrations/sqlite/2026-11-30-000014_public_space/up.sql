@@ -21,11 +21,14 @@ ALTER TABLE post_revisions ADD COLUMN tags TEXT NOT NULL DEFAULT '';
 CREATE TABLE room_post_tags (
     post_id INTEGER NOT NULL REFERENCES room_posts (id) ON DELETE CASCADE,
     tag TEXT NOT NULL,
-    -- The post's `published_at`, copied so a tag page walks one index newest first (100,000 posts).
+    -- The post's room and publishing window, copied so a tag page is one index walk newest first
+    -- that reads no other row, deep pages included (100,000 posts). A deleted post has no rows.
+    room_id INTEGER NOT NULL,
     published_at TIMESTAMP NOT NULL,
+    publish_until TIMESTAMP,
     PRIMARY KEY (post_id, tag)
 );
-CREATE INDEX room_post_tags_list ON room_post_tags (tag, published_at, post_id);
+CREATE INDEX room_post_tags_list ON room_post_tags (room_id, tag, published_at, post_id, publish_until);
 -- The public lists (front page, author pages) walk these newest first, deep pages included,
 -- without reading a row: the publishing window is in the index.
 CREATE INDEX room_posts_list ON room_posts (room_id, deleted, published_at, id, publish_until);
@@ -64,8 +67,8 @@ SET live_revision_id = (SELECT v.id FROM post_revisions v
                         WHERE v.post_id = room_posts.id AND v.status = 'published')
 WHERE room_id = (SELECT id FROM rooms WHERE space = 'public');
 
-INSERT INTO room_post_tags (post_id, tag, published_at)
-SELECT rp.id, t.name, rp.published_at
+INSERT INTO room_post_tags (post_id, tag, room_id, published_at, publish_until)
+SELECT rp.id, t.name, rp.room_id, rp.published_at, rp.publish_until
 FROM posts p
 JOIN post_tags pt ON pt.post_id = p.id
 JOIN tags t ON t.id = pt.tag_id
