@@ -1373,3 +1373,38 @@ async fn tag_and_author_pages_paginate_newest_first_and_drop_deleted_posts() {
         "a deleted post leaves"
     );
 }
+
+#[actix_web::test]
+async fn search_shows_the_newest_hundred_and_asks_for_another_word() {
+    let app = TestApp::spawn();
+    let admin = app.admin_client().await;
+    for i in 1..=105 {
+        let title = format!("共通の話題 {i:03}");
+        write_post(
+            &app,
+            &admin,
+            &[("title", &title), ("body", "x"), ("status", "published")],
+        )
+        .await;
+    }
+    let anon = app.client();
+    let q = "/search?q=%E5%85%B1%E9%80%9A";
+    let (_, first) = get(&anon, &app, q).await;
+    assert!(
+        first.contains("検索結果：100+ 件"),
+        "the count stops at 100"
+    );
+    assert!(first.contains("語を足すと絞り込めます"));
+    assert!(first.contains("共通の話題 105"), "newest first");
+    let (_, last) = get(&anon, &app, &format!("{q}&page=10")).await;
+    assert!(last.contains("共通の話題 006") && !last.contains("共通の話題 005"));
+    assert!(!last.contains("page=11"), "no page past the tenth");
+    let (_, past) = get(&anon, &app, &format!("{q}&page=11")).await;
+    assert!(
+        past.contains("共通の話題 006"),
+        "a later page number shows the tenth page"
+    );
+    // Under the cap the count is exact and there is no hint.
+    let (_, one) = get(&anon, &app, "/search?q=%E8%A9%B1%E9%A1%8C%20105").await;
+    assert!(one.contains("検索結果：1 件") && !one.contains("語を足すと"));
+}

@@ -168,12 +168,15 @@ pub async fn search(
         .await?;
     let mut c = base_context(&ctx, "/search");
     c.insert("q", &query);
-    let total = if page.total >= crate::services::search::COUNT_CAP {
+    let capped = page.total >= crate::services::search::COUNT_CAP;
+    let total = if capped {
         format!("{}+", crate::services::search::COUNT_CAP)
     } else {
         page.total.to_string()
     };
     c.insert("total", &total);
+    c.insert("capped", &capped);
+    c.insert("shown", &crate::services::search::COUNT_CAP);
     let hits: Vec<_> = page.hits.iter().map(|h| hit_view(&ctx.site, h)).collect();
     c.insert("hits", &hits);
     let base = format!(
