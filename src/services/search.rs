@@ -79,7 +79,19 @@ pub fn search(
         .map(|i| i.room.id)
         .collect();
     let found = room_post::search(conn, &room_ids, &terms, at, need, COUNT_CAP)?;
-    let mut hits: Vec<Hit> = room_post::hits_by_ids(conn, &found.ids)?
+    // The ids come newest first; only this page's posts are read (page 10 read 101 whole
+    // revisions to show ten).
+    let page_size = usize::try_from(PAGE_SIZE).unwrap_or(0);
+    let start = usize::try_from((page - 1) * PAGE_SIZE).unwrap_or(usize::MAX);
+    let has_next = page < MAX_PAGE && found.ids.len() > start.saturating_add(page_size);
+    let shown: Vec<i64> = found
+        .ids
+        .iter()
+        .skip(start)
+        .take(page_size)
+        .copied()
+        .collect();
+    let hits: Vec<Hit> = room_post::hits_by_ids(conn, &shown)?
         .into_iter()
         .map(|h| {
             let public = h.room_space == room::PUBLIC_SPACE;
@@ -97,14 +109,6 @@ pub fn search(
         })
         .collect();
     let total = found.total.min(COUNT_CAP);
-    hits.sort_by_key(|h| std::cmp::Reverse(h.published));
-    let start = usize::try_from((page - 1) * PAGE_SIZE).unwrap_or(usize::MAX);
-    let has_next = page < MAX_PAGE && hits.len() > start + usize::try_from(PAGE_SIZE).unwrap_or(0);
-    let hits = hits
-        .into_iter()
-        .skip(start)
-        .take(usize::try_from(PAGE_SIZE).unwrap_or(0))
-        .collect();
     Ok(SearchPage {
         hits,
         total,

@@ -467,6 +467,27 @@ async fn first_run_setup_login_write_post_shows_on_front_page_and_feed() {
             );
             assert!(driver.title().await?.contains(POST_TITLE));
             shot(driver, "06-post.png").await?;
+            // Its author manages it from the public space, where the blog lives like a room's posts.
+            find(
+                driver,
+                "article.post p.meta a[href^='/rooms/public/posts/']",
+            )
+            .await?
+            .click()
+            .await?;
+            wait_for_path(driver, "the post in the public space", |p| {
+                p.starts_with("/rooms/public/posts/")
+            })
+            .await?;
+            find(driver, "article.post a[href^='/posts/']").await?;
+            driver.goto(app.url("/rooms/public")).await?;
+            driver
+                .query(By::Css("main a"))
+                .with_text(POST_TITLE)
+                .wait(TIMEOUT, POLL)
+                .first()
+                .await?;
+            shot(driver, "08-public-space.png").await?;
 
             // 6. The Atom feed has the post with an absolute link to that same page.
             let res = reqwest::get(app.url("/feed.atom")).await.unwrap();
