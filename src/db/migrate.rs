@@ -61,3 +61,25 @@ pub fn revert_all(conn: &mut DbConn) -> anyhow::Result<()> {
     }
     .map_err(|e| anyhow::anyhow!("reverting migrations: {e}"))
 }
+
+/// Reverts migrations newest first until `version` (e.g. `"20261130000014"`) is undone; returns how
+/// many were reverted (used by tests that build a database as an older Yui left it).
+pub fn revert_through(conn: &mut DbConn, version: &str) -> anyhow::Result<usize> {
+    let mut reverted = 0;
+    loop {
+        let applied = match conn {
+            DbConn::Sqlite(c) => c.applied_migrations(),
+            DbConn::Pg(c) => c.applied_migrations(),
+        }
+        .map_err(|e| anyhow::anyhow!("reading applied migrations: {e}"))?;
+        if !applied.iter().any(|v| v.to_string() == version) {
+            return Ok(reverted);
+        }
+        match conn {
+            DbConn::Sqlite(c) => c.revert_last_migration(SQLITE).map(drop),
+            DbConn::Pg(c) => c.revert_last_migration(POSTGRES).map(drop),
+        }
+        .map_err(|e| anyhow::anyhow!("reverting a migration: {e}"))?;
+        reverted += 1;
+    }
+}

@@ -128,6 +128,11 @@ pub fn public_post(conn: &mut DbConn, actor: Option<&Actor>, slug: &str) -> AppR
     })
 }
 
+/// The public space's room slug (where the blog is written and managed).
+pub fn space_slug(conn: &mut DbConn) -> AppResult<String> {
+    Ok(room::public_space(conn)?.slug)
+}
+
 /// The author page: the author's display name and a page of their public posts.
 pub fn author_page(conn: &mut DbConn, login: &str, page: i64) -> AppResult<(String, PostPage)> {
     let u = user::find_by_login(conn, login)?;

@@ -622,16 +622,27 @@ pub fn leave(conn: &mut DbConn, actor: &Actor, slug: &str) -> AppResult<()> {
     Ok(())
 }
 
-/// The members page: the room, its members and pending join requests (managers and site admins).
-pub fn members_page(
-    conn: &mut DbConn,
-    actor: &Actor,
-    slug: &str,
-) -> AppResult<(RoomCtx, Vec<MemberRow>, Vec<room::JoinRequestRow>)> {
+/// What the members page shows (managers and site admins).
+pub struct MembersPage {
+    /// The room.
+    pub ctx: RoomCtx,
+    /// Its members, highest role first.
+    pub members: Vec<MemberRow>,
+    /// Join requests waiting for a manager.
+    pub requests: Vec<room::JoinRequestRow>,
+    /// The user ids of its safety officers.
+    pub officers: Vec<i64>,
+}
+
+/// Loads the members page.
+pub fn members_page(conn: &mut DbConn, actor: &Actor, slug: &str) -> AppResult<MembersPage> {
     let ctx = load_for(conn, Some(actor), slug, RoomAction::Manage)?;
-    let members = sorted_members(conn, ctx.room.id)?;
-    let requests = room::requests(conn, ctx.room.id)?;
-    Ok((ctx, members, requests))
+    Ok(MembersPage {
+        members: sorted_members(conn, ctx.room.id)?,
+        requests: room::requests(conn, ctx.room.id)?,
+        officers: room::safety_officers(conn, ctx.room.id)?,
+        ctx,
+    })
 }
 
 /// Adds an account to the room with a role (managers).

@@ -197,12 +197,7 @@ pub async fn feed_atom(state: web::Data<AppState>, ctx: Ctx) -> Result<HttpRespo
 }
 
 async fn public_space_slug(state: &AppState) -> Result<String, AppError> {
-    let space = state
-        .core
-        .db
-        .read(|conn| Ok(crate::models::room::public_space(conn)?))
-        .await?;
-    Ok(space.slug)
+    state.core.db.read(blog::space_slug).await
 }
 
 /// `GET /admin/posts` (site admins, like every `/admin` page): the blog's editor was here before the blog became the public space's; old

@@ -293,12 +293,10 @@ pub async fn update_room(
     }
 }
 
+/// The members page and the room's open invitations.
 type MembersPage = (
-    rooms::RoomCtx,
-    Vec<crate::models::room::MemberRow>,
-    Vec<crate::models::room::JoinRequestRow>,
+    rooms::MembersPage,
     Vec<crate::models::invitation::Invitation>,
-    Vec<i64>,
 );
 
 /// Loads everything the members page shows.
@@ -312,10 +310,9 @@ async fn load_members_page(
         .core
         .db
         .read(move |conn| {
-            let (ctx, members, requests) = rooms::members_page(conn, &actor, &slug)?;
-            let invitations = crate::services::invitations::open_for_room(conn, ctx.room.id)?;
-            let officers = crate::models::room::safety_officers(conn, ctx.room.id)?;
-            Ok((ctx, members, requests, invitations, officers))
+            let page = rooms::members_page(conn, &actor, &slug)?;
+            let invitations = crate::services::invitations::open_for_room(conn, page.ctx.room.id)?;
+            Ok((page, invitations))
         })
         .await
 }
@@ -344,7 +341,15 @@ fn members_page_response(
     errors: Option<&FieldErrors>,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let (ctx, members, requests, invitations, officers) = data;
+    let (
+        rooms::MembersPage {
+            ctx,
+            members,
+            requests,
+            officers,
+        },
+        invitations,
+    ) = data;
     let mut c = base_context(user.ctx(), &format!("/rooms/{}/members", ctx.room.slug));
     c.insert(
         "invitations",
