@@ -13,7 +13,8 @@ use crate::error::{AppError, FieldErrors};
 use crate::mail::Mailer;
 use crate::services::{Core, password::Passwords, setup};
 use crate::templates::Templates;
-use crate::web::{AppState, context, routes};
+use crate::web::middleware::{csrf, errors, flash, headers, public_cache, visitor};
+use crate::web::{AppState, routes};
 
 /// Opens the database, migrates it and builds the services' context.
 pub fn build_core(config: Config) -> anyhow::Result<Core> {
@@ -38,7 +39,6 @@ pub fn build_core(config: Config) -> anyhow::Result<Core> {
         config: Arc::new(config),
         passwords: Passwords::new(2)?,
         templates,
-        mail_wakeup: Arc::new(tokio::sync::Notify::new()),
         site_cache: Arc::new(crate::services::site::SiteCache::default()),
         storage,
         secret,
@@ -109,7 +109,21 @@ pub fn start(core: Core, listener: TcpListener) -> anyhow::Result<Running> {
             .default_service(web::to(|| async {
                 Err::<actix_web::HttpResponse, _>(AppError::NotFound)
             }))
-            .wrap(from_fn(context::request_context))
+            // The request pipeline (`web::middleware`). actix runs the last `wrap` first, so this
+            // reads from the innermost step (just before the handler) out to the first one:
+            // 6. CSRF: a state-changing request is refused before its handler (or its body) is read.
+            .wrap(from_fn(csrf::check))
+            // 5. A flash message is forgotten once a page showed it.
+            .wrap(from_fn(flash::clear_shown))
+            // 4. Errors from everything inside become pages (keeping the cookies set on the way).
+            .wrap(from_fn(errors::error_pages))
+            // 3. Anonymous GETs from the page cache: before the rest, so a cached page costs no
+            //    more; it sees the finished page (error pages and cookies included) it may keep.
+            .wrap(from_fn(public_cache::public_pages))
+            // 2. Who is asking: settings, session, navigation facts, language → `ReqCtx`.
+            .wrap(from_fn(visitor::resolve_visitor))
+            // 1. Security headers on every response, error pages and static files included.
+            .wrap(from_fn(headers::security_headers))
             .wrap(Compress::default())
     })
     .workers(workers)

@@ -114,7 +114,8 @@ pub enum SmtpTls {
 pub struct MailConfig {
     /// `dir` (default) or `smtp`.
     pub transport: MailTransport,
-    /// The From address.
+    /// The From address; without a name (`yui@example.org`, the default form) mail is sent in the
+    /// site's title (`"みどり町内会" <yui@example.org>`).
     pub from: String,
     /// SMTP host.
     pub smtp_host: String,
@@ -132,7 +133,7 @@ impl Default for MailConfig {
     fn default() -> Self {
         Self {
             transport: MailTransport::Dir,
-            from: "Yui <yui@localhost>".into(),
+            from: "yui@localhost".into(),
             smtp_host: "localhost".into(),
             smtp_port: 587,
             smtp_tls: SmtpTls::Starttls,

@@ -72,6 +72,10 @@ pub enum AppError {
     /// The change clashes with existing data (409), with an i18n key for the message.
     #[error("conflict: {0}")]
     Conflict(&'static str),
+    /// It existed but is over for good (410): a closed check's link, a used or expired one; with an
+    /// i18n key for the message.
+    #[error("gone: {0}")]
+    Gone(&'static str),
     /// Too many attempts (429), with an i18n key for the message.
     #[error("rate limited")]
     RateLimited(&'static str),
@@ -110,6 +114,14 @@ impl From<anyhow::Error> for AppError {
     #[track_caller]
     fn from(e: anyhow::Error) -> Self {
         Self::Internal(e)
+    }
+}
+
+impl From<crate::db::types::UnknownValue> for AppError {
+    /// A value in the database this version does not know is a broken invariant, not bad input.
+    #[track_caller]
+    fn from(e: crate::db::types::UnknownValue) -> Self {
+        Self::Internal(e.into())
     }
 }
 

@@ -39,6 +39,11 @@ impl Lang {
         }
     }
 
+    /// An account's stored preference (`users.language`): the default when unset or unknown.
+    pub fn of_account(language: Option<&str>) -> Self {
+        language.and_then(Self::parse).unwrap_or_default()
+    }
+
     /// Picks the best supported language from an `Accept-Language` header (by q-value).
     pub fn from_accept_language(header: &str) -> Option<Self> {
         let mut best: Option<(f32, Self)> = None;

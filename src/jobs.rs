@@ -5,14 +5,13 @@
 //! safety checks and circular notices, and keeps the room cabinets tidy (trash older than
 //! `storage.trash_days`, abandoned uploads, unused blobs).
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Duration as ChronoDuration;
 
 use crate::db::Db;
 use crate::mail::Mailer;
-use crate::models::{contact, login_failure, now, outbox, room_post, session};
+use crate::models::{contact, email_change, login_failure, now, outbox, room_post, session};
 use crate::services::{Core, reachability};
 
 /// Attempts before a mail is given up.
@@ -33,7 +32,6 @@ pub fn backoff(attempts: i32) -> ChronoDuration {
 pub async fn run(core: Core, mailer: Mailer) {
     let db = core.db.clone();
     let from = core.config.mail.from.clone();
-    let wakeup: Arc<tokio::sync::Notify> = core.mail_wakeup.clone();
     let owner = uuid::Uuid::new_v4().to_string();
     let mut last_cleanup = std::time::Instant::now()
         .checked_sub(Duration::from_hours(1))
@@ -76,6 +74,7 @@ pub async fn run(core: Core, mailer: Mailer) {
                     let f = login_failure::purge_before(conn, at - ChronoDuration::days(1))?;
                     // Kept a while after expiry so an old link still says "expired", not "unknown".
                     contact::purge_tokens(conn, at - ChronoDuration::days(30))?;
+                    email_change::purge_before(conn, at - ChronoDuration::days(30))?;
                     Ok((s, f))
                 })
                 .await;
@@ -99,7 +98,7 @@ pub async fn run(core: Core, mailer: Mailer) {
             let digest_core = core.clone();
             let digests = db
                 .write(move |conn| {
-                    crate::services::notify::send_digests_if_due(&digest_core, conn, now())
+                    crate::services::new_posts::send_digests_if_due(&digest_core, conn, now())
                 })
                 .await;
             match digests {
@@ -108,12 +107,14 @@ pub async fn run(core: Core, mailer: Mailer) {
                 Err(e) => tracing::error!(error = %e, "digest failed"),
             }
         }
-        let _ = tokio::time::timeout(Duration::from_secs(5), wakeup.notified()).await;
+        // `Db` notifies after a transaction that queued mail commits; the timeout is the poll
+        // for mail queued by another process or falling due after a retry's backoff.
+        let _ = tokio::time::timeout(Duration::from_secs(5), db.mail_wakeup().notified()).await;
     }
 }
 
 /// Queues the new-post mail of scheduled room posts whose `publish_at` has passed
-/// (`services::notify::announce_due`); returns how many posts were announced. A read first, so
+/// (`services::new_posts::announce_due`); returns how many posts were announced. A read first, so
 /// that SQLite's write lock is taken only when something is due.
 pub async fn announce_scheduled(core: &Core) -> Result<usize, crate::error::AppError> {
     let due = core
@@ -125,7 +126,7 @@ pub async fn announce_scheduled(core: &Core) -> Result<usize, crate::error::AppE
     }
     let c = core.clone();
     core.db
-        .write(move |conn| crate::services::notify::announce_due(&c, conn, now()))
+        .write(move |conn| crate::services::new_posts::announce_due(&c, conn, now()))
         .await
 }
 
@@ -150,6 +151,14 @@ pub async fn send_due(
         })
         .await?;
     let claimed = batch.len();
+    if claimed == 0 {
+        return Ok(0);
+    }
+    let title = db
+        .read(|conn| Ok(crate::services::site::load(conn)?.title))
+        .await?;
+    let from = crate::mail::sender(from, &title);
+    let from = from.as_str();
     for mail in batch {
         let disabled = match mail.user_id {
             Some(uid) => {

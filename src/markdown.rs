@@ -6,6 +6,9 @@ use std::sync::LazyLock;
 
 use pulldown_cmark::{Event, Options, Parser, TagEnd, html};
 
+/// Longest accepted Markdown source, in characters (posts, notices).
+pub const MAX_BODY_CHARS: usize = 200_000;
+
 static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     let mut b = ammonia::Builder::default();
     b.link_rel(Some("noopener noreferrer nofollow"))

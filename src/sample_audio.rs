@@ -92,7 +92,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.part");
         std::fs::write(&path, &wav).unwrap();
-        let tags = crate::services::files::read_audio_tags(&path);
+        let tags = crate::files::audio::read_audio_tags(&path);
         assert_eq!(tags.title.as_deref(), Some("朝の歌"));
         assert_eq!(tags.artist.as_deref(), Some("結 合唱団"));
         assert_eq!(tags.album.as_deref(), Some("デモ"));

@@ -8,11 +8,13 @@ use std::fmt::Write;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config::Config;
+use crate::db::types::MailMode;
 use crate::error::AppError;
-use crate::models::user::SiteRole;
-use crate::services::account::{NewAccount, insert_account};
+use crate::services::account::{NewAccount, actor_by_login, insert_account};
+use crate::services::admin::SiteRole;
 use crate::services::authz::RoomRole;
-use crate::services::site::SiteSettings;
+use crate::services::rooms::{self, RoomForm};
+use crate::services::site::{SettingsForm, SiteSettings};
 use crate::services::{Actor, password};
 
 /// Options of `demo`.
@@ -148,22 +150,29 @@ fn body(seq: &mut Seq, sentences: &[&str], heading: &str) -> String {
 
 /// Fills the site.
 pub fn run(args: &DemoArgs, config: Config) -> anyhow::Result<()> {
-    let mut errors = crate::error::FieldErrors::default();
-    password::check_policy(&args.password, "", "password", &mut errors);
-    if !errors.is_empty() {
-        anyhow::bail!(
-            "the demo password must have at least {} characters",
-            password::MIN_LEN
-        );
+    // Every demo account gets this password, so it must pass the rule for each of them (a demo
+    // site is often put online to try it out).
+    for (login, name, _) in PEOPLE {
+        let email = format!("{login}@example.com");
+        let owner = password::Owner {
+            login,
+            display_name: name,
+            email: &email,
+        };
+        let mut errors = crate::error::FieldErrors::default();
+        password::check_policy(&args.password, &owner, "password", &mut errors);
+        if let Some(key) = errors.get("password") {
+            anyhow::bail!(
+                "the demo password is refused for {login}: {}",
+                crate::i18n::t(crate::i18n::Lang::En, key, &[])
+            );
+        }
     }
     let core = crate::app::build_core(config)?;
     let db = core.db.clone();
     let err = |e: AppError| anyhow::anyhow!("{e}");
     let existing = db
-        .run_sync(false, |conn| {
-            let space = crate::models::room::public_space(conn)?;
-            Ok(crate::models::blog::count_posts(conn, space.id)?)
-        })
+        .run_sync(false, crate::services::blog::post_count)
         .map_err(err)?;
     if existing > 0 {
         anyhow::bail!(
@@ -282,40 +291,40 @@ fn create_people(db: &crate::db::Db, hash: &str) -> Result<Vec<Actor>, AppError>
             }
             by_login.insert(*login, u.id);
         }
-        let now = crate::models::now();
+        // Rooms are made as the site administrator makes them on the admin page.
+        let admin = actor_by_login(conn, "admin")?;
         for (slug, name, visibility, state, join, approval, parent) in ROOMS {
-            let parent_id = if parent.is_empty() {
-                None
-            } else {
-                Some(crate::models::room::find_by_slug(conn, parent)?.id)
+            let on = Some("on".to_owned());
+            let form = RoomForm {
+                name: (*name).to_owned(),
+                slug: (*slug).to_owned(),
+                description:
+                    "デモ用のルームです。ロールごとにログインして、見え方の違いを確かめてください。"
+                        .to_owned(),
+                visibility: (*visibility).to_owned(),
+                state: (*state).to_owned(),
+                default_role: RoomRole::Member.to_string(),
+                join_policy: (*join).to_owned(),
+                need_approval: approval.then(|| on.clone()).flatten(),
+                comment_approval: approval.then(|| on.clone()).flatten(),
+                quota_mb: "1024".to_owned(),
+                feature_blog: on.clone(),
+                feature_files: on.clone(),
+                feature_calendar: on,
+                parent: (*parent).to_owned(),
+                manager: demo_login(RoomRole::Manager).to_owned(),
+                public_space: false,
+                quota_locked: false,
             };
-            let fields = crate::models::room::RoomFields {
-                slug,
-                name,
-                description: "デモ用のルームです。ロールごとにログインして、見え方の違いを確かめてください。",
-                visibility,
-                state,
-                default_role: "member",
-                join_policy: join,
-                need_approval: *approval,
-                comment_approval: *approval,
-                quota_bytes: 1024 * 1024 * 1024,
-                features: "blog,files,calendar",
-                updated_at: now,
-            };
-            let id = crate::models::room::insert(conn, &fields, parent_id, now)?;
-            for role in RoomRole::ALL {
-                if let Some(uid) = by_login.get(demo_login(role)) {
-                    crate::models::room::set_member(conn, id, *uid, role.as_str(), now)?;
-                }
-            }
-            // The room manager is also its safety officer, so a newcomer can run a drill at once.
-            if let Some(uid) = by_login.get("manager") {
-                crate::models::room::set_safety_officer(conn, id, *uid, true)?;
-            }
+            rooms::create_room(conn, &admin, &form)?;
+            staff_room(conn, &admin, slug)?;
         }
-        crate::models::setting::set(conn, "site.title", "結 Yui デモ")?;
-        crate::models::setting::set(conn, "site.tagline", "みんなの掲示板 — a neighbourhood blog")?;
+        let settings = SettingsForm {
+            title: "結 Yui デモ".to_owned(),
+            tagline: "みんなの掲示板 — a neighbourhood blog".to_owned(),
+            ..SettingsForm::from(&crate::services::site::load(conn)?)
+        };
+        crate::services::admin::save_settings(conn, &admin, &settings, "127.0.0.1")?;
         Ok(authors)
     })
 }
@@ -359,13 +368,13 @@ const CABINET_MUSIC: &[(&str, &str, f32)] = &[
 /// Fills each demo room's cabinet with folders, documents with Japanese names and a small music
 /// folder, uploaded as the room's manager.
 fn fill_cabinets(core: &crate::services::Core) -> Result<(), AppError> {
-    use crate::services::files::{self, AudioTags, UploadTarget};
+    use crate::files::audio::AudioTags;
+    use crate::files::names::clean_name;
+    use crate::services::files;
     let storage = core.storage.clone();
     core.db.run_sync(true, |conn| {
-        let manager = crate::models::user::find_by_login(conn, "manager")?;
-        let actor = Actor::from(&manager);
+        let actor = actor_by_login(conn, "manager")?;
         for (slug, ..) in ROOMS {
-            let room = crate::models::room::find_by_slug(conn, slug)?;
             let mut folders = std::collections::HashMap::new();
             let mut folder_of =
                 |conn: &mut crate::db::DbConn, name: &str| -> Result<Option<i64>, AppError> {
@@ -385,19 +394,10 @@ fn fill_cabinets(core: &crate::services::Core) -> Result<(), AppError> {
                        bytes: &[u8],
                        tags: &AudioTags|
              -> Result<(), AppError> {
+                let size = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+                let target = files::check_upload(core, conn, &actor, slug, folder, Some(size))?;
                 let staged = storage.stage_bytes(bytes)?;
-                let target = UploadTarget {
-                    slug: (*slug).to_owned(),
-                    room_id: room.id,
-                    folder_id: match folder {
-                        Some(id) => id,
-                        None => {
-                            files::check_upload(core, conn, &actor, slug, None, None)?.folder_id
-                        }
-                    },
-                    limit: u64::MAX,
-                };
-                let clean = files::clean_name(name).map_err(|_| {
+                let clean = clean_name(name).map_err(|_| {
                     AppError::Internal(anyhow::anyhow!("bad demo file name {name}"))
                 })?;
                 let result =
@@ -482,16 +482,9 @@ fn write_posts(
             });
         }
         core.db.run_sync(true, |conn| {
-            let space = crate::models::room::public_space(conn)?;
+            let space = crate::services::blog::space_slug(conn)?;
             for (n, form) in forms.iter().enumerate() {
-                room_posts::create(
-                    core,
-                    conn,
-                    &authors[n % authors.len()],
-                    &space.slug,
-                    form,
-                    &site,
-                )?;
+                room_posts::create(core, conn, &authors[n % authors.len()], &space, form, &site)?;
             }
             Ok(())
         })?;
@@ -505,17 +498,23 @@ fn write_posts(
 /// nobody is mailed about a thousand of them), so a newcomer sees the blog's approval at work.
 fn staff_public_space(db: &crate::db::Db) -> Result<(), AppError> {
     db.run_sync(true, |conn| {
-        let space = crate::models::room::public_space(conn)?;
-        let now = crate::models::now();
-        for role in RoomRole::ALL {
-            let user = crate::models::user::find_by_login(conn, demo_login(role))?;
-            crate::models::room::set_member(conn, space.id, user.id, role.as_str(), now)?;
-            if role == RoomRole::Manager {
-                crate::models::room::set_safety_officer(conn, space.id, user.id, true)?;
-            }
-        }
-        Ok(())
+        let admin = actor_by_login(conn, "admin")?;
+        let space = crate::services::blog::space_slug(conn)?;
+        staff_room(conn, &admin, &space)
     })
+}
+
+/// Gives each demo account its role in a room (the manager, if already in, keeps theirs) and makes
+/// the manager the room's safety officer, so a newcomer can run a drill at once.
+fn staff_room(conn: &mut crate::db::DbConn, admin: &Actor, slug: &str) -> Result<(), AppError> {
+    let managers = rooms::members_page(conn, admin, slug)?;
+    for role in RoomRole::ALL {
+        let login = demo_login(role);
+        if !managers.has_member(login) {
+            rooms::add_member(conn, admin, slug, login, role.as_str())?;
+        }
+    }
+    crate::services::safety::set_officer(conn, admin, slug, demo_login(RoomRole::Manager), true)
 }
 
 /// The demo account that holds `role` in every demo room.
@@ -535,10 +534,11 @@ fn write_room_posts(core: &crate::services::Core) -> Result<(), AppError> {
     use crate::services::room_posts::{self, RoomPostForm};
     let site = SiteSettings::default();
     core.db.run_sync(true, |conn| {
-        let actor = |conn: &mut crate::db::DbConn, login: &str| -> Result<Actor, AppError> {
-            Ok(Actor::from(&crate::models::user::find_by_login(conn, login)?))
-        };
-        let (manager, chief, member) = (actor(conn, "manager")?, actor(conn, "chief")?, actor(conn, "member")?);
+        let (manager, chief, member) = (
+            actor_by_login(conn, "manager")?,
+            actor_by_login(conn, "chief")?,
+            actor_by_login(conn, "member")?,
+        );
         let form = |title: &str, body: &str| RoomPostForm {
             title: title.to_owned(),
             body: body.to_owned(),
@@ -560,8 +560,18 @@ fn write_room_posts(core: &crate::services::Core) -> Result<(), AppError> {
         room_posts::create(core, conn, &member, "staff", &form("研修会の報告", "先週の研修会の内容を報告します。"), &site)?;
         // ... and another was sent back with a note.
         let (id, _) = room_posts::create(core, conn, &member, "staff", &form("来週の会議資料", "資料を添付します。"), &site)?;
-        let pending = crate::models::room_post::latest_revision(conn, id)?;
-        room_posts::send_back(core, conn, &chief, "staff", id, pending.id, "添付資料の日付を確認してください。")?;
+        let pending = room_posts::show(conn, Some(&chief), "staff", id)?
+            .newer
+            .ok_or(AppError::NotFound)?;
+        room_posts::send_back(
+            core,
+            conn,
+            &chief,
+            "staff",
+            crate::db::types::PostId(id),
+            crate::db::types::RevisionId(pending.id),
+            "添付資料の日付を確認してください。",
+        )?;
         Ok(())
     })
 }
@@ -579,9 +589,9 @@ fn fill_room(core: &crate::services::Core, count: usize) -> Result<(), AppError>
     let site = SiteSettings::default();
     // A benchmark fill must not queue a mail per post for every member.
     core.db.run_sync(true, |conn| {
-        let town = crate::models::room::find_by_slug(conn, "town")?;
-        for m in crate::models::room::contacts(conn, town.id)? {
-            crate::models::notify::set_mode(conn, town.id, m.user_id, "none")?;
+        for role in RoomRole::ALL {
+            let member = actor_by_login(conn, demo_login(role))?;
+            crate::services::new_posts::set_mode(conn, &member, "town", MailMode::None.as_str())?;
         }
         Ok(())
     })?;
@@ -602,7 +612,7 @@ fn fill_room(core: &crate::services::Core, count: usize) -> Result<(), AppError>
             })
             .collect();
         core.db.run_sync(true, |conn| {
-            let manager = Actor::from(&crate::models::user::find_by_login(conn, "manager")?);
+            let manager = actor_by_login(conn, "manager")?;
             for form in &forms {
                 room_posts::create(core, conn, &manager, "town", form, &site)?;
             }

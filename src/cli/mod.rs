@@ -40,7 +40,7 @@ pub enum Command {
     #[command(subcommand)]
     User(user::UserCommand),
     /// Check the configuration, the database and the data directory.
-    Check,
+    Check(CheckArgs),
     /// Fill an empty site with sample content in Japanese and English.
     Demo(demo::DemoArgs),
 }
@@ -59,7 +59,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve::run(args, config),
         Command::Migrate => migrate(&config),
         Command::User(cmd) => user::run(cmd, &config),
-        Command::Check => check(&config),
+        Command::Check(args) => check(&config, &args),
         Command::Demo(args) => demo::run(&args, config),
     }
 }
@@ -94,7 +94,16 @@ fn migrate(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn check(config: &Config) -> anyhow::Result<()> {
+/// Options of `yui check`.
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Also re-hash every blob under `blobs/`, quarantine any whose bytes do not match its name,
+    /// and list the blobs files refer to that are missing (exits non-zero if any).
+    #[arg(long)]
+    pub blobs: bool,
+}
+
+fn check(config: &Config, args: &CheckArgs) -> anyhow::Result<()> {
     say(&format!("data directory: {}", config.data_dir.display()));
     std::fs::create_dir_all(&config.data_dir)?;
     let probe = config.data_dir.join(".write-test");
@@ -126,7 +135,62 @@ fn check(config: &Config) -> anyhow::Result<()> {
     ));
     say(&format!("base_url: {}", config.base_url()));
     say(&format!("mail: {:?}", config.mail.transport));
+    if args.blobs {
+        check_blobs(config, &mut conn)?;
+    }
     Ok(())
+}
+
+/// `yui check --blobs`: the scrub, with a progress bar (on a terminal) and a summary.
+fn check_blobs(config: &Config, conn: &mut crate::db::DbConn) -> anyhow::Result<()> {
+    let storage = crate::storage::Storage::new(&config.data_dir, 0);
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} blobs {bar:30} {binary_bytes}/{binary_total_bytes} ({binary_bytes_per_sec}, {eta})",
+        )
+        .map_err(|e| anyhow::anyhow!("{e}"))?,
+    );
+    let report = crate::services::files::scrub_blobs(
+        &storage,
+        conn,
+        |_, bytes| bar.set_length(bytes),
+        |n| bar.inc(n),
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    bar.finish_and_clear();
+    say(&format!(
+        "blobs: {} checked ({} bytes)",
+        report.checked, report.bytes
+    ));
+    for (name, to) in &report.quarantined {
+        say(&format!(
+            "  DAMAGED {name}: its bytes do not match its name; moved to {}",
+            to.display()
+        ));
+    }
+    for name in &report.missing {
+        say(&format!(
+            "  MISSING {name}: files refer to it but it is not on disk"
+        ));
+    }
+    say(&format!(
+        "  damaged: {}, missing: {}",
+        report.quarantined.len(),
+        report.missing.len()
+    ));
+    if report.is_clean() {
+        return Ok(());
+    }
+    say(
+        "  files whose blob is damaged or missing answer an error on download until someone \
+         uploads the same bytes again, which writes the blob anew",
+    );
+    anyhow::bail!(
+        "the blob store has {} damaged and {} missing blobs",
+        report.quarantined.len(),
+        report.missing.len()
+    )
 }
 
 #[cfg(test)]

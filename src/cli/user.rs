@@ -4,8 +4,8 @@ use std::io::BufRead;
 
 use crate::config::Config;
 use crate::db::Db;
+use crate::models::session;
 use crate::models::user::{self, SiteRole};
-use crate::models::{now, password_reset, session};
 use crate::services::account::{NewAccount, insert_account};
 use crate::services::{password, token};
 
@@ -55,9 +55,9 @@ fn read_password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
     }
 }
 
-fn check_password(pw: &str, login: &str) -> anyhow::Result<()> {
+fn check_password(pw: &str, owner: &password::Owner<'_>) -> anyhow::Result<()> {
     let mut errors = crate::error::FieldErrors::default();
-    password::check_policy(pw, login, "password", &mut errors);
+    password::check_policy(pw, owner, "password", &mut errors);
     if let Some(key) = errors.get("password") {
         anyhow::bail!("{}", crate::i18n::t(crate::i18n::Lang::En, key, &[]));
     }
@@ -80,11 +80,19 @@ pub fn run(cmd: UserCommand, config: &Config) -> anyhow::Result<()> {
             password_stdin,
         } => {
             let login = login.to_lowercase();
+            let display_name = name.unwrap_or_else(|| login.clone());
             let (pw, generated) = read_password(password_stdin)?;
-            check_password(&pw, &login)?;
+            check_password(
+                &pw,
+                &password::Owner {
+                    login: &login,
+                    display_name: &display_name,
+                    email: &email,
+                },
+            )?;
             let hash = password::hash_now(&pw)?;
             let account = NewAccount {
-                display_name: name.unwrap_or_else(|| login.clone()),
+                display_name,
                 login,
                 email,
                 role: if admin {
@@ -107,14 +115,14 @@ pub fn run(cmd: UserCommand, config: &Config) -> anyhow::Result<()> {
             password_stdin,
         } => {
             let (pw, generated) = read_password(password_stdin)?;
-            check_password(&pw, &login)?;
+            let u = db
+                .run_sync(false, |conn| Ok(user::find_by_login(conn, &login)?))
+                .map_err(err)?;
+            check_password(&pw, &password::Owner::of(&u))?;
             let hash = password::hash_now(&pw)?;
             db.run_sync(true, |conn| {
-                let u = user::find_by_login(conn, &login)?;
                 user::set_password_hash(conn, u.id, &hash)?;
-                password_reset::use_all_for_user(conn, u.id, now())?;
-                session::delete_for_user(conn, u.id, None)?;
-                Ok(())
+                crate::services::auth::password_was_set(conn, u.id, None)
             })
             .map_err(err)?;
             super::say(&format!(

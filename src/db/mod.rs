@@ -1,12 +1,19 @@
 //! Database access: one connection type over SQLite and PostgreSQL, the pool, and the only entry points
-//! (`Db::read` / `Db::write`) that run a closure on the blocking pool inside one transaction.
+//! (`Db::read` / `Db::write`) that run a closure on the blocking pool inside one transaction and
+//! wake the mail sender once a transaction that queued mail has committed.
 
 pub mod migrate;
 pub mod schema;
+pub mod types;
 
+use std::cell::Cell;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::connection::{
+    AnsiTransactionManager, InstrumentationEvent, SimpleConnection, TransactionManager,
+};
 use diesel::pg::PgConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
 use diesel::sqlite::SqliteConnection;
@@ -73,11 +80,21 @@ pub fn establish(url: &str) -> Result<DbConn, anyhow::Error> {
 
 /// Per-connection SQLite settings. `journal_mode=WAL` is deliberately absent: it is persistent and set
 /// once at migrate time, because eight pool connections racing to switch it fail with `database is locked`.
+/// Every connection also counts the statements it runs into the pool's counter
+/// (`Db::statements`), which the query-budget tests read.
 #[derive(Debug)]
-struct ConnectionSetup;
+struct ConnectionSetup {
+    statements: Arc<AtomicU64>,
+}
 
 impl CustomizeConnection<DbConn, diesel::r2d2::Error> for ConnectionSetup {
     fn on_acquire(&self, conn: &mut DbConn) -> Result<(), diesel::r2d2::Error> {
+        let statements = Arc::clone(&self.statements);
+        let count = move |event: InstrumentationEvent<'_>| {
+            if matches!(event, InstrumentationEvent::StartQuery { .. }) {
+                statements.fetch_add(1, Ordering::Relaxed);
+            }
+        };
         if let DbConn::Sqlite(c) = conn {
             // synchronous=FULL: an acknowledged write (a safety answer) must survive a power cut.
             // cache_size=-4000 (4 MB per connection): the OS page cache holds the rest, and the
@@ -88,8 +105,27 @@ impl CustomizeConnection<DbConn, diesel::r2d2::Error> for ConnectionSetup {
             )
             .map_err(diesel::r2d2::Error::QueryError)?;
         }
+        // After the settings above, so only the use cases' statements are counted.
+        match conn {
+            DbConn::Sqlite(c) => diesel::Connection::set_instrumentation(c, count),
+            DbConn::Pg(c) => diesel::Connection::set_instrumentation(c, count),
+        }
         Ok(())
     }
+}
+
+thread_local! {
+    /// Whether the transaction running on this thread queued mail (`mail_queued`). A use case's
+    /// closure runs on the thread that begins and commits its transaction, so a flag per thread
+    /// is a flag per transaction.
+    static MAIL_QUEUED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Notes that the transaction running on this thread queued mail (`services::mail` calls it): the
+/// `Db` running that transaction wakes the mail sender once it has committed. Woken earlier, the
+/// sender looked before the commit, found nothing and slept until its next poll (5 s).
+pub fn mail_queued() {
+    MAIL_QUEUED.set(true);
 }
 
 /// The pool plus the backend it talks to.
@@ -97,6 +133,8 @@ impl CustomizeConnection<DbConn, diesel::r2d2::Error> for ConnectionSetup {
 pub struct Db {
     pool: Pool<ConnectionManager<DbConn>>,
     backend: Backend,
+    mail_wakeup: Arc<tokio::sync::Notify>,
+    statements: Arc<AtomicU64>,
 }
 
 impl Db {
@@ -108,18 +146,38 @@ impl Db {
             Backend::Sqlite => (4, url.to_owned()),
             Backend::Postgres => (16, url.to_owned()),
         };
+        let statements = Arc::new(AtomicU64::new(0));
         let pool = Pool::builder()
             .max_size(max)
             .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(10))
-            .connection_customizer(Box::new(ConnectionSetup))
+            .connection_customizer(Box::new(ConnectionSetup {
+                statements: Arc::clone(&statements),
+            }))
             .build(ConnectionManager::<DbConn>::new(manager_url))?;
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            mail_wakeup: Arc::new(tokio::sync::Notify::new()),
+            statements,
+        })
     }
 
     /// Which backend this pool talks to.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// How many SQL statements this pool's connections have run so far (transaction statements
+    /// included): the query-budget tests read it before and after a request.
+    pub fn statements(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
+    }
+
+    /// What the mail sender waits on: notified after every committed transaction that queued
+    /// mail (`mail_queued`). Notifying it by hand makes the sender look at once (tests).
+    pub fn mail_wakeup(&self) -> &tokio::sync::Notify {
+        &self.mail_wakeup
     }
 
     /// Runs a read-only use case on the blocking pool, inside one (deferred) transaction so it sees one snapshot.
@@ -147,14 +205,11 @@ impl Db {
         F: FnOnce(&mut DbConn) -> Result<R, AppError> + Send + 'static,
         R: Send + 'static,
     {
-        let pool = self.pool.clone();
+        let db = self.clone();
         let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {
             let _entered = span.enter();
-            let mut conn = pool
-                .get()
-                .map_err(|e| AppError::Unavailable(e.to_string()))?;
-            in_transaction(&mut conn, immediate, f)
+            db.run_sync(immediate, f)
         })
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!("database task failed: {e}")))?
@@ -169,7 +224,14 @@ impl Db {
             .pool
             .get()
             .map_err(|e| AppError::Unavailable(e.to_string()))?;
-        in_transaction(&mut conn, immediate, f)
+        // Saved and restored, so a transaction run from inside another one's closure (never done
+        // today) would leave the outer one's flag as it was.
+        let outer = MAIL_QUEUED.replace(false);
+        let result = in_transaction(&mut conn, immediate, f);
+        if MAIL_QUEUED.replace(outer) && result.is_ok() {
+            self.mail_wakeup.notify_one();
+        }
+        result
     }
 }
 

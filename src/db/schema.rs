@@ -106,6 +106,8 @@ diesel::table! {
         comment_approval -> Bool,
         /// `public` (the one public space), `community` or `private`.
         space -> Text,
+        /// The owner of a private room (`space = 'private'`); `NULL` for every other room.
+        owner_id -> Nullable<BigInt>,
     }
 }
 
@@ -306,6 +308,7 @@ diesel::table! {
         received -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        token -> Text,
     }
 }
 
@@ -379,7 +382,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    email_changes (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        new_email -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(contact_addresses -> users (user_id));
+diesel::joinable!(email_changes -> users (user_id));
 diesel::joinable!(contact_tokens -> contact_addresses (contact_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -410,4 +426,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     safety_officers,
     contact_addresses,
     contact_tokens,
+    email_changes,
 );

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::db::schema::{post_comments, users};
+use crate::db::types::CommentStatus;
 
 /// A comment with its author's name.
 #[derive(Debug, Clone, Queryable)]
@@ -12,7 +13,8 @@ pub struct CommentRow {
     pub id: i64,
     pub author_id: i64,
     pub body_html: String,
-    pub status: String,
+    #[diesel(deserialize_as = String)]
+    pub status: CommentStatus,
     pub created_at: NaiveDateTime,
     pub author_name: String,
 }
@@ -24,7 +26,7 @@ pub fn insert(
     author_id: i64,
     body_md: &str,
     body_html: &str,
-    status: &str,
+    status: CommentStatus,
     at: NaiveDateTime,
 ) -> QueryResult<()> {
     diesel::insert_into(post_comments::table)
@@ -33,7 +35,7 @@ pub fn insert(
             post_comments::author_id.eq(author_id),
             post_comments::body_md.eq(body_md),
             post_comments::body_html.eq(body_html),
-            post_comments::status.eq(status),
+            post_comments::status.eq(status.as_str()),
             post_comments::created_at.eq(at),
         ))
         .execute(conn)
@@ -69,10 +71,10 @@ pub fn approve(
         post_comments::table
             .filter(post_comments::id.eq(comment_id))
             .filter(post_comments::post_id.eq(post_id))
-            .filter(post_comments::status.eq("pending")),
+            .filter(post_comments::status.eq(CommentStatus::Pending.as_str())),
     )
     .set((
-        post_comments::status.eq("published"),
+        post_comments::status.eq(CommentStatus::Published.as_str()),
         post_comments::decided_by.eq(decided_by),
         post_comments::decided_at.eq(at),
     ))

@@ -78,6 +78,8 @@ pub struct Upload {
     pub received: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Written afresh with every chunk (with `received`): who appended last.
+    pub token: String,
 }
 
 /// The room's root folder, if it was made already.
@@ -311,15 +313,30 @@ pub fn room_usage(conn: &mut DbConn, room_id: i64) -> QueryResult<i64> {
     Ok(stored + reserved)
 }
 
+/// Serialises the quota checks of one room until the transaction ends: every write that counts
+/// `room_usage` and then adds bytes (an upload, a resumable upload's reservation, a copy) calls this
+/// first. On PostgreSQL it takes the room row's lock (`FOR UPDATE`), because under READ COMMITTED
+/// two transactions would both count the usage before either inserted and both pass; SQLite's
+/// `BEGIN IMMEDIATE` already lets one writer in at a time.
+pub fn lock_room_quota(conn: &mut DbConn, room_id: i64) -> QueryResult<()> {
+    match conn {
+        DbConn::Sqlite(_) => Ok(()),
+        DbConn::Pg(c) => diesel::sql_query("SELECT id FROM rooms WHERE id = $1 FOR UPDATE")
+            .bind::<diesel::sql_types::BigInt, _>(room_id)
+            .execute(c)
+            .map(drop),
+    }
+}
+
 /// Records that a blob is in use now: inserts its row or refreshes `last_used_at`, which keeps
 /// garbage collection away from it. (On PostgreSQL the update takes the row lock that collection's
-/// delete waits for.)
+/// delete waits for.) Returns the size the row had before, `None` for a new row.
 pub fn touch_blob(
     conn: &mut DbConn,
     sha256: &str,
     size: i64,
     at: NaiveDateTime,
-) -> QueryResult<()> {
+) -> QueryResult<Option<i64>> {
     let updated = diesel::update(blobs::table.find(sha256))
         .set(blobs::last_used_at.eq(at))
         .execute(conn)?;
@@ -331,8 +348,33 @@ pub fn touch_blob(
                 blobs::last_used_at.eq(at),
             ))
             .execute(conn)?;
+        return Ok(None);
     }
-    Ok(())
+    blobs::table
+        .find(sha256)
+        .select(blobs::size)
+        .first(conn)
+        .map(Some)
+}
+
+/// Corrects a blob row's size (after its file was found damaged and replaced by proven bytes).
+pub fn set_blob_size(conn: &mut DbConn, sha256: &str, size: i64) -> QueryResult<()> {
+    diesel::update(blobs::table.find(sha256))
+        .set(blobs::size.eq(size))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Up to `limit` blobs that file rows (live or in the trash) refer to, in name order after
+/// `after` (pages, so a scrub of any size reads a bounded list at a time).
+pub fn referenced_blobs(conn: &mut DbConn, after: &str, limit: i64) -> QueryResult<Vec<String>> {
+    files::table
+        .filter(files::blob_sha256.gt(after))
+        .select(files::blob_sha256)
+        .distinct()
+        .order(files::blob_sha256)
+        .limit(limit)
+        .load(conn)
 }
 
 /// Blobs no file refers to and nobody used since `before` (candidates for collection).
@@ -427,6 +469,7 @@ pub fn insert_upload(conn: &mut DbConn, u: &Upload) -> QueryResult<()> {
             uploads::received.eq(u.received),
             uploads::created_at.eq(u.created_at),
             uploads::updated_at.eq(u.updated_at),
+            uploads::token.eq(&u.token),
         ))
         .execute(conn)
         .map(drop)
@@ -441,17 +484,29 @@ pub fn find_upload(conn: &mut DbConn, room_id: i64, id: &str) -> QueryResult<Upl
         .first(conn)
 }
 
-/// Records how many bytes an upload's part holds.
-pub fn set_upload_received(
+/// Records how many bytes an upload's part holds, and the token of the chunk that brought them,
+/// only if the row still says `old_received` and `old_token` (what the appender read under the
+/// part's lock); `false` when another chunk or a finish got there first.
+pub fn advance_upload(
     conn: &mut DbConn,
     id: &str,
-    received: i64,
+    (old_received, old_token): (i64, &str),
+    (received, token): (i64, &str),
     at: NaiveDateTime,
-) -> QueryResult<()> {
-    diesel::update(uploads::table.find(id))
-        .set((uploads::received.eq(received), uploads::updated_at.eq(at)))
-        .execute(conn)
-        .map(drop)
+) -> QueryResult<bool> {
+    diesel::update(
+        uploads::table
+            .filter(uploads::id.eq(id))
+            .filter(uploads::received.eq(old_received))
+            .filter(uploads::token.eq(old_token)),
+    )
+    .set((
+        uploads::received.eq(received),
+        uploads::token.eq(token),
+        uploads::updated_at.eq(at),
+    ))
+    .execute(conn)
+    .map(|n| n == 1)
 }
 
 /// Deletes an upload row.
@@ -459,6 +514,27 @@ pub fn delete_upload(conn: &mut DbConn, id: &str) -> QueryResult<()> {
     diesel::delete(uploads::table.find(id))
         .execute(conn)
         .map(drop)
+}
+
+/// Claims a finished upload: deletes its row only if it still holds `received` bytes under
+/// `token` (what the finisher hashed); `false` when it was claimed, cancelled or appended to meanwhile.
+pub fn claim_upload(conn: &mut DbConn, id: &str, received: i64, token: &str) -> QueryResult<bool> {
+    diesel::delete(
+        uploads::table
+            .filter(uploads::id.eq(id))
+            .filter(uploads::received.eq(received))
+            .filter(uploads::token.eq(token)),
+    )
+    .execute(conn)
+    .map(|n| n == 1)
+}
+
+/// Which of `ids` are uploads still in progress.
+pub fn existing_uploads(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<String>> {
+    uploads::table
+        .filter(uploads::id.eq_any(ids))
+        .select(uploads::id)
+        .load(conn)
 }
 
 /// Uploads untouched since `before` (abandoned).

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::db::schema::{room_invitations, rooms};
+use crate::db::types::RoomRole;
 
 /// A row of `room_invitations`.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -13,7 +14,8 @@ pub struct Invitation {
     pub id: i64,
     pub room_id: i64,
     pub email: String,
-    pub role: String,
+    #[diesel(deserialize_as = String)]
+    pub role: RoomRole,
     pub token_hash: String,
     pub invited_by: i64,
     pub created_at: NaiveDateTime,
@@ -56,15 +58,22 @@ pub fn find_by_hash(
         .optional()
 }
 
-/// Marks an invitation used.
-pub fn accept(conn: &mut DbConn, id: i64, user_id: i64, at: NaiveDateTime) -> QueryResult<()> {
-    diesel::update(room_invitations::table.find(id))
-        .set((
-            room_invitations::accepted_at.eq(at),
-            room_invitations::accepted_by.eq(user_id),
-        ))
-        .execute(conn)
-        .map(drop)
+/// Claims an open, unexpired invitation for `user_id`; `false` when it was used (or expired)
+/// meanwhile. The condition is in the `UPDATE` itself: on PostgreSQL a second accept waits for the
+/// first one's row lock and then finds `accepted_at` set, so two parallel accepts give one member.
+pub fn accept(conn: &mut DbConn, id: i64, user_id: i64, at: NaiveDateTime) -> QueryResult<bool> {
+    diesel::update(
+        room_invitations::table
+            .find(id)
+            .filter(room_invitations::accepted_at.is_null())
+            .filter(room_invitations::expires_at.gt(at)),
+    )
+    .set((
+        room_invitations::accepted_at.eq(at),
+        room_invitations::accepted_by.eq(user_id),
+    ))
+    .execute(conn)
+    .map(|n| n == 1)
 }
 
 /// Open invitations of a room (not accepted, not expired), newest first.
@@ -80,4 +89,14 @@ pub fn open_for_room(
         .order(room_invitations::id.desc())
         .select(Invitation::as_select())
         .load(conn)
+}
+
+/// Whether any invitation is out (not accepted, not expired) in any room.
+pub fn any_open(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        room_invitations::table
+            .filter(room_invitations::accepted_at.is_null())
+            .filter(room_invitations::expires_at.gt(now)),
+    ))
+    .get_result(conn)
 }

@@ -5,11 +5,13 @@ pub mod audit;
 pub mod blog;
 pub mod comment;
 pub mod contact;
+pub mod email_change;
 pub mod file;
 pub mod invitation;
 pub mod login_failure;
+pub mod nav;
+pub mod new_post_mail;
 pub mod notice;
-pub mod notify;
 pub mod outbox;
 pub mod password_reset;
 pub mod room;
@@ -20,6 +22,15 @@ pub mod setting;
 pub mod user;
 
 use chrono::{NaiveDateTime, SubsecRound, Utc};
+
+/// Turns a stored text into its domain type; a value this version does not know fails the query
+/// (as a deserialization error naming the column) instead of becoming a default.
+pub fn decode<T>(stored: String) -> diesel::QueryResult<T>
+where
+    T: TryFrom<String, Error = crate::db::types::UnknownValue>,
+{
+    T::try_from(stored).map_err(|e| diesel::result::Error::DeserializationError(e.into()))
+}
 
 /// The current time in UTC, at microsecond precision so both backends store the same value.
 pub fn now() -> NaiveDateTime {

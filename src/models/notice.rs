@@ -7,13 +7,15 @@ use diesel::prelude::*;
 use super::last_insert_id;
 use crate::db::DbConn;
 use crate::db::schema::{notice_recipients, notices, room_members, users};
+use crate::db::types::NoticeKind;
 
 /// A row of `notices`.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = notices)]
 pub struct Notice {
     pub id: i64,
-    pub kind: String,
+    #[diesel(deserialize_as = String)]
+    pub kind: NoticeKind,
     pub room_id: Option<i64>,
     pub sender_id: i64,
     pub title: String,
@@ -72,6 +74,50 @@ pub struct NewRecipient {
     pub token_hash: Option<String>,
 }
 
+/// Someone a notice can go to: an enabled account, its email and language.
+#[derive(Debug, Clone, Queryable)]
+pub struct AudienceRow {
+    pub user_id: i64,
+    pub email: String,
+    pub language: Option<String>,
+}
+
+/// Every enabled account (a site-wide safety check), by id.
+pub fn audience_all(conn: &mut DbConn) -> QueryResult<Vec<AudienceRow>> {
+    users::table
+        .filter(users::disabled.eq(false))
+        .order(users::id.asc())
+        .select((users::id, users::email, users::language))
+        .load(conn)
+}
+
+/// The enabled members of a room, by id.
+pub fn audience_of_room(conn: &mut DbConn, room_id: i64) -> QueryResult<Vec<AudienceRow>> {
+    room_members::table
+        .inner_join(users::table.on(users::id.eq(room_members::user_id)))
+        .filter(room_members::room_id.eq(room_id))
+        .filter(users::disabled.eq(false))
+        .order(users::id.asc())
+        .select((users::id, users::email, users::language))
+        .load(conn)
+}
+
+/// The enabled accounts among `ids` (a reminder's laggards), in no particular order.
+pub fn audience_by_ids(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<AudienceRow>> {
+    let mut out = Vec::with_capacity(ids.len());
+    // Bounded IN lists: SQLite allows 32,766 bound parameters per statement.
+    for chunk in ids.chunks(5_000) {
+        out.extend(
+            users::table
+                .filter(users::id.eq_any(chunk))
+                .filter(users::disabled.eq(false))
+                .select((users::id, users::email, users::language))
+                .load::<AudienceRow>(conn)?,
+        );
+    }
+    Ok(out)
+}
+
 /// Inserts a notice and returns its id.
 pub fn insert(conn: &mut DbConn, new: &NewNotice<'_>) -> QueryResult<i64> {
     diesel::insert_into(notices::table)
@@ -116,12 +162,12 @@ pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Notice> {
 /// site-wide ones).
 pub fn list(
     conn: &mut DbConn,
-    kind: &str,
+    kind: NoticeKind,
     rooms: Option<&[i64]>,
     limit: i64,
 ) -> QueryResult<Vec<Notice>> {
     let mut q = notices::table
-        .filter(notices::kind.eq(kind))
+        .filter(notices::kind.eq(kind.as_str()))
         .order(notices::created_at.desc())
         .limit(limit)
         .select(Notice::as_select())
@@ -135,13 +181,13 @@ pub fn list(
 /// Notices of one kind sent to `user_id`, newest first, with the person's own row.
 pub fn for_recipient(
     conn: &mut DbConn,
-    kind: &str,
+    kind: NoticeKind,
     user_id: i64,
     limit: i64,
 ) -> QueryResult<Vec<(Notice, Recipient)>> {
     notices::table
         .inner_join(notice_recipients::table)
-        .filter(notices::kind.eq(kind))
+        .filter(notices::kind.eq(kind.as_str()))
         .filter(notice_recipients::user_id.eq(user_id))
         .order(notices::created_at.desc())
         .limit(limit)
@@ -149,30 +195,20 @@ pub fn for_recipient(
         .load(conn)
 }
 
-/// The oldest open safety check `user_id` has not answered yet (for the banner on every page).
-pub fn unanswered_open_safety(conn: &mut DbConn, user_id: i64) -> QueryResult<Option<Notice>> {
+/// Notices of one kind that `sender_id` sent, newest first.
+pub fn sent_by(
+    conn: &mut DbConn,
+    kind: NoticeKind,
+    sender_id: i64,
+    limit: i64,
+) -> QueryResult<Vec<Notice>> {
     notices::table
-        .inner_join(notice_recipients::table)
-        .filter(notice_recipients::user_id.eq(user_id))
-        .filter(notice_recipients::answered_at.is_null())
-        .filter(notices::kind.eq("safety"))
-        .filter(notices::closed_at.is_null())
-        .order(notices::created_at.asc())
+        .filter(notices::kind.eq(kind.as_str()))
+        .filter(notices::sender_id.eq(sender_id))
+        .order(notices::created_at.desc())
+        .limit(limit)
         .select(Notice::as_select())
-        .first(conn)
-        .optional()
-}
-
-/// Unread circular notices of `user_id` (for the navigation count).
-pub fn unread_circulars(conn: &mut DbConn, user_id: i64) -> QueryResult<i64> {
-    notices::table
-        .inner_join(notice_recipients::table)
-        .filter(notice_recipients::user_id.eq(user_id))
-        .filter(notice_recipients::read_at.is_null())
-        .filter(notices::kind.eq("circular"))
-        .filter(notices::closed_at.is_null())
-        .count()
-        .get_result(conn)
+        .load(conn)
 }
 
 /// One recipient's row.
@@ -186,6 +222,16 @@ pub fn recipient(
         .select(Recipient::as_select())
         .first(conn)
         .optional()
+}
+
+/// Whether `user_id` is among the notice's recipients.
+pub fn is_recipient(conn: &mut DbConn, notice_id: i64, user_id: i64) -> QueryResult<bool> {
+    notice_recipients::table
+        .find((notice_id, user_id))
+        .select(notice_recipients::user_id)
+        .first::<i64>(conn)
+        .optional()
+        .map(|r| r.is_some())
 }
 
 /// The recipient row a personal link's token hash belongs to.

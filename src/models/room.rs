@@ -1,5 +1,7 @@
 //! Rooms, their members and their permission overrides.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -7,6 +9,10 @@ use crate::db::DbConn;
 use crate::db::schema::{
     room_join_requests, room_members, room_permissions, rooms, safety_officers, users,
 };
+use crate::db::types::{
+    Features, JoinPolicy, RoomPermission, RoomRole, RoomState, SiteRole, Space, Visibility,
+};
+use crate::models::decode;
 
 /// A row of `rooms`.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -17,45 +23,61 @@ pub struct Room {
     pub slug: String,
     pub name: String,
     pub description: String,
-    pub visibility: String,
-    pub state: String,
-    pub default_role: String,
-    pub join_policy: String,
+    #[diesel(deserialize_as = String)]
+    pub visibility: Visibility,
+    #[diesel(deserialize_as = String)]
+    pub state: RoomState,
+    #[diesel(deserialize_as = String)]
+    pub default_role: RoomRole,
+    #[diesel(deserialize_as = String)]
+    pub join_policy: JoinPolicy,
     pub need_approval: bool,
     pub quota_bytes: i64,
-    pub features: String,
+    #[diesel(deserialize_as = String)]
+    pub features: Features,
     pub archived: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub comment_approval: bool,
-    /// `public` (the site's public space), `community` or `private`.
-    pub space: String,
+    /// The public space, a community room or a private room.
+    #[diesel(deserialize_as = String)]
+    pub space: Space,
+    /// The owner of a private room: how it is found (never by its address).
+    pub owner_id: Option<i64>,
 }
-
-/// The kind of space of the public space's row.
-pub const PUBLIC_SPACE: &str = "public";
-/// The kind of space of a member's private room.
-pub const PRIVATE_SPACE: &str = "private";
 
 impl Room {
     /// Whether this room is the public space, whose blog is the site's blog.
     pub fn is_public_space(&self) -> bool {
-        self.space == PUBLIC_SPACE
+        self.space == Space::Public
     }
 }
 
 /// The public space (made by a migration; there is exactly one).
 pub fn public_space(conn: &mut DbConn) -> QueryResult<Room> {
     rooms::table
-        .filter(rooms::space.eq(PUBLIC_SPACE))
+        .filter(rooms::space.eq(Space::Public.as_str()))
         .select(Room::as_select())
         .first(conn)
 }
 
-/// Marks a room as a kind of space (rooms are created as `community`).
-pub fn set_space(conn: &mut DbConn, id: i64, space: &str) -> QueryResult<()> {
+/// The private room of `owner_id`, if they have one.
+pub fn private_room_of(conn: &mut DbConn, owner_id: i64) -> QueryResult<Option<Room>> {
+    rooms::table
+        .filter(rooms::space.eq(Space::Private.as_str()))
+        .filter(rooms::owner_id.eq(owner_id))
+        .select(Room::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Makes a room `owner_id`'s private room.
+pub fn make_private(conn: &mut DbConn, id: i64, owner_id: i64) -> QueryResult<()> {
     diesel::update(rooms::table.find(id))
-        .set(rooms::space.eq(space))
+        .set((
+            rooms::space.eq(Space::Private.as_str()),
+            rooms::owner_id.eq(Some(owner_id)),
+        ))
         .execute(conn)
         .map(drop)
 }
@@ -73,7 +95,8 @@ pub struct RoomFields<'a> {
     pub join_policy: &'a str,
     pub need_approval: bool,
     pub quota_bytes: i64,
-    pub features: &'a str,
+    /// `Features` as stored text.
+    pub features: String,
     pub comment_approval: bool,
     pub updated_at: NaiveDateTime,
 }
@@ -149,7 +172,7 @@ pub fn list_active(conn: &mut DbConn) -> QueryResult<Vec<Room>> {
     rooms::table
         .filter(rooms::archived.eq(false))
         // The public space first, then by name.
-        .order((rooms::space.ne(PUBLIC_SPACE), rooms::name.asc()))
+        .order((rooms::space.ne(Space::Public.as_str()), rooms::name.asc()))
         .select(Room::as_select())
         .load(conn)
 }
@@ -159,7 +182,7 @@ pub fn list_all(conn: &mut DbConn) -> QueryResult<Vec<Room>> {
     rooms::table
         .order((
             rooms::archived.asc(),
-            rooms::space.ne(PUBLIC_SPACE),
+            rooms::space.ne(Space::Public.as_str()),
             rooms::name.asc(),
         ))
         .select(Room::as_select())
@@ -167,20 +190,24 @@ pub fn list_all(conn: &mut DbConn) -> QueryResult<Vec<Room>> {
 }
 
 /// The actor's role in every room they belong to: `(room_id, role)`.
-pub fn roles_of(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<(i64, String)>> {
-    room_members::table
+pub fn roles_of(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<(i64, RoomRole)>> {
+    let rows: Vec<(i64, String)> = room_members::table
         .filter(room_members::user_id.eq(user_id))
         .select((room_members::room_id, room_members::role))
-        .load(conn)
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(id, role)| Ok((id, decode(role)?)))
+        .collect()
 }
 
 /// A user's role in one room.
-pub fn role_in(conn: &mut DbConn, room_id: i64, user_id: i64) -> QueryResult<Option<String>> {
-    room_members::table
+pub fn role_in(conn: &mut DbConn, room_id: i64, user_id: i64) -> QueryResult<Option<RoomRole>> {
+    let role: Option<String> = room_members::table
         .find((room_id, user_id))
         .select(room_members::role)
         .first(conn)
-        .optional()
+        .optional()?;
+    role.map(decode).transpose()
 }
 
 /// A member of a room, for lists.
@@ -189,7 +216,8 @@ pub struct MemberRow {
     pub user_id: i64,
     pub login: String,
     pub display_name: String,
-    pub role: String,
+    #[diesel(deserialize_as = String)]
+    pub role: RoomRole,
     pub joined_at: NaiveDateTime,
 }
 
@@ -211,10 +239,10 @@ pub fn members(conn: &mut DbConn, room_id: i64) -> QueryResult<Vec<MemberRow>> {
 }
 
 /// Counts a room's members with a role.
-pub fn count_with_role(conn: &mut DbConn, room_id: i64, role: &str) -> QueryResult<i64> {
+pub fn count_with_role(conn: &mut DbConn, room_id: i64, role: RoomRole) -> QueryResult<i64> {
     room_members::table
         .filter(room_members::room_id.eq(room_id))
-        .filter(room_members::role.eq(role))
+        .filter(room_members::role.eq(role.as_str()))
         .count()
         .get_result(conn)
 }
@@ -224,18 +252,18 @@ pub fn set_member(
     conn: &mut DbConn,
     room_id: i64,
     user_id: i64,
-    role: &str,
+    role: RoomRole,
     at: NaiveDateTime,
 ) -> QueryResult<()> {
     let updated = diesel::update(room_members::table.find((room_id, user_id)))
-        .set(room_members::role.eq(role))
+        .set(room_members::role.eq(role.as_str()))
         .execute(conn)?;
     if updated == 0 {
         diesel::insert_into(room_members::table)
             .values((
                 room_members::room_id.eq(room_id),
                 room_members::user_id.eq(user_id),
-                room_members::role.eq(role),
+                room_members::role.eq(role.as_str()),
                 room_members::joined_at.eq(at),
             ))
             .execute(conn)?;
@@ -251,22 +279,56 @@ pub fn remove_member(conn: &mut DbConn, room_id: i64, user_id: i64) -> QueryResu
 }
 
 /// The room's overrides of adjustable cells: `(permission, role, allowed)` as stored text.
-pub fn overrides(conn: &mut DbConn, room_id: i64) -> QueryResult<Vec<(String, String, bool)>> {
-    room_permissions::table
+pub fn overrides(
+    conn: &mut DbConn,
+    room_id: i64,
+) -> QueryResult<Vec<(RoomPermission, RoomRole, bool)>> {
+    let rows: Vec<(String, String, bool)> = room_permissions::table
         .filter(room_permissions::room_id.eq(room_id))
+        .order((room_permissions::permission, room_permissions::role))
         .select((
             room_permissions::permission,
             room_permissions::role,
             room_permissions::allowed,
         ))
-        .load(conn)
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(p, r, a)| Ok((decode(p)?, decode(r)?, a)))
+        .collect()
+}
+
+/// A room's overrides of adjustable cells: `(permission, role, allowed)`.
+pub type Overrides = Vec<(RoomPermission, RoomRole, bool)>;
+
+/// Every room's overrides, by room (walks over many rooms read them once).
+pub fn all_overrides(conn: &mut DbConn) -> QueryResult<HashMap<i64, Overrides>> {
+    let rows: Vec<(i64, String, String, bool)> = room_permissions::table
+        .order((
+            room_permissions::room_id,
+            room_permissions::permission,
+            room_permissions::role,
+        ))
+        .select((
+            room_permissions::room_id,
+            room_permissions::permission,
+            room_permissions::role,
+            room_permissions::allowed,
+        ))
+        .load(conn)?;
+    let mut out: HashMap<i64, Vec<_>> = HashMap::new();
+    for (room_id, p, r, a) in rows {
+        out.entry(room_id)
+            .or_default()
+            .push((decode(p)?, decode(r)?, a));
+    }
+    Ok(out)
 }
 
 /// Replaces the room's overrides.
 pub fn set_overrides(
     conn: &mut DbConn,
     room_id: i64,
-    cells: &[(&str, &str, bool)],
+    cells: &[(RoomPermission, RoomRole, bool)],
 ) -> QueryResult<()> {
     diesel::delete(room_permissions::table.filter(room_permissions::room_id.eq(room_id)))
         .execute(conn)?;
@@ -274,8 +336,8 @@ pub fn set_overrides(
         diesel::insert_into(room_permissions::table)
             .values((
                 room_permissions::room_id.eq(room_id),
-                room_permissions::permission.eq(*permission),
-                room_permissions::role.eq(*role),
+                room_permissions::permission.eq(permission.as_str()),
+                room_permissions::role.eq(role.as_str()),
                 room_permissions::allowed.eq(*allowed),
             ))
             .execute(conn)?;
@@ -354,9 +416,11 @@ pub struct MemberContact {
     pub email: String,
     pub display_name: String,
     pub language: Option<String>,
-    pub role: String,
+    #[diesel(deserialize_as = String)]
+    pub role: RoomRole,
     /// The account's site role (a site administrator reads every room).
-    pub site_role: String,
+    #[diesel(deserialize_as = String)]
+    pub site_role: SiteRole,
 }
 
 /// Every enabled member of a room with how to reach them.
@@ -373,18 +437,6 @@ pub fn contacts(conn: &mut DbConn, room_id: i64) -> QueryResult<Vec<MemberContac
             room_members::role,
             users::site_role,
         ))
-        .load(conn)
-}
-
-/// The rooms (not archived) in which a user holds one of `roles`.
-pub fn rooms_with_role(conn: &mut DbConn, user_id: i64, roles: &[&str]) -> QueryResult<Vec<Room>> {
-    room_members::table
-        .inner_join(rooms::table)
-        .filter(room_members::user_id.eq(user_id))
-        .filter(room_members::role.eq_any(roles))
-        .filter(rooms::archived.eq(false))
-        .order(rooms::id.asc())
-        .select(Room::as_select())
         .load(conn)
 }
 

@@ -9,6 +9,7 @@ use super::search::{self, Corpus, Found, Stamp, WalkRow};
 use super::{last_insert_id, like_escape};
 use crate::db::DbConn;
 use crate::db::schema::{post_revisions, room_posts, rooms, users};
+use crate::db::types::RevisionStatus;
 use crate::textsearch::Term;
 
 /// A row of `room_posts`.
@@ -43,7 +44,8 @@ pub struct Revision {
     pub body_html: String,
     pub excerpt: String,
     pub search_text: String,
-    pub status: String,
+    #[diesel(deserialize_as = String)]
+    pub status: RevisionStatus,
     pub note: String,
     pub publish_at: Option<NaiveDateTime>,
     pub publish_until: Option<NaiveDateTime>,
@@ -67,6 +69,7 @@ pub struct NewRevision<'a> {
     pub search_text: &'a str,
     /// `textsearch::bigrams` of the search text, for the index.
     pub grams: &'a str,
+    /// A `RevisionStatus` as stored text.
     pub status: &'a str,
     pub publish_at: Option<NaiveDateTime>,
     pub publish_until: Option<NaiveDateTime>,
@@ -176,12 +179,12 @@ pub fn make_live(
 ) -> QueryResult<()> {
     if let Some(old) = post.live_revision_id.filter(|old| *old != revision_id) {
         diesel::update(post_revisions::table.find(old))
-            .set(post_revisions::status.eq("superseded"))
+            .set(post_revisions::status.eq(RevisionStatus::Superseded.as_str()))
             .execute(conn)?;
     }
     diesel::update(post_revisions::table.find(revision_id))
         .set((
-            post_revisions::status.eq("published"),
+            post_revisions::status.eq(RevisionStatus::Published.as_str()),
             post_revisions::decided_by.eq(decided_by),
             post_revisions::decided_at.eq(at),
         ))
@@ -232,9 +235,12 @@ pub fn supersede_unpublished(conn: &mut DbConn, post_id: i64, keep: i64) -> Quer
         post_revisions::table
             .filter(post_revisions::post_id.eq(post_id))
             .filter(post_revisions::id.ne(keep))
-            .filter(post_revisions::status.eq_any(["draft", "pending"])),
+            .filter(post_revisions::status.eq_any([
+                RevisionStatus::Draft.as_str(),
+                RevisionStatus::Pending.as_str(),
+            ])),
     )
-    .set(post_revisions::status.eq("superseded"))
+    .set(post_revisions::status.eq(RevisionStatus::Superseded.as_str()))
     .execute(conn)
     .map(drop)
 }
@@ -249,7 +255,7 @@ pub fn send_back(
 ) -> QueryResult<()> {
     diesel::update(post_revisions::table.find(revision_id))
         .set((
-            post_revisions::status.eq("sent_back"),
+            post_revisions::status.eq(RevisionStatus::SentBack.as_str()),
             post_revisions::note.eq(note),
             post_revisions::decided_by.eq(decided_by),
             post_revisions::decided_at.eq(at),
@@ -350,7 +356,7 @@ pub fn pending(conn: &mut DbConn) -> QueryResult<Vec<PendingRow>> {
         .inner_join(room_posts::table)
         .inner_join(rooms::table.on(rooms::id.eq(room_posts::room_id)))
         .inner_join(users::table.on(users::id.eq(post_revisions::editor_id)))
-        .filter(post_revisions::status.eq("pending"))
+        .filter(post_revisions::status.eq(RevisionStatus::Pending.as_str()))
         .filter(room_posts::deleted.eq(false))
         .filter(rooms::archived.eq(false))
         .order(post_revisions::id.asc())

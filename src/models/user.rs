@@ -16,7 +16,8 @@ pub struct User {
     pub email: String,
     pub display_name: String,
     pub password_hash: String,
-    pub site_role: String,
+    #[diesel(deserialize_as = String)]
+    pub site_role: SiteRole,
     pub language: Option<String>,
     pub disabled: bool,
     pub created_at: NaiveDateTime,
@@ -26,39 +27,11 @@ pub struct User {
 impl User {
     /// Whether this user is a site administrator.
     pub fn is_admin(&self) -> bool {
-        self.site_role == SiteRole::Admin.as_str()
+        self.site_role == SiteRole::Admin
     }
 }
 
-/// Site-wide roles (DESIGN.md §4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SiteRole {
-    /// システム管理者: may do everything.
-    Admin,
-    /// 一般: an ordinary member.
-    Member,
-    /// ゲスト: may not create rooms.
-    Guest,
-}
-
-impl SiteRole {
-    /// All roles, in the order forms list them.
-    pub const ALL: [SiteRole; 3] = [SiteRole::Admin, SiteRole::Member, SiteRole::Guest];
-
-    /// The stored text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Admin => "admin",
-            Self::Member => "member",
-            Self::Guest => "guest",
-        }
-    }
-
-    /// Parses the stored text.
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|r| r.as_str() == s)
-    }
-}
+pub use crate::db::types::SiteRole;
 
 /// A new account.
 #[derive(Debug, Insertable)]
@@ -223,6 +196,14 @@ pub fn update_profile(conn: &mut DbConn, id: i64, changes: &ProfileChanges<'_>) 
         .map(drop)
 }
 
+/// Replaces the account's email (after the new address confirmed itself).
+pub fn set_email(conn: &mut DbConn, id: i64, email: &str) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set((users::email.eq(email), users::updated_at.eq(now())))
+        .execute(conn)
+        .map(drop)
+}
+
 /// Replaces the password hash.
 pub fn set_password_hash(conn: &mut DbConn, id: i64, hash: &str) -> QueryResult<()> {
     diesel::update(users::table.find(id))
@@ -248,4 +229,18 @@ pub fn set_role(conn: &mut DbConn, id: i64, role: SiteRole) -> QueryResult<()> {
         ))
         .execute(conn)
         .map(drop)
+}
+
+/// Serialises, until the transaction ends, what is decided once per account (its private room is
+/// made on first use): on PostgreSQL the account row's lock (`FOR UPDATE`), because under READ
+/// COMMITTED two first visits would both find no room and both make one; SQLite's `BEGIN
+/// IMMEDIATE` already lets one writer in at a time.
+pub fn lock_account(conn: &mut DbConn, id: i64) -> QueryResult<()> {
+    match conn {
+        DbConn::Sqlite(_) => Ok(()),
+        DbConn::Pg(c) => diesel::sql_query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
+            .bind::<diesel::sql_types::BigInt, _>(id)
+            .execute(c)
+            .map(drop),
+    }
 }

@@ -6,9 +6,13 @@ use super::{Actor, Core};
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::i18n::Lang;
-use crate::models::audit::{self, AuditEntry};
+use crate::models::audit;
+/// An audit log line as the admin page shows it.
+pub use crate::models::audit::AuditEntry;
 use crate::models::session;
-use crate::models::user::{self, SiteRole, User};
+/// The site roles an admin gives (stored on the account).
+pub use crate::models::user::SiteRole;
+use crate::models::user::{self, User};
 
 /// Page size of admin lists.
 pub const PAGE_SIZE: i64 = 50;
@@ -63,7 +67,12 @@ pub async fn create_member(
     let hash = if send_link {
         super::account::unusable_password_hash()?
     } else {
-        super::auth::check_new_password(&form.password, &form.password, &login)?;
+        let owner = super::password::Owner {
+            login: &login,
+            display_name: &form.display_name,
+            email: &form.email,
+        };
+        super::auth::check_new_password(&form.password, &form.password, &owner)?;
         core.passwords.hash(form.password).await?
     };
     let actor_id = actor.id;
@@ -183,4 +192,41 @@ pub fn save_settings(
     super::site::save(conn, form)?;
     audit::record(conn, Some(actor.id), "settings.updated", "", Some(ip))?;
     Ok(())
+}
+
+/// Where a new site stands on the first steps an admin takes (the admin overview offers each
+/// step that is not done yet, with its link).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "one independent yes/no per step the page lists"
+)]
+pub struct FirstSteps {
+    /// The site has a name of its own (not the default "Yui").
+    pub site_named: bool,
+    /// The public blog has a post.
+    pub first_post: bool,
+    /// A room for a group exists (the public space and private rooms do not count).
+    pub first_room: bool,
+    /// Someone besides the admins has an account, or an invitation is out.
+    pub people: bool,
+    /// Mail leaves the server (SMTP), instead of landing in `data/mail/`.
+    pub mail: bool,
+}
+
+/// The first steps' state, for the admin overview.
+pub fn first_steps(conn: &mut DbConn, actor: &Actor, core: &Core) -> AppResult<FirstSteps> {
+    authorize(Some(actor), Action::Administer)?;
+    let site = super::site::load(conn)?;
+    let rooms = crate::models::room::list_all(conn)?;
+    Ok(FirstSteps {
+        site_named: site.title.trim() != super::site::SiteSettings::default().title,
+        first_post: super::blog::post_count(conn)? > 0,
+        first_room: rooms
+            .iter()
+            .any(|r| r.space == crate::db::types::Space::Community),
+        people: user::count(conn)? > user::count_active_admins(conn)?
+            || crate::models::invitation::any_open(conn, crate::models::now())?,
+        mail: core.config.mail.transport == crate::config::MailTransport::Smtp,
+    })
 }

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::oneshot;
 
+use super::form::{self, FormOutcome};
 use super::safety::{self, AnswerPage};
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
@@ -35,19 +36,23 @@ struct Job {
     /// The logged-in account using the link, if any (`safety::open_by_token`).
     viewer: Option<i64>,
     fields: Vec<(String, String)>,
-    reply: oneshot::Sender<AppResult<AnswerPage>>,
+    reply: oneshot::Sender<AppResult<Answered>>,
 }
+
+/// What an answer through a personal link did: recorded, with the page that shows it, or refused
+/// (field errors), with the page to show the form again.
+pub type Answered = FormOutcome<AnswerPage, AnswerPage>;
 
 impl AnswerQueue {
     /// Records an answer given through a personal link (as `safety::answer_by_token`) and returns
-    /// the page showing it, once the transaction that holds it has committed.
+    /// what it did, with its page, once the transaction that holds it has committed.
     pub async fn answer(
         &self,
         db: &Db,
         token: String,
         viewer: Option<i64>,
         fields: Vec<(String, String)>,
-    ) -> AppResult<AnswerPage> {
+    ) -> AppResult<Answered> {
         let (reply, result) = oneshot::channel();
         let start_writer = {
             let mut s = lock(&self.state);
@@ -102,10 +107,16 @@ fn apply(db: &Db, batch: Vec<Job>) {
     let mut results = Vec::with_capacity(batch.len());
     let committed = db.run_sync(true, |conn| {
         for job in &batch {
-            results.push(diesel::Connection::transaction(conn, |conn| {
-                safety::answer_by_token(conn, &job.token, job.viewer, &job.fields)?;
-                safety::open_by_token(conn, &job.token, job.viewer)
-            }));
+            // Each answer in a savepoint of its own; a refused one is rolled back and its form's
+            // page loaded in the same transaction.
+            results.push(form::submit(
+                conn,
+                |conn| {
+                    safety::answer_by_token(conn, &job.token, job.viewer, &job.fields)?;
+                    safety::open_by_token(conn, &job.token, job.viewer)
+                },
+                |conn| safety::open_by_token(conn, &job.token, job.viewer),
+            ));
         }
         Ok(())
     });

@@ -4,13 +4,15 @@ use std::net::IpAddr;
 
 use chrono::{Duration, NaiveDateTime};
 
+use super::form::FormOutcome;
+use super::mail::{self, Recipient, emails};
 use super::token::{hash_token, looks_like_token, new_token};
 use super::{Core, password};
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult, FieldErrors};
-use crate::i18n::Lang;
-use crate::models::user::User;
-use crate::models::{audit, login_failure, now, password_reset, session, user};
+/// An account, as a session knows it.
+pub use crate::models::user::User;
+use crate::models::{audit, email_change, login_failure, now, password_reset, session, user};
 
 /// How long a login lasts without use.
 pub const SESSION_DAYS: i64 = 14;
@@ -117,48 +119,68 @@ pub struct LoginAttempt {
     pub previous_session: Option<String>,
 }
 
+/// The login-limit counter of an account: `u:<id>` for a known account, `unknown_name_key`
+/// otherwise, so unknown names are limited alike and the counter does not reveal which names exist.
+fn account_key(found: Option<&User>, name: &str) -> String {
+    found.map_or_else(|| unknown_name_key(name), |u| format!("u:{}", u.id))
+}
+
+/// The counter of a typed name that matched no account: `n:` and the SHA-256 of the name in lower
+/// case, never the name itself (people type their password into the name field).
+pub fn unknown_name_key(name: &str) -> String {
+    format!("n:{}", hash_token(&name.trim().to_lowercase()))
+}
+
+/// Checks the per-network and per-account limits and, when neither is reached, counts this attempt
+/// as a failure at once, before the slow password check, in the same transaction and under the
+/// counters' locks: two hundred parallel requests cannot all read the old count and all be let
+/// through. Returns the id of the counted attempt, which a right password takes back.
+fn reserve_attempt(conn: &mut DbConn, ip_key: &str, account_key: &str) -> AppResult<i64> {
+    login_failure::lock_counters(
+        conn,
+        &[&format!("ip:{ip_key}"), &format!("account:{account_key}")],
+    )?;
+    let at = now();
+    let ip_failures =
+        login_failure::count_for_ip(conn, ip_key, at - Duration::minutes(IP_WINDOW_MINUTES))?;
+    if ip_failures >= IP_FAILURE_LIMIT {
+        return Err(AppError::RateLimited("login.too_many_ip"));
+    }
+    let account_failures =
+        login_failure::count_for_account(conn, account_key, at - Duration::hours(1))?;
+    if account_failures >= ACCOUNT_FAILURE_LIMIT {
+        return Err(AppError::RateLimited("login.too_many_account"));
+    }
+    Ok(login_failure::record(conn, ip_key, account_key, at)?)
+}
+
 /// Checks the credentials and starts a session; returns the new cookie token.
 /// Unknown accounts, wrong passwords and disabled accounts give the same error after the same work.
 pub async fn login(core: &Core, attempt: LoginAttempt) -> AppResult<String> {
     let name = attempt.name.trim().to_owned();
     let ip_key = attempt.ip_key.clone();
-    let lookup_name = name.clone();
-    let (found, account_key) = core
+    let (found, attempt_id) = core
         .db
-        .read(move |conn| {
-            let found = user::find_by_login_or_email(conn, &lookup_name)?;
-            let account_key = found.as_ref().map_or_else(
-                || format!("n:{}", lookup_name.to_lowercase()),
-                |u| format!("u:{}", u.id),
-            );
-            let at = now();
-            let ip_failures = login_failure::count_for_ip(
-                conn,
-                &ip_key,
-                at - Duration::minutes(IP_WINDOW_MINUTES),
-            )?;
-            if ip_failures >= IP_FAILURE_LIMIT {
-                return Err(AppError::RateLimited("login.too_many_ip"));
-            }
-            let account_failures =
-                login_failure::count_for_account(conn, &account_key, at - Duration::hours(1))?;
-            if account_failures >= ACCOUNT_FAILURE_LIMIT {
-                return Err(AppError::RateLimited("login.too_many_account"));
-            }
-            Ok((found, account_key))
+        .write(move |conn| {
+            let found = user::find_by_login_or_email(conn, &name)?;
+            let attempt_id = reserve_attempt(conn, &ip_key, &account_key(found.as_ref(), &name))?;
+            Ok((found, attempt_id))
         })
         .await?;
     let hash = found.as_ref().map(|u| u.password_hash.clone());
     let password_ok = core.passwords.verify(attempt.password, hash).await?;
+    let matched = found.as_ref().map(|u| u.id);
     let usable = found.filter(|u| password_ok && !u.disabled);
     core.db
         .write(move |conn| {
             let Some(u) = usable else {
-                login_failure::record(conn, &attempt.ip_key, &account_key, now())?;
-                audit::record(conn, None, "login.failed", &name, Some(&attempt.ip))?;
-                // The failure must be stored, so this returns Ok and the caller reports the error.
+                // Never the typed name: people type their password into it. A name that matched
+                // an account is recorded as that account, anything else as nothing.
+                audit::record(conn, matched, "login.failed", "", Some(&attempt.ip))?;
+                // The counted attempt must stay, so this returns Ok and the caller reports the error.
                 return Ok(None);
             };
+            login_failure::delete(conn, attempt_id)?;
             if let Some(prev) = &attempt.previous_session {
                 session::delete_by_hash(conn, prev)?;
             }
@@ -172,6 +194,45 @@ pub async fn login(core: &Core, attempt: LoginAttempt) -> AppResult<String> {
             e.add("name", "login.failed");
             AppError::Invalid(e)
         })
+}
+
+/// Checks the current password of a logged-in account before a change that needs it (email,
+/// password), under the login limits: a stolen session must not become a way to guess the password
+/// without them. A wrong password counts as a failed login and is a field error on `field`.
+pub async fn confirm_password(
+    core: &Core,
+    user: &User,
+    password_text: String,
+    ip_key: String,
+    field: &'static str,
+) -> AppResult<()> {
+    let key = account_key(Some(user), "");
+    let attempt_id = core
+        .db
+        .write(move |conn| reserve_attempt(conn, &ip_key, &key))
+        .await?;
+    let ok = core
+        .passwords
+        .verify(password_text, Some(user.password_hash.clone()))
+        .await?;
+    let user_id = user.id;
+    core.db
+        .write(move |conn| {
+            if ok {
+                login_failure::delete(conn, attempt_id)?;
+            } else {
+                audit::record(conn, Some(user_id), "password.confirm_failed", "", None)?;
+            }
+            Ok(())
+        })
+        .await?;
+    if ok {
+        Ok(())
+    } else {
+        let mut e = FieldErrors::default();
+        e.add(field, "error.current_password_wrong");
+        Err(AppError::Invalid(e))
+    }
 }
 
 /// Ends one session.
@@ -225,37 +286,37 @@ pub fn send_password_link(
     if password_reset::count_since(conn, u.id, at - Duration::hours(1))? >= RESET_MAILS_PER_HOUR {
         return Ok(());
     }
-    let (template, ttl) = match kind {
-        PasswordLink::Reset => ("password_reset", Duration::minutes(RESET_TTL_MINUTES)),
-        PasswordLink::Welcome => ("welcome", Duration::days(WELCOME_TTL_DAYS)),
+    let ttl = match kind {
+        PasswordLink::Reset => Duration::minutes(RESET_TTL_MINUTES),
+        PasswordLink::Welcome => Duration::days(WELCOME_TTL_DAYS),
     };
     let token = new_token();
     password_reset::insert(conn, u.id, &hash_token(&token), at, at + ttl)?;
-    let lang = u
-        .language
-        .as_deref()
-        .and_then(Lang::parse)
-        .unwrap_or_default();
-    let mut ctx = tera::Context::new();
-    ctx.insert("name", &u.display_name);
-    ctx.insert("login", &u.login);
-    ctx.insert(
-        "link",
-        &format!("{}/password/reset/{token}", core.config.base_url()),
-    );
-    ctx.insert("minutes", &RESET_TTL_MINUTES);
-    ctx.insert("days", &WELCOME_TTL_DAYS);
-    super::mail::queue(
-        conn,
-        &core.templates,
-        template,
-        lang,
-        Some(u.id),
-        &u.email,
-        ctx,
-    )?;
+    let link = format!("{}/password/reset/{token}", core.config.base_url());
+    let to = Recipient::from(u);
+    match kind {
+        PasswordLink::Reset => mail::queue(
+            core,
+            conn,
+            &to,
+            &emails::PasswordReset {
+                login: &u.login,
+                minutes: RESET_TTL_MINUTES,
+                link: &link,
+            },
+        )?,
+        PasswordLink::Welcome => mail::queue(
+            core,
+            conn,
+            &to,
+            &emails::Welcome {
+                login: &u.login,
+                days: WELCOME_TTL_DAYS,
+                link: &link,
+            },
+        )?,
+    }
     audit::record(conn, Some(u.id), "password.link_sent", &u.login, None)?;
-    core.mail_wakeup.notify_one();
     Ok(())
 }
 
@@ -295,6 +356,36 @@ pub fn check_reset_token(
     Ok(Ok(u))
 }
 
+/// Checks a reset link now (the form's page shows why it cannot be used).
+pub fn check_reset_link(conn: &mut DbConn, token: &str) -> AppResult<Result<User, ResetProblem>> {
+    check_reset_token(conn, token, now())
+}
+
+/// The reset form's use case: the link is checked, the new password pair validated (a refused
+/// pair comes back as `Invalid`), hashed off the database, and set (`complete_reset`).
+pub async fn reset_password(
+    core: &Core,
+    token: String,
+    password_text: String,
+    confirm: String,
+) -> AppResult<Result<FormOutcome<()>, ResetProblem>> {
+    let t = token.clone();
+    let user = match core.db.read(move |conn| check_reset_link(conn, &t)).await? {
+        Ok(u) => u,
+        Err(p) => return Ok(Err(p)),
+    };
+    let checked = check_new_password(&password_text, &confirm, &password::Owner::of(&user));
+    if let FormOutcome::Invalid { errors, page } = FormOutcome::of(checked, ())? {
+        return Ok(Ok(FormOutcome::Invalid { errors, page }));
+    }
+    let hash = core.passwords.hash(password_text).await?;
+    let done = core
+        .db
+        .write(move |conn| complete_reset(conn, &token, &hash))
+        .await?;
+    Ok(done.map(|_| FormOutcome::Saved(())))
+}
+
 /// Sets a new password through a reset link: the token is spent, every session of the account ends.
 pub fn complete_reset(
     conn: &mut DbConn,
@@ -307,16 +398,30 @@ pub fn complete_reset(
         Err(p) => return Ok(Err(p)),
     };
     user::set_password_hash(conn, u.id, new_hash)?;
-    password_reset::use_all_for_user(conn, u.id, at)?;
-    session::delete_for_user(conn, u.id, None)?;
+    password_was_set(conn, u.id, None)?;
     audit::record(conn, Some(u.id), "password.reset_done", &u.login, None)?;
     Ok(Ok(u))
 }
 
-/// Validates a new password pair (`password`, `password_confirm`).
-pub fn check_new_password(password_text: &str, confirm: &str, login: &str) -> AppResult<()> {
+/// What follows every new password of an account, however it was set (`/me`, a reset link, the
+/// CLI): its password links and pending email changes die (whoever had them may be who the owner is
+/// locking out), and every session ends except `keep` (the one that made the change).
+pub fn password_was_set(conn: &mut DbConn, user_id: i64, keep: Option<&str>) -> AppResult<()> {
+    let at = now();
+    password_reset::use_all_for_user(conn, user_id, at)?;
+    email_change::cancel_all_for_user(conn, user_id, at)?;
+    session::delete_for_user(conn, user_id, keep)?;
+    Ok(())
+}
+
+/// Validates a new password pair (`password`, `password_confirm`) for the account `owner`.
+pub fn check_new_password(
+    password_text: &str,
+    confirm: &str,
+    owner: &password::Owner<'_>,
+) -> AppResult<()> {
     let mut errors = FieldErrors::default();
-    password::check_policy(password_text, login, "password", &mut errors);
+    password::check_policy(password_text, owner, "password", &mut errors);
     if password_text != confirm {
         errors.add("password_confirm", "error.password_mismatch");
     }

@@ -3,6 +3,8 @@
 //! themselves. Anything an actor may not read answers 404 (never 403), so existence does not leak.
 
 use super::Actor;
+use crate::db::types::{Feature, Features};
+pub use crate::db::types::{JoinPolicy, RoomPermission, RoomRole, Visibility};
 use crate::error::AppError;
 
 /// A site-level action.
@@ -14,6 +16,11 @@ pub enum Action {
     Administer,
     /// Edit one's own profile and password.
     EditOwnProfile,
+    /// Decide how much disk a room may use: the site admin's decision, never a room manager's
+    /// (every member manages their own private room, and managers once raised their own quota).
+    SetRoomQuota,
+    /// Start a safety check for everyone on the site (a room's officers start them for their room).
+    StartSafetyCheckForEveryone,
 }
 
 /// Allows or denies a site-level `action` for `actor` (`None` = anonymous visitor).
@@ -22,7 +29,10 @@ pub fn authorize(actor: Option<&Actor>, action: Action) -> Result<(), AppError> 
     let allowed = match (actor, action) {
         (_, Action::ReadPublic) | (Some(_), Action::EditOwnProfile) => true,
         (None, _) => return Err(AppError::Unauthenticated),
-        (Some(a), Action::Administer) => a.is_admin,
+        (
+            Some(a),
+            Action::Administer | Action::SetRoomQuota | Action::StartSafetyCheckForEveryone,
+        ) => a.is_admin,
     };
     if allowed {
         Ok(())
@@ -42,106 +52,42 @@ pub fn authorize_address_link(actor: Option<&Actor>, owner_id: i64) -> Result<()
     }
 }
 
+/// Allows or refuses a change of `target`'s membership (`None`: removed or leaving) in a room whose
+/// owner is `owner` (private rooms have one): the owner always stays its manager, so their room
+/// cannot be taken from them by a manager they added.
+pub fn authorize_membership_change(
+    owner: Option<i64>,
+    target: i64,
+    new_role: Option<RoomRole>,
+) -> Result<(), AppError> {
+    if owner == Some(target) && new_role != Some(RoomRole::Manager) {
+        Err(AppError::Conflict("room.owner_stays"))
+    } else {
+        Ok(())
+    }
+}
+
+/// Allows or denies accepting an invitation mailed to `invited`, for an account whose proven
+/// addresses (its email and its verified added addresses) are `own_addresses`. The link alone proves
+/// nothing about who opened it (links get forwarded and leak), so the invited role, up to manager,
+/// goes only to an account that owns the invited address; an administrator is no exception (they add
+/// members directly). The refusal does not say which address was invited.
+pub fn authorize_invitation(own_addresses: &[String], invited: &str) -> Result<(), AppError> {
+    let invited = crate::models::contact::address_key(invited);
+    if own_addresses
+        .iter()
+        .any(|a| crate::models::contact::address_key(a) == invited)
+    {
+        Ok(())
+    } else {
+        Err(AppError::Conflict("invite.other_address"))
+    }
+}
+
 /// Whether `actor` may act for the whole site (a site administrator): starting a safety check for
 /// everyone, seeing every room's safety results, managing any notice.
 pub fn is_site_admin(actor: &Actor) -> bool {
     authorize(Some(actor), Action::Administer).is_ok()
-}
-
-/// The five room roles of NetCommons, lowest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum RoomRole {
-    /// ゲスト: reads only.
-    Guest,
-    /// 一般: reads, writes (adjustable), comments.
-    Member,
-    /// 編集者: also edits others' content (adjustable).
-    Editor,
-    /// 編集長: also publishes and approves (adjustable).
-    ChiefEditor,
-    /// 管理者: everything, including members and settings.
-    Manager,
-}
-
-impl RoomRole {
-    /// Every role, lowest first.
-    pub const ALL: [RoomRole; 5] = [
-        Self::Guest,
-        Self::Member,
-        Self::Editor,
-        Self::ChiefEditor,
-        Self::Manager,
-    ];
-
-    /// The stored text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Guest => "guest",
-            Self::Member => "member",
-            Self::Editor => "editor",
-            Self::ChiefEditor => "chief_editor",
-            Self::Manager => "manager",
-        }
-    }
-
-    /// Parses the stored text.
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|r| r.as_str() == s)
-    }
-}
-
-/// A row of the permission matrix.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum RoomPermission {
-    /// Read the room's content.
-    Read,
-    /// Create content.
-    Create,
-    /// Edit or delete others' content.
-    EditOthers,
-    /// Publish and approve (承認).
-    Publish,
-    /// Comment.
-    Comment,
-    /// Approve comments.
-    ApproveComments,
-    /// Manage members and room settings.
-    Manage,
-    /// Receive new-content mail.
-    ReceiveMail,
-}
-
-impl RoomPermission {
-    /// Every permission, in the order of DESIGN.md's table.
-    pub const ALL: [RoomPermission; 8] = [
-        Self::Read,
-        Self::Create,
-        Self::EditOthers,
-        Self::Publish,
-        Self::Comment,
-        Self::ApproveComments,
-        Self::Manage,
-        Self::ReceiveMail,
-    ];
-
-    /// The stored text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Read => "read",
-            Self::Create => "create",
-            Self::EditOthers => "edit_others",
-            Self::Publish => "publish",
-            Self::Comment => "comment",
-            Self::ApproveComments => "approve_comments",
-            Self::Manage => "manage",
-            Self::ReceiveMail => "receive_mail",
-        }
-    }
-
-    /// Parses the stored text.
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|p| p.as_str() == s)
-    }
 }
 
 /// The default matrix of DESIGN.md §4: `(allowed, adjustable)`; a room manager may change the
@@ -165,68 +111,12 @@ pub fn default_cell(role: RoomRole, permission: RoomPermission) -> (bool, bool) 
     }
 }
 
-/// Who may read a room.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Visibility {
-    /// Anyone, logged in or not.
-    Public,
-    /// Any logged-in account.
-    Members,
-    /// The room's members only.
-    Closed,
-}
-
-impl Visibility {
-    /// Every value.
-    pub const ALL: [Visibility; 3] = [Self::Public, Self::Members, Self::Closed];
-
-    /// The stored text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Public => "public",
-            Self::Members => "members",
-            Self::Closed => "closed",
-        }
-    }
-
-    /// Parses the stored text.
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|v| v.as_str() == s)
-    }
-}
-
-/// How newcomers get into a room.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JoinPolicy {
-    /// Only by a manager's invitation.
-    Invite,
-    /// By a request a manager approves.
-    Request,
-    /// Anyone who can read the room may join.
-    Open,
-}
-
-impl JoinPolicy {
-    /// Every value.
-    pub const ALL: [JoinPolicy; 3] = [Self::Invite, Self::Request, Self::Open];
-
-    /// The stored text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Invite => "invite",
-            Self::Request => "request",
-            Self::Open => "open",
-        }
-    }
-
-    /// Parses the stored text.
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|v| v.as_str() == s)
-    }
-}
-
 /// What `authorize_room` needs to know about a room and the actor's place in it.
 #[derive(Debug, Clone)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "independent facts about the room and the actor that the rules combine"
+)]
 pub struct RoomAccess {
     /// Who may read it.
     pub visibility: Visibility,
@@ -242,6 +132,10 @@ pub struct RoomAccess {
     pub parent_readable: bool,
     /// Whether the actor is one of the room's safety officers (may start a safety check for it).
     pub safety_officer: bool,
+    /// Archived rooms are kept for the record: only site admins still see them.
+    pub archived: bool,
+    /// What the room has switched on (posts, files, calendar).
+    pub features: Features,
 }
 
 impl RoomAccess {
@@ -291,12 +185,24 @@ pub enum RoomAction {
     Join,
     /// Leave.
     Leave,
+    /// Choose how one hears of new posts here (every post, a digest, nothing): its members.
+    ChooseMailMode,
     /// Send a circular notice (回覧板) to the room's members: who may edit others' content.
     SendNotice,
+    /// Manage a circular notice of the room (everyone's status and answers, reminders, closing,
+    /// CSV): who may send notices, and its sender while still a member (a sender removed from the
+    /// room once kept everyone's answers).
+    ManageCircular {
+        /// The actor sent it.
+        sender: bool,
+    },
     /// Start a safety check (安否確認) for the room: its safety officers (and site admins).
     StartSafetyCheck,
     /// See the room's safety-check results: its managers and safety officers.
     ViewSafetyResults,
+    /// Use one of the room's features at all (its posts, its cabinet, its calendar): anyone who may
+    /// read the room, when the room has it switched on. What one may do there is the other actions.
+    UseFeature(Feature),
 }
 
 /// The roles that may publish in some room: allowed by default, or adjustable so a room may allow it
@@ -316,7 +222,7 @@ pub fn can_read_room(actor: Option<&Actor>, room: &RoomAccess) -> bool {
     if actor.is_some_and(|a| a.is_admin) {
         return true;
     }
-    if !room.parent_readable {
+    if room.archived || !room.parent_readable {
         return false;
     }
     if !room.open {
@@ -340,15 +246,18 @@ pub fn authorize_room(
     if !can_read_room(actor, room) {
         return Err(AppError::NotFound);
     }
-    if action == RoomAction::Read {
-        return Ok(());
+    match action {
+        RoomAction::Read => return Ok(()),
+        RoomAction::UseFeature(f) if room.features.has(f) => return Ok(()),
+        RoomAction::UseFeature(_) => return Err(AppError::NotFound),
+        _ => {}
     }
     let Some(actor) = actor else {
         return Err(AppError::Unauthenticated);
     };
     let allowed = match (action, room.role) {
         (RoomAction::Join, role) => role.is_none() && room.join_policy != JoinPolicy::Invite,
-        (RoomAction::Leave, role) => role.is_some(),
+        (RoomAction::Leave | RoomAction::ChooseMailMode, role) => role.is_some(),
         _ if actor.is_admin => true,
         // A designation, not a role: an officer need not manage the room (and a guest may be one).
         (RoomAction::StartSafetyCheck, role) => role.is_some() && room.safety_officer,
@@ -364,6 +273,7 @@ pub fn authorize_room(
         (RoomAction::EditContent { own: false } | RoomAction::SendNotice, Some(r)) => {
             room.allows(r, P::EditOthers)
         }
+        (RoomAction::ManageCircular { sender }, Some(r)) => sender || room.allows(r, P::EditOthers),
         (
             RoomAction::DeleteContent {
                 own,
@@ -382,7 +292,7 @@ pub fn authorize_room(
         (RoomAction::Comment, Some(r)) => room.allows(r, P::Comment),
         (RoomAction::ApproveComments, Some(r)) => room.allows(r, P::ApproveComments),
         (RoomAction::Manage, Some(r)) => room.allows(r, P::Manage),
-        (RoomAction::Read, _) => true,
+        (RoomAction::Read | RoomAction::UseFeature(_), _) => true,
     };
     if allowed {
         Ok(())
@@ -391,8 +301,121 @@ pub fn authorize_room(
     }
 }
 
+/// Who is asked to approve (承認) a revision waiting in a room.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Approvers {
+    /// These members (user ids), whose role may publish there after the room's overrides.
+    Members(Vec<i64>),
+    /// No member may: the site admins, who may approve everywhere, so it does not wait unseen (the
+    /// public space has no members on a new site or after the upgrade that made it).
+    SiteAdmins,
+}
+
+/// Who approves in a room whose members are `members` (`(user id, role)`).
+pub fn approvers(room: &RoomAccess, members: &[(i64, RoomRole)]) -> Approvers {
+    let ids: Vec<i64> = members
+        .iter()
+        .filter(|(_, role)| room.allows(*role, RoomPermission::Publish))
+        .map(|(id, _)| *id)
+        .collect();
+    if ids.is_empty() {
+        Approvers::SiteAdmins
+    } else {
+        Approvers::Members(ids)
+    }
+}
+
+/// The members (user ids) who decide a room's join requests: those whose role manages it.
+pub fn join_request_deciders(room: &RoomAccess, members: &[(i64, RoomRole)]) -> Vec<i64> {
+    members
+        .iter()
+        .filter(|(_, role)| room.allows(*role, RoomPermission::Manage))
+        .map(|(id, _)| *id)
+        .collect()
+}
+
+/// What an actor may do in a room they can read, answered once by `capabilities` from the same
+/// rules as `authorize_room`: services pass it along with the room, and pages only copy it (a page
+/// never decides a permission; a form's handler still calls `authorize_room` for the action itself).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "one flag per thing a page may offer; they are independent answers, not a state"
+)]
+pub struct RoomCapabilities {
+    /// See the room and its content.
+    pub read: bool,
+    /// Join at once (an open room they are not in).
+    pub join: bool,
+    /// Ask to join (a room that takes requests, which they are not in).
+    pub request: bool,
+    /// Logged in, not a member, and only an invitation lets them in.
+    pub invite_only: bool,
+    /// Leave it.
+    pub leave: bool,
+    /// Change its settings, members and permissions.
+    pub manage: bool,
+    /// See who its members are.
+    pub list_members: bool,
+    /// The room has posts.
+    pub blog: bool,
+    /// Write a post.
+    pub post: bool,
+    /// Publish and approve posts.
+    pub publish: bool,
+    /// Comment on posts.
+    pub comment: bool,
+    /// The room has a file cabinet.
+    pub files: bool,
+    /// Put files in its cabinet.
+    pub upload: bool,
+    /// Change or delete others' files and posts.
+    pub edit_others: bool,
+    /// The room has a calendar.
+    pub calendar: bool,
+    /// Send a circular notice (回覧板) to its members.
+    pub send_notice: bool,
+    /// Start a safety check (安否確認) for it.
+    pub start_safety_check: bool,
+    /// See its safety-check results.
+    pub view_safety_results: bool,
+}
+
+/// Everything `actor` may do in a room, for the pages that offer it (see `RoomCapabilities`).
+pub fn capabilities(actor: Option<&Actor>, room: &RoomAccess) -> RoomCapabilities {
+    let can = |action| authorize_room(actor, room, action).is_ok();
+    let logged_in = actor.is_some();
+    let has = |f| can(RoomAction::UseFeature(f));
+    let join = logged_in && can(RoomAction::Join);
+    RoomCapabilities {
+        read: can(RoomAction::Read),
+        join: join && room.join_policy == JoinPolicy::Open,
+        request: join && room.join_policy == JoinPolicy::Request,
+        invite_only: logged_in
+            && can(RoomAction::Read)
+            && room.role.is_none()
+            && room.join_policy == JoinPolicy::Invite,
+        leave: logged_in && can(RoomAction::Leave),
+        manage: can(RoomAction::Manage),
+        list_members: can(RoomAction::ListMembers),
+        blog: has(Feature::Blog),
+        post: logged_in && has(Feature::Blog) && can(RoomAction::CreateContent),
+        publish: logged_in && has(Feature::Blog) && can(RoomAction::Publish),
+        comment: logged_in && has(Feature::Blog) && can(RoomAction::Comment),
+        files: has(Feature::Files),
+        upload: logged_in && has(Feature::Files) && can(RoomAction::CreateContent),
+        edit_others: logged_in && can(RoomAction::EditContent { own: false }),
+        calendar: has(Feature::Calendar),
+        send_notice: logged_in && can(RoomAction::SendNotice),
+        start_safety_check: logged_in && can(RoomAction::StartSafetyCheck),
+        view_safety_results: logged_in && can(RoomAction::ViewSafetyResults),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use std::ffi::OsStr;
+
     use super::*;
 
     /// Every actor kind × site action, against the expected outcome.
@@ -410,6 +433,12 @@ mod tests {
             (None, Action::ReadPublic, "ok"),
             (None, Action::Administer, "login"),
             (None, Action::EditOwnProfile, "login"),
+            (None, Action::SetRoomQuota, "login"),
+            (Some(&member), Action::SetRoomQuota, "404"),
+            (Some(&admin), Action::SetRoomQuota, "ok"),
+            (None, Action::StartSafetyCheckForEveryone, "login"),
+            (Some(&member), Action::StartSafetyCheckForEveryone, "404"),
+            (Some(&admin), Action::StartSafetyCheckForEveryone, "ok"),
             (Some(&member), Action::ReadPublic, "ok"),
             (Some(&member), Action::Administer, "404"),
             (Some(&member), Action::EditOwnProfile, "ok"),
@@ -452,6 +481,77 @@ mod tests {
         }
     }
 
+    /// A private room's owner keeps it: no one demotes or removes them, nor do they leave it.
+    #[test]
+    fn a_private_room_s_owner_stays_its_manager() {
+        for role in [None, Some(RoomRole::ChiefEditor), Some(RoomRole::Guest)] {
+            assert!(matches!(
+                authorize_membership_change(Some(7), 7, role),
+                Err(AppError::Conflict("room.owner_stays"))
+            ));
+            assert!(authorize_membership_change(Some(7), 8, role).is_ok());
+            assert!(authorize_membership_change(None, 7, role).is_ok());
+        }
+        assert!(authorize_membership_change(Some(7), 7, Some(RoomRole::Manager)).is_ok());
+    }
+
+    /// An invitation is accepted only by an account that owns the invited address (compared
+    /// without case or surrounding spaces); anyone else is refused without learning the address.
+    #[test]
+    fn invitations_are_for_the_invited_address_only() {
+        let own = [
+            "Hanako@Example.test".to_owned(),
+            "phone@carrier.test".to_owned(),
+        ];
+        assert!(authorize_invitation(&own, "hanako@example.test").is_ok());
+        assert!(authorize_invitation(&own, " PHONE@carrier.test ").is_ok());
+        for other in ["taro@example.test", "hanako@example.test.evil", ""] {
+            assert!(matches!(
+                authorize_invitation(&own, other),
+                Err(AppError::Conflict("invite.other_address"))
+            ));
+        }
+        assert!(authorize_invitation(&[], "hanako@example.test").is_err());
+    }
+
+    /// Approval requests go to the members who may publish (after overrides); to the site admins
+    /// only when there is none. Join requests go to the managers.
+    #[test]
+    fn approvers_and_join_deciders_follow_the_matrix() {
+        let room = |overrides| RoomAccess {
+            visibility: Visibility::Members,
+            open: true,
+            join_policy: JoinPolicy::Request,
+            role: None,
+            overrides,
+            parent_readable: true,
+            safety_officer: false,
+            archived: false,
+            features: Features::NONE,
+        };
+        let members = [
+            (1, RoomRole::Manager),
+            (2, RoomRole::ChiefEditor),
+            (3, RoomRole::Editor),
+            (4, RoomRole::Member),
+        ];
+        assert_eq!(
+            approvers(&room(Vec::new()), &members),
+            Approvers::Members(vec![1, 2])
+        );
+        let editors_publish = vec![(RoomPermission::Publish, RoomRole::Editor, true)];
+        assert_eq!(
+            approvers(&room(editors_publish), &members),
+            Approvers::Members(vec![1, 2, 3])
+        );
+        assert_eq!(
+            approvers(&room(Vec::new()), &members[3..]),
+            Approvers::SiteAdmins
+        );
+        assert_eq!(approvers(&room(Vec::new()), &[]), Approvers::SiteAdmins);
+        assert_eq!(join_request_deciders(&room(Vec::new()), &members), vec![1]);
+    }
+
     fn outcome(r: Result<(), AppError>) -> &'static str {
         match r {
             Ok(()) => "ok",
@@ -461,45 +561,59 @@ mod tests {
         }
     }
 
-    /// DESIGN.md §4's matrix, row by row (`1` = allowed, `a` = allowed and adjustable,
-    /// `-` = refused and adjustable, 0 = refused): Manager, `ChiefEditor`, Editor, Member, Guest.
+    /// DESIGN.md §4's matrix as written there, row by row (`1` = allowed, `a` = allowed and
+    /// adjustable, `-` = refused and adjustable, `0` = refused), columns in `DESIGN_ROLES` order.
+    /// The invariants below read the matrix from here, never from `default_cell`.
+    const DESIGN_MATRIX: [(RoomPermission, &str); 8] = [
+        (RoomPermission::Read, "11111"),
+        (RoomPermission::Create, "111a0"),
+        (RoomPermission::EditOthers, "11a00"),
+        (RoomPermission::Publish, "1a-00"),
+        (RoomPermission::Comment, "11110"),
+        (RoomPermission::ApproveComments, "11000"),
+        (RoomPermission::Manage, "10000"),
+        (RoomPermission::ReceiveMail, "11110"),
+    ];
+
+    /// The columns of DESIGN.md §4's table: 管理者, 編集長, 編集者, 一般, ゲスト.
+    const DESIGN_ROLES: [RoomRole; 5] = [
+        RoomRole::Manager,
+        RoomRole::ChiefEditor,
+        RoomRole::Editor,
+        RoomRole::Member,
+        RoomRole::Guest,
+    ];
+
+    /// `(allowed, adjustable)` of a cell of DESIGN.md §4's table.
+    fn design_cell(role: RoomRole, permission: RoomPermission) -> (bool, bool) {
+        let row = DESIGN_MATRIX
+            .iter()
+            .find(|(p, _)| *p == permission)
+            .map(|(_, row)| *row)
+            .unwrap();
+        let column = DESIGN_ROLES.iter().position(|r| *r == role).unwrap();
+        match row.as_bytes()[column] {
+            b'1' => (true, false),
+            b'a' => (true, true),
+            b'-' => (false, true),
+            _ => (false, false),
+        }
+    }
+
     #[test]
     fn default_matrix_is_the_design_table() {
-        let design = [
-            (RoomPermission::Read, "11111"),
-            (RoomPermission::Create, "111a0"),
-            (RoomPermission::EditOthers, "11a00"),
-            (RoomPermission::Publish, "1a-00"),
-            (RoomPermission::Comment, "11110"),
-            (RoomPermission::ApproveComments, "11000"),
-            (RoomPermission::Manage, "10000"),
-            (RoomPermission::ReceiveMail, "11110"),
-        ];
-        let roles = [
-            RoomRole::Manager,
-            RoomRole::ChiefEditor,
-            RoomRole::Editor,
-            RoomRole::Member,
-            RoomRole::Guest,
-        ];
-        for (permission, row) in design {
-            for (role, cell) in roles.iter().zip(row.chars()) {
-                let expected = match cell {
-                    '1' => (true, false),
-                    'a' => (true, true),
-                    '-' => (false, true),
-                    _ => (false, false),
-                };
+        for (permission, _) in DESIGN_MATRIX {
+            for role in DESIGN_ROLES {
                 assert_eq!(
-                    default_cell(*role, permission),
-                    expected,
+                    default_cell(role, permission),
+                    design_cell(role, permission),
                     "{permission:?} {role:?}"
                 );
             }
         }
     }
 
-    const ACTIONS: [(&str, RoomAction); 17] = [
+    const ACTIONS: [(&str, RoomAction); 24] = [
         ("read", RoomAction::Read),
         ("create", RoomAction::CreateContent),
         ("edit-own", RoomAction::EditContent { own: true }),
@@ -538,77 +652,692 @@ mod tests {
         ("manage", RoomAction::Manage),
         ("list-members", RoomAction::ListMembers),
         ("join", RoomAction::Join),
+        ("leave", RoomAction::Leave),
+        ("choose-mail-mode", RoomAction::ChooseMailMode),
         ("send-notice", RoomAction::SendNotice),
+        (
+            "manage-circular",
+            RoomAction::ManageCircular { sender: false },
+        ),
+        (
+            "manage-own-circular",
+            RoomAction::ManageCircular { sender: true },
+        ),
         ("start-safety", RoomAction::StartSafetyCheck),
         ("safety-results", RoomAction::ViewSafetyResults),
+        ("use-blog", RoomAction::UseFeature(Feature::Blog)),
+        ("use-files", RoomAction::UseFeature(Feature::Files)),
+        ("use-calendar", RoomAction::UseFeature(Feature::Calendar)),
     ];
 
-    /// Every actor (anonymous, a logged-in non-member, the five room roles, a site admin) × room
-    /// visibility × open/準備中 × action, compared with the checked-in `authz_expected.txt`.
-    /// `YUI_BLESS=1 cargo test` rewrites the file; review its diff like code.
-    #[test]
-    fn room_permission_table_matches_the_checked_in_expectation() {
-        let member = Actor {
-            id: 2,
-            is_admin: false,
+    /// The actions whose answer comes from the matrix's cells (the overrides section of the table).
+    const MATRIX_ACTIONS: [&str; 12] = [
+        "create",
+        "edit-own",
+        "edit-other",
+        "delete-own-draft",
+        "delete-own-published",
+        "delete-other-draft",
+        "delete-other-published",
+        "publish",
+        "comment",
+        "approve-comments",
+        "manage",
+        "send-notice",
+    ];
+
+    /// One actor of the generated table: who they are, their role in the room, whether they are
+    /// one of its safety officers.
+    struct Who {
+        name: &'static str,
+        actor: Option<Actor>,
+        role: Option<RoomRole>,
+        officer: bool,
+    }
+
+    impl Who {
+        fn logged_in(&self) -> bool {
+            self.actor.is_some()
+        }
+
+        fn admin(&self) -> bool {
+            self.actor.as_ref().is_some_and(|a| a.is_admin)
+        }
+    }
+
+    /// Every actor of the table, in its order (later additions at the end, so the older rows keep
+    /// their place in the file's diff).
+    fn actors() -> Vec<Who> {
+        let member = || {
+            Some(Actor {
+                id: 2,
+                is_admin: false,
+            })
         };
-        let admin = Actor {
-            id: 1,
-            is_admin: true,
+        let admin = || {
+            Some(Actor {
+                id: 1,
+                is_admin: true,
+            })
         };
-        let mut actors: Vec<(&str, Option<&Actor>, Option<RoomRole>, bool)> = vec![
-            ("anonymous", None, None, false),
-            ("outsider", Some(&member), None, false),
+        let who = |name, actor, role, officer| Who {
+            name,
+            actor,
+            role,
+            officer,
+        };
+        let mut all = vec![
+            who("anonymous", None, None, false),
+            who("outsider", member(), None, false),
         ];
         for role in RoomRole::ALL {
-            actors.push((role.as_str(), Some(&member), Some(role), false));
+            all.push(who(role.as_str(), member(), Some(role), false));
         }
         // A safety officer is a designation on top of a role; the lowest roles show it best.
-        actors.push(("guest+officer", Some(&member), Some(RoomRole::Guest), true));
-        actors.push((
+        all.push(who("guest+officer", member(), Some(RoomRole::Guest), true));
+        all.push(who(
             "member+officer",
-            Some(&member),
+            member(),
             Some(RoomRole::Member),
             true,
         ));
-        actors.push(("site-admin", Some(&admin), None, false));
+        all.push(who("site-admin", admin(), None, false));
+        // An officer row left behind without the membership grants nothing.
+        all.push(who("outsider+officer", member(), None, true));
+        // A site admin who is in the room (may leave it, not join it again).
+        all.push(who(
+            "site-admin+member",
+            admin(),
+            Some(RoomRole::Member),
+            false,
+        ));
+        all
+    }
+
+    /// A room as `who` sees it.
+    fn room_for(
+        who: &Who,
+        visibility: Visibility,
+        open: bool,
+        join_policy: JoinPolicy,
+        parent_readable: bool,
+        overrides: &[(RoomPermission, RoomRole, bool)],
+    ) -> RoomAccess {
+        RoomAccess {
+            visibility,
+            open,
+            join_policy,
+            role: who.role,
+            overrides: overrides.to_vec(),
+            parent_readable,
+            safety_officer: who.officer,
+            archived: false,
+            features: ALL_FEATURES,
+        }
+    }
+
+    /// Every feature on: the tables' rooms have posts, files and a calendar unless a section says not.
+    const ALL_FEATURES: Features = Features::NONE
+        .with(Feature::Blog)
+        .with(Feature::Files)
+        .with(Feature::Calendar);
+
+    fn answer(who: &Who, room: &RoomAccess, action: RoomAction) -> &'static str {
+        outcome(authorize_room(who.actor.as_ref(), room, action))
+    }
+
+    fn state_name(open: bool) -> &'static str {
+        if open { "open" } else { "preparing" }
+    }
+
+    /// A room's overrides of adjustable cells, as `RoomAccess` holds them.
+    type Overrides = Vec<(RoomPermission, RoomRole, bool)>;
+
+    /// Sets of per-room overrides: none; every adjustable cell of DESIGN.md §4 switched on and
+    /// switched off; and fixed cells a manager might try to switch (which must change nothing).
+    fn override_sets() -> Vec<(String, Overrides)> {
+        let mut sets = vec![("none".to_owned(), Vec::new())];
+        for (permission, _) in DESIGN_MATRIX {
+            for role in DESIGN_ROLES {
+                if design_cell(role, permission).1 {
+                    for allowed in [true, false] {
+                        sets.push(override_set(permission, role, allowed));
+                    }
+                }
+            }
+        }
+        for (permission, role, allowed) in [
+            (RoomPermission::Create, RoomRole::Guest, true),
+            (RoomPermission::Comment, RoomRole::Guest, true),
+            (RoomPermission::EditOthers, RoomRole::Member, true),
+            (RoomPermission::Publish, RoomRole::Member, true),
+            (RoomPermission::Manage, RoomRole::ChiefEditor, true),
+            (RoomPermission::Manage, RoomRole::Manager, false),
+            (RoomPermission::Create, RoomRole::Editor, false),
+            (RoomPermission::Read, RoomRole::Guest, false),
+        ] {
+            sets.push(override_set(permission, role, allowed));
+        }
+        sets
+    }
+
+    fn override_set(
+        permission: RoomPermission,
+        role: RoomRole,
+        allowed: bool,
+    ) -> (String, Overrides) {
+        let value = if allowed { "on" } else { "off" };
+        (
+            format!("{}:{}={value}", permission.as_str(), role.as_str()),
+            vec![(permission, role, allowed)],
+        )
+    }
+
+    /// The generated table: every actor × visibility × open/準備中 × action (an open-join room, a
+    /// readable parent, no overrides); join and leave under each join policy; everything behind an
+    /// unreadable parent; the matrix's actions under each override set.
+    fn permission_table() -> String {
         let mut lines = vec!["# actor | visibility | state | action => outcome".to_owned()];
-        for (name, actor, role, officer) in &actors {
+        for who in &actors() {
             for visibility in Visibility::ALL {
                 for open in [true, false] {
-                    let room = RoomAccess {
-                        visibility,
-                        open,
-                        join_policy: JoinPolicy::Open,
-                        role: *role,
-                        overrides: Vec::new(),
-                        parent_readable: true,
-                        safety_officer: *officer,
-                    };
+                    let room = room_for(who, visibility, open, JoinPolicy::Open, true, &[]);
                     for (action_name, action) in ACTIONS {
                         lines.push(format!(
-                            "{name} | {} | {} | {action_name} => {}",
+                            "{} | {} | {} | {action_name} => {}",
+                            who.name,
                             visibility.as_str(),
-                            if open { "open" } else { "preparing" },
-                            outcome(authorize_room(*actor, &room, action))
+                            state_name(open),
+                            answer(who, &room, action)
                         ));
                     }
                 }
             }
         }
-        let actual = lines.join("\n") + "\n";
+        join_policy_section(&mut lines);
+        unreadable_parent_section(&mut lines);
+        archived_and_featureless_section(&mut lines);
+        overrides_section(&mut lines);
+        lines.join("\n") + "\n"
+    }
+
+    fn join_policy_section(lines: &mut Vec<String>) {
+        lines.push(
+            "# join policies (readable parent, no overrides): actor | visibility | state | policy | action => outcome"
+                .to_owned(),
+        );
+        for who in &actors() {
+            for visibility in Visibility::ALL {
+                for open in [true, false] {
+                    for policy in JoinPolicy::ALL {
+                        let room = room_for(who, visibility, open, policy, true, &[]);
+                        for (action_name, action) in
+                            [("join", RoomAction::Join), ("leave", RoomAction::Leave)]
+                        {
+                            lines.push(format!(
+                                "{} | {} | {} | {} | {action_name} => {}",
+                                who.name,
+                                visibility.as_str(),
+                                state_name(open),
+                                policy.as_str(),
+                                answer(who, &room, action)
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn unreadable_parent_section(lines: &mut Vec<String>) {
+        lines.push(
+            "# behind an unreadable parent (open join, no overrides): actor | visibility | state | parent | action => outcome"
+                .to_owned(),
+        );
+        for who in &actors() {
+            for visibility in Visibility::ALL {
+                for open in [true, false] {
+                    let room = room_for(who, visibility, open, JoinPolicy::Open, false, &[]);
+                    for (action_name, action) in ACTIONS {
+                        lines.push(format!(
+                            "{} | {} | {} | parent-unreadable | {action_name} => {}",
+                            who.name,
+                            visibility.as_str(),
+                            state_name(open),
+                            answer(who, &room, action)
+                        ));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Archived rooms (every feature on) and rooms with no feature switched on (not archived).
+    fn archived_and_featureless_section(lines: &mut Vec<String>) {
+        lines.push(
+            "# archived, or without features (open join, readable parent, no overrides): actor | visibility | state | room | action => outcome"
+                .to_owned(),
+        );
+        for who in &actors() {
+            for visibility in Visibility::ALL {
+                for open in [true, false] {
+                    let plain = room_for(who, visibility, open, JoinPolicy::Open, true, &[]);
+                    let archived = RoomAccess {
+                        archived: true,
+                        ..plain.clone()
+                    };
+                    let featureless = RoomAccess {
+                        features: Features::NONE,
+                        ..plain
+                    };
+                    for (kind, room) in [("archived", &archived), ("no-features", &featureless)] {
+                        for (action_name, action) in ACTIONS {
+                            lines.push(format!(
+                                "{} | {} | {} | {kind} | {action_name} => {}",
+                                who.name,
+                                visibility.as_str(),
+                                state_name(open),
+                                answer(who, room, action)
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn overrides_section(lines: &mut Vec<String>) {
+        lines.push(
+            "# overrides (a members room, open, invite-only, readable parent): override | actor | action => outcome"
+                .to_owned(),
+        );
+        let actors = actors();
+        let roles: Vec<&Who> = actors
+            .iter()
+            .filter(|w| w.role.is_some() && !w.officer && !w.admin())
+            .collect();
+        for (set_name, set) in override_sets().iter().skip(1) {
+            for who in &roles {
+                let room = room_for(
+                    who,
+                    Visibility::Members,
+                    true,
+                    JoinPolicy::Invite,
+                    true,
+                    set,
+                );
+                for (action_name, action) in ACTIONS {
+                    if MATRIX_ACTIONS.contains(&action_name) {
+                        lines.push(format!(
+                            "{set_name} | {} | {action_name} => {}",
+                            who.name,
+                            answer(who, &room, action)
+                        ));
+                    }
+                }
+            }
+        }
+    }
+
+    /// What bless mode does: `Ok(true)` rewrites the expectation, `Ok(false)` compares with it. CI
+    /// never rewrites it: there the file is what was reviewed, and the code it checks must not
+    /// be able to write its own expectation.
+    fn bless_mode(bless: Option<&OsStr>, ci: Option<&OsStr>) -> Result<bool, &'static str> {
+        match (bless.is_some(), ci.is_some()) {
+            (true, true) => Err(
+                "YUI_BLESS is set under CI: authz_expected.txt is never rewritten there. Bless it \
+                 locally (YUI_BLESS=1 cargo test --lib authz), review every changed row against \
+                 DESIGN.md §4 and commit it.",
+            ),
+            (bless, _) => Ok(bless),
+        }
+    }
+
+    #[test]
+    fn bless_mode_refuses_to_run_under_ci() {
+        let set = Some(OsStr::new("1"));
+        assert!(bless_mode(set, set).is_err());
+        assert_eq!(bless_mode(set, None), Ok(true));
+        assert_eq!(bless_mode(None, set), Ok(false));
+        assert_eq!(bless_mode(None, None), Ok(false));
+    }
+
+    /// The generated table (see `permission_table`) against the checked-in `authz_expected.txt`.
+    /// `YUI_BLESS=1 cargo test --lib authz` rewrites the file (never under CI); review its diff
+    /// row by row against DESIGN.md §4. The invariants below check the same answers independently.
+    #[test]
+    fn room_permission_table_matches_the_checked_in_expectation() {
+        let actual = permission_table();
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/src/services/authz_expected.txt"
         );
-        if std::env::var_os("YUI_BLESS").is_some() {
-            std::fs::write(path, &actual).unwrap();
+        match bless_mode(
+            std::env::var_os("YUI_BLESS").as_deref(),
+            std::env::var_os("CI").as_deref(),
+        ) {
+            Ok(true) => std::fs::write(path, &actual).unwrap(),
+            Ok(false) => {}
+            Err(message) => panic!("{message}"),
         }
         let expected = std::fs::read_to_string(path).unwrap();
-        for (a, e) in actual.lines().zip(expected.lines()) {
-            assert_eq!(a, e, "permission table differs");
+        let rows = |text: &str| text.lines().map(str::to_owned).collect::<Vec<_>>();
+        let (got, want) = (rows(&actual), rows(&expected));
+        let unexpected: Vec<&String> = got.iter().filter(|l| !want.contains(l)).take(20).collect();
+        let missing: Vec<&String> = want.iter().filter(|l| !got.contains(l)).take(20).collect();
+        assert!(
+            got == want,
+            "permission table differs from authz_expected.txt\nnew rows: {unexpected:#?}\nrows gone: {missing:#?}"
+        );
+    }
+
+    /// One room configuration of the invariants' walk.
+    struct Case<'a> {
+        who: &'a Who,
+        visibility: Visibility,
+        open: bool,
+        policy: JoinPolicy,
+        parent_readable: bool,
+        overrides: &'a [(RoomPermission, RoomRole, bool)],
+        archived: bool,
+        features: Features,
+    }
+
+    impl Case<'_> {
+        fn room(&self) -> RoomAccess {
+            RoomAccess {
+                archived: self.archived,
+                features: self.features,
+                ..room_for(
+                    self.who,
+                    self.visibility,
+                    self.open,
+                    self.policy,
+                    self.parent_readable,
+                    self.overrides,
+                )
+            }
         }
-        assert_eq!(actual.lines().count(), expected.lines().count());
+
+        /// Who may read a room, from DESIGN.md §4 ("visibility: public anyone may read · members
+        /// any logged-in member may read · closed room members only; 準備中: only managers see it;
+        /// sub-rooms stay hidden behind a parent the visitor cannot read; site admins may do
+        /// everything").
+        fn readable(&self) -> bool {
+            if self.who.admin() {
+                return true;
+            }
+            // Archived rooms are kept for the record, for site admins only.
+            if self.archived || !self.parent_readable {
+                return false;
+            }
+            if !self.open {
+                return self.who.role == Some(RoomRole::Manager);
+            }
+            match self.visibility {
+                Visibility::Public => true,
+                Visibility::Members => self.who.logged_in(),
+                Visibility::Closed => self.who.role.is_some(),
+            }
+        }
+
+        /// A cell of DESIGN.md §4's matrix for the actor's role, after this room's overrides,
+        /// which change adjustable cells only.
+        fn cell(&self, permission: RoomPermission) -> bool {
+            let Some(role) = self.who.role else {
+                return false;
+            };
+            let (allowed, adjustable) = design_cell(role, permission);
+            if !adjustable {
+                return allowed;
+            }
+            self.overrides
+                .iter()
+                .find(|(p, r, _)| *p == permission && *r == role)
+                .map_or(allowed, |(_, _, on)| *on)
+        }
+    }
+
+    /// What DESIGN.md says outright for the actions it names one by one (`None`: the matrix's cells
+    /// decide, checked by `matrix_holds`).
+    fn expected_by_design(case: &Case<'_>, action: RoomAction) -> Option<bool> {
+        let who = case.who;
+        let readable = case.readable();
+        let in_room = who.role.is_some();
+        let admin = who.admin();
+        let policy_lets_in = case.policy != JoinPolicy::Invite;
+        match action {
+            RoomAction::UseFeature(f) => Some(readable && case.features.has(f)),
+            RoomAction::Join => Some(readable && who.logged_in() && !in_room && policy_lets_in),
+            RoomAction::Leave | RoomAction::ChooseMailMode => Some(readable && in_room),
+            RoomAction::Manage => Some(readable && (admin || who.role == Some(RoomRole::Manager))),
+            RoomAction::ListMembers | RoomAction::ManageCircular { sender: true } => {
+                Some(readable && (admin || in_room))
+            }
+            RoomAction::StartSafetyCheck => Some(readable && (admin || (in_room && who.officer))),
+            RoomAction::ViewSafetyResults => Some(
+                readable
+                    && (admin || (in_room && (who.officer || who.role == Some(RoomRole::Manager)))),
+            ),
+            _ => None,
+        }
+    }
+
+    /// Every invariant `answer` breaks for this case and action, by name.
+    fn broken_invariants(
+        case: &Case<'_>,
+        name: &str,
+        action: RoomAction,
+        got: &str,
+    ) -> Vec<&'static str> {
+        let who = case.who;
+        let ok = got == "ok";
+        let readable = case.readable();
+        let in_room = who.role.is_some();
+        let mut broken = Vec::new();
+        let mut expect = |holds: bool, invariant: &'static str| {
+            if !holds {
+                broken.push(invariant);
+            }
+        };
+        // Refusals: a logged-in actor always gets 404; a visitor is asked to log in only where the
+        // room is readable (anything unreadable is 404, so existence does not leak).
+        if !ok {
+            // A feature the room does not have is not there for anyone: 404, never a login.
+            let missing_feature = matches!(action, RoomAction::UseFeature(_));
+            let refusal = if !who.logged_in() && readable && !missing_feature {
+                "login"
+            } else {
+                "404"
+            };
+            expect(
+                got == refusal,
+                "a refusal is 404, or login for a visitor on a readable room",
+            );
+        }
+        expect(
+            readable || got == "404",
+            "nothing but 404 on a room one cannot read",
+        );
+        if action == RoomAction::Read {
+            expect(
+                ok == readable,
+                "read follows visibility, 準備中 and the parent",
+            );
+        }
+        let reading = matches!(action, RoomAction::Read | RoomAction::UseFeature(_));
+        if !who.logged_in() {
+            expect(!ok || reading, "a visitor reads at most");
+        }
+        if who.logged_in() && !who.admin() && !in_room {
+            expect(
+                !ok || reading || action == RoomAction::Join,
+                "an outsider reads and joins at most",
+            );
+        }
+        if who.role == Some(RoomRole::Guest) && !who.admin() {
+            let safety = matches!(
+                action,
+                RoomAction::StartSafetyCheck | RoomAction::ViewSafetyResults
+            );
+            expect(
+                !ok || matches!(
+                    action,
+                    RoomAction::Read
+                        | RoomAction::UseFeature(_)
+                        | RoomAction::ListMembers
+                        | RoomAction::Leave
+                        | RoomAction::ChooseMailMode
+                ) || (safety && who.officer)
+                    || action == RoomAction::ManageCircular { sender: true },
+                "a guest reads, lists members and leaves (and acts as officer if one, and manages \
+                 a circular they sent before they became a guest)",
+            );
+        }
+        let admin = who.admin();
+        let by_action = expected_by_design(case, action);
+        if let Some(expected) = by_action {
+            expect(
+                ok == expected,
+                "join/leave/manage/members/safety as DESIGN.md says",
+            );
+        }
+        if admin
+            && readable
+            && !matches!(
+                action,
+                RoomAction::Join
+                    | RoomAction::Leave
+                    | RoomAction::ChooseMailMode
+                    | RoomAction::UseFeature(_)
+            )
+        {
+            expect(ok, "a site admin may do everything (in what the room has)");
+        }
+        if !admin && readable && in_room {
+            expect(
+                matrix_holds(case, name, ok),
+                "content actions follow the matrix's cells",
+            );
+        }
+        broken
+    }
+
+    /// Content actions of a room member, against the matrix (after overrides): "authors may edit
+    /// their own content; deleting content that was ever published needs publish rights".
+    fn matrix_holds(case: &Case<'_>, name: &str, ok: bool) -> bool {
+        use RoomPermission as P;
+        let cell = |p| case.cell(p);
+        match name {
+            "create" => ok == cell(P::Create),
+            "edit-own" | "delete-own-draft" => !cell(P::Create) || ok,
+            "delete-own-published" => !ok || cell(P::Publish),
+            "edit-other" | "delete-other-draft" | "manage-circular" => ok == cell(P::EditOthers),
+            "delete-other-published" => ok == (cell(P::EditOthers) && cell(P::Publish)),
+            "publish" => ok == cell(P::Publish),
+            "comment" => ok == cell(P::Comment),
+            "approve-comments" => ok == cell(P::ApproveComments),
+            _ => true,
+        }
+    }
+
+    /// Independent invariants from DESIGN.md §4, over every actor × visibility × open/準備中 × join
+    /// policy × readable/unreadable parent × override set × action.
+    #[test]
+    fn every_answer_keeps_the_design_s_invariants() {
+        let actors = actors();
+        let sets = override_sets();
+        let mut failures = Vec::new();
+        let mut checked = 0;
+        for who in &actors {
+            for visibility in Visibility::ALL {
+                for open in [true, false] {
+                    for policy in JoinPolicy::ALL {
+                        for parent_readable in [true, false] {
+                            for (set_name, set) in &sets {
+                                for (archived, features) in [
+                                    (false, ALL_FEATURES),
+                                    (true, ALL_FEATURES),
+                                    (false, Features::NONE),
+                                ] {
+                                    let case = Case {
+                                        who,
+                                        visibility,
+                                        open,
+                                        policy,
+                                        parent_readable,
+                                        overrides: set,
+                                        archived,
+                                        features,
+                                    };
+                                    checked += check_case(&case, set_name, &mut failures);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(checked > 100_000, "the walk covered {checked} answers");
+        assert!(
+            failures.is_empty(),
+            "{} answers break DESIGN.md §4, e.g.:\n{}",
+            failures.len(),
+            failures
+                .iter()
+                .take(30)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+
+    /// Checks every action of one case (and what overrides and the officer designation may and may
+    /// not change); returns how many answers were checked.
+    fn check_case(case: &Case<'_>, set_name: &str, failures: &mut Vec<String>) -> usize {
+        let room = case.room();
+        let plain = RoomAccess {
+            overrides: Vec::new(),
+            ..room.clone()
+        };
+        let not_officer = RoomAccess {
+            safety_officer: false,
+            ..room.clone()
+        };
+        for (name, action) in ACTIONS {
+            let got = answer(case.who, &room, action);
+            let mut broken = broken_invariants(case, name, action, got);
+            // An override changes only an adjustable cell of its own role.
+            let touches_own_adjustable_cell = case.overrides.iter().any(|(p, r, _)| {
+                Some(*r) == case.who.role && design_cell(*r, *p).1 && !case.who.admin()
+            });
+            if !touches_own_adjustable_cell && got != answer(case.who, &plain, action) {
+                broken.push("an override changes only an adjustable cell of its role");
+            }
+            // The officer designation grants the safety actions and nothing else.
+            let safety = matches!(
+                action,
+                RoomAction::StartSafetyCheck | RoomAction::ViewSafetyResults
+            );
+            if !safety && got != answer(case.who, &not_officer, action) {
+                broken.push("being an officer changes nothing but the safety actions");
+            }
+            for invariant in broken {
+                failures.push(format!(
+                    "{} | {} | {} | {} | parent {} | {set_name} | {name} => {got}: {invariant}",
+                    case.who.name,
+                    case.visibility.as_str(),
+                    state_name(case.open),
+                    case.policy.as_str(),
+                    if case.parent_readable {
+                        "readable"
+                    } else {
+                        "unreadable"
+                    },
+                ));
+            }
+        }
+        ACTIONS.len()
     }
 
     #[test]
@@ -625,6 +1354,8 @@ mod tests {
             overrides: vec![(RoomPermission::Create, RoomRole::Member, false)],
             parent_readable: true,
             safety_officer: false,
+            archived: false,
+            features: Features::NONE,
         };
         assert_eq!(
             outcome(authorize_room(

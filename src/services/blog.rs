@@ -3,21 +3,20 @@
 //! roles, revisions and approval (承認); this module adds the blog's addresses and tags.
 
 use chrono::NaiveDateTime;
-use unicode_normalization::UnicodeNormalization;
 
 use super::Actor;
 use super::authz::{RoomAction, authorize_room};
 use crate::db::DbConn;
-use crate::error::{AppError, AppResult, FieldErrors};
+use crate::error::{AppError, AppResult};
+/// The public URL path of a post (`/posts/{slug}`, percent-encoded).
+pub use crate::models::blog::public_path;
 use crate::models::blog::{self, BlogSummary, PublicFilter};
 use crate::models::{now, room, user};
 
 /// Posts per public page.
 pub const PAGE_SIZE: i64 = 10;
-/// Longest accepted Markdown source, in characters.
-pub const MAX_BODY_CHARS: usize = 200_000;
-/// Most tags on one post.
-pub const MAX_TAGS: usize = 10;
+/// Longest accepted Markdown source, in characters (kept here for the notices that share it).
+pub use crate::markdown::MAX_BODY_CHARS;
 
 /// A public post with its tags and, on its own page and in the feed, its HTML.
 #[derive(Debug, Clone)]
@@ -74,6 +73,30 @@ pub fn public_page(conn: &mut DbConn, filter: &PublicFilter, page: i64) -> AppRe
     })
 }
 
+/// What the front page shows.
+#[derive(Debug, Clone)]
+pub enum FrontPage {
+    /// The site has no administrator yet: the page that says how to make one.
+    FirstRun,
+    /// The newest public posts.
+    Posts(PostPage),
+}
+
+/// The front page (`page` of the newest posts). `setup_known_done` skips asking whether the site
+/// still needs its first administrator (once it had one, it always has).
+pub fn front_page(conn: &mut DbConn, setup_known_done: bool, page: i64) -> AppResult<FrontPage> {
+    if !setup_known_done && super::setup::needed(conn)? {
+        return Ok(FrontPage::FirstRun);
+    }
+    let posts = public_page(conn, &PublicFilter::All, page)?;
+    // Past the last page there is nothing to show: not "no posts yet" (which reads as a broken
+    // site), but a page that does not exist.
+    if posts.posts.is_empty() && posts.page > 1 {
+        return Err(AppError::NotFound);
+    }
+    Ok(FrontPage::Posts(posts))
+}
+
 /// A public post page.
 #[derive(Debug, Clone)]
 pub struct PublicPost {
@@ -96,7 +119,7 @@ pub fn public_post(conn: &mut DbConn, actor: Option<&Actor>, slug: &str) -> AppR
         .unwrap_or_default();
     let comments = crate::models::comment::for_post(conn, summary.id)?
         .into_iter()
-        .filter(|c| c.status == "published")
+        .filter(|c| c.status == crate::db::types::CommentStatus::Published)
         .map(|row| super::room_posts::CommentView {
             row,
             pending: false,
@@ -128,9 +151,24 @@ pub fn public_post(conn: &mut DbConn, actor: Option<&Actor>, slug: &str) -> AppR
     })
 }
 
+/// How many posts the public space holds (any state).
+pub fn post_count(conn: &mut DbConn) -> AppResult<i64> {
+    let space = room::public_space(conn)?;
+    Ok(blog::count_posts(conn, space.id)?)
+}
+
 /// The public space's room slug (where the blog is written and managed).
 pub fn space_slug(conn: &mut DbConn) -> AppResult<String> {
     Ok(room::public_space(conn)?.slug)
+}
+
+/// A tag's page of public posts (404 for a tag no public post carries).
+pub fn tag_page(conn: &mut DbConn, tag: &str, page: i64) -> AppResult<PostPage> {
+    let posts = public_page(conn, &PublicFilter::Tag(tag.to_owned()), page)?;
+    if posts.posts.is_empty() && posts.page == 1 {
+        return Err(AppError::NotFound);
+    }
+    Ok(posts)
 }
 
 /// The author page: the author's display name and a page of their public posts.
@@ -155,143 +193,4 @@ pub fn feed_posts(conn: &mut DbConn) -> AppResult<(PostPage, Option<NaiveDateTim
     }
     let updated = page.posts.iter().map(|p| p.summary.updated()).max();
     Ok((page, updated))
-}
-
-/// A public space post's address and tags, checked (room posts elsewhere have neither).
-#[derive(Debug, Clone)]
-pub struct BlogFields {
-    /// The address: as asked for, or made from the title (`-2`, `-3` ... until free).
-    pub slug: String,
-    /// The tags, `", "`-joined as a revision stores them.
-    pub tags: String,
-}
-
-/// Checks the address and tags fields of the public space's editor; errors go into `errors`.
-/// `post_id` is the post being edited (its own address is not taken).
-pub fn check_fields(
-    conn: &mut DbConn,
-    room_id: i64,
-    post_id: Option<i64>,
-    title: &str,
-    requested_slug: &str,
-    tags: &str,
-    errors: &mut FieldErrors,
-) -> AppResult<BlogFields> {
-    let requested = requested_slug.trim();
-    let mut slug = if requested.is_empty() {
-        slugify(title)
-    } else {
-        requested.nfkc().collect::<String>().to_lowercase()
-    };
-    if !requested.is_empty() && !valid_slug(&slug) {
-        errors.add("slug", "error.slug_format");
-    }
-    if slug.is_empty() {
-        slug = "post".into();
-    }
-    if requested.is_empty() {
-        // An automatic address never clashes: add -2, -3 ... until free.
-        let base = slug.clone();
-        let mut n = 2;
-        while blog::slug_taken(conn, room_id, &slug, post_id)? {
-            slug = format!("{base}-{n}");
-            n += 1;
-        }
-    } else if valid_slug(&slug) && blog::slug_taken(conn, room_id, &slug, post_id)? {
-        errors.add("slug", "error.slug_taken");
-    }
-    let tags = parse_tags(tags);
-    if tags.len() > MAX_TAGS
-        || tags
-            .iter()
-            .any(|t| t.chars().count() > 40 || t.chars().any(char::is_control) || t.contains('/'))
-    {
-        errors.add("tags", "error.tags_format");
-    }
-    Ok(BlogFields {
-        slug,
-        tags: tags.join(", "),
-    })
-}
-
-/// Normalises text for search: NFKC (full-width → half-width, so ＡＢＣ finds abc) and lower case.
-pub fn normalize_for_search(s: &str) -> String {
-    crate::textsearch::normalize(s)
-}
-
-/// Splits a search query into at most five normalised terms.
-pub fn search_terms(query: &str) -> Vec<String> {
-    normalize_for_search(query)
-        .split_whitespace()
-        .take(5)
-        .map(|t| t.chars().take(50).collect())
-        .collect()
-}
-
-/// Turns a title into a URL slug, keeping Japanese (any letter or digit) and joining the rest with `-`.
-pub fn slugify(title: &str) -> String {
-    let mut slug = String::new();
-    let mut dash = false;
-    for c in title.nfkc().flat_map(char::to_lowercase) {
-        if c.is_alphanumeric() {
-            if dash && !slug.is_empty() {
-                slug.push('-');
-            }
-            dash = false;
-            slug.push(c);
-        } else {
-            dash = true;
-        }
-        if slug.chars().count() >= 80 {
-            break;
-        }
-    }
-    slug
-}
-
-fn valid_slug(slug: &str) -> bool {
-    !slug.is_empty()
-        && slug.chars().count() <= 100
-        && slug.chars().all(|c| c.is_alphanumeric() || c == '-')
-        && !slug.starts_with('-')
-        && !slug.ends_with('-')
-}
-
-/// Parses the comma-separated tag field (full-width commas too).
-pub fn parse_tags(field: &str) -> Vec<String> {
-    let mut tags: Vec<String> = Vec::new();
-    for raw in field.split([',', '、', '，']) {
-        let tag: String = raw.nfkc().collect::<String>().trim().to_owned();
-        if !tag.is_empty() && !tags.contains(&tag) {
-            tags.push(tag);
-        }
-    }
-    tags
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn slugs_keep_japanese() {
-        assert_eq!(
-            slugify("こんにちは、世界！ Hello World"),
-            "こんにちは-世界-hello-world"
-        );
-        assert_eq!(slugify("  ＡＢＣ　テスト "), "abc-テスト");
-        assert_eq!(slugify("!!!"), "");
-        assert!(valid_slug("会議-2026"));
-        assert!(!valid_slug("../etc"));
-        assert!(!valid_slug("a/b"));
-    }
-
-    #[test]
-    fn tags_and_terms_normalise() {
-        assert_eq!(
-            parse_tags("お知らせ、 rust , rust,，イベント"),
-            vec!["お知らせ", "rust", "イベント"]
-        );
-        assert_eq!(search_terms("  会議　ＲＵＳＴ "), vec!["会議", "rust"]);
-    }
 }

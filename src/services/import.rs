@@ -205,7 +205,7 @@ pub fn import_members(
         };
         let u = super::account::insert_account(conn, &account, &hash)?;
         for room_id in &row.rooms {
-            room::set_member(conn, *room_id, u.id, row.role.as_str(), at)?;
+            room::set_member(conn, *room_id, u.id, row.role, at)?;
         }
         super::auth::send_password_link(core, conn, &u, super::auth::PasswordLink::Welcome)?;
     }

@@ -3,13 +3,17 @@
 
 use chrono::{Duration, NaiveDateTime};
 
-use super::authz::{RoomAction, RoomRole};
+use super::authz::{RoomAction, RoomRole, authorize_invitation};
+use super::form::FormOutcome;
+use super::mail::{self, Recipient, emails};
 use super::token::{hash_token, looks_like_token, new_token};
 use super::{Actor, Core};
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::i18n::Lang;
-use crate::models::invitation::{self, Invitation, NewInvitation};
+/// An invitation as the members page lists it.
+pub use crate::models::invitation::Invitation;
+use crate::models::invitation::{self, NewInvitation};
 use crate::models::user::SiteRole;
 use crate::models::{audit, now, room, user};
 
@@ -41,7 +45,9 @@ pub fn invite(
         e.add("email", "room.already_member");
     }
     e.into_result()?;
-    let role = role.unwrap_or(RoomRole::Guest);
+    let Some(role) = role else {
+        return Err(AppError::Invalid(FieldErrors::default()));
+    };
     let token = new_token();
     let at = now();
     invitation::insert(
@@ -57,29 +63,23 @@ pub fn invite(
         },
     )?;
     let inviter = user::find(conn, actor.id)?;
-    let lang = user::find_by_email(conn, email)?
-        .and_then(|u| u.language)
-        .as_deref()
-        .and_then(Lang::parse)
-        .unwrap_or_default();
-    let mut c = tera::Context::new();
-    c.insert("who", &inviter.display_name);
-    c.insert("room", &ctx.room.name);
-    c.insert(
-        "link",
-        &format!("{}/invite/{token}", core.config.base_url()),
+    // The address may have no account yet; when one has it, the mail is in that account's language.
+    let lang = Lang::of_account(
+        user::find_by_email(conn, email)?
+            .and_then(|u| u.language)
+            .as_deref(),
     );
-    c.insert("days", &INVITATION_DAYS);
-    super::mail::queue(
+    mail::queue(
+        core,
         conn,
-        &core.templates,
-        "room_invitation",
-        lang,
-        None,
-        email,
-        c,
+        &Recipient::address(email, lang),
+        &emails::RoomInvitation {
+            who: &inviter.display_name,
+            room: &ctx.room.name,
+            link: &format!("{}/invite/{token}", core.config.base_url()),
+            days: INVITATION_DAYS,
+        },
     )?;
-    core.mail_wakeup.notify_one();
     audit::record(
         conn,
         Some(actor.id),
@@ -103,6 +103,8 @@ pub enum InviteCheck {
         room_name: String,
         /// An account with the invited address exists (log in to accept).
         account_exists: bool,
+        /// The logged-in visitor owns the invited address and may accept (`false` without one).
+        for_actor: bool,
     },
     /// Unknown token (or garbage).
     Invalid,
@@ -112,8 +114,13 @@ pub enum InviteCheck {
     Used,
 }
 
-/// Checks an invitation token.
-pub fn check(conn: &mut DbConn, token: &str, at: NaiveDateTime) -> AppResult<InviteCheck> {
+/// Checks an invitation token, and whether the logged-in `actor` (if any) may accept it.
+pub fn check(
+    conn: &mut DbConn,
+    actor: Option<&Actor>,
+    token: &str,
+    at: NaiveDateTime,
+) -> AppResult<InviteCheck> {
     if !looks_like_token(token) {
         return Ok(InviteCheck::Invalid);
     }
@@ -128,16 +135,34 @@ pub fn check(conn: &mut DbConn, token: &str, at: NaiveDateTime) -> AppResult<Inv
         return Ok(InviteCheck::Expired);
     }
     let account_exists = user::find_by_email(conn, &inv.email)?.is_some();
+    let for_actor = match actor {
+        Some(a) => {
+            let own = super::reachability::proven_addresses(conn, a.id)?;
+            authorize_invitation(&own, &inv.email).is_ok()
+        }
+        None => false,
+    };
     Ok(InviteCheck::Open {
         invitation: Box::new(inv),
         room_slug,
         room_name,
         account_exists,
+        for_actor,
     })
 }
 
+/// Checks an invitation link now (its page).
+pub fn check_link(conn: &mut DbConn, actor: Option<&Actor>, token: &str) -> AppResult<InviteCheck> {
+    check(conn, actor, token, now())
+}
+
 fn open_invitation(conn: &mut DbConn, token: &str) -> AppResult<(Invitation, String)> {
-    match check(conn, token, now())? {
+    usable(check(conn, None, token, now())?)
+}
+
+/// The invitation and its room's slug, when the link may be used.
+fn usable(check: InviteCheck) -> AppResult<(Invitation, String)> {
+    match check {
         InviteCheck::Open {
             invitation,
             room_slug,
@@ -149,21 +174,26 @@ fn open_invitation(conn: &mut DbConn, token: &str) -> AppResult<(Invitation, Str
     }
 }
 
+/// Spends the invitation for `user_id`, then gives them its role. The claim comes first and is
+/// conditional, so a second accept running at the same time fails before it changes anything.
 fn join_with(conn: &mut DbConn, inv: &Invitation, user_id: i64) -> AppResult<()> {
-    let role = RoomRole::parse(&inv.role).unwrap_or(RoomRole::Guest);
+    if !invitation::accept(conn, inv.id, user_id, now())? {
+        return Err(AppError::Conflict("invite.used"));
+    }
+    let role = inv.role;
     // Someone already in the room keeps the higher of the two roles.
-    let current = room::role_in(conn, inv.room_id, user_id)?
-        .as_deref()
-        .and_then(RoomRole::parse);
+    let current = room::role_in(conn, inv.room_id, user_id)?;
     let role = current.map_or(role, |c| c.max(role));
-    room::set_member(conn, inv.room_id, user_id, role.as_str(), now())?;
-    invitation::accept(conn, inv.id, user_id, now())?;
+    room::set_member(conn, inv.room_id, user_id, role, now())?;
     Ok(())
 }
 
-/// Accepts an invitation as the logged-in account; returns the room's slug.
+/// Accepts an invitation as the logged-in account, which must own the invited address; returns the
+/// room's slug.
 pub fn accept(conn: &mut DbConn, actor: &Actor, token: &str) -> AppResult<String> {
     let (inv, slug) = open_invitation(conn, token)?;
+    let own = super::reachability::proven_addresses(conn, actor.id)?;
+    authorize_invitation(&own, &inv.email)?;
     join_with(conn, &inv, actor.id)?;
     audit::record(
         conn,
@@ -185,12 +215,33 @@ pub struct SignupForm {
 }
 
 /// Creates an account for the invited address (the link proves it), joins the room and logs in;
-/// returns the session token and the room's slug.
-pub async fn signup(core: &Core, token: String, form: SignupForm) -> AppResult<(String, String)> {
+/// returns the session token and the room's slug. A refused form comes back with the link as
+/// `visitor` sees it (`check`), for its page.
+pub async fn signup(
+    core: &Core,
+    visitor: Option<Actor>,
+    token: String,
+    form: SignupForm,
+) -> AppResult<FormOutcome<(String, String), InviteCheck>> {
     let login = form.login.trim().to_lowercase();
-    super::auth::check_new_password(&form.password, &form.password_confirm, &login)?;
+    let t = token.clone();
+    let page = core
+        .db
+        .read(move |conn| check(conn, visitor.as_ref(), &t, now()))
+        .await?;
+    let (inv, _) = usable(page.clone())?;
+    let owner = super::password::Owner {
+        login: &login,
+        display_name: &form.display_name,
+        email: &inv.email,
+    };
+    let checked = super::auth::check_new_password(&form.password, &form.password_confirm, &owner);
+    if let Err(e) = checked {
+        return FormOutcome::of(Err(e), page);
+    }
     let hash = core.passwords.hash(form.password).await?;
-    core.db
+    let written = core
+        .db
         .write(move |conn| {
             let (inv, slug) = open_invitation(conn, &token)?;
             if user::find_by_email(conn, &inv.email)?.is_some() {
@@ -205,14 +256,12 @@ pub async fn signup(core: &Core, token: String, form: SignupForm) -> AppResult<(
             };
             let u = super::account::insert_account(conn, &account, &hash)?;
             join_with(conn, &inv, u.id)?;
+            // The link came to this mailbox: the new account's email is verified from the start.
+            super::reachability::verify_without_mail(conn, u.id, &inv.email)?;
             audit::record(conn, Some(u.id), "room.invitation_signup", &slug, None)?;
             let session = super::auth::start_session(conn, u.id)?;
             Ok((session, slug))
         })
-        .await
-}
-
-/// Open invitations of a room, for its members page.
-pub fn open_for_room(conn: &mut DbConn, room_id: i64) -> AppResult<Vec<Invitation>> {
-    Ok(invitation::open_for_room(conn, room_id, now())?)
+        .await;
+    FormOutcome::of(written, page)
 }

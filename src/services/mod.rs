@@ -7,13 +7,17 @@ pub mod answer_queue;
 pub mod auth;
 pub mod authz;
 pub mod blog;
+pub mod circulars;
 pub mod files;
+pub mod form;
 pub mod import;
 pub mod invitations;
 pub mod mail;
+pub mod nav;
+pub mod new_posts;
 pub mod notices;
-pub mod notify;
 pub mod password;
+pub mod post_address;
 pub mod reachability;
 pub mod room_posts;
 pub mod rooms;
@@ -40,8 +44,6 @@ pub struct Core {
     pub passwords: password::Passwords,
     /// Compiled templates (pages and mail).
     pub templates: Templates,
-    /// Wakes the mail sender when a service has queued mail.
-    pub mail_wakeup: Arc<tokio::sync::Notify>,
     /// Site settings cached for public pages.
     pub site_cache: Arc<site::SiteCache>,
     /// The blob store of room cabinets.
@@ -68,4 +70,20 @@ impl From<&crate::models::user::User> for Actor {
             is_admin: u.is_admin(),
         }
     }
+}
+
+/// What in a path must be escaped to put it in a URL outside HTML: everything but visible ASCII
+/// (room addresses and post addresses may be Japanese).
+const URL_PATH_ESCAPES: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'<')
+    .add(b'>')
+    .add(b'`');
+
+/// A site path (`/rooms/3年2組/posts/7`) as an ASCII URL path (`/rooms/3%E5%B9%B4…`), for a
+/// `Location` header or a link in a mail, where a raw non-ASCII byte is not allowed or not
+/// recognised as part of the link. `%` is left alone, so an already escaped path stays as it is.
+pub fn url_path(path: &str) -> String {
+    percent_encoding::utf8_percent_encode(path, URL_PATH_ESCAPES).to_string()
 }

@@ -1,22 +1,26 @@
 //! The notice engine shared by circular notices (回覧板) and safety checks (安否確認): a notice goes
 //! to a list of recipients; each reads it and may answer its questions; the sender sees who has
 //! read and answered, reminds the rest (by hand or automatically), exports CSV and closes it.
-//! This module holds what both kinds share plus the circular notices' use cases; `safety` adds the
-//! safety checks' own rules (personal links, conditions, the dashboard).
+//! This module holds what both kinds share (recipients, personal link tokens, answers, reminders,
+//! status, CSV fields, managing a notice); `circulars` holds the circular notices' use cases and
+//! `safety` the safety checks' own rules (personal links, conditions, the dashboard). Not to be
+//! confused with `new_posts` (the mail about new room posts).
 
 use chrono::{Duration as ChronoDuration, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
 use super::authz::{RoomAction, authorize_room};
-use super::rooms::load_for;
+use super::mail::{self, emails};
 use super::{Actor, Core};
 use crate::db::DbConn;
-use crate::db::schema::{notice_recipients, outbox, room_members, users};
+use crate::db::types::{NoticeId, NoticeKind, UserId};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::i18n::Lang;
 use crate::markdown;
-use crate::models::notice::{self as m, NewNotice, NewRecipient, Notice, Recipient};
-use crate::models::{audit, now, user};
+use crate::models::notice::{self as m, NewNotice, NewRecipient};
+/// The rows a notice page shows (pages name them through this service, never through `models`).
+pub use crate::models::notice::{Notice, Recipient};
+use crate::models::{audit, now};
 
 /// Longest free-text answer, in characters.
 pub const MAX_ANSWER_CHARS: usize = 1000;
@@ -128,109 +132,39 @@ pub struct Audience {
     pub lang: Lang,
 }
 
-type AudienceRow = (i64, String, Option<String>);
+impl From<m::AudienceRow> for Audience {
+    fn from(r: m::AudienceRow) -> Self {
+        Self {
+            user_id: r.user_id,
+            email: r.email,
+            lang: Lang::of_account(r.language.as_deref()),
+        }
+    }
+}
 
-fn audience_from(rows: Vec<AudienceRow>) -> Vec<Audience> {
-    rows.into_iter()
-        .map(|(user_id, email, language)| Audience {
-            user_id,
-            email,
-            lang: language
-                .as_deref()
-                .and_then(Lang::parse)
-                .unwrap_or_default(),
-        })
-        .collect()
+impl Audience {
+    /// The person as the recipient of a notice's mail at `address` (one of theirs).
+    fn at(&self, address: String) -> mail::Recipient {
+        mail::Recipient {
+            user_id: Some(self.user_id),
+            address,
+            lang: self.lang,
+            name: None,
+        }
+    }
 }
 
 /// Every enabled account (a site-wide safety check).
 pub fn everyone(conn: &mut DbConn) -> AppResult<Vec<Audience>> {
-    use diesel::prelude::*;
-    let rows: Vec<AudienceRow> = users::table
-        .filter(users::disabled.eq(false))
-        .order(users::id.asc())
-        .select((users::id, users::email, users::language))
-        .load(conn)?;
-    Ok(audience_from(rows))
+    Ok(m::audience_all(conn)?.into_iter().map(Into::into).collect())
 }
 
 /// The enabled members of a room.
 pub fn room_audience(conn: &mut DbConn, room_id: i64) -> AppResult<Vec<Audience>> {
-    use diesel::prelude::*;
-    let rows: Vec<AudienceRow> = room_members::table
-        .inner_join(users::table.on(users::id.eq(room_members::user_id)))
-        .filter(room_members::room_id.eq(room_id))
-        .filter(users::disabled.eq(false))
-        .order(users::id.asc())
-        .select((users::id, users::email, users::language))
-        .load(conn)?;
-    Ok(audience_from(rows))
-}
-
-/// One mail per recipient, rendered once per language: `{link}` in the template stands for each
-/// recipient's own link, put in by string replacement (a check for 10,000 people renders twice,
-/// not 10,000 times). Rows go to the outbox in batches.
-pub struct BulkMail<'a> {
-    /// The template directory under `templates/email/`.
-    pub template: &'a str,
-    /// The template context (without `link` and `lang`).
-    pub context: tera::Context,
-}
-
-/// A placeholder no template text contains; replaced by each recipient's link.
-const LINK_MARK: &str = "\u{1}LINK\u{1}";
-
-impl BulkMail<'_> {
-    /// Renders and queues the mails: `(recipient, address, link)`.
-    pub fn queue(
-        &self,
-        core: &Core,
-        conn: &mut DbConn,
-        to: &[(&Audience, String, String)],
-    ) -> AppResult<usize> {
-        use diesel::prelude::*;
-        let mut rendered: Vec<(Lang, String, String)> = Vec::new();
-        for lang in Lang::ALL {
-            let mut c = self.context.clone();
-            c.insert("lang", lang.code());
-            c.insert("link", LINK_MARK);
-            let subject = core
-                .templates
-                .render(&format!("email/{}/subject.txt", self.template), &c)?;
-            let body = core
-                .templates
-                .render(&format!("email/{}/body.txt", self.template), &c)?;
-            rendered.push((lang, subject.trim().to_owned(), body));
-        }
-        let at = now();
-        let rows: Vec<_> = to
-            .iter()
-            .map(|(who, addr, link)| {
-                let (_, subject, body) = rendered
-                    .iter()
-                    .find(|(l, ..)| *l == who.lang)
-                    .unwrap_or(&rendered[0]);
-                (
-                    outbox::user_id.eq(Some(who.user_id)),
-                    outbox::to_addr.eq(addr.clone()),
-                    outbox::subject.eq(subject.clone()),
-                    outbox::body_text.eq(body.replace(LINK_MARK, link)),
-                    outbox::created_at.eq(at),
-                    outbox::next_attempt_at.eq(at),
-                )
-            })
-            .collect();
-        // 6 parameters per row; SQLite allows 32,766.
-        for chunk in rows.chunks(4_000) {
-            let insert = diesel::insert_into(outbox::table).values(chunk.to_vec());
-            match conn {
-                DbConn::Sqlite(c) => insert.execute(c)?,
-                DbConn::Pg(c) => insert.execute(c)?,
-            };
-        }
-        core.mail_wakeup.notify_one();
-        Ok(rows.len())
-    }
+    Ok(m::audience_of_room(conn, room_id)?
+        .into_iter()
+        .map(Into::into)
+        .collect())
 }
 
 /// Reminder settings of a new notice.
@@ -328,8 +262,9 @@ pub fn create(
         .map(|a| NewRecipient {
             notice_id: id,
             user_id: a.user_id,
-            token_hash: link_tokens
-                .then(|| super::token::hash_token(&answer_token(core, id, a.user_id))),
+            token_hash: link_tokens.then(|| {
+                super::token::hash_token(&answer_token(core, NoticeId(id), UserId(a.user_id)))
+            }),
         })
         .collect();
     m::insert_recipients(conn, &rows)?;
@@ -345,7 +280,7 @@ pub fn create(
 
 /// A recipient's personal answer-link token: the same in every mail about the notice, derived from
 /// the server secret, never stored (only its hash is).
-pub fn answer_token(core: &Core, notice_id: i64, user_id: i64) -> String {
+pub fn answer_token(core: &Core, notice_id: NoticeId, user_id: UserId) -> String {
     core.secret
         .token_for(&format!("answer:{notice_id}:{user_id}"))
 }
@@ -375,24 +310,13 @@ pub fn remind(core: &Core, conn: &mut DbConn, notice: &Notice) -> AppResult<usiz
     if laggards.is_empty() {
         return Ok(0);
     }
-    let audience: Vec<Audience> = everyone_by_ids(conn, &laggards)?;
+    let audience: Vec<Audience> = m::audience_by_ids(conn, &laggards)?
+        .into_iter()
+        .map(Into::into)
+        .collect();
     let n = queue_notice_mail(core, conn, notice, &audience, true)?;
     m::mark_reminded(conn, notice.id, &laggards, now())?;
     Ok(n)
-}
-
-fn everyone_by_ids(conn: &mut DbConn, ids: &[i64]) -> AppResult<Vec<Audience>> {
-    use diesel::prelude::*;
-    let mut out = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(5_000) {
-        let rows: Vec<AudienceRow> = users::table
-            .filter(users::id.eq_any(chunk.to_vec()))
-            .filter(users::disabled.eq(false))
-            .select((users::id, users::email, users::language))
-            .load(conn)?;
-        out.extend(audience_from(rows));
-    }
-    Ok(out)
 }
 
 /// Queues the mail of a notice (first or reminder) to each person at every address that reaches
@@ -407,7 +331,7 @@ pub fn queue_notice_mail(
     let base = core.config.base_url();
     // A safety check reaches every address a person verified (a phone carrier's beside work
     // mail), skipping bouncing ones; a circular notice goes to the account's own address.
-    let safety = notice.kind == "safety";
+    let safety = notice.kind == NoticeKind::Safety;
     let reach = if safety {
         let members: Vec<(i64, &str)> = audience
             .iter()
@@ -420,26 +344,35 @@ pub fn queue_notice_mail(
     let mut to = Vec::with_capacity(audience.len());
     for a in audience {
         let link = if safety {
-            format!("{base}/a/{}", answer_token(core, notice.id, a.user_id))
+            format!(
+                "{base}/a/{}",
+                answer_token(core, NoticeId(notice.id), UserId(a.user_id))
+            )
         } else {
             format!("{base}/notices/{}", notice.id)
         };
         match reach.get(&a.user_id) {
-            Some(addrs) => to.extend(addrs.iter().map(|addr| (a, addr.clone(), link.clone()))),
-            None => to.push((a, a.email.clone(), link)),
+            Some(addrs) => to.extend(addrs.iter().map(|addr| (a.at(addr.clone()), link.clone()))),
+            None => to.push((a.at(a.email.clone()), link)),
         }
     }
-    let mut context = tera::Context::new();
-    context.insert("title", &notice.title);
-    context.insert("drill", &notice.drill);
-    context.insert("reminder", &reminder);
-    context.insert("body", &markdown::plain_text(&notice.body_md));
-    let template = if notice.kind == "safety" {
-        "safety_check"
+    let (title, body) = (&notice.title, markdown::plain_text(&notice.body_md));
+    if safety {
+        mail::queue_many(core, conn, &to, |link| emails::SafetyCheck {
+            title,
+            drill: notice.drill,
+            reminder,
+            body: &body,
+            link,
+        })
     } else {
-        "circular_notice"
-    };
-    BulkMail { template, context }.queue(core, conn, &to)
+        mail::queue_many(core, conn, &to, |link| emails::CircularNotice {
+            title,
+            link,
+            body: &body,
+            reminder,
+        })
+    }
 }
 
 /// Sends every automatic reminder round that is due (jobs loop): each round is claimed in the
@@ -522,38 +455,16 @@ pub fn answer_text(answer: Option<&str>, key: &str) -> String {
     }
 }
 
-// ---- circular notices (回覧板) ------------------------------------------------------------------
-
-/// The form that sends a circular notice.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct CircularForm {
-    #[serde(default)]
-    pub title: String,
-    #[serde(default)]
-    pub body: String,
-    /// `none`, `single`, `multiple` or `text`.
-    #[serde(default)]
-    pub question_kind: String,
-    #[serde(default)]
-    pub question: String,
-    /// One choice per line.
-    #[serde(default)]
-    pub choices: String,
-    /// `datetime-local` in the site's time zone; empty = none.
-    #[serde(default)]
-    pub deadline: String,
-    /// Logins, one per line or comma-separated; empty = every member of the room.
-    #[serde(default)]
-    pub to: String,
-    #[serde(default)]
-    pub remind_every: String,
-    #[serde(default)]
-    pub remind_max: String,
-}
-
-/// The optional question of a notice form (`question_kind`, `question`, `choices`).
-pub fn question_from_form(form: &CircularForm, e: &mut FieldErrors) -> Option<Question> {
-    let kind = match form.question_kind.as_str() {
+/// The optional question of a notice form: its kind (`none`, `single`, `multiple` or `text`), the
+/// question and the choices (one per line). Errors name the fields `question_kind`, `question` and
+/// `choices`.
+pub fn parse_question(
+    kind: &str,
+    question: &str,
+    choices: &str,
+    e: &mut FieldErrors,
+) -> Option<Question> {
+    let kind = match kind {
         "" | "none" => return None,
         "single" => QuestionKind::Single,
         "multiple" => QuestionKind::Multiple,
@@ -563,12 +474,11 @@ pub fn question_from_form(form: &CircularForm, e: &mut FieldErrors) -> Option<Qu
             return None;
         }
     };
-    let label = form.question.trim().to_owned();
+    let label = question.trim().to_owned();
     if label.is_empty() || label.chars().count() > 300 {
         e.add("question", "notice.question_needed");
     }
-    let mut choices: Vec<String> = form
-        .choices
+    let mut choices: Vec<String> = choices
         .lines()
         .map(|c| c.trim().chars().take(100).collect::<String>())
         .filter(|c| !c.is_empty())
@@ -589,169 +499,25 @@ pub fn question_from_form(form: &CircularForm, e: &mut FieldErrors) -> Option<Qu
     })
 }
 
-/// Sends a circular notice to the room's members (or the chosen ones); returns its id.
-pub fn send_circular(
-    core: &Core,
-    conn: &mut DbConn,
-    actor: &Actor,
-    slug: &str,
-    form: &CircularForm,
-    site: &super::site::SiteSettings,
-) -> AppResult<i64> {
-    let ctx = load_for(conn, Some(actor), slug, RoomAction::SendNotice)?;
-    let mut e = FieldErrors::default();
-    let title = form.title.trim();
-    if title.is_empty() || title.chars().count() > 200 || title.chars().any(char::is_control) {
-        e.add("title", "error.title_length");
-    }
-    if form.body.chars().count() > super::blog::MAX_BODY_CHARS {
-        e.add("body", "error.too_long");
-    }
-    let question = question_from_form(form, &mut e);
-    let deadline = match form.deadline.trim() {
-        "" => None,
-        raw => {
-            let d = site.parse_local_input(raw);
-            if d.is_none() {
-                e.add("deadline", "error.date_format");
-            }
-            d
-        }
-    };
-    let reminders = parse_reminders(&form.remind_every, &form.remind_max, &mut e);
-    let members = room_audience(conn, ctx.room.id)?;
-    let chosen: Vec<&str> = form
-        .to
-        .split([',', '\n', ' ', '、'])
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .collect();
-    let audience: Vec<Audience> = if chosen.is_empty() {
-        members
-            .into_iter()
-            .filter(|m| m.user_id != actor.id)
-            .collect()
-    } else {
-        let mut picked = Vec::new();
-        for login in chosen {
-            let found = user::find_by_login_opt(conn, login)?
-                .and_then(|u| members.iter().find(|m| m.user_id == u.id).cloned());
-            match found {
-                Some(a) if !picked.iter().any(|p: &Audience| p.user_id == a.user_id) => {
-                    picked.push(a);
-                }
-                Some(_) => {}
-                None => e.add("to", "notice.not_a_member"),
-            }
-        }
-        picked
-    };
-    if audience.is_empty() {
-        e.add("to", "notice.nobody");
-    }
-    e.into_result()?;
-    let questions: Vec<Question> = question.into_iter().collect();
-    let id = create(
-        core,
-        conn,
-        actor,
-        &Draft {
-            kind: "circular",
-            room_id: Some(ctx.room.id),
-            title,
-            body: &form.body,
-            drill: false,
-            questions: &questions,
-            deadline,
-            reminders,
-        },
-        &audience,
-        false,
-    )?;
-    let notice = m::find(conn, id)?;
-    queue_notice_mail(core, conn, &notice, &audience, false)?;
-    Ok(id)
-}
-
-/// How the actor stands to a circular notice.
-#[derive(Debug)]
-pub struct CircularView {
-    /// The notice.
-    pub notice: Notice,
-    /// The room's name and slug.
-    pub room: (String, String),
-    /// The actor's own row, when they are a recipient.
-    pub mine: Option<Recipient>,
-    /// Everyone's status, when the actor sent it or may send notices in the room.
-    pub status: Option<Status>,
-}
-
-/// Loads a circular notice for the actor: a recipient (marking it read), or someone who may send
-/// notices in its room. Anyone else gets 404.
-pub fn open_circular(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<CircularView> {
-    let notice = m::find(conn, id)?;
-    if notice.kind != "circular" {
-        return Err(AppError::NotFound);
-    }
-    let room = crate::models::room::find(conn, notice.room_id.ok_or(AppError::NotFound)?)?;
-    let manages = notice.sender_id == actor.id
-        || load_for(conn, Some(actor), &room.slug, RoomAction::SendNotice).is_ok();
-    let mut mine = m::recipient(conn, id, actor.id)?;
-    if mine.is_none() && !manages {
-        return Err(AppError::NotFound);
-    }
-    if let Some(r) = mine.as_mut()
-        && r.read_at.is_none()
-    {
-        let at = now();
-        m::mark_read(conn, id, actor.id, at)?;
-        r.read_at = Some(at);
-    }
-    let status = if manages {
-        Some(status(conn, id)?)
-    } else {
-        None
-    };
-    Ok(CircularView {
-        notice,
-        room: (room.name, room.slug),
-        mine,
-        status,
-    })
-}
-
-/// Records the actor's answer to a circular notice.
-pub fn answer_circular(
-    conn: &mut DbConn,
-    actor: &Actor,
-    id: i64,
-    fields: &[(String, String)],
-) -> AppResult<()> {
-    let notice = m::find(conn, id)?;
-    if notice.kind != "circular" || m::recipient(conn, id, actor.id)?.is_none() {
-        return Err(AppError::NotFound);
-    }
-    let answer = parse_answer(&questions_of(&notice), fields).map_err(AppError::Invalid)?;
-    record(conn, &notice, actor.id, &answer, None)
-}
-
-/// Loads a notice of `kind` the actor may manage (the sender, a site admin, someone who may send
-/// notices in its room, or for a safety check someone who may see its results).
-pub fn managed(conn: &mut DbConn, actor: &Actor, id: i64, kind: &str) -> AppResult<Notice> {
+/// Loads a notice of `kind` the actor may manage now: a circular notice by `ManageCircular`, a
+/// safety check of a room by those who may see its results, a check for everyone by site admins.
+/// Having sent it is not enough on its own (an officer or sender who lost the room kept
+/// close/remind/CSV of everyone's answers).
+pub fn managed(conn: &mut DbConn, actor: &Actor, id: i64, kind: NoticeKind) -> AppResult<Notice> {
     let notice = m::find(conn, id)?;
     if notice.kind != kind {
         return Err(AppError::NotFound);
     }
-    if notice.sender_id == actor.id || super::authz::is_site_admin(actor) {
+    let Some(room_id) = notice.room_id else {
+        super::authz::authorize(Some(actor), super::authz::Action::Administer)?;
         return Ok(notice);
-    }
-    let action = if notice.kind == "safety" {
+    };
+    let action = if notice.kind == NoticeKind::Safety {
         RoomAction::ViewSafetyResults
     } else {
-        RoomAction::SendNotice
-    };
-    let Some(room_id) = notice.room_id else {
-        return Err(AppError::NotFound);
+        RoomAction::ManageCircular {
+            sender: notice.sender_id == actor.id,
+        }
     };
     let room = crate::models::room::find(conn, room_id)?;
     let ctx = super::rooms::load(conn, Some(actor), &room.slug)?;
@@ -765,7 +531,7 @@ pub fn remind_now(
     conn: &mut DbConn,
     actor: &Actor,
     id: i64,
-    kind: &str,
+    kind: NoticeKind,
 ) -> AppResult<usize> {
     let notice = managed(conn, actor, id, kind)?;
     if notice.closed_at.is_some() {
@@ -775,7 +541,7 @@ pub fn remind_now(
 }
 
 /// Closes a notice.
-pub fn close(conn: &mut DbConn, actor: &Actor, id: i64, kind: &str) -> AppResult<Notice> {
+pub fn close(conn: &mut DbConn, actor: &Actor, id: i64, kind: NoticeKind) -> AppResult<Notice> {
     let notice = managed(conn, actor, id, kind)?;
     m::close(conn, id, now())?;
     audit::record(
@@ -788,64 +554,25 @@ pub fn close(conn: &mut DbConn, actor: &Actor, id: i64, kind: &str) -> AppResult
     Ok(notice)
 }
 
-/// What came to the actor (with their own row), and what they sent.
-pub type MyCirculars = (Vec<(Notice, Recipient)>, Vec<Notice>);
-
-/// The circular notices page: what came to the actor, and what they sent.
-pub fn my_circulars(conn: &mut DbConn, actor: &Actor) -> AppResult<MyCirculars> {
-    use diesel::prelude::*;
-    let received = m::for_recipient(conn, "circular", actor.id, 100)?;
-    let sent: Vec<Notice> = crate::db::schema::notices::table
-        .filter(crate::db::schema::notices::kind.eq("circular"))
-        .filter(crate::db::schema::notices::sender_id.eq(actor.id))
-        .order(crate::db::schema::notices::created_at.desc())
-        .limit(100)
-        .select(Notice::as_select())
-        .load(conn)?;
-    Ok((received, sent))
-}
-
-/// CSV of a circular notice's status: name, login, read, answered, answer.
-pub fn circular_csv(
+/// What closing would end, for the page that asks first: the notice's title and how many of its
+/// recipients have not answered. Asked of those who may close it, as `close` asks.
+pub fn close_preview(
     conn: &mut DbConn,
     actor: &Actor,
     id: i64,
-    site: &super::site::SiteSettings,
-) -> AppResult<(String, String)> {
-    let notice = managed(conn, actor, id, "circular")?;
-    let st = status(conn, id)?;
-    let mut out = String::from("\u{feff}name,login,read_at,answered_at,answer\r\n");
-    let date = |d: Option<NaiveDateTime>| d.map(|d| site.local_datetime(d)).unwrap_or_default();
-    for (r, name, login) in &st.rows {
-        out.push_str(
-            &[
-                csv_field(name),
-                csv_field(login),
-                date(r.read_at),
-                date(r.answered_at),
-                csv_field(&answer_text(r.answer.as_deref(), "q")),
-            ]
-            .join(","),
-        );
-        out.push_str("\r\n");
-    }
-    Ok((notice.title, out))
-}
-
-/// Unread circular notices of the actor (navigation).
-pub fn unread_count(conn: &mut DbConn, actor: &Actor) -> AppResult<i64> {
-    Ok(m::unread_circulars(conn, actor.id)?)
+    kind: NoticeKind,
+) -> AppResult<(String, usize)> {
+    let notice = managed(conn, actor, id, kind)?;
+    let unanswered = m::recipients(conn, id)?
+        .iter()
+        .filter(|(r, ..)| r.answered_at.is_none())
+        .count();
+    Ok((notice.title, unanswered))
 }
 
 /// Whether `user_id` received the notice (used by safety to answer as a member).
-pub fn is_recipient(conn: &mut DbConn, notice_id: i64, user_id: i64) -> AppResult<bool> {
-    use diesel::prelude::*;
-    Ok(notice_recipients::table
-        .find((notice_id, user_id))
-        .select(notice_recipients::user_id)
-        .first::<i64>(conn)
-        .optional()?
-        .is_some())
+pub fn is_recipient(conn: &mut DbConn, notice_id: NoticeId, user_id: UserId) -> AppResult<bool> {
+    Ok(m::is_recipient(conn, notice_id.0, user_id.0)?)
 }
 
 #[cfg(test)]

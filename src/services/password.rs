@@ -89,16 +89,81 @@ pub fn verify_now(password: &str, hash: &str) -> bool {
         .is_ok()
 }
 
-/// Checks a new password against the policy; `field` names the form field for the message.
-pub fn check_policy(password: &str, login: &str, field: &'static str, errors: &mut FieldErrors) {
+/// The lowest zxcvbn score accepted. Three means an estimated 10^8 guesses or more: out of reach of
+/// an online attack (the login limits allow about 3,000 a day per network) and slow offline against
+/// argon2id. Two would let `password1!`-style passwords through.
+pub const MIN_SCORE: zxcvbn::Score = zxcvbn::Score::Three;
+
+/// Words an attacker tries first against one account: its login, display name and email (the email
+/// whole and its parts), plus the site's own name. zxcvbn penalises a password built from them.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Owner<'a> {
+    /// The login name.
+    pub login: &'a str,
+    /// The display name.
+    pub display_name: &'a str,
+    /// The account email.
+    pub email: &'a str,
+}
+
+impl<'a> Owner<'a> {
+    /// The words of an existing account.
+    pub fn of(user: &'a crate::models::user::User) -> Self {
+        Self {
+            login: &user.login,
+            display_name: &user.display_name,
+            email: &user.email,
+        }
+    }
+
+    fn inputs(&self) -> Vec<String> {
+        let mut words = vec!["yui".to_owned(), "結".to_owned()];
+        for text in [self.login, self.display_name, self.email] {
+            let text = text.trim();
+            if text.is_empty() {
+                continue;
+            }
+            words.push(text.to_lowercase());
+            // `hanako.yamada@example.jp` also gives `hanako`, `yamada`, `example`.
+            words.extend(
+                text.split(|c: char| !c.is_alphanumeric())
+                    .filter(|w| w.chars().count() >= 3)
+                    .map(str::to_lowercase),
+            );
+        }
+        words.sort();
+        words.dedup();
+        words
+    }
+}
+
+/// Checks a new password against the policy; `field` names the form field for the message. This is
+/// the one rule for every way a password is set (setup, reset, invitation, `/me`, admin, CLI, demo).
+pub fn check_policy(
+    password: &str,
+    owner: &Owner<'_>,
+    field: &'static str,
+    errors: &mut FieldErrors,
+) {
     let len = password.chars().count();
+    let login = owner.login.trim();
     if len < MIN_LEN {
         errors.add(field, "error.password_too_short");
     } else if len > MAX_LEN {
         errors.add(field, "error.password_too_long");
-    } else if !login.is_empty() && password.eq_ignore_ascii_case(login) {
+    } else if !login.is_empty() && password.trim().eq_ignore_ascii_case(login) {
         errors.add(field, "error.password_is_login");
+    } else if !strong_enough(password, owner) {
+        errors.add(field, "error.password_weak");
     }
+}
+
+/// Whether zxcvbn rates the password at least `MIN_SCORE`, given the owner's words. It reads only
+/// the first 100 characters, so a long password costs no more than a short one.
+fn strong_enough(password: &str, owner: &Owner<'_>) -> bool {
+    let inputs = owner.inputs();
+    let inputs: Vec<&str> = inputs.iter().map(String::as_str).collect();
+    zxcvbn::zxcvbn(password, &inputs).score() >= MIN_SCORE
 }
 
 #[cfg(test)]
@@ -116,12 +181,64 @@ mod tests {
 
     #[test]
     fn policy_rejects_short_and_login_passwords() {
+        let alice = Owner {
+            login: "alice",
+            ..Owner::default()
+        };
         let mut e = FieldErrors::default();
-        check_policy("short", "alice", "password", &mut e);
-        check_policy("alice-alice", "alice-alice", "password2", &mut e);
-        check_policy("a fine passphrase", "alice", "password3", &mut e);
+        check_policy("short", &alice, "password", &mut e);
+        check_policy(
+            "alice-alice",
+            &Owner {
+                login: "alice-alice",
+                ..Owner::default()
+            },
+            "password2",
+            &mut e,
+        );
+        check_policy("a fine passphrase", &alice, "password3", &mut e);
         assert_eq!(e.get("password"), Some("error.password_too_short"));
         assert_eq!(e.get("password2"), Some("error.password_is_login"));
         assert_eq!(e.get("password3"), None);
+    }
+
+    #[test]
+    fn common_and_guessable_passwords_are_refused() {
+        let hanako = Owner {
+            login: "hanako",
+            display_name: "山田 花子",
+            email: "hanako.yamada@example.jp",
+        };
+        for weak in [
+            "password1",
+            "Password123",
+            "12345678",
+            "qwertyuiop",
+            "iloveyou",
+            "hanako2026",
+            "Hanako2026!",
+            "yamada1985",
+            "example.jp",
+            "yui-password",
+            "aaaaaaaaaaaa",
+        ] {
+            let mut e = FieldErrors::default();
+            check_policy(weak, &hanako, "password", &mut e);
+            assert_eq!(e.get("password"), Some("error.password_weak"), "{weak}");
+        }
+        for strong in [
+            "correct horse battery",
+            "choose-a-password",
+            "a brand new secret",
+            "another good one",
+            "bench-password-123",
+            "crash-test-password",
+            "tea at the old station",
+            "桜の咲く坂道を歩いた",
+        ] {
+            let mut e = FieldErrors::default();
+            check_policy(strong, &hanako, "password", &mut e);
+            assert_eq!(e.get("password"), None, "{strong}");
+        }
     }
 }

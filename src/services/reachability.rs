@@ -9,11 +9,11 @@ use std::collections::{HashMap, HashSet};
 use chrono::{Duration, NaiveDateTime};
 
 use super::authz::{Action, authorize, authorize_address_link};
+use super::mail::{self, Recipient, emails};
 use super::token::{hash_token, looks_like_token, new_token};
 use super::{Actor, Core};
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult, FieldErrors};
-use crate::i18n::Lang;
 use crate::models::contact::{
     self, ContactAddress, NewContactAddress, NewContactToken, address_key,
 };
@@ -145,7 +145,7 @@ pub fn list_own(conn: &mut DbConn, actor: &Actor) -> AppResult<Vec<Address>> {
 }
 
 /// Adds an address for the acting member (three in all at most, the account email included).
-pub fn add_address(conn: &mut DbConn, actor: &Actor, address: &str) -> AppResult<()> {
+pub fn add_address(core: &Core, conn: &mut DbConn, actor: &Actor, address: &str) -> AppResult<()> {
     authorize(Some(actor), Action::EditOwnProfile)?;
     let address = address.trim();
     let mut e = FieldErrors::default();
@@ -178,6 +178,17 @@ pub fn add_address(conn: &mut DbConn, actor: &Actor, address: &str) -> AppResult
             },
         )?;
     }
+    // The account's own email hears of it: an address that receives the member's safety links
+    // and may accept invitations is worth a word to the owner if a stolen session added it.
+    mail::queue(
+        core,
+        conn,
+        &Recipient::from(&u),
+        &emails::AddressAdded {
+            address,
+            link: &format!("{}/me/addresses", core.config.base_url()),
+        },
+    )?;
     audit::record(conn, Some(u.id), "address.added", "", None)?;
     Ok(())
 }
@@ -239,28 +250,16 @@ fn queue_test(
             expires_at: at + Duration::days(LINK_DAYS),
         },
     )?;
-    let lang = user
-        .language
-        .as_deref()
-        .and_then(Lang::parse)
-        .unwrap_or_default();
-    let mut c = tera::Context::new();
-    c.insert("name", &user.display_name);
-    c.insert("address", &row.address);
-    c.insert(
-        "link",
-        &format!("{}/verify/{token}", core.config.base_url()),
-    );
-    c.insert("days", &LINK_DAYS);
-    c.insert("from_admin", &from_admin);
-    super::mail::queue(
+    mail::queue(
+        core,
         conn,
-        &core.templates,
-        "address_test",
-        lang,
-        Some(user.id),
-        &row.address,
-        c,
+        &Recipient::from(user).at(&row.address),
+        &emails::AddressTest {
+            address: &row.address,
+            link: &format!("{}/verify/{token}", core.config.base_url()),
+            days: LINK_DAYS,
+            from_admin,
+        },
     )
 }
 
@@ -283,7 +282,6 @@ pub fn send_test(
     }
     queue_test(core, conn, &u, &row, false)?;
     audit::record(conn, Some(u.id), "address.test_sent", "", None)?;
-    core.mail_wakeup.notify_one();
     Ok(())
 }
 
@@ -373,6 +371,22 @@ pub fn confirm_link(
     contact::mark_verified(conn, row.id, at)?;
     audit::record(conn, Some(row.user_id), "address.verified", "", None)?;
     Ok(Ok(row.address))
+}
+
+/// The addresses member `user_id` has proven to own: the account email and every added address a
+/// link mailed to it has verified (bouncing or not: a bounce says nothing about who owns it).
+/// Invitations are bound to these.
+pub fn proven_addresses(conn: &mut DbConn, user_id: i64) -> diesel::QueryResult<Vec<String>> {
+    let u = user::find(conn, user_id)?;
+    let own_key = address_key(&u.email);
+    let mut out = vec![u.email];
+    out.extend(
+        contact::for_user(conn, user_id)?
+            .into_iter()
+            .filter(|r| r.extra && r.verified_at.is_some() && r.address_key != own_key)
+            .map(|r| r.address),
+    );
+    Ok(out)
 }
 
 /// Every address mail for member `user_id` should go to: the account email plus its verified added
@@ -532,12 +546,13 @@ pub fn send_test_to_everyone(core: &Core, conn: &mut DbConn, actor: &Actor) -> A
         &queued.to_string(),
         None,
     )?;
-    core.mail_wakeup.notify_one();
     Ok(queued)
 }
 
 /// Records `address` as a verified address of `user_id` without mailing it: the account email if it
-/// is that, otherwise an added address. Only for `yui demo`, whose made-up addresses receive nothing.
+/// is that, otherwise an added address. For `yui demo`, whose made-up addresses receive nothing, and
+/// for an address that proved its mailbox another way (a confirmed change of the account email, an
+/// account made through an invitation link).
 pub fn verify_without_mail(conn: &mut DbConn, user_id: i64, address: &str) -> AppResult<()> {
     let u = user::find(conn, user_id)?;
     let key = address_key(address);
@@ -574,7 +589,7 @@ mod tests {
             email: "Hanako@Example.test".into(),
             display_name: "花子".into(),
             password_hash: String::new(),
-            site_role: "member".into(),
+            site_role: crate::db::types::SiteRole::Member,
             language: None,
             disabled: false,
             created_at: at,

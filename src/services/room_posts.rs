@@ -2,19 +2,22 @@
 //! on, a revision from someone without publish rights waits (`pending`) until an approver publishes
 //! it or sends it back with a note. The live revision stays visible while a newer one waits.
 //! `publish_at` / `publish_until` are honoured by the queries, not by a cron; only the new-post mail
-//! of a scheduled post waits for the jobs loop (`notify::announce_due`).
+//! of a scheduled post waits for the jobs loop (`new_posts::announce_due`).
 
 use chrono::NaiveDateTime;
 
-use super::authz::{RoomAction, RoomPermission, RoomRole, authorize_room};
+use super::authz::{RoomAction, RoomRole, authorize_room};
+use super::mail::{self, Recipient, emails};
 use super::rooms::{RoomCtx, load_for};
 use super::site::SiteSettings;
 use super::{Actor, Core};
 use crate::db::DbConn;
+use crate::db::types::{CommentId, CommentStatus, PostId, RevisionId, RevisionStatus};
 use crate::error::{AppError, AppResult, FieldErrors};
-use crate::i18n::Lang;
 use crate::markdown;
-use crate::models::room_post::{self, LivePost, NewRevision, PendingRow, Revision, RoomPost};
+use crate::models::room_post::{self, NewRevision};
+/// The rows post pages show (pages name them through this service, never through `models`).
+pub use crate::models::room_post::{LivePost, PendingRow, Revision, RoomPost};
 use crate::models::{audit, now, room, user};
 
 /// The editor form.
@@ -46,7 +49,7 @@ struct CleanPost {
     publish_until: Option<NaiveDateTime>,
     draft: bool,
     /// The address and tags, in the public space.
-    blog: Option<super::blog::BlogFields>,
+    blog: Option<super::post_address::BlogFields>,
 }
 
 fn validate(
@@ -62,7 +65,7 @@ fn validate(
     if title.is_empty() || title.chars().count() > 200 || title.chars().any(char::is_control) {
         e.add("title", "error.title_length");
     }
-    if form.body.chars().count() > super::blog::MAX_BODY_CHARS {
+    if form.body.chars().count() > markdown::MAX_BODY_CHARS {
         e.add("body", "error.too_long");
     }
     let mut date = |field: &'static str, raw: &str| {
@@ -92,7 +95,7 @@ fn validate(
         }
     };
     let blog = if ctx.room.is_public_space() {
-        let fields = super::blog::check_fields(
+        let fields = super::post_address::check_fields(
             conn,
             ctx.room.id,
             post.map(|p| p.id),
@@ -126,13 +129,20 @@ fn validate(
     })
 }
 
-/// The room must have its posts feature on.
+/// The room must have its posts feature on (`authz` answered it in the room's capabilities).
 fn ensure_blog(ctx: &RoomCtx) -> AppResult<()> {
-    if ctx.room.features.split(',').any(|f| f == "blog") {
+    if ctx.can.blog {
         Ok(())
     } else {
         Err(AppError::NotFound)
     }
+}
+
+/// The room whose editor a new post opens in: one with posts, where the actor may write.
+pub fn room_for_new_post(conn: &mut DbConn, actor: &Actor, slug: &str) -> AppResult<RoomCtx> {
+    let ctx = load_for(conn, Some(actor), slug, RoomAction::CreateContent)?;
+    ensure_blog(&ctx)?;
+    Ok(ctx)
 }
 
 fn may(actor: &Actor, ctx: &RoomCtx, action: RoomAction) -> bool {
@@ -174,14 +184,14 @@ fn save_revision(
         Saved::Pending
     };
     let status = match outcome {
-        Saved::Draft => "draft",
-        Saved::Pending => "pending",
-        Saved::Published => "published",
+        Saved::Draft => RevisionStatus::Draft,
+        Saved::Pending => RevisionStatus::Pending,
+        Saved::Published => RevisionStatus::Published,
     };
     let body_html = markdown::render(&form.body);
     let excerpt = markdown::excerpt(&form.body, 160);
     let tags = clean.blog.as_ref().map_or("", |b| b.tags.as_str());
-    let search_text = super::blog::normalize_for_search(&format!(
+    let search_text = crate::textsearch::normalize(&format!(
         "{} {} {}",
         clean.title,
         markdown::plain_text(&form.body),
@@ -198,7 +208,7 @@ fn save_revision(
             excerpt: &excerpt,
             search_text: &search_text,
             grams: &crate::textsearch::bigrams(&search_text),
-            status,
+            status: status.as_str(),
             // A published revision always has a time, so lists can order by it.
             publish_at: clean
                 .publish_at
@@ -220,7 +230,7 @@ fn save_revision(
             room_post::make_live(conn, post, revision_id, actor.id, at)?;
             // Live now: announced at once (if never before); scheduled: by the jobs loop later.
             if clean.publish_at.is_none_or(|p| p <= at) {
-                super::notify::announce(core, conn, ctx, post, &clean.title, at)?;
+                super::new_posts::announce(core, conn, ctx, post, &clean.title, at)?;
             }
         }
         Saved::Pending => notify_approvers(core, conn, ctx, post, &clean.title)?,
@@ -323,15 +333,15 @@ pub fn approve(
     conn: &mut DbConn,
     actor: &Actor,
     slug: &str,
-    post_id: i64,
-    revision_id: i64,
+    post_id: PostId,
+    revision_id: RevisionId,
 ) -> AppResult<()> {
     let (ctx, post, revision) = pending_revision(conn, actor, slug, post_id, revision_id)?;
     let at = now();
     room_post::make_live(conn, &post, revision.id, actor.id, at)?;
-    notify_author(core, conn, &ctx, &post, &revision, "post_approved")?;
+    notify_author(core, conn, &ctx, &post, &revision, Decision::Approved)?;
     if revision.publish_at.is_none_or(|p| p <= at) {
-        super::notify::announce(core, conn, &ctx, &post, &revision.title, at)?;
+        super::new_posts::announce(core, conn, &ctx, &post, &revision.title, at)?;
     }
     audit::record(
         conn,
@@ -349,8 +359,8 @@ pub fn send_back(
     conn: &mut DbConn,
     actor: &Actor,
     slug: &str,
-    post_id: i64,
-    revision_id: i64,
+    post_id: PostId,
+    revision_id: RevisionId,
     note: &str,
 ) -> AppResult<()> {
     let note = note.trim();
@@ -363,7 +373,7 @@ pub fn send_back(
     room_post::send_back(conn, revision.id, note, actor.id, now())?;
     let mut sent = revision.clone();
     note.clone_into(&mut sent.note);
-    notify_author(core, conn, &ctx, &post, &sent, "post_sent_back")?;
+    notify_author(core, conn, &ctx, &post, &sent, Decision::SentBack)?;
     audit::record(
         conn,
         Some(actor.id),
@@ -378,18 +388,37 @@ fn pending_revision(
     conn: &mut DbConn,
     actor: &Actor,
     slug: &str,
-    post_id: i64,
-    revision_id: i64,
+    post_id: PostId,
+    revision_id: RevisionId,
 ) -> AppResult<(RoomCtx, RoomPost, Revision)> {
     let ctx = load_for(conn, Some(actor), slug, RoomAction::Publish)?;
     ensure_blog(&ctx)?;
-    let post = room_post::find_post(conn, ctx.room.id, post_id)?;
-    let revision = room_post::revision(conn, revision_id)?;
-    if revision.post_id != post.id || revision.status != "pending" {
+    let post = room_post::find_post(conn, ctx.room.id, post_id.0)?;
+    let revision = room_post::revision(conn, revision_id.0)?;
+    if revision.post_id != post.id || revision.status != RevisionStatus::Pending {
         // Already decided (or someone else's revision id): nothing to do here.
         return Err(AppError::Conflict("post.already_decided"));
     }
     Ok((ctx, post, revision))
+}
+
+/// The title of a post the actor may delete, for the page that asks first (the same permission as
+/// `delete`; 403/404 as it would answer).
+pub fn delete_preview(
+    conn: &mut DbConn,
+    actor: &Actor,
+    slug: &str,
+    post_id: i64,
+) -> AppResult<String> {
+    let page = show(conn, Some(actor), slug, post_id)?;
+    if !page.can_delete {
+        return Err(AppError::Forbidden);
+    }
+    Ok(page
+        .newer
+        .or(page.live)
+        .map(|r| r.title)
+        .unwrap_or_default())
 }
 
 /// Deletes a post; one that was ever published needs publish rights (NetCommons' rule).
@@ -526,7 +555,7 @@ pub fn room_posts(conn: &mut DbConn, actor: Option<&Actor>, ctx: &RoomCtx) -> Ap
     {
         room_post::authors_latest(conn, ctx.room.id, a.id)?
             .into_iter()
-            .filter(|(_, r)| r.status != "published" || !visible_now(r, now()))
+            .filter(|(_, r)| r.status != RevisionStatus::Published || !visible_now(r, now()))
             .collect()
     } else {
         Vec::new()
@@ -534,27 +563,54 @@ pub fn room_posts(conn: &mut DbConn, actor: Option<&Actor>, ctx: &RoomCtx) -> Ap
     Ok(RoomPosts { visible, mine })
 }
 
+/// Everything a room's home page shows.
+pub struct RoomHomePage {
+    /// The room, its sub-rooms and members.
+    pub home: super::rooms::RoomHome,
+    /// Its posts.
+    pub posts: RoomPosts,
+    /// The actor's new-post mail mode, if a member.
+    pub notify_mode: Option<crate::db::types::MailMode>,
+}
+
+/// Loads a room's home page (404 unless the actor may read the room).
+pub fn home_page(conn: &mut DbConn, actor: Option<&Actor>, slug: &str) -> AppResult<RoomHomePage> {
+    let home = super::rooms::home(conn, actor, slug)?;
+    let posts = room_posts(conn, actor, &home.ctx)?;
+    let notify_mode = match actor {
+        Some(a) => super::new_posts::mode_of(conn, a, &home.ctx)?,
+        None => None,
+    };
+    Ok(RoomHomePage {
+        home,
+        posts,
+        notify_mode,
+    })
+}
+
+/// A room's Atom feed: the room and what readers see in it, read as an anonymous visitor (a feed
+/// reader never logs in, so only rooms anyone may read have one).
+pub fn feed(conn: &mut DbConn, slug: &str) -> AppResult<(room::Room, Vec<LivePost>)> {
+    let ctx = super::rooms::load(conn, None, slug)?;
+    let posts = room_posts(conn, None, &ctx)?.visible;
+    Ok((ctx.room, posts))
+}
+
 /// The approval inbox: every waiting revision the actor may approve, across rooms.
 pub fn inbox(conn: &mut DbConn, actor: &Actor) -> AppResult<Vec<PendingRow>> {
-    let mut allowed_rooms: std::collections::HashMap<i64, bool> = std::collections::HashMap::new();
-    let mut items = Vec::new();
-    for row in room_post::pending(conn)? {
-        let ok = if let Some(ok) = allowed_rooms.get(&row.room_id) {
-            *ok
-        } else {
-            let ok = match load_for(conn, Some(actor), &row.room_slug, RoomAction::Publish) {
-                Ok(_) => true,
-                Err(AppError::NotFound | AppError::Unauthenticated) => false,
-                Err(e) => return Err(e),
-            };
-            allowed_rooms.insert(row.room_id, ok);
-            ok
-        };
-        if ok {
-            items.push(row);
-        }
-    }
-    Ok(items)
+    let pending = room_post::pending(conn)?;
+    let rooms: std::collections::HashSet<i64> = pending.iter().map(|row| row.room_id).collect();
+    // Every room with something waiting, with the actor's access, in one walk.
+    let approves: std::collections::HashSet<i64> =
+        super::rooms::readable_many(conn, actor, |r| rooms.contains(&r.id))?
+            .into_iter()
+            .filter(|ctx| authorize_room(Some(actor), &ctx.access, RoomAction::Publish).is_ok())
+            .map(|ctx| ctx.room.id)
+            .collect();
+    Ok(pending
+        .into_iter()
+        .filter(|row| approves.contains(&row.room_id))
+        .collect())
 }
 
 /// Mails everyone in the room who may approve (after the room's overrides) that a revision waits;
@@ -569,47 +625,44 @@ fn notify_approvers(
 ) -> AppResult<()> {
     let author = user::find(conn, post.author_id)?;
     let link = format!("{}/inbox", core.config.base_url());
-    let mut approvers: Vec<(i64, String, String, Option<String>)> =
-        room::contacts(conn, ctx.room.id)?
-            .into_iter()
-            .filter(|m| {
-                RoomRole::parse(&m.role)
-                    .is_some_and(|role| ctx.access.allows(role, RoomPermission::Publish))
-            })
-            .map(|m| (m.user_id, m.email, m.display_name, m.language))
-            .collect();
-    if approvers.is_empty() {
-        approvers = user::active_admins(conn)?
-            .into_iter()
-            .map(|u| (u.id, u.email, u.display_name, u.language))
-            .collect();
-    }
+    let contacts = room::contacts(conn, ctx.room.id)?;
+    let roles: Vec<(i64, RoomRole)> = contacts.iter().map(|m| (m.user_id, m.role)).collect();
+    let approvers: Vec<(i64, String, String, Option<String>)> =
+        match super::authz::approvers(&ctx.access, &roles) {
+            super::authz::Approvers::Members(ids) => contacts
+                .into_iter()
+                .filter(|m| ids.contains(&m.user_id))
+                .map(|m| (m.user_id, m.email, m.display_name, m.language))
+                .collect(),
+            super::authz::Approvers::SiteAdmins => user::active_admins(conn)?
+                .into_iter()
+                .map(|u| (u.id, u.email, u.display_name, u.language))
+                .collect(),
+        };
     for (user_id, email, display_name, language) in approvers {
         if user_id == author.id {
             continue;
         }
-        let lang = language
-            .as_deref()
-            .and_then(Lang::parse)
-            .unwrap_or_default();
-        let mut c = tera::Context::new();
-        c.insert("name", &display_name);
-        c.insert("who", &author.display_name);
-        c.insert("room", &ctx.room.name);
-        c.insert("title", title);
-        c.insert("link", &link);
-        super::mail::queue(
+        mail::queue(
+            core,
             conn,
-            &core.templates,
-            "approval_request",
-            lang,
-            Some(user_id),
-            &email,
-            c,
+            &Recipient::account(user_id, &email, &display_name, language.as_deref()),
+            &emails::ApprovalRequest {
+                who: &author.display_name,
+                room: &ctx.room.name,
+                title,
+                link: &link,
+            },
         )?;
     }
-    core.mail_wakeup.notify_one();
     Ok(())
+}
+
+/// What an approver decided about a revision (the mail its author gets).
+#[derive(Debug, Clone, Copy)]
+enum Decision {
+    Approved,
+    SentBack,
 }
 
 /// Mails the author about a decision.
@@ -619,42 +672,42 @@ fn notify_author(
     ctx: &RoomCtx,
     post: &RoomPost,
     revision: &Revision,
-    template: &str,
+    decision: Decision,
 ) -> AppResult<()> {
     let author = user::find(conn, revision.editor_id)?;
     if author.disabled {
         return Ok(());
     }
-    let lang = author
-        .language
-        .as_deref()
-        .and_then(Lang::parse)
-        .unwrap_or_default();
-    let mut c = tera::Context::new();
-    c.insert("name", &author.display_name);
-    c.insert("room", &ctx.room.name);
-    c.insert("title", &revision.title);
-    c.insert("note", &revision.note);
-    c.insert(
-        "link",
-        &format!(
-            "{}/rooms/{}/posts/{}",
-            core.config.base_url(),
-            ctx.room.slug,
-            post.id
-        ),
+    let to = Recipient::from(&author);
+    let link = format!(
+        "{}{}",
+        core.config.base_url(),
+        super::url_path(&format!("/rooms/{}/posts/{}", ctx.room.slug, post.id))
     );
-    super::mail::queue(
-        conn,
-        &core.templates,
-        template,
-        lang,
-        Some(author.id),
-        &author.email,
-        c,
-    )?;
-    core.mail_wakeup.notify_one();
-    Ok(())
+    let (room, title) = (ctx.room.name.as_str(), revision.title.as_str());
+    match decision {
+        Decision::Approved => mail::queue(
+            core,
+            conn,
+            &to,
+            &emails::PostApproved {
+                room,
+                title,
+                link: &link,
+            },
+        ),
+        Decision::SentBack => mail::queue(
+            core,
+            conn,
+            &to,
+            &emails::PostSentBack {
+                room,
+                title,
+                note: &revision.note,
+                link: &link,
+            },
+        ),
+    }
 }
 
 /// A comment as the post page shows it.
@@ -678,13 +731,42 @@ pub fn comments(
     let me = actor.map(|a| a.id);
     let rows = crate::models::comment::for_post(conn, page.post.id)?
         .into_iter()
-        .filter(|c| c.status == "published" || may_approve || Some(c.author_id) == me)
+        .filter(|c| c.status == CommentStatus::Published || may_approve || Some(c.author_id) == me)
         .map(|row| CommentView {
-            pending: row.status == "pending",
+            pending: row.status == CommentStatus::Pending,
             row,
         })
         .collect();
     Ok((rows, may_comment, may_approve))
+}
+
+/// A post's page with the comments the actor may see.
+pub struct PostWithComments {
+    /// The post.
+    pub page: PostPage,
+    /// Its comments, oldest first.
+    pub comments: Vec<CommentView>,
+    /// The actor may comment.
+    pub may_comment: bool,
+    /// The actor may approve waiting comments.
+    pub may_approve_comments: bool,
+}
+
+/// Loads a post's page and its comments (`show`, then `comments`).
+pub fn show_with_comments(
+    conn: &mut DbConn,
+    actor: Option<&Actor>,
+    slug: &str,
+    post_id: i64,
+) -> AppResult<PostWithComments> {
+    let page = show(conn, actor, slug, post_id)?;
+    let (comments, may_comment, may_approve_comments) = comments(conn, actor, &page)?;
+    Ok(PostWithComments {
+        page,
+        comments,
+        may_comment,
+        may_approve_comments,
+    })
 }
 
 /// Adds a comment to a published post; in rooms with comment approval it waits unless the author may
@@ -710,7 +792,11 @@ pub fn add_comment(
     }
     let waits = page.ctx.room.comment_approval
         && authorize_room(Some(actor), &page.ctx.access, RoomAction::ApproveComments).is_err();
-    let status = if waits { "pending" } else { "published" };
+    let status = if waits {
+        CommentStatus::Pending
+    } else {
+        CommentStatus::Published
+    };
     crate::models::comment::insert(
         conn,
         post_id,
@@ -729,33 +815,21 @@ pub fn add_comment(
         let commenter = user::find(conn, actor.id)?.display_name;
         let author = user::find(conn, page.post.author_id)?;
         if !author.disabled {
-            let lang = author
-                .language
-                .as_deref()
-                .and_then(Lang::parse)
-                .unwrap_or_default();
-            let mut c = tera::Context::new();
-            c.insert("name", &author.display_name);
-            c.insert("who", &commenter);
-            c.insert("title", &title);
-            c.insert(
-                "link",
-                &format!(
-                    "{}/rooms/{}/posts/{post_id}",
-                    core.config.base_url(),
-                    page.ctx.room.slug
-                ),
+            let link = format!(
+                "{}{}",
+                core.config.base_url(),
+                super::url_path(&format!("/rooms/{}/posts/{post_id}", page.ctx.room.slug))
             );
-            super::mail::queue(
+            mail::queue(
+                core,
                 conn,
-                &core.templates,
-                "new_comment",
-                lang,
-                Some(author.id),
-                &author.email,
-                c,
+                &Recipient::from(&author),
+                &emails::NewComment {
+                    who: &commenter,
+                    title: &title,
+                    link: &link,
+                },
             )?;
-            core.mail_wakeup.notify_one();
         }
     }
     audit::record(
@@ -773,12 +847,12 @@ pub fn approve_comment(
     conn: &mut DbConn,
     actor: &Actor,
     slug: &str,
-    post_id: i64,
-    comment_id: i64,
+    post_id: PostId,
+    comment_id: CommentId,
 ) -> AppResult<()> {
     let ctx = load_for(conn, Some(actor), slug, RoomAction::ApproveComments)?;
-    room_post::find_post(conn, ctx.room.id, post_id)?;
-    if !crate::models::comment::approve(conn, post_id, comment_id, actor.id, now())? {
+    room_post::find_post(conn, ctx.room.id, post_id.0)?;
+    if !crate::models::comment::approve(conn, post_id.0, comment_id.0, actor.id, now())? {
         return Err(AppError::NotFound);
     }
     audit::record(

@@ -3,18 +3,26 @@
 
 use std::collections::HashMap;
 
+use unicode_normalization::UnicodeNormalization;
+
 use super::Actor;
 use super::authz::{
-    Action, JoinPolicy, RoomAccess, RoomAction, RoomPermission, RoomRole, Visibility, authorize,
-    authorize_room, can_read_room, default_cell,
+    Action, JoinPolicy, RoomAccess, RoomAction, RoomCapabilities, RoomPermission, RoomRole,
+    Visibility, authorize, authorize_membership_change, authorize_room, can_read_room,
+    capabilities, default_cell,
 };
 use crate::db::DbConn;
+use crate::db::types::{Feature, Features, RoomState};
 use crate::error::{AppError, AppResult, FieldErrors};
-use crate::models::room::{self, MemberRow, Room, RoomFields};
+use crate::models::invitation::{self, Invitation};
+use crate::models::nav::NavRow;
+use crate::models::room::{self, RoomFields};
+/// The rows room pages show (pages name them through this service, never through `models`).
+pub use crate::models::room::{JoinRequestRow, MemberRow, Room};
 use crate::models::{audit, now, user};
 
 /// Rooms nest at most this deep (a guard against a cycle in hand-edited data).
-const MAX_DEPTH: usize = 8;
+pub const MAX_DEPTH: usize = 8;
 /// Default disk quota of a new room.
 pub const DEFAULT_QUOTA_MB: i64 = 1024;
 /// Features a room can switch on.
@@ -22,13 +30,7 @@ pub const FEATURES: [&str; 3] = ["blog", "files", "calendar"];
 
 /// Whether `open` is the stored state of a room that is not 準備中.
 fn is_open(room: &Room) -> bool {
-    room.state == "open"
-}
-
-fn parse_overrides(rows: Vec<(String, String, bool)>) -> Vec<(RoomPermission, RoomRole, bool)> {
-    rows.into_iter()
-        .filter_map(|(p, r, a)| Some((RoomPermission::parse(&p)?, RoomRole::parse(&r)?, a)))
-        .collect()
+    room.state == RoomState::Open
 }
 
 /// A room with the actor's access to it.
@@ -38,6 +40,15 @@ pub struct RoomCtx {
     pub room: Room,
     /// What `authorize_room` needs.
     pub access: RoomAccess,
+    /// What the actor may do there (`authz::capabilities`), for the pages that offer it.
+    pub can: RoomCapabilities,
+}
+
+impl RoomCtx {
+    fn new(actor: Option<&Actor>, room: Room, access: RoomAccess) -> Self {
+        let can = capabilities(actor, &access);
+        Self { room, access, can }
+    }
 }
 
 fn access_for(
@@ -47,43 +58,130 @@ fn access_for(
     depth: usize,
 ) -> AppResult<RoomAccess> {
     let role = match actor {
-        Some(a) => room::role_in(conn, room.id, a.id)?
-            .as_deref()
-            .and_then(RoomRole::parse),
+        Some(a) => room::role_in(conn, room.id, a.id)?,
         None => None,
     };
     let parent_readable = match room.parent_id {
         Some(pid) if depth < MAX_DEPTH => {
             let parent = room::find(conn, pid)?;
             let parent_access = access_for(conn, actor, &parent, depth + 1)?;
-            !parent.archived && can_read_room(actor, &parent_access)
+            can_read_room(actor, &parent_access)
         }
         Some(_) => false,
         None => true,
     };
-    Ok(RoomAccess {
-        visibility: Visibility::parse(&room.visibility).unwrap_or(Visibility::Closed),
-        open: is_open(room),
-        join_policy: JoinPolicy::parse(&room.join_policy).unwrap_or(JoinPolicy::Invite),
+    let overrides = room::overrides(conn, room.id)?;
+    let safety_officer = match actor {
+        Some(a) => room::is_safety_officer(conn, room.id, a.id)?,
+        None => false,
+    };
+    Ok(room_access(
+        room,
         role,
-        overrides: parse_overrides(room::overrides(conn, room.id)?),
+        overrides,
         parent_readable,
-        safety_officer: match actor {
-            Some(a) => room::is_safety_officer(conn, room.id, a.id)?,
-            None => false,
-        },
-    })
+        safety_officer,
+    ))
 }
 
-/// Loads a room the actor may read (404 otherwise; archived rooms only for site admins).
+/// What `authorize_room` needs of a room, from the facts about the actor there.
+fn room_access(
+    room: &Room,
+    role: Option<RoomRole>,
+    overrides: Vec<(RoomPermission, RoomRole, bool)>,
+    parent_readable: bool,
+    safety_officer: bool,
+) -> RoomAccess {
+    RoomAccess {
+        visibility: room.visibility,
+        open: is_open(room),
+        join_policy: room.join_policy,
+        role,
+        overrides,
+        parent_readable,
+        safety_officer,
+        archived: room.archived,
+        features: room.features,
+    }
+}
+
+/// The rooms `wanted` picks (archived ones included, in `list_all`'s order) that the actor may
+/// read, each with its access: the same answers as `readable` one by one, from four queries
+/// however many rooms there are (walks over a member's rooms once ran three or four per room).
+pub fn readable_many(
+    conn: &mut DbConn,
+    actor: &Actor,
+    wanted: impl Fn(&Room) -> bool,
+) -> AppResult<Vec<RoomCtx>> {
+    let listed = room::list_all(conn)?;
+    let candidates: Vec<Room> = listed.iter().filter(|r| wanted(r)).cloned().collect();
+    let all: HashMap<i64, Room> = listed.into_iter().map(|r| (r.id, r)).collect();
+    let roles: HashMap<i64, RoomRole> = room::roles_of(conn, actor.id)?.into_iter().collect();
+    let officer: std::collections::HashSet<i64> =
+        room::officer_rooms(conn, actor.id)?.into_iter().collect();
+    let overrides = room::all_overrides(conn)?;
+    let facts = |room: &Room, overrides: Vec<_>, parent_readable| {
+        room_access(
+            room,
+            roles.get(&room.id).copied(),
+            overrides,
+            parent_readable,
+            officer.contains(&room.id),
+        )
+    };
+    // As `access_for`: a parent counts as readable only if its own parent is, to MAX_DEPTH.
+    let parent_readable = |room: &Room| {
+        let mut chain = Vec::new();
+        let mut at = room.parent_id;
+        let mut readable = true;
+        while let Some(pid) = at {
+            if chain.len() == MAX_DEPTH {
+                readable = false;
+                break;
+            }
+            let Some(parent) = all.get(&pid) else {
+                readable = false;
+                break;
+            };
+            chain.push(parent);
+            at = parent.parent_id;
+        }
+        for parent in chain.iter().rev() {
+            let theirs = overrides.get(&parent.id).cloned().unwrap_or_default();
+            readable = readable && can_read_room(Some(actor), &facts(parent, theirs, readable));
+        }
+        readable
+    };
+    let mut out = Vec::new();
+    for room in candidates {
+        let above = parent_readable(&room);
+        let own = overrides.get(&room.id).cloned().unwrap_or_default();
+        let access = facts(&room, own, above);
+        if can_read_room(Some(actor), &access) {
+            out.push(RoomCtx::new(Some(actor), room, access));
+        }
+    }
+    Ok(out)
+}
+
+/// Loads a room the actor may read (404 otherwise), with what they may do in it.
 pub fn load(conn: &mut DbConn, actor: Option<&Actor>, slug: &str) -> AppResult<RoomCtx> {
     let room = room::find_by_slug(conn, slug)?;
-    if room.archived && !actor.is_some_and(|a| a.is_admin) {
-        return Err(AppError::NotFound);
-    }
     let access = access_for(conn, actor, &room, 0)?;
     authorize_room(actor, &access, RoomAction::Read)?;
-    Ok(RoomCtx { room, access })
+    Ok(RoomCtx::new(actor, room, access))
+}
+
+/// A room with the actor's access when the actor may read it, `None` when not: for walks over many
+/// rooms, where one unreadable room (準備中, behind a parent the actor cannot read, archived) must be
+/// skipped, not turn the whole page into a 404.
+pub fn readable(
+    conn: &mut DbConn,
+    actor: Option<&Actor>,
+    room: Room,
+) -> AppResult<Option<RoomCtx>> {
+    let access = access_for(conn, actor, &room, 0)?;
+    Ok(can_read_room(actor, &access).then(|| RoomCtx::new(actor, room, access)))
 }
 
 /// Loads a room and checks `action` on it.
@@ -103,15 +201,12 @@ pub fn load_for(
 pub fn for_jobs(conn: &mut DbConn, room_id: i64) -> AppResult<RoomCtx> {
     let room = room::find(conn, room_id)?;
     let access = access_for(conn, None, &room, 0)?;
-    Ok(RoomCtx { room, access })
+    Ok(RoomCtx::new(None, room, access))
 }
 
 /// Whether a member may read the room now (archived rooms, 準備中, parent rooms: everything
 /// `load` checks), for deciding who is told about its content.
 pub fn member_may_read(conn: &mut DbConn, member: &Actor, room: &Room) -> AppResult<bool> {
-    if room.archived && !member.is_admin {
-        return Ok(false);
-    }
     let access = access_for(conn, Some(member), room, 0)?;
     Ok(authorize_room(Some(member), &access, RoomAction::Read).is_ok())
 }
@@ -129,22 +224,21 @@ pub struct RoomListItem {
 pub fn list_visible(conn: &mut DbConn, actor: Option<&Actor>) -> AppResult<Vec<RoomListItem>> {
     let all = room::list_active(conn)?;
     let roles: HashMap<i64, RoomRole> = match actor {
-        Some(a) => room::roles_of(conn, a.id)?
-            .into_iter()
-            .filter_map(|(id, r)| Some((id, RoomRole::parse(&r)?)))
-            .collect(),
+        Some(a) => room::roles_of(conn, a.id)?.into_iter().collect(),
         None => HashMap::new(),
     };
     let by_id: HashMap<i64, &Room> = all.iter().map(|r| (r.id, r)).collect();
     let readable = |room: &Room, parent_readable: bool| {
         let access = RoomAccess {
-            visibility: Visibility::parse(&room.visibility).unwrap_or(Visibility::Closed),
+            visibility: room.visibility,
             open: is_open(room),
             join_policy: JoinPolicy::Invite,
             role: roles.get(&room.id).copied(),
             overrides: Vec::new(),
             parent_readable,
             safety_officer: false,
+            archived: room.archived,
+            features: Features::NONE,
         };
         can_read_room(actor, &access)
     };
@@ -184,6 +278,8 @@ pub struct RoomHome {
     pub children: Vec<Room>,
     /// Members (shown to members and site admins only).
     pub members: Vec<MemberRow>,
+    /// The actor asked to join and waits for a manager.
+    pub request_pending: bool,
 }
 
 /// Loads a room home.
@@ -200,16 +296,21 @@ pub fn home(conn: &mut DbConn, actor: Option<&Actor>, slug: &str) -> AppResult<R
     } else {
         Vec::new()
     };
+    let request_pending = match actor {
+        Some(a) if ctx.can.request => room::has_request(conn, ctx.room.id, a.id)?,
+        _ => false,
+    };
     Ok(RoomHome {
         ctx,
         children,
         members,
+        request_pending,
     })
 }
 
 fn sorted_members(conn: &mut DbConn, room_id: i64) -> AppResult<Vec<MemberRow>> {
     let mut members = room::members(conn, room_id)?;
-    members.sort_by_key(|m| std::cmp::Reverse(RoomRole::parse(&m.role)));
+    members.sort_by_key(|m| std::cmp::Reverse(m.role));
     Ok(members)
 }
 
@@ -246,44 +347,55 @@ pub struct RoomForm {
     /// sends them as hidden inputs, and `update_room` enforces them anyway).
     #[serde(skip)]
     pub public_space: bool,
+    /// The quota is shown, not edited: only site admins decide it (not a form field; `update_room`
+    /// keeps the room's quota for anyone else, whatever the form says).
+    #[serde(skip)]
+    pub quota_locked: bool,
 }
 
 impl RoomForm {
-    /// The form filled from a room.
-    pub fn from_room(r: &Room) -> Self {
-        let on = |f: &str| {
-            r.features
-                .split(',')
-                .any(|x| x == f)
-                .then(|| "on".to_owned())
-        };
+    /// The form filled from a room and its (parsed) features.
+    pub fn from_room(r: &Room, features: Features) -> Self {
+        let on = |f| features.has(f).then(|| "on".to_owned());
         Self {
             public_space: r.is_public_space(),
             name: r.name.clone(),
             slug: r.slug.clone(),
             description: r.description.clone(),
-            visibility: r.visibility.clone(),
-            state: r.state.clone(),
-            default_role: r.default_role.clone(),
-            join_policy: r.join_policy.clone(),
+            visibility: r.visibility.to_string(),
+            state: r.state.to_string(),
+            default_role: r.default_role.to_string(),
+            join_policy: r.join_policy.to_string(),
             need_approval: r.need_approval.then(|| "on".to_owned()),
             comment_approval: r.comment_approval.then(|| "on".to_owned()),
             quota_mb: (r.quota_bytes / (1024 * 1024)).to_string(),
-            feature_blog: on("blog"),
-            feature_files: on("files"),
-            feature_calendar: on("calendar"),
+            feature_blog: on(Feature::Blog),
+            feature_files: on(Feature::Files),
+            feature_calendar: on(Feature::Calendar),
             parent: String::new(),
             manager: String::new(),
+            quota_locked: false,
+        }
+    }
+
+    /// `typed` (a form sent back to be fixed) with what only the room decides taken from this one
+    /// (the public space's fixed fields, the locked quota).
+    #[must_use]
+    pub fn with_typed(self, typed: RoomForm) -> Self {
+        Self {
+            public_space: self.public_space,
+            quota_locked: self.quota_locked,
+            ..typed
         }
     }
 
     /// Defaults for a new room.
     pub fn new_room() -> Self {
         Self {
-            visibility: "members".into(),
-            state: "open".into(),
-            default_role: "member".into(),
-            join_policy: "invite".into(),
+            visibility: Visibility::Members.to_string(),
+            state: RoomState::Open.to_string(),
+            default_role: RoomRole::Member.to_string(),
+            join_policy: JoinPolicy::Invite.to_string(),
             quota_mb: DEFAULT_QUOTA_MB.to_string(),
             feature_blog: Some("on".into()),
             feature_files: Some("on".into()),
@@ -295,12 +407,33 @@ impl RoomForm {
 
 /// Whether a room slug is acceptable: 2–40 of `a-z 0-9 -`, not starting or ending with `-`.
 pub fn valid_slug(slug: &str) -> bool {
-    (2..=40).contains(&slug.len())
+    (2..=40).contains(&slug.chars().count())
         && slug
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            .chars()
+            .all(|c| (c.is_alphanumeric() && !c.is_uppercase()) || c == '-')
         && !slug.starts_with('-')
         && !slug.ends_with('-')
+}
+
+/// An address for a room named `name` when its form left the address empty: made from the name as
+/// a post's is (Japanese kept: 「3年2組」 → `3年2組`), `room` when the name gives too little, and
+/// `-2`, `-3`, … when it is taken.
+fn address_from_name(conn: &mut DbConn, name: &str, except: Option<i64>) -> AppResult<String> {
+    let mut base: String = super::post_address::slugify(name)
+        .chars()
+        .take(36)
+        .collect();
+    base = base.trim_end_matches('-').to_owned();
+    if !valid_slug(&base) || base.starts_with(PRIVATE_PREFIX) {
+        "room".clone_into(&mut base);
+    }
+    let mut slug = base.clone();
+    let mut n = 2;
+    while room::slug_taken(conn, &slug, except)? {
+        slug = format!("{base}-{n}");
+        n += 1;
+    }
+    Ok(slug)
 }
 
 struct CleanRoom {
@@ -314,18 +447,37 @@ struct CleanRoom {
     need_approval: bool,
     comment_approval: bool,
     quota_bytes: i64,
-    features: String,
+    features: Features,
 }
 
-fn validate(conn: &mut DbConn, form: &RoomForm, except: Option<i64>) -> AppResult<CleanRoom> {
+/// Checks a settings form. `quota_allowed`: whether the quota field counts (only for those who may
+/// set it; for anyone else the caller keeps the room's quota).
+fn validate(
+    conn: &mut DbConn,
+    form: &RoomForm,
+    except: Option<i64>,
+    quota_allowed: bool,
+) -> AppResult<CleanRoom> {
     let mut e = FieldErrors::default();
     let name = form.name.trim().to_owned();
     if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
         e.add("name", "error.title_length");
     }
-    let slug = form.slug.trim().to_lowercase();
+    // NFKC, so a full-width 「３年２組」 typed as the address is the same room as 「3年2組」.
+    let typed: String = form.slug.trim().nfkc().collect::<String>().to_lowercase();
+    let slug = if typed.is_empty() {
+        address_from_name(conn, &name, except)?
+    } else {
+        typed
+    };
+    let current = match except {
+        Some(id) => Some(room::find(conn, id)?.slug),
+        None => None,
+    };
     if !valid_slug(&slug) {
         e.add("slug", "room.slug_format");
+    } else if slug_reserved(&slug, current.as_deref()) {
+        e.add("slug", "room.slug_reserved");
     } else if room::slug_taken(conn, &slug, except)? {
         e.add("slug", "room.slug_taken");
     }
@@ -336,14 +488,11 @@ fn validate(conn: &mut DbConn, form: &RoomForm, except: Option<i64>) -> AppResul
     if visibility.is_none() {
         e.add("visibility", "error.invalid_choice");
     }
-    let open = match form.state.as_str() {
-        "open" => true,
-        "preparing" => false,
-        _ => {
-            e.add("state", "error.invalid_choice");
-            true
-        }
-    };
+    let state = RoomState::parse(&form.state);
+    if state.is_none() {
+        e.add("state", "error.invalid_choice");
+    }
+    let open = state.is_none_or(|s| s == RoomState::Open);
     let default_role = RoomRole::parse(&form.default_role).filter(|r| *r != RoomRole::Manager);
     if default_role.is_none() {
         e.add("default_role", "error.invalid_choice");
@@ -358,18 +507,18 @@ fn validate(conn: &mut DbConn, form: &RoomForm, except: Option<i64>) -> AppResul
         .parse::<i64>()
         .ok()
         .filter(|q| (1..=10_000_000).contains(q));
-    if quota_mb.is_none() {
+    if quota_mb.is_none() && quota_allowed {
         e.add("quota_mb", "room.quota_format");
     }
     e.into_result()?;
-    let mut features = Vec::new();
-    for (name, value) in [
-        ("blog", &form.feature_blog),
-        ("files", &form.feature_files),
-        ("calendar", &form.feature_calendar),
+    let mut features = Features::NONE;
+    for (feature, value) in [
+        (Feature::Blog, &form.feature_blog),
+        (Feature::Files, &form.feature_files),
+        (Feature::Calendar, &form.feature_calendar),
     ] {
         if value.is_some() {
-            features.push(name);
+            features = features.with(feature);
         }
     }
     Ok(CleanRoom {
@@ -383,7 +532,7 @@ fn validate(conn: &mut DbConn, form: &RoomForm, except: Option<i64>) -> AppResul
         need_approval: form.need_approval.is_some(),
         comment_approval: form.comment_approval.is_some(),
         quota_bytes: quota_mb.unwrap_or(DEFAULT_QUOTA_MB) * 1024 * 1024,
-        features: features.join(","),
+        features,
     })
 }
 
@@ -393,13 +542,17 @@ fn fields(c: &CleanRoom) -> RoomFields<'_> {
         name: &c.name,
         description: &c.description,
         visibility: c.visibility.as_str(),
-        state: if c.open { "open" } else { "preparing" },
+        state: if c.open {
+            RoomState::Open.as_str()
+        } else {
+            RoomState::Preparing.as_str()
+        },
         default_role: c.default_role.as_str(),
         join_policy: c.join_policy.as_str(),
         need_approval: c.need_approval,
         comment_approval: c.comment_approval,
         quota_bytes: c.quota_bytes,
-        features: &c.features,
+        features: c.features.to_string(),
         updated_at: now(),
     }
 }
@@ -407,7 +560,8 @@ fn fields(c: &CleanRoom) -> RoomFields<'_> {
 /// Creates a room (site admins), optionally under a parent and with a first manager; returns its slug.
 pub fn create_room(conn: &mut DbConn, actor: &Actor, form: &RoomForm) -> AppResult<String> {
     authorize(Some(actor), Action::Administer)?;
-    let clean = validate(conn, form, None)?;
+    let quota_allowed = authorize(Some(actor), Action::SetRoomQuota).is_ok();
+    let clean = validate(conn, form, None, quota_allowed)?;
     let mut e = FieldErrors::default();
     let parent_id = if form.parent.trim().is_empty() {
         None
@@ -431,10 +585,23 @@ pub fn create_room(conn: &mut DbConn, actor: &Actor, form: &RoomForm) -> AppResu
     let at = now();
     let id = room::insert(conn, &fields(&clean), parent_id, at)?;
     if let Some(m) = manager {
-        room::set_member(conn, id, m.id, RoomRole::Manager.as_str(), at)?;
+        room::set_member(conn, id, m.id, RoomRole::Manager, at)?;
     }
     audit::record(conn, Some(actor.id), "room.created", &clean.slug, None)?;
     Ok(clean.slug)
+}
+
+/// The settings form of a room (its managers and site admins), filled from the room, with the
+/// quota shown but locked for those who may not set it.
+pub fn settings_form(
+    conn: &mut DbConn,
+    actor: &Actor,
+    slug: &str,
+) -> AppResult<(RoomCtx, RoomForm)> {
+    let ctx = load_for(conn, Some(actor), slug, RoomAction::Manage)?;
+    let mut form = RoomForm::from_room(&ctx.room, ctx.access.features);
+    form.quota_locked = authorize(Some(actor), Action::SetRoomQuota).is_err();
+    Ok((ctx, form))
 }
 
 /// Saves a room's settings (its managers and site admins); returns the (possibly new) slug.
@@ -445,18 +612,16 @@ pub fn update_room(
     form: &RoomForm,
 ) -> AppResult<String> {
     let ctx = load_for(conn, Some(actor), slug, RoomAction::Manage)?;
-    let mut clean = validate(conn, form, Some(ctx.room.id))?;
+    let quota_allowed = authorize(Some(actor), Action::SetRoomQuota).is_ok();
+    let mut clean = validate(conn, form, Some(ctx.room.id), quota_allowed)?;
+    if !quota_allowed {
+        clean.quota_bytes = ctx.room.quota_bytes;
+    }
     if ctx.room.is_public_space() {
         // The public space is the site's blog: anyone may read it and it always has posts.
         clean.visibility = Visibility::Public;
         clean.open = true;
-        if !clean.features.split(',').any(|f| f == "blog") {
-            clean.features = if clean.features.is_empty() {
-                "blog".to_owned()
-            } else {
-                format!("blog,{}", clean.features)
-            };
-        }
+        clean.features = clean.features.with(Feature::Blog);
     }
     room::update(conn, ctx.room.id, &fields(&clean))?;
     audit::record(conn, Some(actor.id), "room.updated", &clean.slug, None)?;
@@ -495,10 +660,14 @@ pub enum JoinOutcome {
     Requested,
 }
 
+/// The role a newcomer gets: the room's default, which is never manager (the settings form refuses
+/// it; a manager is made only on purpose).
 fn newcomer_role(room: &Room) -> RoomRole {
-    RoomRole::parse(&room.default_role)
-        .filter(|r| *r != RoomRole::Manager)
-        .unwrap_or(RoomRole::Guest)
+    if room.default_role == RoomRole::Manager {
+        RoomRole::Guest
+    } else {
+        room.default_role
+    }
 }
 
 /// Joins an open room with its default role, or asks to join a room that takes requests.
@@ -511,46 +680,37 @@ pub fn join(
 ) -> AppResult<JoinOutcome> {
     let ctx = load_for(conn, Some(actor), slug, RoomAction::Join)?;
     if ctx.access.join_policy == JoinPolicy::Open {
-        room::set_member(
-            conn,
-            ctx.room.id,
-            actor.id,
-            newcomer_role(&ctx.room).as_str(),
-            now(),
-        )?;
+        room::set_member(conn, ctx.room.id, actor.id, newcomer_role(&ctx.room), now())?;
         audit::record(conn, Some(actor.id), "room.joined", &ctx.room.slug, None)?;
         return Ok(JoinOutcome::Joined);
     }
     let message: String = message.trim().chars().take(500).collect();
     if room::request_join(conn, ctx.room.id, actor.id, &message, now())? {
         let who = user::find(conn, actor.id)?;
-        let link = format!("{}/rooms/{}/members", core.config.base_url(), ctx.room.slug);
-        for manager in room::contacts(conn, ctx.room.id)?
+        let link = format!(
+            "{}{}",
+            core.config.base_url(),
+            super::url_path(&format!("/rooms/{}/members", ctx.room.slug))
+        );
+        let contacts = room::contacts(conn, ctx.room.id)?;
+        let roles: Vec<(i64, RoomRole)> = contacts.iter().map(|m| (m.user_id, m.role)).collect();
+        let deciders = super::authz::join_request_deciders(&ctx.access, &roles);
+        for manager in contacts
             .into_iter()
-            .filter(|m| m.role == RoomRole::Manager.as_str())
+            .filter(|m| deciders.contains(&m.user_id))
         {
-            let lang = manager
-                .language
-                .as_deref()
-                .and_then(crate::i18n::Lang::parse)
-                .unwrap_or_default();
-            let mut c = tera::Context::new();
-            c.insert("name", &manager.display_name);
-            c.insert("who", &who.display_name);
-            c.insert("room", &ctx.room.name);
-            c.insert("message", &message);
-            c.insert("link", &link);
             super::mail::queue(
+                core,
                 conn,
-                &core.templates,
-                "join_request",
-                lang,
-                Some(manager.user_id),
-                &manager.email,
-                c,
+                &super::mail::Recipient::from(&manager),
+                &super::mail::emails::JoinRequest {
+                    who: &who.display_name,
+                    room: &ctx.room.name,
+                    message: &message,
+                    link: &link,
+                },
             )?;
         }
-        core.mail_wakeup.notify_one();
         audit::record(
             conn,
             Some(actor.id),
@@ -560,11 +720,6 @@ pub fn join(
         )?;
     }
     Ok(JoinOutcome::Requested)
-}
-
-/// Whether the actor has a pending request for a room.
-pub fn has_pending_request(conn: &mut DbConn, actor: &Actor, room_id: i64) -> AppResult<bool> {
-    Ok(room::has_request(conn, room_id, actor.id)?)
 }
 
 /// Approves (the requester joins with the room's default role) or declines a join request (managers).
@@ -585,7 +740,7 @@ pub fn decide_request(
             conn,
             ctx.room.id,
             target.id,
-            newcomer_role(&ctx.room).as_str(),
+            newcomer_role(&ctx.room),
             now(),
         )?;
     }
@@ -604,9 +759,13 @@ pub fn decide_request(
     Ok(())
 }
 
-fn ensure_not_last_manager(conn: &mut DbConn, room_id: i64, role: Option<&str>) -> AppResult<()> {
-    if role == Some(RoomRole::Manager.as_str())
-        && room::count_with_role(conn, room_id, RoomRole::Manager.as_str())? <= 1
+fn ensure_not_last_manager(
+    conn: &mut DbConn,
+    room_id: i64,
+    role: Option<RoomRole>,
+) -> AppResult<()> {
+    if role == Some(RoomRole::Manager)
+        && room::count_with_role(conn, room_id, RoomRole::Manager)? <= 1
     {
         return Err(AppError::Conflict("room.last_manager"));
     }
@@ -616,7 +775,8 @@ fn ensure_not_last_manager(conn: &mut DbConn, room_id: i64, role: Option<&str>) 
 /// Leaves a room (the last manager cannot: a room always keeps one).
 pub fn leave(conn: &mut DbConn, actor: &Actor, slug: &str) -> AppResult<()> {
     let ctx = load_for(conn, Some(actor), slug, RoomAction::Leave)?;
-    ensure_not_last_manager(conn, ctx.room.id, ctx.access.role.map(RoomRole::as_str))?;
+    authorize_membership_change(ctx.room.owner_id, actor.id, None)?;
+    ensure_not_last_manager(conn, ctx.room.id, ctx.access.role)?;
     room::remove_member(conn, ctx.room.id, actor.id)?;
     audit::record(conn, Some(actor.id), "room.left", &ctx.room.slug, None)?;
     Ok(())
@@ -629,9 +789,18 @@ pub struct MembersPage {
     /// Its members, highest role first.
     pub members: Vec<MemberRow>,
     /// Join requests waiting for a manager.
-    pub requests: Vec<room::JoinRequestRow>,
+    pub requests: Vec<JoinRequestRow>,
     /// The user ids of its safety officers.
     pub officers: Vec<i64>,
+    /// Its invitations nobody has used yet.
+    pub invitations: Vec<Invitation>,
+}
+
+impl MembersPage {
+    /// Whether the account with this login is a member.
+    pub fn has_member(&self, login: &str) -> bool {
+        self.members.iter().any(|m| m.login == login)
+    }
 }
 
 /// Loads the members page.
@@ -641,6 +810,7 @@ pub fn members_page(conn: &mut DbConn, actor: &Actor, slug: &str) -> AppResult<M
         members: sorted_members(conn, ctx.room.id)?,
         requests: room::requests(conn, ctx.room.id)?,
         officers: room::safety_officers(conn, ctx.room.id)?,
+        invitations: invitation::open_for_room(conn, ctx.room.id, now())?,
         ctx,
     })
 }
@@ -672,7 +842,7 @@ pub fn add_member(
         e.add("login", "room.already_member");
         return Err(AppError::Invalid(e));
     }
-    room::set_member(conn, ctx.room.id, target.id, role.as_str(), now())?;
+    room::set_member(conn, ctx.room.id, target.id, role, now())?;
     audit::record(
         conn,
         Some(actor.id),
@@ -694,11 +864,12 @@ pub fn change_member(
     let ctx = load_for(conn, Some(actor), slug, RoomAction::Manage)?;
     let target = user::find_by_login(conn, login)?;
     let current = room::role_in(conn, ctx.room.id, target.id)?.ok_or(AppError::NotFound)?;
+    authorize_membership_change(ctx.room.owner_id, target.id, new_role)?;
     if new_role != Some(RoomRole::Manager) {
-        ensure_not_last_manager(conn, ctx.room.id, Some(&current))?;
+        ensure_not_last_manager(conn, ctx.room.id, Some(current))?;
     }
     match new_role {
-        Some(role) => room::set_member(conn, ctx.room.id, target.id, role.as_str(), now())?,
+        Some(role) => room::set_member(conn, ctx.room.id, target.id, role, now())?,
         None => room::remove_member(conn, ctx.room.id, target.id)?,
     }
     let detail = format!(
@@ -765,7 +936,7 @@ pub fn save_permissions(
                 .iter()
                 .any(|k| *k == format!("{}:{}", permission.as_str(), role.as_str()));
             if allowed != default {
-                cells.push((permission.as_str(), role.as_str(), allowed));
+                cells.push((permission, role, allowed));
             }
         }
     }
@@ -782,31 +953,81 @@ pub fn save_permissions(
 
 /// Whether the approval inbox can hold anything for this person (the navigation's 承認 link): a
 /// site admin, or someone `authorize_room` lets publish in at least one room they belong to, with
-/// that room's overrides. Only rooms where their role could publish at all are asked.
-pub fn may_approve_somewhere(conn: &mut DbConn, actor: &Actor) -> AppResult<bool> {
-    if actor.is_admin {
+/// that room's overrides and behind parents they may read. Only rooms where their role could
+/// publish at all are asked; `rows` are those rooms with their chains of parents, as
+/// `models::nav::rows` loads them with the navigation's other facts (ordered by room, then depth).
+pub fn may_approve_somewhere(actor: &Actor, rows: &[NavRow]) -> AppResult<bool> {
+    if super::authz::is_site_admin(actor) {
         return Ok(true);
     }
-    let roles: Vec<&str> = super::authz::roles_that_may_publish()
-        .into_iter()
-        .map(RoomRole::as_str)
-        .collect();
-    for room in room::rooms_with_role(conn, actor.id, &roles)? {
-        let access = access_for(conn, Some(actor), &room, 0)?;
-        if authorize_room(Some(actor), &access, RoomAction::Publish).is_ok() {
+    // A stored value this version does not know is an error, as on every other load.
+    let access = |row: &NavRow, parent_readable: bool, overrides| -> AppResult<RoomAccess> {
+        let (Some(visibility), Some(state), Some(archived)) =
+            (row.visibility.clone(), row.state.clone(), row.archived)
+        else {
+            // A parent link to a room that is not there: nothing below it can be read.
+            return Ok(RoomAccess {
+                visibility: Visibility::Closed,
+                open: false,
+                join_policy: JoinPolicy::Invite,
+                features: Features::NONE,
+                safety_officer: false,
+                role: None,
+                overrides: Vec::new(),
+                parent_readable: false,
+                archived: true,
+            });
+        };
+        Ok(RoomAccess {
+            visibility: Visibility::try_from(visibility)?,
+            open: RoomState::try_from(state)? == RoomState::Open,
+            // Neither matters to reading or publishing.
+            join_policy: JoinPolicy::Invite,
+            features: Features::NONE,
+            safety_officer: false,
+            role: row.role.clone().map(RoomRole::try_from).transpose()?,
+            overrides,
+            parent_readable,
+            archived,
+        })
+    };
+    for chain in rows.chunk_by(|a, b| a.candidate == b.candidate) {
+        let Some(top) = chain.last().filter(|r| r.candidate.is_some()) else {
+            continue;
+        };
+        // From the top of the chain down: a room is readable only below a readable parent. A
+        // chain that stops at a room with a parent ended at `MAX_DEPTH`, where `access_for` stops.
+        let mut parent_readable = top.parent_id.is_none();
+        for row in chain[1..].iter().rev() {
+            parent_readable =
+                can_read_room(Some(actor), &access(row, parent_readable, Vec::new())?);
+        }
+        let room = &chain[0];
+        let role = room.role.clone().map(RoomRole::try_from).transpose()?;
+        let overrides = match (role, room.publish_allowed) {
+            (Some(role), Some(allowed)) => vec![(RoomPermission::Publish, role, allowed)],
+            _ => Vec::new(),
+        };
+        let room = access(room, parent_readable, overrides)?;
+        if authorize_room(Some(actor), &room, RoomAction::Publish).is_ok() {
             return Ok(true);
         }
     }
     Ok(false)
 }
 
-/// The slug of a member's private room.
-pub fn private_slug(user_id: i64) -> String {
-    format!("my-{user_id}")
+/// Addresses that begin with this are reserved for private rooms, so no room can pose as one.
+const PRIVATE_PREFIX: &str = "my-";
+
+/// Whether `slug` may be given to a room by its settings or by an admin creating it: any valid
+/// address but the private rooms' `my-…` (a room keeps an address it already has).
+fn slug_reserved(slug: &str, current: Option<&str>) -> bool {
+    slug.starts_with(PRIVATE_PREFIX) && current != Some(slug)
 }
 
 /// The actor's private room (マイルーム), created on first use when the site allows private rooms:
-/// closed, invite-only, its owner the manager. Returns its slug.
+/// closed, invite-only, its owner the manager. Found by its owner, never by its address (a room
+/// renamed to `my-<id>` once caught its namesake's files). Returns its slug.
 pub fn private_room(
     conn: &mut DbConn,
     actor: &Actor,
@@ -816,9 +1037,16 @@ pub fn private_room(
     if !allowed {
         return Err(AppError::NotFound);
     }
-    let slug = private_slug(actor.id);
-    if room::find_by_slug_opt(conn, &slug)?.is_some() {
-        return Ok(slug);
+    user::lock_account(conn, actor.id)?;
+    if let Some(mine) = room::private_room_of(conn, actor.id)? {
+        return Ok(mine.slug);
+    }
+    // `my-<id>`, or the next free `my-<id>-<n>` when an older room still has that address.
+    let mut slug = format!("{PRIVATE_PREFIX}{}", actor.id);
+    let mut n = 2;
+    while room::find_by_slug_opt(conn, &slug)?.is_some() {
+        slug = format!("{PRIVATE_PREFIX}{}-{n}", actor.id);
+        n += 1;
     }
     let at = now();
     let fields = RoomFields {
@@ -826,18 +1054,18 @@ pub fn private_room(
         name,
         description: "",
         visibility: Visibility::Closed.as_str(),
-        state: "open",
+        state: RoomState::Open.as_str(),
         default_role: RoomRole::Guest.as_str(),
         join_policy: JoinPolicy::Invite.as_str(),
         need_approval: false,
         comment_approval: false,
         quota_bytes: DEFAULT_QUOTA_MB * 1024 * 1024,
-        features: "blog,files,calendar",
+        features: Features::EVERY.to_string(),
         updated_at: at,
     };
     let id = room::insert(conn, &fields, None, at)?;
-    room::set_space(conn, id, room::PRIVATE_SPACE)?;
-    room::set_member(conn, id, actor.id, RoomRole::Manager.as_str(), at)?;
+    room::make_private(conn, id, actor.id)?;
+    room::set_member(conn, id, actor.id, RoomRole::Manager, at)?;
     audit::record(conn, Some(actor.id), "room.private_created", &slug, None)?;
     Ok(slug)
 }

@@ -14,6 +14,7 @@ use super::notices::{self, Audience, Draft, Question, QuestionKind};
 use super::rooms::load_for;
 use super::{Actor, Core};
 use crate::db::DbConn;
+use crate::db::types::NoticeKind;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::models::notice::{self as m, Notice, Recipient};
 use crate::models::room::{self, Room};
@@ -70,6 +71,10 @@ pub struct StartForm {
     pub remind_every: String,
     #[serde(default)]
     pub remind_max: String,
+    /// The confirmation page's answer for a real check: `yes` (start it) or `edit` (back to the
+    /// form); absent the first time.
+    #[serde(default)]
+    pub confirmed: Option<String>,
 }
 
 /// Rooms the actor may start a check for (site admins: every active room; officers: theirs).
@@ -94,18 +99,39 @@ pub fn startable_rooms(conn: &mut DbConn, actor: &Actor) -> AppResult<Vec<Room>>
 
 /// Whether the actor may start any check at all (the link on `/safety`).
 pub fn may_start_any(conn: &mut DbConn, actor: &Actor) -> AppResult<bool> {
-    Ok(is_site_admin(actor) || !startable_rooms(conn, actor)?.is_empty())
+    Ok(
+        authorize(Some(actor), Action::StartSafetyCheckForEveryone).is_ok()
+            || !startable_rooms(conn, actor)?.is_empty(),
+    )
+}
+
+/// What the start form offers the actor: everyone (site admins) and the rooms they may start a
+/// check for. Someone who may start none gets 404.
+pub struct StartOptions {
+    /// A check for everyone on the site.
+    pub everyone: bool,
+    /// Rooms a check may go to.
+    pub rooms: Vec<Room>,
+}
+
+/// The start form's choices for the actor (404 when there are none).
+pub fn start_options(conn: &mut DbConn, actor: &Actor) -> AppResult<StartOptions> {
+    let everyone = authorize(Some(actor), Action::StartSafetyCheckForEveryone).is_ok();
+    let rooms = startable_rooms(conn, actor)?;
+    if rooms.is_empty() && !everyone {
+        return Err(AppError::NotFound);
+    }
+    Ok(StartOptions { everyone, rooms })
 }
 
 fn extra_question(form: &StartForm, e: &mut FieldErrors) -> Option<Question> {
-    let circular = notices::CircularForm {
-        question_kind: form.extra_kind.clone(),
-        question: form.extra_question.clone(),
-        choices: form.extra_choices.clone(),
-        ..notices::CircularForm::default()
-    };
     let mut inner = FieldErrors::default();
-    let q = notices::question_from_form(&circular, &mut inner);
+    let q = notices::parse_question(
+        &form.extra_kind,
+        &form.extra_question,
+        &form.extra_choices,
+        &mut inner,
+    );
     for err in inner.0 {
         let field = match err.field {
             "question" => "extra_question",
@@ -121,11 +147,19 @@ fn extra_question(form: &StartForm, e: &mut FieldErrors) -> Option<Question> {
     })
 }
 
-/// Starts a check: the notice, a recipient row with a hashed personal token per person, and one
-/// mail per person and address, all in the caller's transaction. Returns the check's id.
-pub fn start(core: &Core, conn: &mut DbConn, actor: &Actor, form: &StartForm) -> AppResult<i64> {
-    let (room_id, audience): (Option<i64>, Vec<Audience>) = if form.scope == "all" {
-        authorize(Some(actor), Action::Administer)?;
+/// A start form that passed every check, with who it goes to.
+struct CheckedStart {
+    /// The room (`None`: everyone).
+    room: Option<Room>,
+    audience: Vec<Audience>,
+    extra: Option<Question>,
+    reminders: notices::Reminders,
+}
+
+/// Everything `start` checks, without starting: permission, fields, and that someone receives it.
+fn check_start(conn: &mut DbConn, actor: &Actor, form: &StartForm) -> AppResult<CheckedStart> {
+    let (room, audience) = if form.scope == "all" {
+        authorize(Some(actor), Action::StartSafetyCheckForEveryone)?;
         (None, notices::everyone(conn)?)
     } else {
         let ctx = load_for(
@@ -135,7 +169,7 @@ pub fn start(core: &Core, conn: &mut DbConn, actor: &Actor, form: &StartForm) ->
             RoomAction::StartSafetyCheck,
         )?;
         let audience = notices::room_audience(conn, ctx.room.id)?;
-        (Some(ctx.room.id), audience)
+        (Some(ctx.room), audience)
     };
     let mut e = FieldErrors::default();
     let title = form.title.trim();
@@ -151,13 +185,45 @@ pub fn start(core: &Core, conn: &mut DbConn, actor: &Actor, form: &StartForm) ->
         e.add("scope", "notice.nobody");
     }
     e.into_result()?;
-    let questions = questions(extra);
+    Ok(CheckedStart {
+        room,
+        audience,
+        extra,
+        reminders,
+    })
+}
+
+/// What a real (not drill) check would do, for the page that asks "start it?" before any mail
+/// goes out: how many people it reaches and where (`None`: everyone on the site).
+#[derive(Debug, Clone)]
+pub struct StartPreview {
+    pub recipients: usize,
+    pub room_name: Option<String>,
+}
+
+/// Checks a start form as `start` would, and says what starting it would do; starts nothing.
+pub fn preview_start(conn: &mut DbConn, actor: &Actor, form: &StartForm) -> AppResult<StartPreview> {
+    let checked = check_start(conn, actor, form)?;
+    Ok(StartPreview {
+        recipients: checked.audience.len(),
+        room_name: checked.room.map(|r| r.name),
+    })
+}
+
+/// Starts a check: the notice, a recipient row with a hashed personal token per person, and one
+/// mail per person and address, all in the caller's transaction. Returns the check's id.
+pub fn start(core: &Core, conn: &mut DbConn, actor: &Actor, form: &StartForm) -> AppResult<i64> {
+    let checked = check_start(conn, actor, form)?;
+    let title = form.title.trim();
+    let (room_id, audience) = (checked.room.as_ref().map(|r| r.id), checked.audience);
+    let questions = questions(checked.extra);
+    let reminders = checked.reminders;
     let id = notices::create(
         core,
         conn,
         actor,
         &Draft {
-            kind: "safety",
+            kind: NoticeKind::Safety.as_str(),
             room_id,
             title,
             body: &form.message,
@@ -186,7 +252,7 @@ pub struct AnswerPage {
 }
 
 /// Finds the recipient row a personal link opens. Unknown, malformed or stale tokens are `NotFound`
-/// (nothing about who exists); a closed check is `Conflict("safety.closed")`. The link is its own
+/// (nothing about who exists); a closed check is `Gone("safety.closed")`. The link is its own
 /// credential for a phone without a session; but someone logged in as another account gets
 /// `Conflict("safety.not_yours")` and answers nothing (answering for others is the dashboard's
 /// proxy answer, which is recorded as such).
@@ -201,7 +267,7 @@ pub fn open_by_token(conn: &mut DbConn, token: &str, viewer: Option<i64>) -> App
     }
     let notice = m::find(conn, mine.notice_id)?;
     if notice.closed_at.is_some() {
-        return Err(AppError::Conflict("safety.closed"));
+        return Err(AppError::Gone("safety.closed"));
     }
     let name = crate::models::user::find(conn, mine.user_id)?.display_name;
     Ok(AnswerPage { notice, mine, name })
@@ -224,12 +290,12 @@ pub fn answer_by_token(
 /// The answer page of a logged-in recipient (from the banner).
 pub fn open_as_member(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<AnswerPage> {
     let notice = m::find(conn, id)?;
-    if notice.kind != "safety" {
+    if notice.kind != NoticeKind::Safety {
         return Err(AppError::NotFound);
     }
     let mine = m::recipient(conn, id, actor.id)?.ok_or(AppError::NotFound)?;
     if notice.closed_at.is_some() {
-        return Err(AppError::Conflict("safety.closed"));
+        return Err(AppError::Gone("safety.closed"));
     }
     let name = crate::models::user::find(conn, actor.id)?.display_name;
     Ok(AnswerPage { notice, mine, name })
@@ -263,7 +329,7 @@ fn visible_scope(conn: &mut DbConn, actor: &Actor, notice: &Notice) -> AppResult
 
 /// `visible_scope` once the rooms whose results the actor may see are known.
 fn scope_in(actor: &Actor, notice: &Notice, viewable: Vec<Room>) -> Option<Scope> {
-    if notice.kind != "safety" {
+    if notice.kind != NoticeKind::Safety {
         return None;
     }
     if is_site_admin(actor) {
@@ -285,17 +351,16 @@ fn viewable_rooms(conn: &mut DbConn, actor: &Actor) -> AppResult<Vec<Room>> {
         .into_iter()
         .map(|(id, _)| id)
         .collect();
-    let mut out = Vec::new();
-    for r in room::list_active(conn)? {
-        if !mine.contains(&r.id) {
-            continue;
-        }
-        let ctx = super::rooms::load(conn, Some(actor), &r.slug)?;
-        if authorize_room(Some(actor), &ctx.access, RoomAction::ViewSafetyResults).is_ok() {
-            out.push(r);
-        }
-    }
-    Ok(out)
+    // A room the actor belongs to but cannot read (準備中, behind an unreadable parent) is
+    // skipped: it once made `/safety` answer 404 for everyone who was in one.
+    let wanted = |r: &Room| !r.archived && mine.contains(&r.id);
+    Ok(super::rooms::readable_many(conn, actor, wanted)?
+        .into_iter()
+        .filter(|ctx| {
+            authorize_room(Some(actor), &ctx.access, RoomAction::ViewSafetyResults).is_ok()
+        })
+        .map(|ctx| ctx.room)
+        .collect())
 }
 
 enum Scope {
@@ -473,7 +538,7 @@ pub struct SafetyList {
 
 /// The `/safety` page.
 pub fn list(conn: &mut DbConn, actor: &Actor) -> AppResult<SafetyList> {
-    let candidates = m::list(conn, "safety", None, 200)?;
+    let candidates = m::list(conn, NoticeKind::Safety, None, 200)?;
     // The viewer's rooms once, not once per check.
     let viewable = if is_site_admin(actor) {
         Vec::new()
@@ -484,7 +549,7 @@ pub fn list(conn: &mut DbConn, actor: &Actor) -> AppResult<SafetyList> {
         .into_iter()
         .filter(|n| scope_in(actor, n, viewable.clone()).is_some())
         .collect();
-    let mine = m::for_recipient(conn, "safety", actor.id, 50)?
+    let mine = m::for_recipient(conn, NoticeKind::Safety, actor.id, 50)?
         .into_iter()
         .filter(|(n, _)| n.closed_at.is_none())
         .collect();
@@ -532,11 +597,6 @@ pub fn csv(
         out.push_str("\r\n");
     }
     Ok((board.notice.title, out))
-}
-
-/// The open check the logged-in person has not answered (the banner on every page).
-pub fn pending_for(conn: &mut DbConn, user_id: i64) -> AppResult<Option<Notice>> {
-    Ok(m::unanswered_open_safety(conn, user_id)?)
 }
 
 /// Managers designate (or undesignate) a room's safety officers on the members page.

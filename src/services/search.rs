@@ -7,10 +7,10 @@
 use chrono::NaiveDateTime;
 
 use super::Actor;
-use super::blog::{PAGE_SIZE, search_terms};
+use super::blog::PAGE_SIZE;
 use crate::db::DbConn;
 use crate::error::AppResult;
-use crate::models::{blog, now, room, room_post, setting};
+use crate::models::{blog, now, room_post, setting};
 use crate::textsearch::Term;
 
 /// Search shows at most this many pages (the newest `MAX_PAGE * PAGE_SIZE` results): reading
@@ -94,7 +94,7 @@ pub fn search(
     let hits: Vec<Hit> = room_post::hits_by_ids(conn, &shown)?
         .into_iter()
         .map(|h| {
-            let public = h.room_space == room::PUBLIC_SPACE;
+            let public = h.room_space == crate::db::types::Space::Public.as_str();
             Hit {
                 url: match h.post.slug.as_deref() {
                     Some(slug) if public => blog::public_path(slug),
@@ -131,4 +131,12 @@ pub fn reindex_if_outdated(conn: &mut DbConn) -> AppResult<usize> {
     let changed = room_post::rebuild_grams(conn)?;
     setting::set(conn, GRAMS_VERSION_KEY, current)?;
     Ok(changed)
+}
+/// Splits a search query into at most five normalised terms (NFKC, so ＡＢＣ finds abc; lower case).
+pub fn search_terms(query: &str) -> Vec<String> {
+    crate::textsearch::normalize(query)
+        .split_whitespace()
+        .take(5)
+        .map(|t| t.chars().take(50).collect())
+        .collect()
 }

@@ -53,6 +53,28 @@ pub fn token_valid(conn: &mut DbConn, token: &str) -> AppResult<bool> {
     Ok(same_secret(&stored, &hash_token(token)) && expires.is_some_and(|e| e > now()))
 }
 
+/// What a setup link leads to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetupLink {
+    /// The site has its administrator: there is no setup any more (404).
+    Done,
+    /// Not the current, unexpired token.
+    Invalid,
+    /// The form may be shown.
+    Valid,
+}
+
+/// Checks a setup link.
+pub fn check_link(conn: &mut DbConn, token: &str) -> AppResult<SetupLink> {
+    Ok(if !needed(conn)? {
+        SetupLink::Done
+    } else if token_valid(conn, token)? {
+        SetupLink::Valid
+    } else {
+        SetupLink::Invalid
+    })
+}
+
 /// The setup form.
 #[derive(Debug, Clone, serde::Deserialize)]
 pub struct SetupForm {
@@ -70,7 +92,12 @@ pub struct SetupForm {
 pub async fn complete(core: &Core, form: SetupForm) -> AppResult<String> {
     let login = form.login.trim().to_lowercase();
     let language = Lang::parse(&form.language).unwrap_or_default();
-    super::auth::check_new_password(&form.password, &form.password_confirm, &login)?;
+    let owner = super::password::Owner {
+        login: &login,
+        display_name: &form.display_name,
+        email: &form.email,
+    };
+    super::auth::check_new_password(&form.password, &form.password_confirm, &owner)?;
     let title = form.site_title.trim().to_owned();
     if title.is_empty() || title.chars().count() > 100 {
         let mut e = FieldErrors::default();

@@ -76,6 +76,12 @@ impl SiteSettings {
     }
 }
 
+/// Answers when the database does (the health check): one cheap query.
+pub fn check_database(conn: &mut DbConn) -> AppResult<()> {
+    crate::models::user::count(conn)?;
+    Ok(())
+}
+
 /// Reads the settings (defaults for anything unset).
 pub fn load(conn: &mut DbConn) -> AppResult<SiteSettings> {
     let mut s = SiteSettings::default();
@@ -102,6 +108,19 @@ pub struct SettingsForm {
     /// Checkbox: members get a private room.
     #[serde(default)]
     pub private_rooms: Option<String>,
+}
+
+impl From<&SiteSettings> for SettingsForm {
+    /// The form filled from the settings in force.
+    fn from(s: &SiteSettings) -> Self {
+        Self {
+            title: s.title.clone(),
+            tagline: s.tagline.clone(),
+            language: s.language.code().to_owned(),
+            timezone: s.timezone.name().to_owned(),
+            private_rooms: s.private_rooms.then(|| "on".to_owned()),
+        }
+    }
 }
 
 /// Validates and stores the settings.

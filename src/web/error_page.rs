@@ -1,11 +1,16 @@
-//! Turns an `AppError` into a page in the site layout (no stack traces, no version banner).
+//! Turns an `AppError` into a page in the site layout (no stack traces, no version banner), or the
+//! login redirect; `middleware::errors` calls it for every failed request.
+
+use std::borrow::Cow;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 
 use super::AppState;
 use super::context::ReqCtx;
-use super::render::{base_context, safe_next};
+use super::render::{html, safe_next};
+use super::views::Layout;
+use super::views::errors::ErrorPage;
 use crate::error::AppError;
 
 impl ResponseError for AppError {
@@ -17,6 +22,7 @@ impl ResponseError for AppError {
             Self::Invalid(errors) if errors.is_empty() => StatusCode::BAD_REQUEST,
             Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Gone(_) => StatusCode::GONE,
             Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::InsufficientStorage => StatusCode::INSUFFICIENT_STORAGE,
@@ -29,6 +35,23 @@ impl ResponseError for AppError {
     fn error_response(&self) -> HttpResponse {
         HttpResponse::build(self.status_code()).finish()
     }
+}
+
+/// `path` as it may be logged: the secret segment of every route whose pattern has a `{token}`
+/// (answer, reset, invitation, verification and email links) becomes `…`. The prefixes come from
+/// the route table, so a new token route is redacted without being listed here; anything under such
+/// a prefix is redacted, matched route or not.
+pub fn loggable_path(path: &str) -> Cow<'_, str> {
+    for (_, pattern) in super::routes::TABLE {
+        let Some((prefix, _)) = pattern.split_once("{token}") else {
+            continue;
+        };
+        if let Some(rest) = path.strip_prefix(prefix) {
+            let after = rest.find('/').map_or("", |i| &rest[i..]);
+            return Cow::Owned(format!("{prefix}…{after}"));
+        }
+    }
+    Cow::Borrowed(path)
 }
 
 /// Renders the error page (or the login redirect) for `e`.
@@ -53,6 +76,7 @@ pub fn render(state: &AppState, req: &HttpRequest, ctx: &ReqCtx, e: &AppError) -
         AppError::Forbidden => ("error.403_title", "error.403_message"),
         AppError::Invalid(_) => ("error.400_title", "error.400_message"),
         AppError::Conflict(key) => ("error.409_title", *key),
+        AppError::Gone(key) => ("error.410_title", *key),
         AppError::RateLimited(key) => ("error.429_title", *key),
         AppError::PayloadTooLarge => ("error.413_title", "error.413_message"),
         AppError::InsufficientStorage => ("error.507_title", "error.507_message"),
@@ -63,31 +87,78 @@ pub fn render(state: &AppState, req: &HttpRequest, ctx: &ReqCtx, e: &AppError) -
     };
     let incident = if matches!(e, AppError::Internal(_) | AppError::Unavailable(_)) {
         let id = uuid::Uuid::new_v4().simple().to_string()[..12].to_owned();
-        // Personal answer links carry their secret in the path: never log it.
-        let path = if super::context::is_answer_link(req.path()) {
-            "/a/…"
-        } else {
-            req.path()
-        };
+        // Links that are credentials carry their secret in the path: never log it.
+        let path = loggable_path(req.path());
         tracing::error!(incident = %id, error = %e, path = %path, "request failed");
         Some(id)
     } else {
         None
     };
-    let mut context = base_context(ctx, req.path());
-    context.insert("status", &status.as_u16());
-    context.insert("title_key", title);
-    context.insert("message_key", message);
-    context.insert("incident", &incident);
-    let body = state
-        .core
-        .templates
-        .render("errors/error.html", &context)
-        .unwrap_or_else(|err| {
-            tracing::error!(error = %err, "error page failed to render");
-            format!("<!doctype html><title>{status}</title><h1>{status}</h1>")
-        });
+    let page = ErrorPage {
+        layout: Layout::new(ctx, req.path()),
+        status: status.as_u16(),
+        title_key: title,
+        message_key: message,
+        incident,
+    };
+    let body = html(state, &page).unwrap_or_else(|err| {
+        tracing::error!(error = %err, "error page failed to render");
+        format!("<!doctype html><title>{status}</title><h1>{status}</h1>")
+    });
     HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .body(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TOKEN: &str = "Q2xhc3NpZmllZCB0b2tlbiBvZiBmb3J0eS10aHJlZQ";
+
+    #[test]
+    fn every_token_route_is_redacted_in_logs() {
+        let table = [
+            ("/a/{t}", "/a/…"),
+            ("/password/reset/{t}", "/password/reset/…"),
+            ("/invite/{t}", "/invite/…"),
+            ("/invite/{t}/signup", "/invite/…/signup"),
+            ("/verify/{t}", "/verify/…"),
+            ("/email/confirm/{t}", "/email/confirm/…"),
+            // Not a route, but under a token prefix: still redacted.
+            ("/invite/{t}/x/y", "/invite/…/x/y"),
+            ("/a/{t}/", "/a/…/"),
+            // No token: as it is.
+            ("/password/reset", "/password/reset"),
+            ("/rooms/town/posts/7", "/rooms/town/posts/7"),
+            ("/me/addresses/3/test", "/me/addresses/3/test"),
+        ];
+        for (path, logged) in table {
+            let path = path.replace("{t}", TOKEN);
+            assert_eq!(loggable_path(&path), logged, "{path}");
+        }
+        // Every route of the table that carries a token, whatever it is.
+        let mut token_routes = 0;
+        for (_, pattern) in crate::web::routes::TABLE {
+            if !pattern.contains("{token}") {
+                continue;
+            }
+            token_routes += 1;
+            let path = pattern.replace("{token}", TOKEN);
+            let logged = loggable_path(&path);
+            assert!(!logged.contains(TOKEN), "{pattern} logs {logged}");
+            assert_eq!(logged, pattern.replace("{token}", "…"));
+        }
+        assert!(token_routes >= 9, "{token_routes} token routes");
+        // A secret in a path is always called `{token}`, so the rule above finds it.
+        for (_, pattern) in crate::web::routes::TABLE {
+            for param in pattern.split('{').skip(1) {
+                let name = param.split('}').next().unwrap_or("");
+                assert!(
+                    name == "token" || !(name.contains("token") || name.contains("secret")),
+                    "{pattern}: name the secret segment {{token}}"
+                );
+            }
+        }
+    }
 }

@@ -3,13 +3,13 @@
 use std::future::{Ready, ready};
 use std::rc::Rc;
 
-use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload};
+use actix_web::{FromRequest, HttpRequest, dev::Payload};
 
 use super::context::ReqCtx;
 use crate::error::AppError;
-use crate::models::user::User;
 use crate::services::Actor;
 use crate::services::auth::LiveSession;
+use crate::services::auth::User;
 use crate::services::authz::{Action, authorize};
 
 /// The request context the middleware built.
@@ -24,10 +24,7 @@ impl std::ops::Deref for Ctx {
 }
 
 fn ctx_of(req: &HttpRequest) -> Result<Rc<ReqCtx>, AppError> {
-    req.extensions()
-        .get::<Rc<ReqCtx>>()
-        .cloned()
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("request context missing")))
+    ReqCtx::of(req).ok_or_else(|| AppError::Internal(anyhow::anyhow!("request context missing")))
 }
 
 impl FromRequest for Ctx {

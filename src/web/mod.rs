@@ -1,10 +1,15 @@
-//! HTTP: the route table, the request-context middleware, extractors, handlers and template contexts.
-//! Handlers are thin: extract → one service call → render or redirect.
+//! HTTP: the route table, the middleware pipeline, extractors, handlers and the pages they render.
+//! Handlers are thin: extract → one service call → build the page → render or redirect.
 
+pub mod client_ip;
 pub mod context;
+pub mod cookies;
 pub mod error_page;
 pub mod extract;
+pub mod flash;
 pub mod handlers;
+pub mod lang;
+pub mod middleware;
 pub mod page_cache;
 pub mod render;
 pub mod routes;

@@ -1,162 +1,73 @@
-//! Building template contexts and responses: the fields every page has, redirects, flash messages.
+//! Responses: a page rendered from its struct, redirects (with a flash message), same-site checks
+//! of redirect targets.
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 
 use super::AppState;
-use super::context::{ReqCtx, make_cookie};
-use crate::error::{AppError, AppResult, FieldErrors};
-use crate::i18n::Lang;
+use super::cookies::make_cookie;
+use super::views::Page;
+use crate::error::AppResult;
 
-/// Flash messages that may be carried over a redirect (each is an i18n key).
-pub const FLASH_KEYS: &[&str] = &[
-    "flash.logged_in",
-    "flash.logged_out",
-    "flash.saved",
-    "flash.password_changed",
-    "flash.password_reset_done",
-    "flash.reset_mail_sent",
-    "flash.member_created",
-    "flash.member_updated",
-    "flash.post_saved",
-    "flash.post_deleted",
-    "flash.sessions_ended",
-    "flash.setup_done",
-    "flash.room_created",
-    "flash.room_joined",
-    "flash.room_left",
-    "flash.room_requested",
-    "flash.post_draft_saved",
-    "flash.post_pending",
-    "flash.post_approved",
-    "flash.post_sent_back",
-    "flash.note_required",
-    "flash.invitation_sent",
-    "flash.comment_added",
-    "flash.comment_pending",
-    "flash.comment_empty",
-    "flash.comment_approved",
-    "flash.members_imported",
-    "flash.folder_created",
-    "flash.files_uploaded",
-    "flash.no_files",
-    "flash.renamed",
-    "flash.copied",
-    "flash.moved",
-    "flash.trashed",
-    "flash.restored",
-    "flash.safety_started",
-    "flash.safety_answered",
-    "flash.safety_proxy",
-    "flash.reminded",
-    "flash.safety_closed",
-    "flash.notice_sent",
-    "flash.notice_answered",
-    "flash.notice_closed",
-    "flash.address_added",
-    "flash.address_removed",
-    "flash.test_sent",
-    "flash.address_verified",
-    "flash.test_everyone_sent",
-];
-
-/// The context every page template gets: language, site, user, CSRF token, path and flash.
-pub fn base_context(ctx: &ReqCtx, path: &str) -> tera::Context {
-    let mut c = tera::Context::new();
-    c.insert("lang", ctx.lang.code());
-    let other = match ctx.lang {
-        Lang::Ja => Lang::En,
-        Lang::En => Lang::Ja,
-    };
-    c.insert("other_lang", other.code());
-    c.insert("site_title", &ctx.site.title);
-    c.insert("site_tagline", &ctx.site.tagline);
-    if let Some(s) = &ctx.session {
-        c.insert(
-            "user",
-            &serde_json::json!({
-                "login": s.user.login,
-                "display_name": s.user.display_name,
-                "is_admin": s.user.is_admin(),
-                "may_approve": ctx.may_approve,
-                "unread_notices": ctx.unread_notices,
-            }),
-        );
-        c.insert("csrf", &s.csrf_token);
-        // Not on the safety pages themselves (the answer form is right there).
-        if let Some((id, title, drill)) = ctx
-            .pending_safety
-            .as_ref()
-            .filter(|_| !path.starts_with("/safety/"))
-        {
-            c.insert(
-                "safety_banner",
-                &serde_json::json!({ "url": format!("/safety/{id}/answer"), "title": title, "drill": drill }),
-            );
-        }
-    } else {
-        c.insert("user", &None::<()>);
-        c.insert("csrf", "");
-    }
-    if !c.contains_key("safety_banner") {
-        c.insert("safety_banner", &None::<()>);
-    }
-    c.insert("path", path);
-    c.insert("flash", &ctx.flash);
-    c.insert("errors", &serde_json::Map::new());
-    c
+/// Renders a page's template to HTML.
+pub fn html<P: Page>(state: &AppState, page: &P) -> anyhow::Result<String> {
+    let context = tera::Context::from_serialize(page)
+        .map_err(|e| anyhow::anyhow!("page for {}: {e:?}", P::TEMPLATE))?;
+    state.core.templates.render(P::TEMPLATE, &context)
 }
 
-/// Adds the CSRF token for a form on a page an anonymous visitor may see (login, setup, reset).
-pub fn with_form_token(c: &mut tera::Context, ctx: &ReqCtx) {
-    c.insert("csrf", ctx.csrf_token());
-}
-
-/// Puts field errors into the context as `errors.<field>` = message key.
-pub fn insert_errors(c: &mut tera::Context, errors: &FieldErrors) {
-    let map: serde_json::Map<String, serde_json::Value> = errors
-        .0
-        .iter()
-        .map(|e| (e.field.to_owned(), serde_json::Value::from(e.message)))
-        .collect();
-    c.insert("errors", &map);
-}
-
-/// Renders an HTML page with a status.
-pub fn page(
+/// A rendered page with `status`.
+pub fn with_status<P: Page>(
     state: &AppState,
-    template: &str,
-    context: &tera::Context,
+    page: &P,
     status: StatusCode,
 ) -> AppResult<HttpResponse> {
-    let body = state.core.templates.render(template, context)?;
+    let body = html(state, page)?;
     Ok(HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .body(body))
 }
 
-/// Renders an HTML page with 200.
-pub fn ok(state: &AppState, template: &str, context: &tera::Context) -> AppResult<HttpResponse> {
-    page(state, template, context, StatusCode::OK)
+/// A rendered page (200).
+pub fn ok<P: Page>(state: &AppState, page: &P) -> AppResult<HttpResponse> {
+    with_status(state, page, StatusCode::OK)
+}
+
+/// A form shown again with its field errors (422).
+pub fn invalid<P: Page>(state: &AppState, page: &P) -> AppResult<HttpResponse> {
+    with_status(state, page, StatusCode::UNPROCESSABLE_ENTITY)
+}
+
+/// Marks a page whose URL carries a secret token (password reset, email change, address
+/// verification, invitation): its links never pass the URL on to another site in a `Referer`
+/// (`same-origin`). Not `no-referrer`: under it browsers send `Origin: null` with the page's own
+/// form, which the CSRF check rightly refuses, so the form could not be sent (the browser test of
+/// the email change found it).
+pub fn keep_token_private(mut res: HttpResponse) -> HttpResponse {
+    res.headers_mut().insert(
+        actix_web::http::header::REFERRER_POLICY,
+        actix_web::http::header::HeaderValue::from_static("same-origin"),
+    );
+    res
 }
 
 /// 303 See Other (Post/Redirect/Get).
 pub fn redirect(to: &str) -> HttpResponse {
     HttpResponse::SeeOther()
-        .insert_header(("location", to.to_owned()))
+        .insert_header(("location", crate::services::url_path(to)))
         .finish()
 }
 
-/// 303 with a flash message for the next page.
+/// 303 with a flash message for the next page (one of `flash::FLASH_KEYS`).
 pub fn redirect_with_flash(state: &AppState, to: &str, flash: &'static str) -> HttpResponse {
     let cookie = make_cookie(
-        "yui_flash",
+        super::flash::COOKIE,
         flash.to_owned(),
         state.core.config.is_https(),
         None,
     );
     HttpResponse::SeeOther()
-        .insert_header(("location", to.to_owned()))
+        .insert_header(("location", crate::services::url_path(to)))
         .cookie(cookie)
         .finish()
 }
@@ -174,14 +85,6 @@ pub fn safe_next(next: Option<&str>) -> String {
             n.to_owned()
         }
         _ => "/".to_owned(),
-    }
-}
-
-/// Splits a form-validation error from other errors: `Ok(errors)` to re-render with 422.
-pub fn invalid_or(e: AppError) -> Result<FieldErrors, AppError> {
-    match e {
-        AppError::Invalid(errors) if !errors.is_empty() => Ok(errors),
-        other => Err(other),
     }
 }
 

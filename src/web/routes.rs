@@ -50,6 +50,8 @@ route_table! {
     post "/me/addresses" => reachability::add_address,
     post "/me/addresses/{id}/test" => reachability::send_test,
     post "/me/addresses/{id}/delete" => reachability::remove_address,
+    get "/email/confirm/{token}" => account::show_email_change,
+    post "/email/confirm/{token}" => account::confirm_email_change,
     get "/verify/{token}" => reachability::show_verification,
     post "/verify/{token}" => reachability::confirm_verification,
 

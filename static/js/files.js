@@ -60,9 +60,15 @@
     var h = { "X-CSRF-Token": token };
     Object.keys(headers || {}).forEach(function (k) { h[k] = headers[k]; });
     return fetch(url, { method: method, body: body, headers: h, credentials: "same-origin" }).then(function (r) {
-      if (!r.ok) { throw new Error(r.status + " " + r.statusText); }
+      if (!r.ok) { throw failure(r.status, r.statusText); }
       return r.status === 204 ? {} : r.json();
     });
+  }
+
+  function failure(status, text) {
+    var e = new Error(status + " " + text);
+    e.status = status;
+    return e;
   }
 
   function start(file) {
@@ -85,6 +91,15 @@
     var base = form.getAttribute("data-uploads-url");
     return start(file).then(function (u) {
       if (u.offset > 0) { row.status.textContent = text(list, "resuming"); }
+      var conflicts = 0;
+      // 409: the upload does not stand where this browser thought (another tab sent a piece, or a
+      // piece is still being received): ask where it stands and go on from there, a few times.
+      function resync(err) {
+        if (err.status !== 409 || ++conflicts > 5) { throw err; }
+        return new Promise(function (done) { setTimeout(done, 500 * conflicts); })
+          .then(function () { return request("GET", base + u.id); })
+          .then(function (s) { return next(s.offset); });
+      }
       function next(offset) {
         row.bar.value = offset;
         row.status.textContent = Math.floor(100 * offset / (file.size || 1)) + "%";
@@ -94,13 +109,13 @@
             row.bar.value = row.bar.max;
             row.status.textContent = text(list, "done");
             row.li.className = "done";
-          });
+          }, resync);
         }
         var piece = file.slice(offset, Math.min(offset + CHUNK, file.size));
         return sendChunk(base + u.id + "?offset=" + offset, piece, function (sent) {
           row.bar.value = offset + sent;
           row.status.textContent = Math.floor(100 * (offset + sent) / file.size) + "%";
-        }).then(function (r) { return next(r.offset); });
+        }).then(function (r) { conflicts = 0; return next(r.offset); }, resync);
       }
       return next(u.offset);
     });
@@ -116,7 +131,7 @@
       x.upload.onprogress = function (e) { progress(e.loaded); };
       x.onload = function () {
         if (x.status >= 200 && x.status < 300) { resolve(JSON.parse(x.responseText)); }
-        else { reject(new Error(x.status + " " + x.statusText)); }
+        else { reject(failure(x.status, x.statusText)); }
       };
       x.onerror = function () { reject(new Error("network")); };
       x.send(blob);

@@ -40,7 +40,7 @@ async fn an_admin_adds_a_member_who_sets_a_password_from_the_mail() {
     assert_eq!(res.status(), 303);
     let mail = app.smtp.wait_for("sachiko@example.test").await;
     assert_eq!(
-        mail.subject, "アカウントを作成しました",
+        mail.subject, "[Yui] アカウントを作成しました",
         "a welcome, not a reset"
     );
     assert!(mail.body.contains("7 日以内"));
@@ -80,9 +80,7 @@ async fn an_admin_adds_a_member_who_sets_a_password_from_the_mail() {
 async fn disabling_a_member_ends_their_sessions_and_an_admin_cannot_disable_themselves() {
     let app = TestApp::spawn();
     let admin = app.admin_client().await;
-    app.create_user("taro", false);
-    let taro = app.client();
-    app.login(&taro, "taro", PASSWORD).await;
+    let taro = app.user("taro").signed_in().await;
     let res = app
         .post_form(
             &admin,
@@ -156,9 +154,7 @@ async fn disabling_a_member_ends_their_sessions_and_an_admin_cannot_disable_them
 async fn a_role_change_takes_effect_at_once() {
     let app = TestApp::spawn();
     let admin = app.admin_client().await;
-    app.create_user("taro", false);
-    let taro = app.client();
-    app.login(&taro, "taro", PASSWORD).await;
+    let taro = app.user("taro").signed_in().await;
     assert_eq!(
         taro.get(app.url("/admin/members"))
             .send()
@@ -257,10 +253,15 @@ async fn the_audit_log_records_logins_and_admin_actions() {
         .text()
         .await
         .unwrap();
-    for action in ["login", "login.failed", "member.disabled"] {
+    // Each in words the admin reads (Japanese here), with its code beside it.
+    for (label, code) in [
+        ("ログイン", "login"),
+        ("ログイン失敗", "login.failed"),
+        ("会員を無効に", "member.disabled"),
+    ] {
         assert!(
-            log.contains(&format!("<code>{action}</code>")),
-            "{action} in the audit log"
+            log.contains(&format!("{label} <code class=\"hint\">{code}</code>")),
+            "{code} in the audit log"
         );
     }
     assert!(
@@ -273,21 +274,7 @@ async fn the_audit_log_records_logins_and_admin_actions() {
 async fn a_csv_import_is_all_or_nothing_with_errors_per_row() {
     let app = TestApp::spawn();
     let admin = app.admin_client().await;
-    let room = [
-        ("name", "town"),
-        ("slug", "town"),
-        ("visibility", "members"),
-        ("state", "open"),
-        ("default_role", "member"),
-        ("join_policy", "invite"),
-        ("quota_mb", "100"),
-    ];
-    assert_eq!(
-        app.post_form(&admin, "/admin/rooms/new", "/admin/rooms", &room)
-            .await
-            .status(),
-        303
-    );
+    app.room("town").features(&[]).create(&admin).await;
     app.create_user("taken", false);
     let bad = "name,login,email,rooms,role\n\
                山田 花子,hanako,hanako@example.test,town,member\n\
@@ -384,4 +371,73 @@ async fn a_csv_import_is_all_or_nothing_with_errors_per_row() {
             .unwrap()
             .contains("name,login,email,rooms,role にしてください")
     );
+}
+
+/// The admin's start page (where setup lands) offers a new site's first steps and ticks each one
+/// as it is done: a name, a first post, a room, people, mail.
+#[actix_web::test]
+async fn the_overview_offers_the_first_steps_and_ticks_what_is_done() {
+    let app = TestApp::spawn();
+    let admin = app.admin_client().await;
+    let steps = |html: &str| -> Vec<(String, bool)> {
+        html.split("<li class=\"")
+            .skip(1)
+            .map(|li| {
+                let done = li.starts_with("done");
+                let href = li
+                    .split("href=\"")
+                    .nth(1)
+                    .unwrap()
+                    .split('"')
+                    .next()
+                    .unwrap();
+                (href.to_owned(), done)
+            })
+            .collect()
+    };
+    let page = |c: &reqwest::Client| {
+        let c = c.clone();
+        let url = app.url("/admin");
+        async move {
+            let res = c.get(url).send().await.unwrap();
+            assert_eq!(res.status(), 200);
+            res.text().await.unwrap()
+        }
+    };
+    let fresh = page(&admin).await;
+    assert_eq!(
+        steps(&fresh),
+        [
+            ("/admin/settings".to_owned(), false),
+            ("/admin/posts/new".to_owned(), false),
+            ("/admin/rooms/new".to_owned(), false),
+            ("/admin/members/new".to_owned(), false),
+            // The test app sends through SMTP (its sink): mail is set up.
+            ("#mail".to_owned(), true),
+        ]
+    );
+    assert!(fresh.contains("id=\"mail\"") && fresh.contains("transport = \"smtp\""));
+    let res = app
+        .post_form(
+            &admin,
+            "/admin/settings",
+            "/admin/settings",
+            &[
+                ("title", "みどり町内会"),
+                ("tagline", ""),
+                ("language", "ja"),
+                ("timezone", "Asia/Tokyo"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    app.room("club").create(&admin).await;
+    app.create_user("taro", false);
+    let now = steps(&page(&admin).await);
+    let done: Vec<bool> = now.iter().map(|(_, d)| *d).collect();
+    assert_eq!(done, [true, false, true, true, true]);
+    // Members have no overview.
+    let taro = app.sign_in("taro").await;
+    let res = taro.get(app.url("/admin")).send().await.unwrap();
+    assert_ne!(res.status(), 200);
 }

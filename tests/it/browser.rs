@@ -556,37 +556,15 @@ async fn first_run_setup_login_write_post_shows_on_front_page_and_feed() {
 async fn council(app: &TestApp) {
     let admin = app.admin_client().await;
     for login in ["manager", "chief", "member"] {
-        app.create_user(login, false);
+        app.user(login).create();
     }
-    let res = app
-        .post_form(
-            &admin,
-            "/admin/rooms/new",
-            "/admin/rooms",
-            &[
-                ("name", "council"),
-                ("slug", "council"),
-                ("visibility", "members"),
-                ("state", "open"),
-                ("default_role", "member"),
-                ("join_policy", "invite"),
-                ("quota_mb", "100"),
-                ("feature_blog", "on"),
-                ("manager", "manager"),
-                ("need_approval", "on"),
-            ],
-        )
+    app.room("council")
+        .with_approval()
+        .managed_by("manager")
+        .member("chief", "chief_editor")
+        .member("member", "member")
+        .create(&admin)
         .await;
-    assert_eq!(res.status(), 303, "room created");
-    let manager = app.client();
-    app.login(&manager, "manager", PASSWORD).await;
-    for (login, role) in [("chief", "chief_editor"), ("member", "member")] {
-        let path = "/rooms/council/members";
-        let res = app
-            .post_form(&manager, path, path, &[("login", login), ("role", role)])
-            .await;
-        assert_eq!(res.status(), 303, "{login} added as {role}");
-    }
 }
 
 /// The id in `/rooms/council/posts/{id}`.
@@ -787,39 +765,16 @@ async fn member_post_is_approved_from_the_inbox_and_a_sent_back_post_shows_its_n
 async fn cabinet_room(app: &TestApp) {
     let admin = app.admin_client().await;
     for login in ["manager", "member"] {
-        app.create_user(login, false);
+        app.user(login).create();
     }
-    let res = app
-        .post_form(
-            &admin,
-            "/admin/rooms/new",
-            "/admin/rooms",
-            &[
-                ("name", "資料室"),
-                ("slug", "cab"),
-                ("visibility", "closed"),
-                ("state", "open"),
-                ("default_role", "member"),
-                ("join_policy", "invite"),
-                ("quota_mb", "100"),
-                ("feature_files", "on"),
-                ("manager", "manager"),
-            ],
-        )
+    app.room("cab")
+        .named("資料室")
+        .closed()
+        .features(&["files"])
+        .managed_by("manager")
+        .member("member", "member")
+        .create(&admin)
         .await;
-    assert_eq!(res.status(), 303, "room created");
-    let manager = app.client();
-    app.login(&manager, "manager", PASSWORD).await;
-    let path = "/rooms/cab/members";
-    let res = app
-        .post_form(
-            &manager,
-            path,
-            path,
-            &[("login", "member"), ("role", "member")],
-        )
-        .await;
-    assert_eq!(res.status(), 303, "member added");
 }
 
 /// Waits until `dir` holds a finished download named `name` and returns its bytes.
@@ -1046,4 +1001,159 @@ async fn a_member_answers_a_drill_from_the_mail_link_on_a_phone_and_the_dashboar
         .await
         .unwrap();
     eprintln!("browser test took {:.1?}", started.elapsed());
+}
+
+/// The column header above a checkbox of the permissions page, as the browser lays the table out.
+async fn header_above(driver: &WebDriver, name: &str) -> WebDriverResult<String> {
+    driver
+        .execute(
+            "const box = document.querySelector(`input[name='${arguments[0]}']`);\
+             const cell = box.closest('td');\
+             const column = Array.from(cell.parentElement.children).indexOf(cell);\
+             return cell.closest('table').querySelector('thead tr').children[column].textContent.trim();",
+            vec![serde_json::Value::String(name.to_owned())],
+        )
+        .await?
+        .convert()
+}
+
+/// What a room manager and a member meet after issue #10: the permission matrix reads the right
+/// way round, the quota is the site admin's (shown, not editable), and a new email address takes
+/// effect only through the link mailed to it, after the current password.
+#[actix_web::test]
+async fn a_manager_sees_the_matrix_the_right_way_round_and_a_new_address_is_confirmed_by_mail() {
+    if !browser_available() {
+        return;
+    }
+    let started = Instant::now();
+    let (_chromedriver, _profile, driver) = launch().await;
+    let app = TestApp::spawn();
+    let admin = app.admin_client().await;
+    app.create_user("hanako", false);
+    let res = app
+        .post_form(
+            &admin,
+            "/admin/rooms/new",
+            "/admin/rooms",
+            &[
+                ("name", "家族の部屋"),
+                ("slug", "kazoku"),
+                ("visibility", "closed"),
+                ("state", "open"),
+                ("default_role", "member"),
+                ("join_policy", "invite"),
+                ("quota_mb", "100"),
+                ("feature_blog", "on"),
+                ("feature_files", "on"),
+                ("manager", "hanako"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let app = &app;
+    driver
+        .run_and_quit(|driver| async move {
+            let driver = &driver;
+            driver.set_window_rect(0, 0, 1280, 900).await?;
+            log_in(driver, app, "hanako").await?;
+            // 1. Every checkbox sits under the role it changes.
+            driver.goto(app.url("/rooms/kazoku/permissions")).await?;
+            for (name, role) in [
+                ("cell:create:member", "一般"),
+                ("cell:edit_others:editor", "編集者"),
+                ("cell:publish:chief_editor", "編集長"),
+                ("cell:publish:editor", "編集者"),
+            ] {
+                assert_eq!(header_above(driver, name).await?, role, "{name}");
+            }
+            shot(driver, "41-permissions-matrix.png").await?;
+            // 2. The quota is shown to the manager, read-only.
+            driver.goto(app.url("/rooms/kazoku/settings")).await?;
+            let quota = find(driver, "#quota_mb").await?;
+            assert_eq!(quota.attr("readonly").await?.as_deref(), Some("true"));
+            assert!(
+                text_of(driver, "#quota_hint")
+                    .await?
+                    .contains("サイト管理者")
+            );
+            shot(driver, "42-room-settings-quota.png").await?;
+            // 3. A new email needs the current password, then the link mailed to it.
+            driver.goto(app.url("/me")).await?;
+            fill(driver, "email", "hanako@newhome.test").await?;
+            click_away(driver, "form[action='/me'] button[type=submit]").await?;
+            assert!(
+                text_of(driver, "form[action='/me']")
+                    .await?
+                    .contains("いまのパスワードを入力してください")
+            );
+            fill(driver, "email", "hanako@newhome.test").await?;
+            fill(driver, "profile_current_password", PASSWORD).await?;
+            click_away(driver, "form[action='/me'] button[type=submit]").await?;
+            wait_for_path(driver, "/me", |p| p == "/me").await?;
+            shot(driver, "43-email-change-sent.png").await?;
+            assert_eq!(
+                find(driver, "#email").await?.value().await?.as_deref(),
+                Some("hanako@example.test"),
+                "nothing changes before the link is opened"
+            );
+            let mail = app.smtp.wait_for("hanako@newhome.test").await;
+            let start = mail.body.find("http://").unwrap();
+            let link = mail.body[start..]
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .to_owned();
+            app.smtp
+                .wait_for_subject("hanako@example.test", "メールアドレス")
+                .await;
+            driver.goto(&link).await?;
+            shot(driver, "44-email-change-confirm.png").await?;
+            click_away(
+                driver,
+                "form[action^='/email/confirm/'] button[type=submit]",
+            )
+            .await?;
+            find(driver, "p.notice[role=status]").await?;
+            shot(driver, "45-email-change-done.png").await?;
+            driver.goto(app.url("/me")).await?;
+            assert_eq!(
+                find(driver, "#email").await?.value().await?.as_deref(),
+                Some("hanako@newhome.test")
+            );
+            // 4. A forgotten password is reset from the link mailed to the new address (its page
+            //    keeps the token from other sites, and its form is still accepted).
+            log_out(driver).await?;
+            driver.goto(app.url("/password/reset")).await?;
+            fill(driver, "email", "hanako@newhome.test").await?;
+            click_away(driver, "form[action='/password/reset'] button[type=submit]").await?;
+            let mail = app
+                .smtp
+                .wait_for_subject("hanako@newhome.test", "パスワード")
+                .await;
+            let start = mail.body.find("http://").unwrap();
+            let link = mail.body[start..]
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .to_owned();
+            driver.goto(&link).await?;
+            let fresh = "a river stone under the old bridge";
+            fill(driver, "password", fresh).await?;
+            fill(driver, "password_confirm", fresh).await?;
+            click_away(driver, "form.form button[type=submit]").await?;
+            shot(driver, "46-password-reset-done.png").await?;
+            wait_for_path(driver, "away from the reset link", |p| {
+                !p.starts_with("/password/reset/")
+            })
+            .await?;
+            driver.goto(app.url("/login")).await?;
+            fill(driver, "name", "hanako").await?;
+            fill(driver, "password", fresh).await?;
+            click_away(driver, "form[action='/login'] button[type=submit]").await?;
+            find(driver, "header.site-header a[href='/me']").await?;
+            Ok::<_, WebDriverError>(())
+        })
+        .await
+        .unwrap();
+    eprintln!("trust browser flow took {:?}", started.elapsed());
 }

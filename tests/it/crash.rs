@@ -321,7 +321,9 @@ async fn kill_9_mid_upload_leaves_no_file_and_acknowledged_chunks_survive() {
     let on_disk = len_of(&part);
     assert!(on_disk > MB as u64, "the part keeps what was written");
 
-    // After the restart: tmp/ swept, the site answers, the upload resumes where the disk says.
+    // After the restart: tmp/ swept, the site answers, the upload resumes after the acknowledged
+    // chunk (what the row records; the unacknowledged bytes were never fsynced nor recorded, and
+    // the next chunk cuts them off, issue #10).
     let server = Server::start(data, &logs.path().join("serve-2.log"));
     assert!(entries(&tmp).is_empty(), "{:?}", entries(&tmp));
     for path in ["/healthz", "/", "/rooms/town/files"] {
@@ -337,12 +339,7 @@ async fn kill_9_mid_upload_leaves_no_file_and_acknowledged_chunks_survive() {
         .await
         .unwrap();
     let offset = usize::try_from(status["offset"].as_u64().unwrap()).unwrap();
-    assert_eq!(offset as u64, on_disk, "{status}");
-    assert!(
-        (MB..=MB + fed_chunk).contains(&offset),
-        "{offset} outside the acknowledged {MB} .. fed {}",
-        MB + fed_chunk
-    );
+    assert_eq!(offset, MB, "{status} (fed {fed_chunk} more)");
     assert_eq!(status["size"], RESUMABLE_SIZE);
     let token = csrf(&c, &server.url("/rooms/town/files")).await;
     let res = c

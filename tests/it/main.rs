@@ -5,6 +5,7 @@
     reason = "test helpers fail loudly on anything unexpected"
 )]
 
+mod accounts;
 mod admin;
 mod auth;
 mod blog;
@@ -12,9 +13,11 @@ mod browser;
 mod cli;
 mod crash;
 mod csrf;
+mod file_store;
 mod files;
 mod mail;
 mod migrations;
+mod query_budget;
 mod reachability;
 mod room_posts;
 mod rooms;
@@ -23,3 +26,4 @@ mod safety_crash;
 mod search;
 mod security;
 mod support;
+mod upgrade;

@@ -12,10 +12,8 @@ use crate::support::*;
 const TEST_SUBJECT: &str = "テストメール";
 
 async fn member(app: &TestApp, login: &str) -> (reqwest::Client, yui::models::user::User) {
-    let u = app.create_user(login, false);
-    let c = app.client();
-    app.login(&c, login, PASSWORD).await;
-    (c, u)
+    let u = app.user(login).create();
+    (app.sign_in(login).await, u)
 }
 
 async fn text(client: &reqwest::Client, url: String) -> String {
@@ -147,6 +145,7 @@ async fn a_member_registers_up_to_three_addresses_and_a_fourth_is_refused() {
     let page = text(&c, app.url("/me/addresses")).await;
     assert!(page.contains("Mail addresses for emergencies") && page.contains("Not verified"));
     let res = add(&app, &c, "taro@fourth.test").await;
+    assert_eq!(res.status(), 422);
     assert!(
         res.text()
             .await
@@ -185,8 +184,8 @@ async fn the_test_mail_arrives_and_its_link_verifies_the_address_from_a_logged_o
     assert_eq!(res.status(), 200);
     assert_eq!(
         res.headers().get("referrer-policy").unwrap(),
-        "no-referrer",
-        "the token never leaks in a Referer"
+        "same-origin",
+        "the token never leaks in a Referer to another site"
     );
     let html = res.text().await.unwrap();
     assert!(html.contains("taro.phone@carrier.test") && html.contains("このアドレスを確認する"));
@@ -425,7 +424,8 @@ async fn safety_addresses_follow_verification_bounces_and_case() {
     // Only the account email, not verified: still where mail goes.
     assert_eq!(get(&app), ["taro@example.test"]);
     // Unverified added addresses are not used; verified ones are.
-    app.db(|conn| reachability::add_address(conn, &actor, "taro@work.test"));
+    let core = app.core.clone();
+    app.db(move |conn| reachability::add_address(&core, conn, &actor, "taro@work.test"));
     assert_eq!(get(&app), ["taro@example.test"]);
     app.db(|conn| reachability::verify_without_mail(conn, u.id, "Taro.Phone@Carrier.test"));
     assert_eq!(get(&app), ["taro@example.test", "Taro.Phone@Carrier.test"]);
@@ -440,12 +440,13 @@ async fn safety_addresses_follow_verification_bounces_and_case() {
     assert_eq!(get(&app), ["taro@example.test"]);
     // The account email changed to the verified phone address (other case): listed once.
     app.db(|conn| reachability::verify_without_mail(conn, u.id, "taro.phone@carrier.test"));
-    let form = yui::services::account::ProfileForm {
-        display_name: "taro".into(),
-        email: "TARO.PHONE@carrier.test".into(),
-        language: String::new(),
-    };
-    app.db(|conn| yui::services::account::update_profile(conn, u.id, &form));
+    app.db(|conn| {
+        Ok(yui::models::user::set_email(
+            conn,
+            u.id,
+            "TARO.PHONE@carrier.test",
+        )?)
+    });
     assert_eq!(get(&app), ["TARO.PHONE@carrier.test"]);
     // Its status is that address's: verified. The old account email is no longer listed.
     let listed = statuses(&app, u.id);
@@ -578,4 +579,29 @@ async fn the_admin_sees_each_members_status_and_tests_everyone() {
     }
     // Hanako's address took the test mail, so it is no longer bouncing.
     assert_eq!(statuses(&app, hanako.id)[0].1, "unverified");
+}
+
+/// An address added to an account (it will receive the member's safety links once confirmed, and
+/// may accept invitations) is announced to the account's own email, so an owner whose session was
+/// stolen hears of it.
+#[actix_web::test]
+async fn the_account_email_hears_of_an_added_address() {
+    let app = TestApp::spawn();
+    let (c, _) = member(&app, "taro").await;
+    assert_eq!(add(&app, &c, "thief@elsewhere.test").await.status(), 303);
+    let mail = app
+        .smtp
+        .wait_for_subject("taro@example.test", "連絡先のアドレスが追加されました")
+        .await;
+    assert!(mail.body.contains("thief@elsewhere.test"), "{}", mail.body);
+    assert!(mail.body.contains(&app.url("/me/addresses")));
+    assert!(mail.body.contains(&app.url("/password/reset")));
+    outbox_done(&app, "taro@example.test").await;
+    assert!(
+        app.smtp
+            .mails()
+            .iter()
+            .all(|m| !m.to.contains(&"thief@elsewhere.test".to_owned())),
+        "nothing goes to the new address until it asks for its test mail"
+    );
 }

@@ -2,14 +2,6 @@
 
 use crate::support::*;
 
-/// Logs a new account in.
-async fn person(app: &TestApp, login: &str) -> reqwest::Client {
-    app.create_user(login, false);
-    let c = app.client();
-    app.login(&c, login, PASSWORD).await;
-    c
-}
-
 struct Council {
     app: TestApp,
     chief: reqwest::Client,
@@ -23,43 +15,15 @@ struct Council {
 async fn council() -> Council {
     let app = TestApp::spawn();
     let admin = app.admin_client().await;
-    let manager = person(&app, "manager").await;
-    let chief = person(&app, "chief").await;
-    let editor = person(&app, "editor").await;
-    let member = person(&app, "member").await;
-    let guest = person(&app, "guest").await;
-    for (slug, approval) in [("council", true), ("square", false)] {
-        let mut fields = vec![
-            ("name", slug),
-            ("slug", slug),
-            ("visibility", "members"),
-            ("state", "open"),
-            ("default_role", "member"),
-            ("join_policy", "invite"),
-            ("quota_mb", "100"),
-            ("feature_blog", "on"),
-            ("manager", "manager"),
-        ];
-        if approval {
-            fields.push(("need_approval", "on"));
-        }
-        let res = app
-            .post_form(&admin, "/admin/rooms/new", "/admin/rooms", &fields)
-            .await;
-        assert_eq!(res.status(), 303);
-        for (login, role) in [
-            ("chief", "chief_editor"),
-            ("editor", "editor"),
-            ("member", "member"),
-            ("guest", "guest"),
-        ] {
-            let path = format!("/rooms/{slug}/members");
-            let res = app
-                .post_form(&manager, &path, &path, &[("login", login), ("role", role)])
-                .await;
-            assert_eq!(res.status(), 303);
-        }
-    }
+    app.user("manager").create();
+    let chief = app.user("chief").signed_in().await;
+    let editor = app.user("editor").signed_in().await;
+    let member = app.user("member").signed_in().await;
+    let guest = app.user("guest").signed_in().await;
+    one_of_each_role(app.room("council").with_approval())
+        .create(&admin)
+        .await;
+    one_of_each_role(app.room("square")).create(&admin).await;
     Council {
         app,
         chief,
@@ -69,25 +33,14 @@ async fn council() -> Council {
     }
 }
 
-async fn write(
-    app: &TestApp,
-    c: &reqwest::Client,
-    room: &str,
-    title: &str,
-    action: &str,
-) -> reqwest::Response {
-    let new = format!("/rooms/{room}/posts/new");
-    app.post_form(
-        c,
-        &new,
-        &format!("/rooms/{room}/posts"),
-        &[
-            ("title", title),
-            ("body", "**本文**です。"),
-            ("action", action),
-        ],
-    )
-    .await
+/// A council room: managed by `manager`, with `chief`, `editor`, `member` and `guest` in the role
+/// each is named after.
+fn one_of_each_role(room: RoomBuilder<'_>) -> RoomBuilder<'_> {
+    room.managed_by("manager")
+        .member("chief", "chief_editor")
+        .member("editor", "editor")
+        .member("member", "member")
+        .member("guest", "guest")
 }
 
 pub async fn get(c: &reqwest::Client, app: &TestApp, path: &str) -> (u16, String) {
@@ -101,6 +54,67 @@ pub fn revision_in(html: &str) -> String {
     html[start..].split('"').next().unwrap().to_owned()
 }
 
+/// The navigation's approvals link follows `authorize_room` into sub-rooms and adjusted cells: a
+/// chief editor of a sub-room sees it only while they may read its closed parent, and an editor
+/// once the room lets editors publish.
+#[actix_web::test]
+async fn the_approvals_link_follows_parent_rooms_and_adjusted_cells() {
+    let app = TestApp::spawn();
+    let admin = app.admin_client().await;
+    app.user("manager").create();
+    let chief = app.user("chief").signed_in().await;
+    let editor = app.user("editor").signed_in().await;
+    app.room("hall")
+        .closed()
+        .managed_by("manager")
+        .create(&admin)
+        .await;
+    app.room("annex")
+        .under("hall")
+        .managed_by("manager")
+        .member("chief", "chief_editor")
+        .member("editor", "editor")
+        .create(&admin)
+        .await;
+    let link =
+        async |c: &reqwest::Client| get(c, &app, "/rooms").await.1.contains("href=\"/inbox\"");
+    assert!(!link(&chief).await, "the closed parent hides the sub-room");
+    app.add_member(&admin, "hall", "chief", "guest").await;
+    assert!(
+        link(&chief).await,
+        "with the parent readable, the chief editor may approve"
+    );
+    app.add_member(&admin, "hall", "editor", "guest").await;
+    assert!(!link(&editor).await, "editors do not publish by default");
+    // The manager's permissions form: what is ticked now, and publishing for editors.
+    let (_, page) = get(&admin, &app, "/rooms/annex/permissions").await;
+    let mut cells: Vec<String> = page
+        .split("<input type=\"checkbox\" id=\"")
+        .skip(1)
+        .filter_map(|rest| {
+            let tag = &rest[..rest.find('>')?];
+            tag.contains(" checked")
+                .then(|| tag.split('"').next().unwrap_or("").to_owned())
+        })
+        .collect();
+    cells.push("cell:publish:editor".to_owned());
+    let fields: Vec<(&str, &str)> = cells.iter().map(|c| (c.as_str(), "on")).collect();
+    let res = app
+        .post_form(
+            &admin,
+            "/rooms/annex/permissions",
+            "/rooms/annex/permissions",
+            &fields,
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert!(link(&editor).await, "the room lets editors publish");
+    assert!(
+        link(&chief).await,
+        "the chief editor's cells did not change"
+    );
+}
+
 #[actix_web::test]
 async fn a_member_s_post_waits_for_the_chief_editor_who_approves_it_from_the_inbox() {
     let Council {
@@ -110,9 +124,11 @@ async fn a_member_s_post_waits_for_the_chief_editor_who_approves_it_from_the_inb
         guest,
         ..
     } = council().await;
-    let res = write(&app, &member, "council", "防災訓練の報告", "submit").await;
-    assert_eq!(res.status(), 303);
-    let post = location(&res);
+    let post = app
+        .post_in("council", "防災訓練の報告")
+        .submit(&member)
+        .await
+        .path;
     let (code, page) = get(&member, &app, &post).await;
     assert_eq!(code, 200);
     assert!(page.contains("承認待ち"), "the author sees the state");
@@ -129,15 +145,15 @@ async fn a_member_s_post_waits_for_the_chief_editor_who_approves_it_from_the_inb
     );
     // The approvers are told by mail: manager and chief editor (not the editor, not the author).
     let mail = app.smtp.wait_for("chief@example.test").await;
-    assert_eq!(mail.subject, "「council」に承認待ちの記事があります");
+    assert_eq!(mail.subject, "[Yui] 「council」に承認待ちの記事があります");
     assert!(mail.body.contains("防災訓練の報告") && mail.body.contains(&app.url("/inbox")));
     app.smtp.wait_for("manager@example.test").await;
-    assert!(
-        app.smtp
-            .mails()
-            .iter()
-            .all(|m| !m.to.contains(&"editor@example.test".to_owned()))
-    );
+    for silent in ["editor@example.test", "member@example.test"] {
+        assert!(
+            app.mails_to(silent, "").await.is_empty(),
+            "{silent} is not asked to approve"
+        );
+    }
     // The approvals link shows to those who can approve somewhere, not to plain members.
     assert!(
         !get(&member, &app, "/rooms/council")
@@ -152,7 +168,8 @@ async fn a_member_s_post_waits_for_the_chief_editor_who_approves_it_from_the_inb
             .contains("href=\"/inbox\"")
     );
     // Members may not approve; the inbox of the chief editor lists it, with an excerpt.
-    let (_, inbox) = get(&member, &app, "/inbox").await;
+    let (code, inbox) = get(&member, &app, "/inbox").await;
+    assert_eq!(code, 200);
     assert!(!inbox.contains("防災訓練の報告"));
     let (_, inbox) = get(&chief, &app, "/inbox").await;
     assert!(inbox.contains("防災訓練の報告") && inbox.contains("本文です。"));
@@ -201,15 +218,11 @@ async fn the_live_version_stays_while_an_edit_waits_and_a_sent_back_edit_shows_t
         guest,
         ..
     } = council().await;
-    let post = location(&write(&app, &member, "council", "初版", "submit").await);
-    let revision = revision_in(&get(&chief, &app, &post).await.1);
-    app.post_form(
-        &chief,
-        &post,
-        &format!("{post}/approve"),
-        &[("revision", &revision)],
-    )
-    .await;
+    let post = app
+        .post_in("council", "初版")
+        .approved_by(&member, &chief)
+        .await
+        .path;
     // The author edits: the new version waits, readers keep the first.
     let res = app
         .post_form(
@@ -275,9 +288,9 @@ async fn rooms_without_approval_publish_at_once_and_drafts_stay_private() {
     let Council {
         app, member, guest, ..
     } = council().await;
-    let post = location(&write(&app, &member, "square", "すぐ公開", "submit").await);
+    let post = app.post_in("square", "すぐ公開").submit(&member).await.path;
     assert_eq!(get(&guest, &app, &post).await.0, 200);
-    let draft = location(&write(&app, &member, "square", "下書き", "draft").await);
+    let draft = app.post_in("square", "下書き").draft(&member).await.path;
     assert_eq!(get(&guest, &app, &draft).await.0, 404);
     let (_, home) = get(&member, &app, "/rooms/square").await;
     assert!(
@@ -315,8 +328,16 @@ async fn who_may_write_edit_and_delete() {
         )
         .await;
     assert_eq!(res.status(), 404);
-    let mine = location(&write(&app, &member, "square", "一般の記事", "submit").await);
-    let theirs = location(&write(&app, &chief, "square", "編集長の記事", "submit").await);
+    let mine = app
+        .post_in("square", "一般の記事")
+        .submit(&member)
+        .await
+        .path;
+    let theirs = app
+        .post_in("square", "編集長の記事")
+        .submit(&chief)
+        .await
+        .path;
     let edit = |path: &str| (format!("{path}/edit"), path.to_owned());
     let (form, target) = edit(&theirs);
     assert_eq!(
@@ -339,7 +360,11 @@ async fn who_may_write_edit_and_delete() {
         .post_form(&member, &mine, &format!("{mine}/delete"), &[])
         .await;
     assert_eq!(res.status(), 404);
-    let draft = location(&write(&app, &member, "square", "消せる下書き", "draft").await);
+    let draft = app
+        .post_in("square", "消せる下書き")
+        .draft(&member)
+        .await
+        .path;
     let res = app
         .post_form(&member, &draft, &format!("{draft}/delete"), &[])
         .await;
@@ -364,21 +389,13 @@ async fn publishing_periods_are_honoured_by_the_queries() {
     let Council {
         app, member, guest, ..
     } = council().await;
-    let new = "/rooms/square/posts/new";
-    let res = app
-        .post_form(
-            &member,
-            new,
-            "/rooms/square/posts",
-            &[
-                ("title", "来年の予定"),
-                ("body", "x"),
-                ("publish_at", "2099-01-01T09:00"),
-                ("action", "submit"),
-            ],
-        )
-        .await;
-    let future = location(&res);
+    let future = app
+        .post_in("square", "来年の予定")
+        .body("x")
+        .publish_at("2099-01-01T09:00")
+        .submit(&member)
+        .await
+        .path;
     assert_eq!(get(&guest, &app, &future).await.0, 404, "not yet");
     let (code, page) = get(&member, &app, &future).await;
     assert_eq!(code, 200);
@@ -389,7 +406,7 @@ async fn publishing_periods_are_honoured_by_the_queries() {
     let res = app
         .post_form(
             &member,
-            new,
+            "/rooms/square/posts/new",
             "/rooms/square/posts",
             &[
                 ("title", "逆転"),
@@ -407,21 +424,14 @@ async fn publishing_periods_are_honoured_by_the_queries() {
             .unwrap()
             .contains("終了日時は開始日時より後")
     );
-    let res = app
-        .post_form(
-            &member,
-            new,
-            "/rooms/square/posts",
-            &[
-                ("title", "期間限定"),
-                ("body", "x"),
-                ("publish_at", "2020-01-01T09:00"),
-                ("publish_until", "2020-02-01T09:00"),
-                ("action", "submit"),
-            ],
-        )
-        .await;
-    let expired = location(&res);
+    let expired = app
+        .post_in("square", "期間限定")
+        .body("x")
+        .publish_at("2020-01-01T09:00")
+        .publish_until("2020-02-01T09:00")
+        .submit(&member)
+        .await
+        .path;
     assert_eq!(
         get(&guest, &app, &expired).await.0,
         404,
@@ -439,35 +449,17 @@ async fn search_finds_what_each_person_may_read_and_nothing_else() {
         ..
     } = council().await;
     // A closed room only `chief` belongs to, with a post.
-    let admin = app.client();
-    app.login(&admin, "admin", PASSWORD).await;
-    let fields = [
-        ("name", "secret"),
-        ("slug", "secret"),
-        ("visibility", "closed"),
-        ("state", "open"),
-        ("default_role", "member"),
-        ("join_policy", "invite"),
-        ("quota_mb", "100"),
-        ("feature_blog", "on"),
-        ("manager", "chief"),
-    ];
-    assert_eq!(
-        app.post_form(&admin, "/admin/rooms/new", "/admin/rooms", &fields)
-            .await
-            .status(),
-        303
-    );
-    write(&app, &chief, "secret", "会議の極秘メモ", "submit").await;
-    write(&app, &member, "square", "会議の議事録", "submit").await;
-    write(
-        &app,
-        &member,
-        "council",
-        "会議の下書き（承認待ち）",
-        "submit",
-    )
-    .await;
+    let admin = app.sign_in("admin").await;
+    app.room("secret")
+        .closed()
+        .managed_by("chief")
+        .create(&admin)
+        .await;
+    app.post_in("secret", "会議の極秘メモ").submit(&chief).await;
+    app.post_in("square", "会議の議事録").submit(&member).await;
+    app.post_in("council", "会議の下書き（承認待ち）")
+        .submit(&member)
+        .await;
     let blog = app
         .post_form(
             &admin,
@@ -521,7 +513,7 @@ async fn comments_reach_the_author_and_wait_where_the_room_wants_approval() {
         editor,
     } = council().await;
     // square: no comment approval. member writes, editor comments, the author is mailed.
-    let post = location(&write(&app, &member, "square", "意見募集", "submit").await);
+    let post = app.post_in("square", "意見募集").submit(&member).await.path;
     let comments = format!("{post}/comments");
     let res = app
         .post_form(
@@ -550,6 +542,15 @@ async fn comments_reach_the_author_and_wait_where_the_room_wants_approval() {
         .wait_for_subject("member@example.test", "新しいコメント")
         .await;
     assert!(mail.body.contains("意見募集"));
+    let comment_count = || {
+        app.db(|conn| {
+            use diesel::prelude::*;
+            Ok(yui::db::schema::post_comments::table
+                .count()
+                .get_result::<i64>(conn)?)
+        })
+    };
+    assert_eq!(comment_count(), 1);
     let res = app
         .post_form(&editor, &post, &comments, &[("comment", "   ")])
         .await;
@@ -558,9 +559,9 @@ async fn comments_reach_the_author_and_wait_where_the_room_wants_approval() {
         303,
         "an empty comment is refused with a message, nothing saved"
     );
+    assert_eq!(comment_count(), 1, "the empty comment was not saved");
     // council: turn on comment approval; a member's comment waits for the chief editor.
-    let manager = app.client();
-    app.login(&manager, "manager", PASSWORD).await;
+    let manager = app.sign_in("manager").await;
     let settings = [
         ("name", "council"),
         ("slug", "council"),
@@ -584,7 +585,7 @@ async fn comments_reach_the_author_and_wait_where_the_room_wants_approval() {
         .status(),
         303
     );
-    let post = location(&write(&app, &chief, "council", "議題", "submit").await);
+    let post = app.post_in("council", "議題").submit(&chief).await.path;
     let res = app
         .post_form(
             &member,
@@ -665,13 +666,17 @@ async fn new_posts_are_mailed_as_each_member_chose_and_listed_as_new() {
         .status(),
         422
     );
-    let post = location(&write(&app, &member, "square", "夏祭りのお知らせ", "submit").await);
+    let post = app
+        .post_in("square", "夏祭りのお知らせ")
+        .submit(&member)
+        .await
+        .path;
     let mail = app
         .smtp
         .wait_for_subject("manager@example.test", "[square] 夏祭りのお知らせ")
         .await;
     assert!(mail.body.contains(&app.url(&post)));
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    app.outbox_drained().await;
     for silent in [
         "chief@example.test",
         "editor@example.test",
@@ -687,22 +692,29 @@ async fn new_posts_are_mailed_as_each_member_chose_and_listed_as_new() {
         );
     }
     // Editing a published post notifies nobody again.
-    app.post_form(
-        &member,
-        &format!("{post}/edit"),
-        &post,
-        &[
-            ("title", "夏祭りのお知らせ（改）"),
-            ("body", "x"),
-            ("action", "submit"),
-        ],
-    )
-    .await;
+    let res = app
+        .post_form(
+            &member,
+            &format!("{post}/edit"),
+            &post,
+            &[
+                ("title", "夏祭りのお知らせ（改）"),
+                ("body", "x"),
+                ("action", "submit"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        app.mails_to("manager@example.test", "夏祭り").await.len(),
+        1,
+        "the edit is not announced again"
+    );
     // The digest collects it for the chief editor.
     let core = app.core.clone();
-    let sent = app.db(move |conn| yui::services::notify::send_digests(&core, conn));
+    let sent = app.db(move |conn| yui::services::new_posts::send_digests(&core, conn));
     assert_eq!(sent, 1);
-    app.core.mail_wakeup.notify_one();
+    app.core.db.mail_wakeup().notify_one();
     let digest = app
         .smtp
         .wait_for_subject("chief@example.test", "新着 1 件")
@@ -710,7 +722,7 @@ async fn new_posts_are_mailed_as_each_member_chose_and_listed_as_new() {
     assert!(digest.body.contains("夏祭りのお知らせ") && digest.body.contains(&app.url(&post)));
     let core = app.core.clone();
     assert_eq!(
-        app.db(move |conn| yui::services::notify::send_digests(&core, conn)),
+        app.db(move |conn| yui::services::new_posts::send_digests(&core, conn)),
         0,
         "sent once"
     );
@@ -732,7 +744,7 @@ async fn new_posts_are_mailed_as_each_member_chose_and_listed_as_new() {
 #[actix_web::test]
 async fn only_public_rooms_have_a_feed() {
     let Council { app, member, .. } = council().await;
-    write(&app, &member, "square", "会員向け", "submit").await;
+    app.post_in("square", "会員向け").submit(&member).await;
     assert_eq!(
         app.client()
             .get(app.url("/rooms/square/feed.atom"))
@@ -743,8 +755,7 @@ async fn only_public_rooms_have_a_feed() {
         404,
         "members-only room"
     );
-    let manager = app.client();
-    app.login(&manager, "manager", PASSWORD).await;
+    let manager = app.sign_in("manager").await;
     let settings = [
         ("name", "square"),
         ("slug", "square"),
@@ -784,33 +795,23 @@ async fn only_public_rooms_have_a_feed() {
 
 /// Writes a post scheduled for 2099 in `room`.
 async fn schedule(app: &TestApp, c: &reqwest::Client, room: &str, title: &str) {
-    let res = app
-        .post_form(
-            c,
-            &format!("/rooms/{room}/posts/new"),
-            &format!("/rooms/{room}/posts"),
-            &[
-                ("title", title),
-                ("body", "予定の記事"),
-                ("publish_at", "2099-01-01T09:00"),
-                ("action", "submit"),
-            ],
-        )
+    app.post_in(room, title)
+        .body("予定の記事")
+        .publish_at("2099-01-01T09:00")
+        .submit(c)
         .await;
-    assert_eq!(res.status(), 303);
 }
 
 /// Runs the jobs loop's announcement step as if the clock said `at`.
 fn announce_at(app: &TestApp, at: &str) -> usize {
     let at = chrono::NaiveDateTime::parse_from_str(at, "%Y-%m-%d %H:%M").unwrap();
     let core = app.core.clone();
-    app.db(move |conn| yui::services::notify::announce_due(&core, conn, at))
+    app.db(move |conn| yui::services::new_posts::announce_due(&core, conn, at))
 }
 
 /// How many mails with `subject` in their subject went to each address, after the sender settled.
 async fn mails_about(app: &TestApp, subject: &str) -> std::collections::BTreeMap<String, usize> {
-    app.core.mail_wakeup.notify_one();
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    app.outbox_drained().await;
     let mut counts = std::collections::BTreeMap::new();
     for m in app.smtp.mails() {
         if m.subject.contains(subject) {
@@ -863,7 +864,7 @@ async fn scheduled_posts_are_mailed_once_when_their_time_comes() {
                 let c = core.clone();
                 core.db
                     .run_sync(true, move |conn| {
-                        yui::services::notify::announce_due(&c, conn, at)
+                        yui::services::new_posts::announce_due(&c, conn, at)
                     })
                     .unwrap()
             })
@@ -877,42 +878,18 @@ async fn scheduled_posts_are_mailed_once_when_their_time_comes() {
 #[actix_web::test]
 async fn scheduled_posts_are_announced_only_to_members_who_may_read_the_room() {
     let Council { app, .. } = council().await;
-    let admin = app.client();
-    app.login(&admin, "admin", PASSWORD).await;
-    let manager = person(&app, "prepper").await;
-    person(&app, "cohost").await;
-    person(&app, "writer").await;
+    let admin = app.sign_in("admin").await;
+    let manager = app.user("prepper").signed_in().await;
+    app.user("cohost").create();
+    app.user("writer").create();
     // A room under preparation (準備中): only its managers see it.
-    let res = app
-        .post_form(
-            &admin,
-            "/admin/rooms/new",
-            "/admin/rooms",
-            &[
-                ("name", "prep"),
-                ("slug", "prep"),
-                ("visibility", "members"),
-                ("state", "preparing"),
-                ("default_role", "member"),
-                ("join_policy", "invite"),
-                ("quota_mb", "100"),
-                ("feature_blog", "on"),
-                ("manager", "prepper"),
-            ],
-        )
+    app.room("prep")
+        .preparing()
+        .managed_by("prepper")
+        .member("cohost", "manager")
+        .member("writer", "chief_editor")
+        .create(&admin)
         .await;
-    assert_eq!(res.status(), 303);
-    for (login, role) in [("cohost", "manager"), ("writer", "chief_editor")] {
-        let res = app
-            .post_form(
-                &manager,
-                "/rooms/prep/members",
-                "/rooms/prep/members",
-                &[("login", login), ("role", role)],
-            )
-            .await;
-        assert_eq!(res.status(), 303);
-    }
     schedule(&app, &manager, "prep", "準備中の予定").await;
     assert_eq!(announce_at(&app, "2099-01-02 00:00"), 1);
     app.smtp
@@ -947,8 +924,7 @@ async fn the_approvals_link_follows_each_room_s_publish_rights() {
     let Council {
         app, chief, editor, ..
     } = council().await;
-    let manager = app.client();
-    app.login(&manager, "manager", PASSWORD).await;
+    let manager = app.sign_in("manager").await;
     assert!(
         !approvals_link(&app, &editor).await,
         "editors may not approve unless a room allows it"
@@ -981,4 +957,74 @@ async fn the_approvals_link_follows_each_room_s_publish_rights() {
 /// The link shows, and the inbox answers.
 async fn approval_link_and_inbox_agree(app: &TestApp, c: &reqwest::Client) -> bool {
     approvals_link(app, c).await && get(c, app, "/inbox").await.0 == 200
+}
+
+/// Sends the daily digests now and returns how many went out.
+fn send_digests(app: &TestApp) -> usize {
+    let core = app.core.clone();
+    let sent = app.db(move |conn| yui::services::new_posts::send_digests(&core, conn));
+    app.core.db.mail_wakeup().notify_one();
+    sent
+}
+
+/// A digest is checked when it goes out, not only when a post was queued for it: a post deleted
+/// meanwhile is left out, and a member removed from the room hears of none of its posts.
+#[actix_web::test]
+async fn a_digest_lists_only_what_its_reader_may_still_read() {
+    let Council {
+        app, chief, member, ..
+    } = council().await;
+    let res = app
+        .post_form(
+            &chief,
+            "/rooms/square",
+            "/rooms/square/notifications",
+            &[("mode", "digest")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    app.post_in("square", "残る記事").submit(&member).await;
+    let gone = app
+        .post_in("square", "消える記事")
+        .submit(&member)
+        .await
+        .path;
+    let res = app
+        .post_form(&chief, &gone, &format!("{gone}/delete"), &[])
+        .await;
+    assert_eq!(res.status(), 303, "the chief editor deletes one");
+    assert_eq!(send_digests(&app), 1);
+    let digest = app
+        .smtp
+        .wait_for_subject("chief@example.test", "新着")
+        .await;
+    assert!(digest.body.contains("残る記事"), "{}", digest.body);
+    assert!(!digest.body.contains("消える記事"), "{}", digest.body);
+    // Queued, then the reader leaves the room before the digest: nothing goes out.
+    app.post_in("square", "ひみつの相談").submit(&member).await;
+    let manager = app.sign_in("manager").await;
+    let res = app
+        .post_form(
+            &manager,
+            "/rooms/square/members",
+            "/rooms/square/members/chief",
+            &[("action", "remove")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(send_digests(&app), 0, "no digest for a room one has left");
+    let queued: i64 = app.db(|conn| {
+        use diesel::prelude::*;
+        Ok(yui::db::schema::digest_items::table
+            .count()
+            .get_result(conn)?)
+    });
+    assert_eq!(queued, 0, "what was queued is gone, not kept for later");
+    assert!(
+        app.smtp
+            .mails()
+            .iter()
+            .all(|m| !m.body.contains("ひみつの相談")
+                || !m.to.contains(&"chief@example.test".to_owned()))
+    );
 }

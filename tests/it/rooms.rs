@@ -1,36 +1,16 @@
 //! Rooms over HTTP: who sees what, joining and leaving, managers' pages, permission overrides.
 
 use diesel::prelude::*;
-use yui::db::schema::{room_members, room_permissions};
+use yui::db::schema::{room_members, room_permissions, rooms};
 
 use crate::support::Mail;
 use crate::support::*;
 
-/// Creates a room through the admin panel.
-async fn create_room(
-    app: &TestApp,
-    admin: &reqwest::Client,
-    slug: &str,
-    visibility: &str,
-    state: &str,
-    join: &str,
-    extra: &[(&str, &str)],
-) -> reqwest::Response {
-    let name = format!("{slug} の部屋");
-    let mut fields = vec![
-        ("name", name.as_str()),
-        ("slug", slug),
-        ("description", "説明"),
-        ("visibility", visibility),
-        ("state", state),
-        ("default_role", "member"),
-        ("join_policy", join),
-        ("quota_mb", "100"),
-        ("feature_blog", "on"),
-    ];
-    fields.extend_from_slice(extra);
-    app.post_form(admin, "/admin/rooms/new", "/admin/rooms", &fields)
-        .await
+/// A room of this file's site: `<slug> の部屋`, described, otherwise as `TestApp::room` makes one.
+fn room<'a>(app: &'a TestApp, slug: &str) -> RoomBuilder<'a> {
+    app.room(slug)
+        .named(&format!("{slug} の部屋"))
+        .described("説明")
 }
 
 struct Town {
@@ -45,30 +25,26 @@ struct Town {
 async fn town() -> Town {
     let app = TestApp::spawn();
     let admin = app.admin_client().await;
-    app.create_user("hanako", false);
-    app.create_user("taro", false);
-    for (slug, vis, state, join, manager) in [
-        ("town", "public", "open", "open", ""),
-        ("staff", "members", "open", "invite", ""),
-        ("family", "closed", "open", "invite", "hanako"),
-        ("plans", "members", "preparing", "invite", "hanako"),
-    ] {
-        let res = create_room(
-            &app,
-            &admin,
-            slug,
-            vis,
-            state,
-            join,
-            &[("manager", manager)],
-        )
+    app.user("hanako").create();
+    app.user("taro").create();
+    room(&app, "town")
+        .public()
+        .open_to_join()
+        .create(&admin)
         .await;
-        assert_eq!(res.status(), 303, "create {slug}");
-    }
-    let hanako = app.client();
-    app.login(&hanako, "hanako", PASSWORD).await;
-    let taro = app.client();
-    app.login(&taro, "taro", PASSWORD).await;
+    room(&app, "staff").create(&admin).await;
+    room(&app, "family")
+        .closed()
+        .managed_by("hanako")
+        .create(&admin)
+        .await;
+    room(&app, "plans")
+        .preparing()
+        .managed_by("hanako")
+        .create(&admin)
+        .await;
+    let hanako = app.sign_in("hanako").await;
+    let taro = app.sign_in("taro").await;
     Town {
         app,
         admin,
@@ -214,6 +190,7 @@ async fn joining_an_open_room_and_leaving_it() {
         .post_form(&taro, "/rooms/town", "/rooms/town/leave", &[])
         .await;
     assert_eq!(res.status(), 303);
+    assert_eq!(status(&taro, &app, "/rooms/town").await, 200);
     assert!(!body(&taro, &app, "/rooms/town").await.contains("あなた："));
     // Anonymous visitors are asked to log in.
     let anon = app.client();
@@ -299,13 +276,15 @@ async fn a_manager_manages_members_and_a_room_keeps_one_manager() {
         .await;
     assert_eq!(res.status(), 409);
     // With a second manager, she can.
-    app.post_form(
-        &hanako,
-        "/rooms/family/members",
-        "/rooms/family/members/taro",
-        &[("action", "role"), ("role", "manager")],
-    )
-    .await;
+    let res = app
+        .post_form(
+            &hanako,
+            "/rooms/family/members",
+            "/rooms/family/members/taro",
+            &[("action", "role"), ("role", "manager")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
     assert_eq!(status(&taro, &app, "/rooms/family/members").await, 200);
     let res = app
         .post_form(&hanako, "/rooms/family", "/rooms/family/leave", &[])
@@ -364,40 +343,162 @@ async fn managers_change_only_adjustable_cells() {
     assert!(page.contains("id=\"cell:publish:editor\" name=\"cell:publish:editor\" checked"));
 }
 
+/// Every checkbox of the permissions page sits under the header of the role it changes (the table
+/// is parsed as a browser would: column index of the cell → the header at that index).
+#[actix_web::test]
+async fn every_permission_checkbox_sits_under_its_role_s_header() {
+    let Town { app, hanako, .. } = town().await;
+    let page = body(&hanako, &app, "/rooms/family/permissions").await;
+    let label_of_role: std::collections::HashMap<&str, &str> = [
+        ("manager", "ルーム管理者"),
+        ("chief_editor", "編集長"),
+        ("editor", "編集者"),
+        ("member", "一般"),
+        ("guest", "ゲスト"),
+    ]
+    .into_iter()
+    .collect();
+    let doc = scraper::Html::parse_document(&page);
+    let sel = |s: &str| scraper::Selector::parse(s).unwrap();
+    let table = doc.select(&sel("table.matrix")).next().expect("the matrix");
+    let headers: Vec<String> = table
+        .select(&sel("thead tr > *"))
+        .map(|c| c.text().collect::<String>().trim().to_owned())
+        .collect();
+    assert_eq!(
+        headers.len(),
+        6,
+        "a corner cell and five roles: {headers:?}"
+    );
+    let mut checked = 0;
+    for row in table.select(&sel("tbody tr")) {
+        for (column, cell) in row.select(&sel(":scope > th, :scope > td")).enumerate() {
+            for input in cell.select(&sel("input[type=checkbox]")) {
+                let name = input.value().attr("name").unwrap();
+                let role = name.rsplit(':').next().unwrap();
+                assert_eq!(
+                    headers[column], label_of_role[role],
+                    "{name} sits in the column headed {}",
+                    headers[column]
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, 4, "the four adjustable cells of DESIGN.md §4");
+}
+
+/// The settings form of `slug` as submitted by a manager, with `quota_mb` changed.
+fn settings_with_quota<'a>(slug: &'a str, quota_mb: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("name", "家族の部屋"),
+        ("slug", slug),
+        ("description", ""),
+        ("visibility", "closed"),
+        ("state", "open"),
+        ("default_role", "member"),
+        ("join_policy", "invite"),
+        ("quota_mb", quota_mb),
+        ("feature_blog", "on"),
+        ("feature_files", "on"),
+    ]
+}
+
+fn quota_of(app: &TestApp, slug: &str) -> i64 {
+    let slug = slug.to_owned();
+    app.db(move |conn| Ok(yui::models::room::find_by_slug(conn, &slug)?.quota_bytes))
+}
+
+/// A room's disk quota is the site admin's decision: a manager (every member manages their own
+/// private room) sees it but cannot raise it, whatever the form says; the admin can.
+#[actix_web::test]
+async fn only_site_admins_set_a_room_s_quota() {
+    let Town {
+        app, admin, hanako, ..
+    } = town().await;
+    let page = body(&hanako, &app, "/rooms/family/settings").await;
+    assert!(
+        page.contains("id=\"quota_mb\" name=\"quota_mb\" value=\"100\" readonly"),
+        "{page}"
+    );
+    assert!(page.contains("ディスク容量はサイト管理者が決めます"));
+    let res = app
+        .post_form(
+            &hanako,
+            "/rooms/family/settings",
+            "/rooms/family/settings",
+            &settings_with_quota("family", "10000000"),
+        )
+        .await;
+    assert_eq!(res.status(), 303, "the rest of the form is saved");
+    assert_eq!(
+        quota_of(&app, "family"),
+        100 * 1024 * 1024,
+        "the quota is not"
+    );
+    // A bad quota from a manager is no error either: the field is not theirs.
+    let res = app
+        .post_form(
+            &hanako,
+            "/rooms/family/settings",
+            "/rooms/family/settings",
+            &settings_with_quota("family", "lots"),
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(quota_of(&app, "family"), 100 * 1024 * 1024);
+    // The site admin decides it through the same form.
+    assert!(
+        body(&admin, &app, "/rooms/family/settings")
+            .await
+            .contains("id=\"quota_mb\" name=\"quota_mb\" value=\"100\" inputmode")
+    );
+    let res = app
+        .post_form(
+            &admin,
+            "/rooms/family/settings",
+            "/rooms/family/settings",
+            &settings_with_quota("family", "250"),
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(quota_of(&app, "family"), 250 * 1024 * 1024);
+}
+
 #[actix_web::test]
 async fn room_forms_keep_input_and_explain_errors() {
     let Town {
         app, admin, hanako, ..
     } = town().await;
-    let res = create_room(
-        &app,
-        &admin,
-        "Town!",
-        "secret",
-        "open",
-        "open",
-        &[("manager", "nobody")],
-    )
-    .await;
+    let res = room(&app, "Town!")
+        .field("visibility", "secret")
+        .open_to_join()
+        .managed_by("nobody")
+        .try_create(&admin)
+        .await;
     assert_eq!(res.status(), 422);
     let html = res.text().await.unwrap();
     assert!(
-        html.contains("半角英小文字・数字・ハイフンで 2〜40 文字")
+        html.contains("文字・数字・ハイフンで 2〜40 文字にしてください")
             && html.contains("選択肢から選んでください")
     );
     assert!(html.contains("Town! の部屋"), "typed values are kept");
-    let res = create_room(&app, &admin, "town", "public", "open", "open", &[]).await;
+    let res = room(&app, "town")
+        .public()
+        .open_to_join()
+        .try_create(&admin)
+        .await;
     assert_eq!(res.status(), 422, "slug taken");
     // A manager edits her room; the member list on the room page follows.
     let mut fields = vec![
         ("name", "家族の部屋"),
-        ("slug", "family"),
+        ("slug", "my-family"),
         ("description", "家族の連絡"),
         ("visibility", "closed"),
         ("state", "open"),
         ("default_role", "member"),
         ("join_policy", "invite"),
-        ("quota_mb", "abc"),
+        ("quota_mb", "500"),
     ];
     let res = app
         .post_form(
@@ -407,8 +508,14 @@ async fn room_forms_keep_input_and_explain_errors() {
             &fields,
         )
         .await;
-    assert_eq!(res.status(), 422);
-    fields[7] = ("quota_mb", "500");
+    assert_eq!(res.status(), 422, "my- addresses are the private rooms'");
+    let html = res.text().await.unwrap();
+    assert!(html.contains("「my-」で始まる URL 名はマイルーム用です"));
+    assert!(
+        html.contains("id=\"quota_mb\" name=\"quota_mb\" value=\"500\" readonly"),
+        "the re-rendered form still shows the quota locked to a manager"
+    );
+    fields[1] = ("slug", "family");
     let res = app
         .post_form(
             &hanako,
@@ -432,17 +539,12 @@ async fn sub_rooms_hide_behind_their_parent_and_archived_rooms_disappear() {
         hanako,
         taro,
     } = town().await;
-    let res = create_room(
-        &app,
-        &admin,
-        "family-trip",
-        "public",
-        "open",
-        "open",
-        &[("parent", "family")],
-    )
-    .await;
-    assert_eq!(res.status(), 303);
+    room(&app, "family-trip")
+        .public()
+        .open_to_join()
+        .under("family")
+        .create(&admin)
+        .await;
     assert_eq!(
         status(&app.client(), &app, "/rooms/family-trip").await,
         404,
@@ -477,13 +579,15 @@ async fn sub_rooms_hide_behind_their_parent_and_archived_rooms_disappear() {
             .await
             .contains("アーカイブ済み")
     );
-    app.post_form(
-        &admin,
-        "/admin/rooms",
-        "/admin/rooms/town/archive",
-        &[("archived", "false")],
-    )
-    .await;
+    let res = app
+        .post_form(
+            &admin,
+            "/admin/rooms",
+            "/admin/rooms/town/archive",
+            &[("archived", "false")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
     assert_eq!(status(&taro, &app, "/rooms/town").await, 200);
     // Members cannot create rooms.
     let res = app
@@ -505,17 +609,11 @@ async fn join_requests_reach_the_managers_who_approve_or_decline() {
         hanako,
         taro,
     } = town().await;
-    let res = create_room(
-        &app,
-        &admin,
-        "club",
-        "members",
-        "open",
-        "request",
-        &[("manager", "hanako")],
-    )
-    .await;
-    assert_eq!(res.status(), 303);
+    room(&app, "club")
+        .joined_on_request()
+        .managed_by("hanako")
+        .create(&admin)
+        .await;
     let page = body(&taro, &app, "/rooms/club").await;
     assert!(
         page.contains("参加を申請"),
@@ -537,21 +635,15 @@ async fn join_requests_reach_the_managers_who_approve_or_decline() {
     );
     assert!(body(&taro, &app, "/rooms/club").await.contains("承認待ち"));
     // Asking twice sends one mail.
-    app.post_form(&taro, "/rooms/club", "/rooms/club/join", &[])
+    let res = app
+        .post_form(&taro, "/rooms/club", "/rooms/club/join", &[])
         .await;
+    assert_eq!(res.status(), 303);
     let mail = app.smtp.wait_for("hanako@example.test").await;
-    assert_eq!(mail.subject, "「club の部屋」への参加申請");
+    assert_eq!(mail.subject, "[Yui] 「club の部屋」への参加申請");
     assert!(mail.body.contains("taro さん") && mail.body.contains("よろしくお願いします"));
     assert!(mail.body.contains(&app.url("/rooms/club/members")));
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    assert_eq!(
-        app.smtp
-            .mails()
-            .iter()
-            .filter(|m| m.to.contains(&"hanako@example.test".to_owned()))
-            .count(),
-        1
-    );
+    assert_eq!(app.mails_to("hanako@example.test", "").await.len(), 1);
 
     let members = body(&hanako, &app, "/rooms/club/members").await;
     assert!(members.contains("参加申請") && members.contains("よろしくお願いします"));
@@ -589,11 +681,11 @@ async fn join_requests_reach_the_managers_who_approve_or_decline() {
     assert_eq!(res.status(), 404, "a request is decided once");
 
     // Declining leaves the requester outside.
-    app.create_user("jiro", false);
-    let jiro = app.client();
-    app.login(&jiro, "jiro", PASSWORD).await;
-    app.post_form(&jiro, "/rooms/club", "/rooms/club/join", &[])
+    let jiro = app.user("jiro").signed_in().await;
+    let res = app
+        .post_form(&jiro, "/rooms/club", "/rooms/club/join", &[])
         .await;
+    assert_eq!(res.status(), 303);
     let res = app
         .post_form(
             &hanako,
@@ -603,6 +695,7 @@ async fn join_requests_reach_the_managers_who_approve_or_decline() {
         )
         .await;
     assert_eq!(res.status(), 303);
+    assert_eq!(status(&jiro, &app, "/rooms/club").await, 200);
     let page = body(&jiro, &app, "/rooms/club").await;
     assert!(!page.contains("あなた：") && !page.contains("承認待ち"));
 }
@@ -648,17 +741,14 @@ async fn an_invitation_lets_someone_without_an_account_into_a_closed_room() {
         )
         .await;
     assert_eq!(res.status(), 303);
-    assert!(
-        app.client()
-            .get(app.url(members))
-            .send()
-            .await
-            .unwrap()
-            .status()
-            != 200
-    );
+    // A visitor is sent to log in, as for a room that does not exist (nothing leaks).
+    for path in [members, "/rooms/nowhere/members"] {
+        let res = app.client().get(app.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), 303, "{path}");
+        assert!(location(&res).starts_with("/login?next="), "{path}");
+    }
     let mail = app.smtp.wait_for("newbie@example.test").await;
-    assert_eq!(mail.subject, "「family の部屋」への招待");
+    assert_eq!(mail.subject, "[Yui] 「family の部屋」への招待");
     let link = link_in(&mail);
     assert!(
         link.starts_with(&app.url("/invite/")),
@@ -669,7 +759,7 @@ async fn an_invitation_lets_someone_without_an_account_into_a_closed_room() {
     let newbie = app.client();
     let page = newbie.get(&link).send().await.unwrap();
     assert_eq!(page.status(), 200);
-    assert_eq!(page.headers()["referrer-policy"], "no-referrer");
+    assert_eq!(page.headers()["referrer-policy"], "same-origin");
     let html = page.text().await.unwrap();
     assert!(html.contains("編集者として招待") && html.contains("newbie@example.test"));
     let res = app
@@ -859,4 +949,443 @@ async fn members_get_a_private_room_when_the_site_allows_it() {
     );
     let again = taro.get(app.url("/me/room")).send().await.unwrap();
     assert_eq!(location(&again), room, "one private room per member");
+}
+
+/// Turns private rooms on (site settings, as the admin).
+async fn allow_private_rooms(app: &TestApp, admin: &reqwest::Client) {
+    let res = app
+        .post_form(
+            admin,
+            "/admin/settings",
+            "/admin/settings",
+            &[
+                ("title", "Yui"),
+                ("tagline", ""),
+                ("language", "ja"),
+                ("timezone", "Asia/Tokyo"),
+                ("private_rooms", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+}
+
+fn user_id(app: &TestApp, login: &str) -> i64 {
+    let login = login.to_owned();
+    app.db(move |conn| Ok(yui::models::user::find_by_login(conn, &login)?.id))
+}
+
+fn members_of(app: &TestApp, slug: &str) -> Vec<(String, String)> {
+    let slug = slug.to_owned();
+    app.db(move |conn| {
+        let room = yui::models::room::find_by_slug(conn, &slug)?;
+        Ok(room_members::table
+            .inner_join(yui::db::schema::users::table)
+            .filter(room_members::room_id.eq(room.id))
+            .select((yui::db::schema::users::login, room_members::role))
+            .order(yui::db::schema::users::login)
+            .load(conn)?)
+    })
+}
+
+/// A manager cannot give a room the address of someone's private room: `my-` is reserved, and a
+/// private room is found by its owner, so taro's first visit to /me/room makes his own room.
+#[actix_web::test]
+async fn a_room_cannot_pose_as_someone_s_private_room() {
+    let Town {
+        app,
+        admin,
+        taro,
+        hanako,
+    } = town().await;
+    allow_private_rooms(&app, &admin).await;
+    let taro_id = user_id(&app, "taro");
+    let borrowed = format!("my-{taro_id}");
+    let mut fields = settings_with_quota("family", "100");
+    fields[1] = ("slug", &borrowed);
+    let res = app
+        .post_form(
+            &hanako,
+            "/rooms/family/settings",
+            "/rooms/family/settings",
+            &fields,
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    // Nor from her own private room.
+    let res = hanako.get(app.url("/me/room")).send().await.unwrap();
+    let hers = location(&res).trim_start_matches("/rooms/").to_owned();
+    let path = format!("/rooms/{hers}/settings");
+    let mut fields = settings_with_quota(&borrowed, "1024");
+    fields[0] = ("name", "hanako さん のマイルーム");
+    let res = app.post_form(&hanako, &path, &path, &fields).await;
+    assert_eq!(res.status(), 422);
+    // Nor can an admin create one.
+    let res = room(&app, &borrowed).closed().try_create(&admin).await;
+    assert_eq!(res.status(), 422);
+    let res = taro.get(app.url("/me/room")).send().await.unwrap();
+    assert_eq!(location(&res), format!("/rooms/{borrowed}"));
+    assert_eq!(
+        members_of(&app, &borrowed),
+        [("taro".into(), "manager".into())]
+    );
+}
+
+/// Upgrading: a room that a manager renamed to `my-<id>` before this release stops being anyone's
+/// private room (it becomes an ordinary room of its members), and its namesake gets their own;
+/// genuine private rooms keep their owner.
+#[actix_web::test]
+async fn an_upgrade_takes_a_borrowed_private_room_address_away() {
+    let Town {
+        app,
+        admin,
+        taro,
+        hanako,
+    } = town().await;
+    allow_private_rooms(&app, &admin).await;
+    let (taro_id, hanako_id) = (user_id(&app, "taro"), user_id(&app, "hanako"));
+    let res = hanako.get(app.url("/me/room")).send().await.unwrap();
+    let genuine = location(&res).trim_start_matches("/rooms/").to_owned();
+    assert_eq!(genuine, format!("my-{hanako_id}"));
+    let mut conn = yui::db::establish(&app.core.config.database_url()).unwrap();
+    let reverted = yui::db::migrate::revert_through(&mut conn, "20261207000019").unwrap();
+    // The attack as the old code allowed it: hanako renames `family` (which she manages, joined
+    // first) to taro's address and adds taro; migration 000014 marked `my-<n>` rooms private.
+    let borrowed = format!("my-{taro_id}");
+    diesel::sql_query(format!(
+        "UPDATE rooms SET slug = '{borrowed}', space = 'private' WHERE slug = 'family'"
+    ))
+    .execute(&mut conn)
+    .unwrap();
+    diesel::sql_query(format!(
+        "INSERT INTO room_members (room_id, user_id, role, joined_at) \
+         SELECT id, {taro_id}, 'manager', CURRENT_TIMESTAMP FROM rooms WHERE slug = '{borrowed}'"
+    ))
+    .execute(&mut conn)
+    .unwrap();
+    diesel::sql_query(format!(
+        "UPDATE room_members SET joined_at = '2026-01-01 00:00:00' \
+         WHERE user_id = {hanako_id} AND room_id = (SELECT id FROM rooms WHERE slug = '{borrowed}')"
+    ))
+    .execute(&mut conn)
+    .unwrap();
+    assert_eq!(yui::db::migrate::run(&mut conn).unwrap(), reverted);
+    let (space, owner) = {
+        let b = borrowed.clone();
+        let r = app.db(move |conn| Ok(yui::models::room::find_by_slug(conn, &b)?));
+        (r.space, r.owner_id)
+    };
+    assert_eq!((space.as_str(), owner), ("community", None));
+    let g = genuine.clone();
+    let mine = app.db(move |conn| Ok(yui::models::room::find_by_slug(conn, &g)?));
+    assert_eq!(
+        (mine.space.as_str(), mine.owner_id),
+        ("private", Some(hanako_id))
+    );
+    // taro's /me/room is a new room of his own, not hanako's.
+    let res = taro.get(app.url("/me/room")).send().await.unwrap();
+    let his = location(&res).trim_start_matches("/rooms/").to_owned();
+    assert_eq!(his, format!("my-{taro_id}-2"));
+    assert_eq!(members_of(&app, &his), [("taro".into(), "manager".into())]);
+    let res = hanako.get(app.url("/me/room")).send().await.unwrap();
+    assert_eq!(location(&res), format!("/rooms/{genuine}"));
+}
+
+/// The owner of a private room stays its manager: a manager they added cannot demote or remove
+/// them, and they cannot leave it.
+#[actix_web::test]
+async fn a_private_room_s_owner_cannot_be_pushed_out() {
+    let Town {
+        app,
+        admin,
+        taro,
+        hanako,
+    } = town().await;
+    allow_private_rooms(&app, &admin).await;
+    let res = taro.get(app.url("/me/room")).send().await.unwrap();
+    let room = location(&res);
+    let members = format!("{room}/members");
+    let res = app
+        .post_form(
+            &taro,
+            &members,
+            &members,
+            &[("login", "hanako"), ("role", "manager")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let me = format!("{members}/taro");
+    for fields in [
+        vec![("action", "remove")],
+        vec![("action", "role"), ("role", "guest")],
+    ] {
+        let res = app.post_form(&hanako, &members, &me, &fields).await;
+        assert_eq!(res.status(), 409, "{fields:?}");
+    }
+    let res = app
+        .post_form(&taro, &room, &format!("{room}/leave"), &[])
+        .await;
+    assert_eq!(res.status(), 409);
+    let slug = room.trim_start_matches("/rooms/");
+    assert!(members_of(&app, slug).contains(&("taro".into(), "manager".into())));
+}
+
+/// Two first visits to /me/room at once (two tabs, or two `yui serve` processes) make one private
+/// room, and both land in it.
+#[actix_web::test]
+async fn two_first_visits_at_once_make_one_private_room() {
+    let Town { app, admin, .. } = town().await;
+    allow_private_rooms(&app, &admin).await;
+    let mut tabs = Vec::new();
+    for _ in 0..6 {
+        tabs.push(app.sign_in("taro").await);
+    }
+    let visits = tabs.iter().map(|c| c.get(app.url("/me/room")).send());
+    let landed: Vec<String> = futures_util::future::join_all(visits)
+        .await
+        .into_iter()
+        .map(|r| {
+            let r = r.unwrap();
+            assert_eq!(r.status(), 303);
+            location(&r)
+        })
+        .collect();
+    assert!(landed.iter().all(|l| *l == landed[0]), "{landed:?}");
+    let taro = user_id(&app, "taro");
+    let rooms: i64 = app.db(move |conn| {
+        Ok(rooms::table
+            .filter(rooms::owner_id.eq(taro))
+            .count()
+            .get_result(conn)?)
+    });
+    assert_eq!(rooms, 1);
+}
+
+/// A value in the database that this version does not know (a hand edit, a newer version's
+/// row) is an error, never a silent default: a room whose visibility reads "everyone" is not
+/// quietly treated as closed, a member whose role reads "owner" is not quietly a guest.
+#[actix_web::test]
+async fn a_value_this_version_does_not_know_is_an_error_not_a_guess() {
+    let Town {
+        app, hanako, taro, ..
+    } = town().await;
+    assert_eq!(status(&taro, &app, "/rooms/town").await, 200);
+    app.db(|conn| {
+        diesel::sql_query("UPDATE rooms SET visibility = 'everyone' WHERE slug = 'town'")
+            .execute(conn)?;
+        Ok(())
+    });
+    assert_eq!(status(&taro, &app, "/rooms/town").await, 500);
+    assert_eq!(status(&app.client(), &app, "/rooms/town").await, 500);
+    app.db(|conn| {
+        diesel::sql_query("UPDATE rooms SET visibility = 'public' WHERE slug = 'town'")
+            .execute(conn)?;
+        Ok(())
+    });
+    assert_eq!(status(&hanako, &app, "/rooms/family").await, 200);
+    app.db(|conn| {
+        diesel::sql_query("UPDATE room_members SET role = 'owner'").execute(conn)?;
+        Ok(())
+    });
+    assert_eq!(status(&hanako, &app, "/rooms/family").await, 500);
+}
+
+/// `rooms::readable_many` (the walks over many rooms: /safety, the approval inbox) answers what
+/// `rooms::readable` answers room by room, with the same access, for every kind of room and actor:
+/// closed, members-only, public, 準備中, archived, behind a closed or a members-only parent, with
+/// overrides, for members, officers, outsiders and a site admin.
+#[actix_web::test]
+async fn reading_many_rooms_at_once_answers_as_one_by_one() {
+    let app = TestApp::spawn();
+    let admin = app.admin_client().await;
+    for login in ["kenji", "yumi", "outsider"] {
+        app.user(login).create();
+    }
+    app.room("square")
+        .public()
+        .member("kenji", "guest")
+        .create(&admin)
+        .await;
+    app.room("club")
+        .member("kenji", "editor")
+        .officer("kenji")
+        .create(&admin)
+        .await;
+    app.room("vault")
+        .closed()
+        .member("yumi", "manager")
+        .create(&admin)
+        .await;
+    app.room("inside")
+        .under("vault")
+        .member("kenji", "member")
+        .create(&admin)
+        .await;
+    app.room("annex")
+        .under("club")
+        .closed()
+        .member("yumi", "member")
+        .create(&admin)
+        .await;
+    app.room("deep")
+        .under("annex")
+        .member("kenji", "member")
+        .member("yumi", "guest")
+        .create(&admin)
+        .await;
+    app.room("plans")
+        .preparing()
+        .member("kenji", "manager")
+        .member("yumi", "member")
+        .create(&admin)
+        .await;
+    app.room("old")
+        .member("kenji", "member")
+        .create(&admin)
+        .await;
+    let res = app
+        .post_form(
+            &admin,
+            "/admin/rooms",
+            "/admin/rooms/old/archive",
+            &[("archived", "true")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let res = app
+        .post_form(
+            &admin,
+            "/rooms/club/permissions",
+            "/rooms/club/permissions",
+            &[("cell:publish:editor", "on"), ("cell:create:member", "on")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    for login in ["kenji", "yumi", "outsider", "admin"] {
+        let (many, one_by_one) = app.db(|conn| {
+            let actor = yui::services::account::actor_by_login(conn, login)?;
+            let many: Vec<(String, String)> =
+                yui::services::rooms::readable_many(conn, &actor, |_| true)?
+                    .into_iter()
+                    .map(|ctx| (ctx.room.slug.clone(), format!("{:?}", ctx.access)))
+                    .collect();
+            let mut one_by_one = Vec::new();
+            let site_admin = admin_actor(conn)?;
+            for room in yui::services::rooms::all_rooms(conn, &site_admin)? {
+                if let Some(ctx) = yui::services::rooms::readable(conn, Some(&actor), room)? {
+                    one_by_one.push((ctx.room.slug.clone(), format!("{:?}", ctx.access)));
+                }
+            }
+            Ok((many, one_by_one))
+        });
+        assert_eq!(many, one_by_one, "{login}");
+        assert!(!many.is_empty(), "{login} reads something");
+    }
+}
+
+fn admin_actor(conn: &mut yui::db::DbConn) -> Result<yui::services::Actor, yui::error::AppError> {
+    yui::services::account::actor_by_login(conn, "admin")
+}
+
+/// A room named in Japanese needs no address typed: it is made from the name as a post's is, a
+/// second room of the same name gets `-2`, a full-width address is the same as its half-width
+/// form, and redirects and mail links carry the address percent-encoded.
+#[actix_web::test]
+async fn a_room_named_in_japanese_gets_its_address_from_the_name() {
+    let app = TestApp::spawn();
+    let admin = app.admin_client().await;
+    let create = |name: &'static str, slug: &'static str| {
+        let admin = admin.clone();
+        let app = &app;
+        async move {
+            app.post_form(
+                &admin,
+                "/admin/rooms/new",
+                "/admin/rooms",
+                &[
+                    ("name", name),
+                    ("slug", slug),
+                    ("visibility", "members"),
+                    ("state", "open"),
+                    ("default_role", "member"),
+                    ("join_policy", "invite"),
+                    ("quota_mb", "100"),
+                    ("feature_blog", "on"),
+                ],
+            )
+            .await
+        }
+    };
+    let res = create("3年2組", "").await;
+    assert_eq!(res.status(), 303);
+    let to = location(&res);
+    assert!(to.is_ascii(), "{to}");
+    assert!(to.contains("3%E5%B9%B42%E7%B5%84"), "{to}");
+    let page = admin.get(app.url(&to)).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("3年2組"));
+    let slugs = || {
+        app.db(|conn| {
+            Ok(rooms::table
+                .filter(rooms::name.eq("3年2組"))
+                .order(rooms::id)
+                .select(rooms::slug)
+                .load::<String>(conn)?)
+        })
+    };
+    assert_eq!(slugs(), ["3年2組"]);
+    assert_eq!(create("3年2組", "").await.status(), 303);
+    assert_eq!(slugs(), ["3年2組", "3年2組-2"]);
+    // Typed in full width, the address is the first room's: taken.
+    let res = create("三年二組", "３年２組").await;
+    assert_eq!(res.status(), 422);
+    // Symbols and a reserved prefix are still refused when typed.
+    assert_eq!(create("記号", "a/b").await.status(), 422);
+    assert_eq!(create("偽物", "my-7").await.status(), 422);
+    // A name that gives too little makes `room`.
+    assert_eq!(create("!", "").await.status(), 303);
+    let room: i64 = app.db(|conn| {
+        Ok(rooms::table
+            .filter(rooms::slug.eq("room"))
+            .count()
+            .get_result(conn)?)
+    });
+    assert_eq!(room, 1);
+    // A member of the Japanese room hears of a new post through a link that works as it is.
+    app.create_user("taro", false);
+    let encoded = to.trim_start_matches("/rooms/").to_owned();
+    app.add_member(&admin, &encoded, "taro", "member").await;
+    let taro = app.sign_in("taro").await;
+    app.create_user("hana", false);
+    app.add_member(&admin, &encoded, "hana", "member").await;
+    let res = app
+        .post_form(
+            &taro,
+            &format!("{to}/posts/new"),
+            &format!("{to}/posts"),
+            &[
+                ("title", "遠足のお知らせ"),
+                ("body", "持ち物"),
+                ("action", "submit"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let mail = app
+        .smtp
+        .wait_for_subject("hana@example.test", "遠足のお知らせ")
+        .await;
+    let link = mail
+        .body
+        .split_whitespace()
+        .find(|w| w.starts_with("http") && w.contains("/posts/"))
+        .unwrap_or_else(|| panic!("no post link: {}", mail.body))
+        .to_owned();
+    assert!(link.is_ascii(), "{link}");
+    let hana = app.sign_in("hana").await;
+    assert_eq!(
+        hana.get(&link).send().await.unwrap().status(),
+        200,
+        "{link}"
+    );
 }

@@ -81,7 +81,7 @@ fn room(app: &TestApp, slug: &str) -> i64 {
                 join_policy: "open",
                 need_approval: false,
                 quota_bytes: 1 << 20,
-                features: "blog",
+                features: "blog".to_owned(),
                 comment_approval: false,
                 updated_at: now(),
             },
@@ -200,7 +200,7 @@ const QUERIES: &[&str] = &[
 
 fn check_all(app: &TestApp, docs: &[Doc], readable: &[i64]) {
     for q in QUERIES {
-        let terms = yui::services::blog::search_terms(q);
+        let terms = yui::services::search::search_terms(q);
         let prepared: Vec<Term> = terms.iter().map(|t| Term::new(t)).collect();
         for (want, cap) in [(11, 1000), (501, 1000), (11, 7), (3, 1)] {
             let got = app.db(|conn| {

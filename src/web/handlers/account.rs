@@ -1,37 +1,46 @@
-//! The profile page `/me`: display name, email, language, password, other sessions.
+//! The profile page `/me` (display name, email, language, password, other sessions) and the link
+//! that confirms a new email.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 
-use crate::error::{AppError, FieldErrors};
-use crate::services::account::{self, PasswordForm, ProfileForm};
-use crate::services::auth;
+use crate::error::AppError;
+use crate::services::account::{
+    self, EmailLinkProblem, FromSession, PasswordForm, ProfileForm, ProfileSaved,
+};
+use crate::services::form::FormOutcome;
+use crate::services::{auth, rooms};
 use crate::web::AppState;
-use crate::web::extract::CurrentUser;
-use crate::web::render::{base_context, insert_errors, invalid_or, page, redirect_with_flash};
+use crate::web::extract::{Ctx, CurrentUser};
+use crate::web::render::{self, keep_token_private, redirect, redirect_with_flash};
+use crate::web::views::account::{EmailConfirmPage, ProfileFormView, ProfilePage};
+use crate::web::views::{Errors, Layout};
 
-fn profile_page(
-    state: &AppState,
-    user: &CurrentUser,
-    form: &ProfileForm,
-    errors: Option<&FieldErrors>,
-    status: StatusCode,
-) -> Result<HttpResponse, AppError> {
-    let mut c = base_context(user.ctx(), "/me");
-    c.insert(
-        "form",
-        &serde_json::json!({
-            "display_name": form.display_name,
-            "email": form.email,
-            "language": form.language,
-        }),
-    );
-    c.insert("login", &user.user().login);
-    c.insert("private_rooms", &user.ctx().site.private_rooms);
-    if let Some(e) = errors {
-        insert_errors(&mut c, e);
+fn profile_page(user: &CurrentUser, form: ProfileFormView, errors: Errors) -> ProfilePage {
+    ProfilePage {
+        layout: Layout::new(user.ctx(), "/me"),
+        form,
+        login: user.user().login.clone(),
+        private_rooms: user.ctx().site.private_rooms,
+        errors,
     }
-    page(state, "account/me.html", &c, status)
+}
+
+/// The profile form as the account stands.
+fn saved_profile(user: &CurrentUser) -> ProfileFormView {
+    let u = user.user();
+    ProfileFormView {
+        display_name: u.display_name.clone(),
+        email: u.email.clone(),
+        language: u.language.clone().unwrap_or_default(),
+    }
+}
+
+fn from_session(user: &CurrentUser) -> FromSession {
+    FromSession {
+        token_hash: user.session().token_hash.clone(),
+        ip_key: user.ctx().ip_key(),
+    }
 }
 
 /// `GET /me`.
@@ -39,53 +48,33 @@ pub async fn show_profile(
     state: web::Data<AppState>,
     user: CurrentUser,
 ) -> Result<HttpResponse, AppError> {
-    let u = user.user();
-    let form = ProfileForm {
-        display_name: u.display_name.clone(),
-        email: u.email.clone(),
-        language: u.language.clone().unwrap_or_default(),
-    };
-    profile_page(&state, &user, &form, None, StatusCode::OK)
+    let page = profile_page(&user, saved_profile(&user), Errors::default());
+    render::ok(&state, &page)
 }
 
-/// `POST /me`.
+/// `POST /me`: name and language save at once; a new email waits for its confirmation link.
 pub async fn update_profile(
     state: web::Data<AppState>,
     user: CurrentUser,
     form: web::Form<ProfileForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    let id = user.user().id;
-    let f = form.clone();
-    match state
-        .core
-        .db
-        .write(move |conn| account::update_profile(conn, id, &f))
-        .await
-    {
-        Ok(()) => {
-            let mut res = redirect_with_flash(&state, "/me", "flash.saved");
+    let typed = ProfileFormView::from(&form);
+    let saved = account::update_profile(&state.core, user.user(), from_session(&user), form).await;
+    match FormOutcome::of(saved, ())? {
+        FormOutcome::Saved(saved) => {
+            let flash = match saved {
+                ProfileSaved::Saved => "flash.saved",
+                ProfileSaved::EmailConfirmationSent => "flash.email_change_sent",
+            };
+            let mut res = redirect_with_flash(&state, "/me", flash);
             // The profile language is the new choice: forget an older per-device switch.
-            let https = state.core.config.is_https();
-            let gone = crate::web::context::make_cookie(
-                "yui_lang",
-                String::new(),
-                https,
-                Some(actix_web::cookie::time::Duration::ZERO),
-            );
-            res.add_cookie(&gone)
+            res.add_cookie(&crate::web::lang::forget(state.core.config.is_https()))
                 .map_err(|e| AppError::Internal(e.into()))?;
             Ok(res)
         }
-        Err(e) => {
-            let errors = invalid_or(e)?;
-            profile_page(
-                &state,
-                &user,
-                &form,
-                Some(&errors),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
+        FormOutcome::Invalid { errors, .. } => {
+            render::invalid(&state, &profile_page(&user, typed, errors.into()))
         }
     }
 }
@@ -96,26 +85,79 @@ pub async fn change_password(
     user: CurrentUser,
     form: web::Form<PasswordForm>,
 ) -> Result<HttpResponse, AppError> {
-    let keep = user.session().token_hash.clone();
-    match account::change_password(&state.core, user.user(), keep, form.into_inner()).await {
-        Ok(()) => Ok(redirect_with_flash(&state, "/me", "flash.password_changed")),
-        Err(e) => {
-            let errors = invalid_or(e)?;
-            let u = user.user();
-            let form = ProfileForm {
-                display_name: u.display_name.clone(),
-                email: u.email.clone(),
-                language: u.language.clone().unwrap_or_default(),
-            };
-            profile_page(
-                &state,
-                &user,
-                &form,
-                Some(&errors),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
+    let changed = account::change_password(
+        &state.core,
+        user.user(),
+        from_session(&user),
+        form.into_inner(),
+    )
+    .await;
+    match FormOutcome::of(changed, ())? {
+        FormOutcome::Saved(()) => Ok(redirect_with_flash(&state, "/me", "flash.password_changed")),
+        FormOutcome::Invalid { errors, .. } => {
+            let page = profile_page(&user, saved_profile(&user), errors.into());
+            render::invalid(&state, &page)
         }
     }
+}
+
+/// The page of an email-change link: what it does (`Ok(address)`) or why it cannot.
+fn email_link_page(
+    state: &AppState,
+    ctx: &Ctx,
+    token: String,
+    outcome: Result<String, EmailLinkProblem>,
+    done: bool,
+) -> Result<HttpResponse, AppError> {
+    let status = match &outcome {
+        Ok(_) => StatusCode::OK,
+        Err(EmailLinkProblem::Invalid) => StatusCode::NOT_FOUND,
+        Err(EmailLinkProblem::Expired | EmailLinkProblem::Used) => StatusCode::GONE,
+        Err(EmailLinkProblem::OtherAccount | EmailLinkProblem::Taken) => StatusCode::CONFLICT,
+    };
+    let page = EmailConfirmPage {
+        layout: Layout::with_form_token(ctx, "/email/confirm"),
+        token,
+        done,
+        problem: outcome.as_ref().err().map(|p| p.message_key()),
+        address: outcome.unwrap_or_default(),
+    };
+    Ok(keep_token_private(render::with_status(
+        state, &page, status,
+    )?))
+}
+
+/// `GET /email/confirm/{token}`: says which address the link makes the account's email, with a
+/// button (a mail scanner that follows links changes nothing).
+pub async fn show_email_change(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    token: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let token = token.into_inner();
+    let (actor, t) = (ctx.actor(), token.clone());
+    let outcome = state
+        .core
+        .db
+        .read(move |conn| account::check_email_link(conn, actor.as_ref(), &t))
+        .await?;
+    email_link_page(&state, &ctx, token, outcome, false)
+}
+
+/// `POST /email/confirm/{token}`: makes the new address the account's email; works without a login.
+pub async fn confirm_email_change(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    token: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let token = token.into_inner();
+    let (actor, t) = (ctx.actor(), token.clone());
+    let outcome = state
+        .core
+        .db
+        .write(move |conn| account::confirm_email_change(conn, actor.as_ref(), &t))
+        .await?;
+    email_link_page(&state, &ctx, token, outcome, true)
 }
 
 /// `POST /me/sessions/end`: logs out every other browser.
@@ -148,7 +190,7 @@ pub async fn my_room(
     let slug = state
         .core
         .db
-        .write(move |conn| crate::services::rooms::private_room(conn, &actor, &name, allowed))
+        .write(move |conn| rooms::private_room(conn, &actor, &name, allowed))
         .await?;
-    Ok(crate::web::render::redirect(&format!("/rooms/{slug}")))
+    Ok(redirect(&format!("/rooms/{slug}")))
 }

@@ -1,23 +1,36 @@
 //! The admin panel: members, site settings, audit log.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 
 use crate::error::{AppError, FieldErrors};
-use crate::models::user::SiteRole;
-use crate::services::admin::{self, MemberChange, NewMemberForm};
+use crate::services::admin::{self, MemberChange, NewMemberForm, SiteRole};
+use crate::services::form::{self, FormOutcome};
+use crate::services::import::{self, ImportResult};
 use crate::services::site::SettingsForm;
 use crate::web::AppState;
 use crate::web::extract::{Admin, PageQuery};
-use crate::web::render::{
-    base_context, insert_errors, invalid_or, ok, page, redirect, redirect_with_flash,
+use crate::web::render::{self, redirect_with_flash};
+use crate::web::views::admin::{
+    AdminMembersPage, AuditPage, ImportPage, NewMemberPage, OverviewPage, SettingsPage, audit_item,
 };
-use crate::web::views::Pager;
-use crate::web::views::admin::{audit_item, member_item};
+use crate::web::views::{Errors, Layout, Pager};
 
-/// `GET /admin`.
-pub async fn dashboard(_admin: Admin) -> HttpResponse {
-    redirect("/admin/members")
+/// The pager of a list of `total` rows, `admin::PAGE_SIZE` a page.
+fn pager(base: &str, n: i64, total: i64) -> Pager {
+    let pages = ((total + admin::PAGE_SIZE - 1) / admin::PAGE_SIZE).max(1);
+    Pager::new(base, n, n < pages)
+}
+
+/// `GET /admin`: the overview, where a new site's first steps wait (setup lands here).
+pub async fn dashboard(state: web::Data<AppState>, admin: Admin) -> Result<HttpResponse, AppError> {
+    let (actor, core) = (admin.actor(), state.core.clone());
+    let steps = state
+        .core
+        .db
+        .read(move |conn| admin::first_steps(conn, &actor, &core))
+        .await?;
+    let page = OverviewPage::new(Layout::new(admin.ctx(), "/admin"), &steps);
+    render::ok(&state, &page)
 }
 
 /// `GET /admin/members`.
@@ -33,35 +46,14 @@ pub async fn list_members(
         .db
         .read(move |conn| admin::list_members(conn, &actor, n))
         .await?;
-    let mut c = base_context(admin.ctx(), "/admin/members");
-    let items: Vec<_> = rows
-        .iter()
-        .map(|u| member_item(&admin.ctx().site, u))
-        .collect();
-    c.insert("members", &items);
-    c.insert("me", &admin.user().login);
-    c.insert("roles", &SiteRole::ALL.map(SiteRole::as_str));
-    let pages = ((total + admin::PAGE_SIZE - 1) / admin::PAGE_SIZE).max(1);
-    c.insert("pager", &Pager::new("/admin/members", n, n < pages));
-    ok(&state, "admin/members.html", &c)
-}
-
-fn new_member_page(
-    state: &AppState,
-    admin: &Admin,
-    form: &NewMemberForm,
-    errors: Option<&FieldErrors>,
-    status: StatusCode,
-) -> Result<HttpResponse, AppError> {
-    let mut c = base_context(admin.ctx(), "/admin/members/new");
-    c.insert("form", &serde_json::json!({
-        "login": form.login, "email": form.email, "display_name": form.display_name, "role": form.role,
-    }));
-    c.insert("roles", &SiteRole::ALL.map(SiteRole::as_str));
-    if let Some(e) = errors {
-        insert_errors(&mut c, e);
-    }
-    page(state, "admin/member_new.html", &c, status)
+    let page = AdminMembersPage::new(
+        Layout::new(admin.ctx(), "/admin/members"),
+        &admin.ctx().site,
+        &rows,
+        admin.user().login.clone(),
+        pager("/admin/members", n, total),
+    );
+    render::ok(&state, &page)
 }
 
 /// `GET /admin/members/new`.
@@ -73,10 +65,14 @@ pub async fn new_member(
         login: String::new(),
         email: String::new(),
         display_name: String::new(),
-        role: "member".into(),
+        role: SiteRole::Member.as_str().to_owned(),
         password: String::new(),
     };
-    new_member_page(&state, &admin, &form, None, StatusCode::OK)
+    let layout = Layout::new(admin.ctx(), "/admin/members/new");
+    render::ok(
+        &state,
+        &NewMemberPage::new(layout, &form, Errors::default()),
+    )
 }
 
 /// `POST /admin/members`.
@@ -87,21 +83,16 @@ pub async fn create_member(
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     let ip = admin.ctx().ip.to_string();
-    match admin::create_member(&state.core, &admin.actor(), form.clone(), ip).await {
-        Ok(_) => Ok(redirect_with_flash(
+    let created = admin::create_member(&state.core, &admin.actor(), form.clone(), ip).await;
+    match FormOutcome::of(created, ())? {
+        FormOutcome::Saved(_) => Ok(redirect_with_flash(
             &state,
             "/admin/members",
             "flash.member_created",
         )),
-        Err(e) => {
-            let errors = invalid_or(e)?;
-            new_member_page(
-                &state,
-                &admin,
-                &form,
-                Some(&errors),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
+        FormOutcome::Invalid { errors, .. } => {
+            let layout = Layout::new(admin.ctx(), "/admin/members/new");
+            render::invalid(&state, &NewMemberPage::new(layout, &form, errors.into()))
         }
     }
 }
@@ -114,6 +105,20 @@ pub struct MemberActionForm {
     role: String,
 }
 
+impl MemberActionForm {
+    /// The change the pressed button asks for (400 for anything else).
+    fn change(&self) -> Result<MemberChange, AppError> {
+        let bad = || AppError::Invalid(FieldErrors::default());
+        Ok(match self.action.as_str() {
+            "disable" => MemberChange::Disable,
+            "enable" => MemberChange::Enable,
+            "send_reset" => MemberChange::SendReset,
+            "role" => MemberChange::Role(SiteRole::parse(&self.role).ok_or_else(bad)?),
+            _ => return Err(bad()),
+        })
+    }
+}
+
 /// `POST /admin/members/{login}`: disable, enable, change role, send a reset link.
 pub async fn change_member(
     state: web::Data<AppState>,
@@ -121,25 +126,14 @@ pub async fn change_member(
     login: web::Path<String>,
     form: web::Form<MemberActionForm>,
 ) -> Result<HttpResponse, AppError> {
-    let change = match form.action.as_str() {
-        "disable" => MemberChange::Disable,
-        "enable" => MemberChange::Enable,
-        "send_reset" => MemberChange::SendReset,
-        "role" => MemberChange::Role(
-            SiteRole::parse(&form.role).ok_or(AppError::Invalid(FieldErrors::default()))?,
-        ),
-        _ => return Err(AppError::Invalid(FieldErrors::default())),
-    };
-    let actor = admin.actor();
-    let core = state.core.clone();
-    let ip = admin.ctx().ip.to_string();
-    let login = login.into_inner();
+    let change = form.change()?;
+    let (actor, core) = (admin.actor(), state.core.clone());
+    let (ip, login) = (admin.ctx().ip.to_string(), login.into_inner());
     state
         .core
         .db
         .write(move |conn| admin::change_member(&core, conn, &actor, &login, change, &ip))
         .await?;
-    state.core.mail_wakeup.notify_one();
     Ok(redirect_with_flash(
         &state,
         "/admin/members",
@@ -147,46 +141,11 @@ pub async fn change_member(
     ))
 }
 
-fn settings_page(
-    state: &AppState,
-    admin: &Admin,
-    form: &SettingsForm,
-    errors: Option<&FieldErrors>,
-    status: StatusCode,
-) -> Result<HttpResponse, AppError> {
-    let mut c = base_context(admin.ctx(), "/admin/settings");
-    c.insert("form", &serde_json::json!({
-        "title": form.title, "tagline": form.tagline, "language": form.language, "timezone": form.timezone,
-        "private_rooms": form.private_rooms.is_some(),
-    }));
-    c.insert(
-        "timezones",
-        &[
-            "Asia/Tokyo",
-            "UTC",
-            "Europe/London",
-            "America/New_York",
-            "America/Los_Angeles",
-            "Australia/Sydney",
-        ],
-    );
-    if let Some(e) = errors {
-        insert_errors(&mut c, e);
-    }
-    page(state, "admin/settings.html", &c, status)
-}
-
 /// `GET /admin/settings`.
 pub async fn settings(state: web::Data<AppState>, admin: Admin) -> Result<HttpResponse, AppError> {
-    let s = &admin.ctx().site;
-    let form = SettingsForm {
-        title: s.title.clone(),
-        tagline: s.tagline.clone(),
-        language: s.language.code().to_owned(),
-        timezone: s.timezone.name().to_owned(),
-        private_rooms: s.private_rooms.then(|| "on".to_owned()),
-    };
-    settings_page(&state, &admin, &form, None, StatusCode::OK)
+    let form = SettingsForm::from(admin.ctx().site.as_ref());
+    let layout = Layout::new(admin.ctx(), "/admin/settings");
+    render::ok(&state, &SettingsPage::new(layout, &form, Errors::default()))
 }
 
 /// `POST /admin/settings`.
@@ -196,16 +155,20 @@ pub async fn save_settings(
     form: web::Form<SettingsForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    let actor = admin.actor();
-    let ip = admin.ctx().ip.to_string();
-    let f = form.clone();
-    match state
+    let (actor, ip, f) = (admin.actor(), admin.ctx().ip.to_string(), form.clone());
+    let outcome = state
         .core
         .db
-        .write(move |conn| admin::save_settings(conn, &actor, &f, &ip))
-        .await
-    {
-        Ok(()) => {
+        .write(move |conn| {
+            form::submit(
+                conn,
+                |conn| admin::save_settings(conn, &actor, &f, &ip),
+                |_| Ok(()),
+            )
+        })
+        .await?;
+    match outcome {
+        FormOutcome::Saved(()) => {
             state.core.site_cache.invalidate();
             Ok(redirect_with_flash(
                 &state,
@@ -213,15 +176,9 @@ pub async fn save_settings(
                 "flash.saved",
             ))
         }
-        Err(e) => {
-            let errors = invalid_or(e)?;
-            settings_page(
-                &state,
-                &admin,
-                &form,
-                Some(&errors),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
+        FormOutcome::Invalid { errors, .. } => {
+            let layout = Layout::new(admin.ctx(), "/admin/settings");
+            render::invalid(&state, &SettingsPage::new(layout, &form, errors.into()))
         }
     }
 }
@@ -239,33 +196,16 @@ pub async fn audit(
         .db
         .read(move |conn| admin::list_audit(conn, &actor, n))
         .await?;
-    let mut c = base_context(admin.ctx(), "/admin/audit");
-    let items: Vec<_> = rows
-        .iter()
-        .map(|e| audit_item(&admin.ctx().site, e))
-        .collect();
-    c.insert("entries", &items);
-    let pages = ((total + admin::PAGE_SIZE - 1) / admin::PAGE_SIZE).max(1);
-    c.insert("pager", &Pager::new("/admin/audit", n, n < pages));
-    ok(&state, "admin/audit.html", &c)
-}
-
-fn import_page(
-    state: &AppState,
-    admin: &Admin,
-    text: &str,
-    errors: &[crate::services::import::RowError],
-    status: StatusCode,
-) -> Result<HttpResponse, AppError> {
-    let mut c = base_context(admin.ctx(), "/admin/members/import");
-    c.insert("csv", text);
-    let rows: Vec<_> = errors
-        .iter()
-        .map(|e| serde_json::json!({ "line": e.line, "column": e.column, "message": e.message }))
-        .collect();
-    c.insert("row_errors", &rows);
-    c.insert("columns", &crate::services::import::COLUMNS.join(","));
-    page(state, "admin/import.html", &c, status)
+    let site = &admin.ctx().site;
+    let page = AuditPage {
+        layout: Layout::new(admin.ctx(), "/admin/audit"),
+        entries: rows
+            .iter()
+            .map(|e| audit_item(site, admin.ctx().lang, e))
+            .collect(),
+        pager: pager("/admin/audit", n, total),
+    };
+    render::ok(&state, &page)
 }
 
 /// `GET /admin/members/import`.
@@ -273,7 +213,8 @@ pub async fn import_form(
     state: web::Data<AppState>,
     admin: Admin,
 ) -> Result<HttpResponse, AppError> {
-    import_page(&state, &admin, "", &[], StatusCode::OK)
+    let layout = Layout::new(admin.ctx(), "/admin/members/import");
+    render::ok(&state, &ImportPage::new(layout, String::new(), &[]))
 }
 
 /// The import form: the CSV text.
@@ -290,26 +231,20 @@ pub async fn import_members(
 ) -> Result<HttpResponse, AppError> {
     let text = form.into_inner().csv;
     let (actor, core, t) = (admin.actor(), state.core.clone(), text.clone());
-    match state
+    let result = state
         .core
         .db
-        .write(move |conn| crate::services::import::import_members(&core, conn, &actor, &t))
-        .await?
-    {
-        crate::services::import::ImportResult::Imported(_) => {
-            state.core.mail_wakeup.notify_one();
-            Ok(redirect_with_flash(
-                &state,
-                "/admin/members",
-                "flash.members_imported",
-            ))
-        }
-        crate::services::import::ImportResult::Rejected(errors) => import_page(
+        .write(move |conn| import::import_members(&core, conn, &actor, &t))
+        .await?;
+    match result {
+        ImportResult::Imported(_) => Ok(redirect_with_flash(
             &state,
-            &admin,
-            &text,
-            &errors,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
+            "/admin/members",
+            "flash.members_imported",
+        )),
+        ImportResult::Rejected(errors) => {
+            let layout = Layout::new(admin.ctx(), "/admin/members/import");
+            render::invalid(&state, &ImportPage::new(layout, text, &errors))
+        }
     }
 }

@@ -23,7 +23,7 @@ pub async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, AppErro
     state
         .core
         .db
-        .read(|conn| Ok(crate::models::user::count(conn)?))
+        .read(crate::services::site::check_database)
         .await?;
     Ok(HttpResponse::Ok().content_type("text/plain").body("ok"))
 }

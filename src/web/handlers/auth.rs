@@ -5,24 +5,37 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 
 use crate::error::AppError;
-use crate::services::auth::{self, LoginAttempt, ResetProblem, SESSION_DAYS};
-use crate::services::setup;
+use crate::services::auth::{self, LoginAttempt, SESSION_DAYS};
+use crate::services::form::FormOutcome;
+use crate::services::setup::{self, SetupForm, SetupLink};
 use crate::web::AppState;
-use crate::web::context::{cookie_names, make_cookie};
+use crate::web::cookies::{cookie_names, make_cookie, removal};
 use crate::web::extract::{Ctx, CurrentUser};
-use crate::web::render::{
-    base_context, insert_errors, invalid_or, ok, page, redirect_with_flash, safe_next,
-    with_form_token,
+use crate::web::render::{self, keep_token_private, redirect_with_flash, safe_next};
+use crate::web::views::auth::{
+    LoginPage, ResetFormPage, ResetRequestPage, SetupFormView, SetupPage, reset_problem_key,
 };
+use crate::web::views::blog::FirstRunPage;
+use crate::web::views::{Errors, Layout};
 
-fn session_cookie(state: &AppState, token: String) -> actix_web::cookie::Cookie<'static> {
+/// A redirect that also logs the browser in with the session `token`.
+fn logged_in(
+    state: &AppState,
+    to: &str,
+    flash: &'static str,
+    token: String,
+) -> Result<HttpResponse, AppError> {
     let https = state.core.config.is_https();
-    make_cookie(
+    let session = make_cookie(
         cookie_names(https).session,
         token,
         https,
         Some(CookieDuration::days(SESSION_DAYS)),
-    )
+    );
+    let mut res = redirect_with_flash(state, to, flash);
+    res.add_cookie(&session)
+        .map_err(|e| AppError::Internal(e.into()))?;
+    Ok(res)
 }
 
 /// `?next=` on the login page.
@@ -40,22 +53,13 @@ pub struct LoginForm {
     next: String,
 }
 
-fn login_page(
-    state: &AppState,
-    ctx: &Ctx,
-    name: &str,
-    next: &str,
-    errors: Option<&crate::error::FieldErrors>,
-    status: StatusCode,
-) -> Result<HttpResponse, AppError> {
-    let mut c = base_context(ctx, "/login");
-    with_form_token(&mut c, ctx);
-    c.insert("name", name);
-    c.insert("next", &safe_next(Some(next)));
-    if let Some(e) = errors {
-        insert_errors(&mut c, e);
+fn login_page(ctx: &Ctx, name: String, next: &str, errors: Errors) -> LoginPage {
+    LoginPage {
+        layout: Layout::with_form_token(ctx, "/login"),
+        name,
+        next: safe_next(Some(next)),
+        errors,
     }
-    page(state, "auth/login.html", &c, status)
 }
 
 /// `GET /login`.
@@ -64,13 +68,10 @@ pub async fn login_form(
     ctx: Ctx,
     q: web::Query<LoginQuery>,
 ) -> Result<HttpResponse, AppError> {
-    login_page(
+    let next = q.next.as_deref().unwrap_or("/");
+    render::ok(
         &state,
-        &ctx,
-        "",
-        q.next.as_deref().unwrap_or("/"),
-        None,
-        StatusCode::OK,
+        &login_page(&ctx, String::new(), next, Errors::default()),
     )
 }
 
@@ -80,32 +81,24 @@ pub async fn login(
     ctx: Ctx,
     form: web::Form<LoginForm>,
 ) -> Result<HttpResponse, AppError> {
-    let form = form.into_inner();
+    let LoginForm {
+        name,
+        password,
+        next,
+    } = form.into_inner();
     let attempt = LoginAttempt {
-        name: form.name.clone(),
-        password: form.password,
+        name: name.clone(),
+        password,
         ip_key: ctx.ip_key(),
         ip: ctx.ip.to_string(),
         previous_session: ctx.session.as_ref().map(|s| s.token_hash.clone()),
     };
-    match auth::login(&state.core, attempt).await {
-        Ok(token) => {
-            let mut res =
-                redirect_with_flash(&state, &safe_next(Some(&form.next)), "flash.logged_in");
-            res.add_cookie(&session_cookie(&state, token))
-                .map_err(|e| AppError::Internal(e.into()))?;
-            Ok(res)
+    match FormOutcome::of(auth::login(&state.core, attempt).await, ())? {
+        FormOutcome::Saved(token) => {
+            logged_in(&state, &safe_next(Some(&next)), "flash.logged_in", token)
         }
-        Err(e) => {
-            let errors = invalid_or(e)?;
-            login_page(
-                &state,
-                &ctx,
-                &form.name,
-                &form.next,
-                Some(&errors),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
+        FormOutcome::Invalid { errors, .. } => {
+            render::invalid(&state, &login_page(&ctx, name, &next, errors.into()))
         }
     }
 }
@@ -123,13 +116,7 @@ pub async fn logout(
         .await?;
     let https = state.core.config.is_https();
     let mut res = redirect_with_flash(&state, "/", "flash.logged_out");
-    let gone = make_cookie(
-        cookie_names(https).session,
-        String::new(),
-        https,
-        Some(CookieDuration::ZERO),
-    );
-    res.add_cookie(&gone)
+    res.add_cookie(&removal(cookie_names(https).session, https))
         .map_err(|e| AppError::Internal(e.into()))?;
     Ok(res)
 }
@@ -141,32 +128,6 @@ pub struct SetupQuery {
     token: String,
 }
 
-fn setup_page(
-    state: &AppState,
-    ctx: &Ctx,
-    form: &setup::SetupForm,
-    errors: Option<&crate::error::FieldErrors>,
-    status: StatusCode,
-) -> Result<HttpResponse, AppError> {
-    let mut c = base_context(ctx, "/setup");
-    with_form_token(&mut c, ctx);
-    c.insert(
-        "form",
-        &serde_json::json!({
-            "token": form.token,
-            "site_title": form.site_title,
-            "language": form.language,
-            "login": form.login,
-            "email": form.email,
-            "display_name": form.display_name,
-        }),
-    );
-    if let Some(e) = errors {
-        insert_errors(&mut c, e);
-    }
-    page(state, "setup/setup.html", &c, status)
-}
-
 /// `GET /setup?token=`: the first-admin form, only with the token `serve` printed.
 pub async fn setup_form(
     state: web::Data<AppState>,
@@ -175,56 +136,61 @@ pub async fn setup_form(
 ) -> Result<HttpResponse, AppError> {
     let token = q.into_inner().token;
     let t = token.clone();
-    let (needed, valid) = state
+    let link = state
         .core
         .db
-        .read(move |conn| Ok((setup::needed(conn)?, setup::token_valid(conn, &t)?)))
+        .read(move |conn| setup::check_link(conn, &t))
         .await?;
-    if !needed {
-        return Err(AppError::NotFound);
-    }
-    if !valid {
-        let mut c = base_context(&ctx, "/setup");
-        c.insert("invalid_token", &true);
-        return page(&state, "setup/first_run.html", &c, StatusCode::NOT_FOUND);
-    }
-    let form = setup::SetupForm {
-        token,
-        site_title: ctx.site.title.clone(),
-        language: ctx.lang.code().to_owned(),
-        login: String::new(),
-        email: String::new(),
-        display_name: String::new(),
-        password: String::new(),
-        password_confirm: String::new(),
+    let page = match link {
+        SetupLink::Done => return Err(AppError::NotFound),
+        SetupLink::Invalid => {
+            let page = FirstRunPage {
+                layout: Layout::new(&ctx, "/setup"),
+                invalid_token: true,
+            };
+            return render::with_status(&state, &page, StatusCode::NOT_FOUND);
+        }
+        SetupLink::Valid => SetupPage {
+            layout: Layout::with_form_token(&ctx, "/setup"),
+            form: SetupFormView {
+                token,
+                site_title: ctx.site.title.clone(),
+                language: ctx.lang.code().to_owned(),
+                login: String::new(),
+                email: String::new(),
+                display_name: String::new(),
+            },
+            errors: Errors::default(),
+        },
     };
-    setup_page(&state, &ctx, &form, None, StatusCode::OK)
+    render::ok(&state, &page)
 }
 
 /// `POST /setup`: creates the first administrator and logs them in.
 pub async fn setup(
     state: web::Data<AppState>,
     ctx: Ctx,
-    form: web::Form<setup::SetupForm>,
+    form: web::Form<SetupForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    match setup::complete(&state.core, form.clone()).await {
-        Ok(token) => {
-            let mut res = redirect_with_flash(&state, "/admin", "flash.setup_done");
-            res.add_cookie(&session_cookie(&state, token))
-                .map_err(|e| AppError::Internal(e.into()))?;
-            Ok(res)
+    let shown = SetupFormView::from(&form);
+    match FormOutcome::of(setup::complete(&state.core, form).await, ())? {
+        FormOutcome::Saved(token) => logged_in(&state, "/admin", "flash.setup_done", token),
+        FormOutcome::Invalid { errors, .. } => {
+            let page = SetupPage {
+                layout: Layout::with_form_token(&ctx, "/setup"),
+                form: shown,
+                errors: errors.into(),
+            };
+            render::invalid(&state, &page)
         }
-        Err(e) => {
-            let errors = invalid_or(e)?;
-            setup_page(
-                &state,
-                &ctx,
-                &form,
-                Some(&errors),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-        }
+    }
+}
+
+fn reset_request_page(ctx: &Ctx, sent: bool) -> ResetRequestPage {
+    ResetRequestPage {
+        layout: Layout::with_form_token(ctx, "/password/reset"),
+        sent,
     }
 }
 
@@ -233,10 +199,7 @@ pub async fn reset_request_form(
     state: web::Data<AppState>,
     ctx: Ctx,
 ) -> Result<HttpResponse, AppError> {
-    let mut c = base_context(&ctx, "/password/reset");
-    with_form_token(&mut c, &ctx);
-    c.insert("sent", &false);
-    ok(&state, "auth/reset_request.html", &c)
+    render::ok(&state, &reset_request_page(&ctx, false))
 }
 
 /// The reset request form.
@@ -252,47 +215,35 @@ pub async fn reset_request(
     form: web::Form<ResetRequestForm>,
 ) -> Result<HttpResponse, AppError> {
     let email: String = form.into_inner().email.chars().take(254).collect();
-    let core = state.core.clone();
-    let ip = ctx.ip.to_string();
+    let (core, ip) = (state.core.clone(), ctx.ip.to_string());
     state
         .core
         .db
         .write(move |conn| auth::request_reset(&core, conn, &email, &ip))
         .await?;
-    let mut c = base_context(&ctx, "/password/reset");
-    with_form_token(&mut c, &ctx);
-    c.insert("sent", &true);
-    ok(&state, "auth/reset_request.html", &c)
+    render::ok(&state, &reset_request_page(&ctx, true))
 }
 
-fn problem_key(p: ResetProblem) -> &'static str {
-    match p {
-        ResetProblem::Unknown => "reset.link_invalid",
-        ResetProblem::Expired => "reset.link_expired",
-        ResetProblem::Used => "reset.link_used",
-    }
-}
-
+/// The reset form's page: the form (with `errors`), or why the link cannot be used (`problem`).
 fn reset_page(
     state: &AppState,
     ctx: &Ctx,
-    problem: Option<ResetProblem>,
-    errors: Option<&crate::error::FieldErrors>,
-    status: StatusCode,
+    problem: Option<auth::ResetProblem>,
+    errors: Errors,
 ) -> Result<HttpResponse, AppError> {
-    let mut c = base_context(ctx, "/password/reset");
-    with_form_token(&mut c, ctx);
-    c.insert("problem", &problem.map(problem_key));
-    if let Some(e) = errors {
-        insert_errors(&mut c, e);
-    }
-    let mut res = page(state, "auth/reset_form.html", &c, status)?;
-    // The token is in the URL: never send it onward in a Referer.
-    res.headers_mut().insert(
-        actix_web::http::header::REFERRER_POLICY,
-        actix_web::http::header::HeaderValue::from_static("no-referrer"),
-    );
-    Ok(res)
+    let status = match (problem, errors.is_empty()) {
+        (Some(_), _) => StatusCode::GONE,
+        (None, true) => StatusCode::OK,
+        (None, false) => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    let page = ResetFormPage {
+        layout: Layout::with_form_token(ctx, "/password/reset"),
+        problem: problem.map(reset_problem_key),
+        errors,
+    };
+    Ok(keep_token_private(render::with_status(
+        state, &page, status,
+    )?))
 }
 
 /// `GET /password/reset/{token}`.
@@ -305,12 +256,9 @@ pub async fn reset_form(
     let checked = state
         .core
         .db
-        .read(move |conn| auth::check_reset_token(conn, &token, crate::models::now()))
+        .read(move |conn| auth::check_reset_link(conn, &token))
         .await?;
-    match checked {
-        Ok(_) => reset_page(&state, &ctx, None, None, StatusCode::OK),
-        Err(p) => reset_page(&state, &ctx, Some(p), None, StatusCode::GONE),
-    }
+    reset_page(&state, &ctx, checked.err(), Errors::default())
 }
 
 /// The new-password form.
@@ -327,40 +275,19 @@ pub async fn reset_confirm(
     token: web::Path<String>,
     form: web::Form<NewPasswordForm>,
 ) -> Result<HttpResponse, AppError> {
-    let token = token.into_inner();
-    let form = form.into_inner();
-    let t = token.clone();
-    let checked = state
-        .core
-        .db
-        .read(move |conn| auth::check_reset_token(conn, &t, crate::models::now()))
-        .await?;
-    let user = match checked {
-        Ok(u) => u,
-        Err(p) => return reset_page(&state, &ctx, Some(p), None, StatusCode::GONE),
-    };
-    if let Err(e) = auth::check_new_password(&form.password, &form.password_confirm, &user.login) {
-        let errors = invalid_or(e)?;
-        return reset_page(
-            &state,
-            &ctx,
-            None,
-            Some(&errors),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        );
-    }
-    let hash = state.core.passwords.hash(form.password).await?;
-    let done = state
-        .core
-        .db
-        .write(move |conn| auth::complete_reset(conn, &token, &hash))
-        .await?;
+    let NewPasswordForm {
+        password,
+        password_confirm,
+    } = form.into_inner();
+    let done =
+        auth::reset_password(&state.core, token.into_inner(), password, password_confirm).await?;
     match done {
-        Ok(_) => Ok(redirect_with_flash(
+        Ok(FormOutcome::Saved(())) => Ok(redirect_with_flash(
             &state,
             "/login",
             "flash.password_reset_done",
         )),
-        Err(p) => reset_page(&state, &ctx, Some(p), None, StatusCode::GONE),
+        Ok(FormOutcome::Invalid { errors, .. }) => reset_page(&state, &ctx, None, errors.into()),
+        Err(problem) => reset_page(&state, &ctx, Some(problem), Errors::default()),
     }
 }

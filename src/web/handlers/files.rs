@@ -2,8 +2,10 @@
 //! browser uploader uses), downloads with Range, folder zips streamed on the fly, the trash.
 //!
 //! Resumable uploads: `POST …/folder/{id}/uploads` (name, size) → `{id, offset}`;
-//! `PUT …/uploads/{id}?offset=N` with the next bytes → `{offset}`; `GET …/uploads/{id}` → `{offset,
-//! size}` to resume after a dropped connection or a reload; `POST …/uploads/{id}/finish`.
+//! `PUT …/uploads/{id}?offset=N` with the next bytes → `{offset}` (409 when the upload does not
+//! stand at N, or another chunk is in flight); `GET …/uploads/{id}` → `{offset, size}` to resume
+//! after a dropped connection, a reload or a 409; `POST …/uploads/{id}/finish`. The rules that keep
+//! a blob's name proven from its bytes live in `services::files::resumable`.
 
 use actix_files::NamedFile;
 use actix_web::http::header::{
@@ -13,21 +15,22 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
 
 use crate::error::{AppError, FieldErrors};
-use crate::services::Actor;
-use crate::services::files::{self, Item, UploadTarget};
+use crate::files::mime::is_inline_type;
+use crate::services::files::{self, Change, FolderView, Item};
+use crate::services::form::{self, FormOutcome};
 use crate::web::AppState;
 use crate::web::extract::{Ctx, CurrentUser, room_slug};
-use crate::web::render::{base_context, insert_errors, invalid_or, ok, page, redirect_with_flash};
-use crate::web::views::files::{cabinet_page, folder_url, trash_items};
+use crate::web::render::{self, redirect_with_flash};
+use crate::web::views::files::{
+    ChunkStored, FolderPage, TrashPage, UploadCreated, UploadFinished, UploadProgress, folder_url,
+    trash_items,
+};
 use crate::web::views::rooms::room_item;
+use crate::web::views::{Errors, Layout};
 
 /// Multipart headers and boundaries around the files of one form, allowed on top of the quota when
 /// comparing it with `Content-Length` (the bytes themselves are counted exactly while they stream).
 const MULTIPART_SLACK: u64 = 64 * 1024;
-
-fn maybe_actor(ctx: &Ctx) -> Option<Actor> {
-    ctx.session.as_ref().map(|s| Actor::from(&s.user))
-}
 
 /// `0` in a URL is the room's root folder.
 fn folder_param(id: i64) -> Result<Option<i64>, AppError> {
@@ -53,31 +56,39 @@ fn declared_length(req: &HttpRequest) -> Option<u64> {
         .and_then(|v| v.parse().ok())
 }
 
-async fn render_folder(
+/// The folder page of `view`, with the errors of a refused change (422) or without (200).
+fn folder_page(
+    state: &AppState,
+    ctx: &Ctx,
+    view: &FolderView,
+    errors: Errors,
+) -> Result<HttpResponse, AppError> {
+    let layout = Layout::new(ctx, &FolderPage::path(view));
+    let actor = ctx.actor();
+    let refused = !errors.is_empty();
+    let page = FolderPage::new(layout, view, actor.as_ref(), &ctx.site, errors);
+    if refused {
+        render::invalid(state, &page)
+    } else {
+        render::ok(state, &page)
+    }
+}
+
+/// Shows a folder (`None`: the room's root), with `errors` of a form refused before any change.
+async fn show(
     state: &AppState,
     ctx: &Ctx,
     slug: String,
     folder: Option<i64>,
-    errors: Option<&FieldErrors>,
+    errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
-    let actor = maybe_actor(ctx);
-    let a = actor.clone();
+    let actor = ctx.actor();
     let view = state
         .core
         .db
-        .read(move |conn| files::folder_view(conn, a.as_ref(), &slug, folder))
+        .read(move |conn| files::folder_view(conn, actor.as_ref(), &slug, folder))
         .await?;
-    let cabinet = cabinet_page(&view, actor.as_ref(), &ctx.site);
-    let mut c = base_context(ctx, &folder_url(&view.ctx.room.slug, cabinet.folder_id));
-    c.insert("room", &room_item(&view.ctx.room, view.ctx.access.role));
-    c.insert("cabinet", &cabinet);
-    let status = if let Some(e) = errors {
-        insert_errors(&mut c, e);
-        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        actix_web::http::StatusCode::OK
-    };
-    page(state, "files/folder.html", &c, status)
+    folder_page(state, ctx, &view, errors.into())
 }
 
 /// `GET /rooms/{room}/files`: the root folder.
@@ -87,7 +98,7 @@ pub async fn show_cabinet(
     slug: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let slug = room_slug(&slug)?.to_owned();
-    render_folder(&state, &ctx, slug, None, None).await
+    show(&state, &ctx, slug, None, FieldErrors::default()).await
 }
 
 /// `GET /rooms/{room}/files/folder/{folder}`.
@@ -98,7 +109,14 @@ pub async fn show_folder(
 ) -> Result<HttpResponse, AppError> {
     let (slug, folder) = path.into_inner();
     let slug = room_slug(&slug)?.to_owned();
-    render_folder(&state, &ctx, slug, folder_param(folder)?, None).await
+    show(
+        &state,
+        &ctx,
+        slug,
+        folder_param(folder)?,
+        FieldErrors::default(),
+    )
+    .await
 }
 
 /// The new folder form.
@@ -120,65 +138,31 @@ pub async fn create_folder(
     let slug = room_slug(&slug)?.to_owned();
     let parent = folder_param(folder)?;
     let (actor, s, name) = (user.actor(), slug.clone(), form.into_inner().name);
-    match state
+    let outcome = state
         .core
         .db
-        .write(move |conn| files::create_folder(conn, &actor, &s, parent, &name))
-        .await
-    {
-        Ok(id) => Ok(redirect_with_flash(
+        .write(move |conn| {
+            form::submit(
+                conn,
+                |conn| files::create_folder(conn, &actor, &s, parent, &name),
+                |conn| files::folder_view(conn, Some(&actor), &s, parent),
+            )
+        })
+        .await?;
+    match outcome {
+        FormOutcome::Saved(id) => Ok(redirect_with_flash(
             &state,
             &folder_url(&slug, id),
             "flash.folder_created",
         )),
-        Err(e) => {
-            let errors = invalid_or(e)?;
-            render_folder(&state, &ctx, slug, parent, Some(&errors)).await
-        }
+        FormOutcome::Invalid { errors, page } => folder_page(&state, &ctx, &page, errors.into()),
     }
-}
-
-async fn check_target(
-    state: &AppState,
-    actor: &Actor,
-    slug: &str,
-    folder: Option<i64>,
-    declared: Option<u64>,
-) -> Result<UploadTarget, AppError> {
-    let (core, a, s) = (state.core.clone(), actor.clone(), slug.to_owned());
-    state
-        .core
-        .db
-        .write(move |conn| files::check_upload(&core, conn, &a, &s, folder, declared))
-        .await
-}
-
-async fn commit_staged(
-    state: &AppState,
-    actor: &Actor,
-    target: &UploadTarget,
-    staged: crate::storage::Staged,
-    name: files::CleanName,
-) -> Result<i64, AppError> {
-    let storage = state.core.storage.clone();
-    let (a, t) = (actor.clone(), target.clone());
-    let staged = std::sync::Arc::new(staged);
-    let st = staged.clone();
-    let result = state
-        .core
-        .db
-        .write(move |conn| {
-            let tags = files::tags_if_audio(&name.name, &st.path);
-            files::commit_upload(&storage, conn, &a, &t, &st, &name, &tags)
-        })
-        .await;
-    state.core.storage.discard(&staged);
-    result
 }
 
 /// `POST /rooms/{room}/files/folder/{folder}/upload` (multipart, `files` fields; the CSRF token in
 /// the `X-CSRF-Token` header or the action URL's query). Each file streams to disk and is
-/// committed on its own; the quota is checked from `Content-Length` first, then byte by byte.
+/// committed on its own (`files::store_upload`); the quota is checked from `Content-Length` first,
+/// then byte by byte.
 pub async fn upload_files(
     state: web::Data<AppState>,
     user: CurrentUser,
@@ -188,9 +172,15 @@ pub async fn upload_files(
 ) -> Result<HttpResponse, AppError> {
     let (slug, folder) = path.into_inner();
     let slug = room_slug(&slug)?.to_owned();
-    let actor = user.actor();
+    let folder = folder_param(folder)?;
     let declared = declared_length(&req).map(|n| n.saturating_sub(MULTIPART_SLACK));
-    let mut target = check_target(&state, &actor, &slug, folder_param(folder)?, declared).await?;
+    let actor = user.actor();
+    let (a, core, s) = (actor.clone(), state.core.clone(), slug.clone());
+    let mut target = state
+        .core
+        .db
+        .write(move |conn| files::check_upload(&core, conn, &a, &s, folder, declared))
+        .await?;
     let mut stored = 0usize;
     while let Some(field) = form.next().await {
         let field = field.map_err(|_| AppError::Invalid(FieldErrors::default()))?;
@@ -204,15 +194,7 @@ pub async fn upload_files(
         if raw_name.is_empty() {
             continue; // the form was sent without choosing a file
         }
-        let name = files::clean_upload_name(&raw_name).map_err(|k| {
-            let mut e = FieldErrors::default();
-            e.add("files", k);
-            AppError::Invalid(e)
-        })?;
-        let staged = state.core.storage.stage(field, target.limit).await?;
-        let size = staged.size;
-        commit_staged(&state, &actor, &target, staged, name).await?;
-        target.limit = target.limit.saturating_sub(size);
+        files::store_upload(&state.core, &actor, &mut target, &raw_name, field).await?;
         stored += 1;
     }
     let flash = if stored == 0 {
@@ -238,14 +220,14 @@ pub async fn download_file(
 ) -> Result<HttpResponse, AppError> {
     let (slug, id, _name) = path.into_inner();
     let slug = room_slug(&slug)?.to_owned();
-    let actor = maybe_actor(&ctx);
+    let actor = ctx.actor();
     let core = state.core.clone();
     let d = state
         .core
         .db
         .read(move |conn| files::download(&core, conn, actor.as_ref(), &slug, id))
         .await?;
-    let inline = files::is_inline_type(&d.content_type) && query.download.is_none();
+    let inline = is_inline_type(&d.content_type) && query.download.is_none();
     let blob = d.path.clone();
     let file = web::block(move || NamedFile::open(blob))
         .await
@@ -333,48 +315,12 @@ pub async fn download_zip(
     let (slug, folder) = path.into_inner();
     let slug = room_slug(&slug)?.to_owned();
     let folder = folder_param(folder)?;
-    let actor = maybe_actor(&ctx);
-    let core = state.core.clone();
-    let (top, entries) = state
-        .core
-        .db
-        .read(move |conn| files::zip_entries(&core, conn, actor.as_ref(), &slug, folder))
-        .await?;
-    let (tx, rx) = tokio::sync::mpsc::channel::<Result<web::Bytes, std::io::Error>>(4);
-    tokio::task::spawn_blocking(move || {
-        let sink = ChannelWriter { tx: tx.clone() };
-        if let Err(e) = files::write_zip(sink, &entries) {
-            tracing::warn!(error = %e, "zip download stopped");
-            let _ = tx.blocking_send(Err(std::io::Error::other(e.to_string())));
-        }
-    });
-    let body = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|item| (item, rx))
-    });
+    let zip = files::folder_zip(&state.core, ctx.actor().as_ref(), &slug, folder).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/zip")
         .insert_header((header::CONTENT_ENCODING, "identity"))
-        .insert_header(disposition(&format!("{top}.zip"), false))
-        .streaming(body))
-}
-
-/// `std::io::Write` into the response stream: blocks (on the blocking pool) while the client is
-/// slower than the disk, which is what keeps memory flat.
-struct ChannelWriter {
-    tx: tokio::sync::mpsc::Sender<Result<web::Bytes, std::io::Error>>,
-}
-
-impl std::io::Write for ChannelWriter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.tx
-            .blocking_send(Ok(web::Bytes::copy_from_slice(buf)))
-            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "client went away"))?;
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
+        .insert_header(disposition(&zip.name, false))
+        .streaming(zip.body.map(|piece| piece.map(web::Bytes::from))))
 }
 
 /// The fields of the rename / move / copy / delete forms (each uses what it needs).
@@ -399,58 +345,43 @@ pub async fn change_item(
     let item = item_param(&kind, id)?;
     let ItemForm { name, target } = form.into_inner();
     let target_id = target.trim().parse::<i64>().ok();
-    let (actor, s) = (user.actor(), slug.clone());
-    let (flash, result) = match op.as_str() {
-        "rename" => (
-            "flash.renamed",
-            state
-                .core
-                .db
-                .write(move |conn| files::rename(conn, &actor, &s, item, &name))
-                .await,
-        ),
+    let (flash, change) = match op.as_str() {
+        "rename" => ("flash.renamed", Change::Rename(name)),
         "move" | "copy" => {
             let Some(to) = target_id else {
                 let mut e = FieldErrors::default();
                 e.add("target", "files.bad_target");
-                return render_folder(&state, &ctx, slug, None, Some(&e)).await;
+                return show(&state, &ctx, slug, None, e).await;
             };
-            let copy = op == "copy";
-            (
-                if copy { "flash.copied" } else { "flash.moved" },
-                state
-                    .core
-                    .db
-                    .write(move |conn| {
-                        if copy {
-                            files::copy_item(conn, &actor, &s, item, to)
-                        } else {
-                            files::move_item(conn, &actor, &s, item, to)
-                        }
-                    })
-                    .await,
-            )
+            if op == "copy" {
+                ("flash.copied", Change::Copy(to))
+            } else {
+                ("flash.moved", Change::Move(to))
+            }
         }
-        "delete" => (
-            "flash.trashed",
-            state
-                .core
-                .db
-                .write(move |conn| files::delete_item(conn, &actor, &s, item))
-                .await,
-        ),
+        "delete" => ("flash.trashed", Change::Delete),
         _ => return Err(AppError::NotFound),
     };
-    match result {
-        Ok(folder) => Ok(redirect_with_flash(
+    let (actor, s) = (user.actor(), slug.clone());
+    let outcome = state
+        .core
+        .db
+        .write(move |conn| {
+            form::submit(
+                conn,
+                |conn| files::change_item(conn, &actor, &s, item, change),
+                // A refused change is shown on the cabinet's root page.
+                |conn| files::folder_view(conn, Some(&actor), &s, None),
+            )
+        })
+        .await?;
+    match outcome {
+        FormOutcome::Saved(folder) => Ok(redirect_with_flash(
             &state,
             &folder_url(&slug, folder),
             flash,
         )),
-        Err(e) => {
-            let errors = invalid_or(e)?;
-            render_folder(&state, &ctx, slug, None, Some(&errors)).await
-        }
+        FormOutcome::Invalid { errors, page } => folder_page(&state, &ctx, &page, errors.into()),
     }
 }
 
@@ -467,14 +398,14 @@ pub async fn show_trash(
         .db
         .read(move |conn| files::trash_view(&core, conn, &actor, &slug))
         .await?;
-    let mut c = base_context(
-        user.ctx(),
-        &format!("/rooms/{}/files/trash", view.ctx.room.slug),
-    );
-    c.insert("room", &room_item(&view.ctx.room, view.ctx.access.role));
-    c.insert("items", &trash_items(&view, &user.ctx().site));
-    c.insert("days", &view.days);
-    ok(&state, "files/trash.html", &c)
+    let path = format!("/rooms/{}/files/trash", view.ctx.room.slug);
+    let page = TrashPage {
+        layout: Layout::new(user.ctx(), &path),
+        room: room_item(&view.ctx.room, view.ctx.access.role),
+        items: trash_items(&view, &user.ctx().site),
+        days: view.days,
+    };
+    render::ok(&state, &page)
 }
 
 /// `POST /rooms/{room}/files/trash/{kind}/{id}/restore`.
@@ -524,7 +455,7 @@ pub async fn create_upload(
             files::create_upload(&core, conn, &actor, &slug, folder, &f.name, f.size)
         })
         .await?;
-    Ok(HttpResponse::Created().json(serde_json::json!({ "id": id, "offset": 0 })))
+    Ok(HttpResponse::Created().json(UploadCreated { id, offset: 0 }))
 }
 
 /// `GET /rooms/{room}/files/uploads/{id}` → `{"offset", "size"}`: where to resume.
@@ -535,17 +466,13 @@ pub async fn upload_status(
 ) -> Result<HttpResponse, AppError> {
     let (slug, id) = path.into_inner();
     let slug = room_slug(&slug)?.to_owned();
-    let actor = user.actor();
-    let upload = state
+    let (actor, core) = (user.actor(), state.core.clone());
+    let (offset, size) = state
         .core
         .db
-        .read(move |conn| files::own_upload(conn, &actor, &slug, &id))
+        .read(move |conn| files::upload_progress(&core, conn, &actor, &slug, &id))
         .await?;
-    // The part file is the truth (a chunk may have landed after the row was last updated).
-    let on_disk = tokio::fs::metadata(state.core.storage.upload_part(&upload.id))
-        .await
-        .map_or(0, |m| m.len());
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "offset": on_disk, "size": upload.size })))
+    Ok(HttpResponse::Ok().json(UploadProgress { offset, size }))
 }
 
 /// Where a chunk goes.
@@ -554,7 +481,8 @@ pub struct ChunkQuery {
     offset: u64,
 }
 
-/// `PUT /rooms/{room}/files/uploads/{id}?offset=N` with the next bytes → `{"offset"}`.
+/// `PUT /rooms/{room}/files/uploads/{id}?offset=N` with the next bytes → `{"offset"}`; 409 when
+/// the upload does not stand at `N` (or another chunk is in flight).
 pub async fn put_chunk(
     state: web::Data<AppState>,
     user: CurrentUser,
@@ -565,30 +493,19 @@ pub async fn put_chunk(
 ) -> Result<HttpResponse, AppError> {
     let (slug, id) = path.into_inner();
     let slug = room_slug(&slug)?.to_owned();
-    let (actor, s, i) = (user.actor(), slug.clone(), id.clone());
-    let upload = state
-        .core
-        .db
-        .read(move |conn| files::own_upload(conn, &actor, &s, &i))
-        .await?;
-    let size = u64::try_from(upload.size).unwrap_or(0);
-    let remaining = size.saturating_sub(query.offset);
-    if declared_length(&req).is_some_and(|n| n > remaining) {
-        return Err(AppError::PayloadTooLarge);
-    }
-    state.core.storage.check_space(remaining)?;
-    let received = state
-        .core
-        .storage
-        .append_part(&upload.id, query.offset, body, size)
-        .await?;
+    let declared = declared_length(&req);
     let actor = user.actor();
-    state
-        .core
-        .db
-        .write(move |conn| files::record_received(conn, &actor, &slug, &id, received))
-        .await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "offset": received })))
+    let offset = files::put_chunk(
+        &state.core,
+        &actor,
+        &slug,
+        &id,
+        query.offset,
+        declared,
+        body,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(ChunkStored { offset }))
 }
 
 /// `POST /rooms/{room}/files/uploads/{id}/finish` → `{"url", "folder"}`.
@@ -599,33 +516,11 @@ pub async fn finish_upload(
 ) -> Result<HttpResponse, AppError> {
     let (slug, id) = path.into_inner();
     let slug = room_slug(&slug)?.to_owned();
-    let (actor, s, i) = (user.actor(), slug.clone(), id.clone());
-    let upload = state
-        .core
-        .db
-        .read(move |conn| files::own_upload(conn, &actor, &s, &i))
-        .await?;
-    let storage = state.core.storage.clone();
-    let uid = upload.id.clone();
-    let staged = web::block(move || storage.stage_part(&uid))
-        .await
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))??;
-    let (core, actor, s) = (state.core.clone(), user.actor(), slug.clone());
-    let (folder, file) = state
-        .core
-        .db
-        .write(move |conn| {
-            let tags = files::tags_if_audio(&upload.name, &staged.path);
-            files::finish_upload(&core, conn, &actor, &s, &upload, &staged, &tags)
-        })
-        .await?;
-    if let Err(e) = state.core.storage.discard_part(&id) {
-        tracing::warn!(error = %e, "could not remove a finished upload's part");
-    }
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "file": file,
-        "folder": folder_url(&slug, folder),
-    })))
+    let (folder, file) = files::finish_upload(&state.core, &user.actor(), &slug, &id).await?;
+    Ok(HttpResponse::Ok().json(UploadFinished {
+        file,
+        folder: folder_url(&slug, folder),
+    }))
 }
 
 /// `POST /rooms/{room}/files/uploads/{id}/cancel`.
@@ -636,14 +531,6 @@ pub async fn cancel_upload(
 ) -> Result<HttpResponse, AppError> {
     let (slug, id) = path.into_inner();
     let slug = room_slug(&slug)?.to_owned();
-    let (actor, i) = (user.actor(), id.clone());
-    state
-        .core
-        .db
-        .write(move |conn| files::cancel_upload(conn, &actor, &slug, &i))
-        .await?;
-    if let Err(e) = state.core.storage.discard_part(&id) {
-        tracing::warn!(error = %e, "could not remove a cancelled upload's part");
-    }
+    files::cancel_upload(&state.core, &user.actor(), &slug, &id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -5,16 +5,18 @@ use actix_web::cookie::time::Duration as CookieDuration;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 
-use crate::error::{AppError, FieldErrors};
+use crate::error::AppError;
 use crate::services::auth::SESSION_DAYS;
+use crate::services::form::{self, FormOutcome};
 use crate::services::invitations::{self, InviteCheck, SignupForm};
 use crate::services::rooms;
 use crate::web::AppState;
-use crate::web::context::{cookie_names, make_cookie};
-use crate::web::extract::{Ctx, CurrentUser};
-use crate::web::render::{
-    base_context, insert_errors, invalid_or, page, redirect_with_flash, with_form_token,
-};
+use crate::web::cookies::{cookie_names, make_cookie};
+use crate::web::extract::{Ctx, CurrentUser, room_slug};
+use crate::web::handlers::rooms::members_page_invalid;
+use crate::web::render::{self, keep_token_private, redirect_with_flash};
+use crate::web::views::rooms::{InvitePage, SignupView};
+use crate::web::views::{Errors, Layout};
 
 /// The invite form on a room's members page.
 #[derive(Debug, serde::Deserialize)]
@@ -30,103 +32,54 @@ pub async fn invite(
     slug: web::Path<String>,
     form: web::Form<InviteForm>,
 ) -> Result<HttpResponse, AppError> {
-    let slug = slug.into_inner();
-    if !rooms::valid_slug(&slug) {
-        return Err(AppError::NotFound);
-    }
-    let (actor, core, s, form) = (
+    let slug = room_slug(&slug)?.to_owned();
+    let (actor, core, s, f) = (
         user.actor(),
         state.core.clone(),
         slug.clone(),
         form.into_inner(),
     );
-    match state
+    let outcome = state
         .core
         .db
-        .write(move |conn| invitations::invite(&core, conn, &actor, &s, &form.email, &form.role))
-        .await
-    {
-        Ok(()) => Ok(redirect_with_flash(
+        .write(move |conn| {
+            form::submit(
+                conn,
+                |conn| invitations::invite(&core, conn, &actor, &s, &f.email, &f.role),
+                |conn| rooms::members_page(conn, &actor, &s),
+            )
+        })
+        .await?;
+    match outcome {
+        FormOutcome::Saved(()) => Ok(redirect_with_flash(
             &state,
             &format!("/rooms/{slug}/members"),
             "flash.invitation_sent",
         )),
-        Err(e) => {
-            let errors = invalid_or(e)?;
-            super::rooms::members_page_with_errors(&state, &user, slug, &errors).await
-        }
+        FormOutcome::Invalid { errors, page } => members_page_invalid(&state, &user, &page, errors),
     }
 }
 
+/// The invitation's page, with a signup form's values and errors; its URL carries the token.
 fn invite_page(
     state: &AppState,
     ctx: &Ctx,
-    token: &str,
+    token: String,
     check: &InviteCheck,
-    errors: Option<&FieldErrors>,
-    form: Option<&SignupForm>,
-    status: StatusCode,
+    form: SignupView,
+    errors: Errors,
 ) -> Result<HttpResponse, AppError> {
-    let mut c = base_context(ctx, "/invite");
-    with_form_token(&mut c, ctx);
-    c.insert("token", token);
-    let (problem, room_name, role, email, account_exists) = match check {
-        InviteCheck::Open {
-            invitation,
-            room_name,
-            account_exists,
-            ..
-        } => (
-            None,
-            room_name.clone(),
-            invitation.role.clone(),
-            invitation.email.clone(),
-            *account_exists,
-        ),
-        InviteCheck::Invalid => (
-            Some("invite.invalid"),
-            String::new(),
-            String::new(),
-            String::new(),
-            false,
-        ),
-        InviteCheck::Expired => (
-            Some("invite.expired"),
-            String::new(),
-            String::new(),
-            String::new(),
-            false,
-        ),
-        InviteCheck::Used => (
-            Some("invite.used"),
-            String::new(),
-            String::new(),
-            String::new(),
-            false,
-        ),
+    let status = match (check, errors.is_empty()) {
+        (InviteCheck::Open { .. }, true) => StatusCode::OK,
+        (InviteCheck::Open { .. }, false) => StatusCode::UNPROCESSABLE_ENTITY,
+        _ => StatusCode::GONE,
     };
-    c.insert("problem", &problem);
-    c.insert("room_name", &room_name);
-    c.insert("role", &role);
-    c.insert("email", &email);
-    c.insert("account_exists", &account_exists);
-    c.insert(
-        "form",
-        &serde_json::json!({
-            "login": form.map(|f| f.login.clone()).unwrap_or_default(),
-            "display_name": form.map(|f| f.display_name.clone()).unwrap_or_default(),
-        }),
-    );
-    if let Some(e) = errors {
-        insert_errors(&mut c, e);
-    }
-    let mut res = page(state, "rooms/invite.html", &c, status)?;
-    // The token is in the URL: never pass it on in a Referer.
-    res.headers_mut().insert(
-        actix_web::http::header::REFERRER_POLICY,
-        actix_web::http::header::HeaderValue::from_static("no-referrer"),
-    );
-    Ok(res)
+    let layout = Layout::with_form_token(ctx, "/invite");
+    let logged_in = ctx.session.is_some();
+    let page = InvitePage::new(layout, logged_in, token, check, form, errors);
+    Ok(keep_token_private(render::with_status(
+        state, &page, status,
+    )?))
 }
 
 /// `GET /invite/{token}`.
@@ -136,18 +89,20 @@ pub async fn show_invitation(
     token: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let token = token.into_inner();
-    let t = token.clone();
+    let (actor, t) = (ctx.actor(), token.clone());
     let check = state
         .core
         .db
-        .read(move |conn| invitations::check(conn, &t, crate::models::now()))
+        .read(move |conn| invitations::check_link(conn, actor.as_ref(), &t))
         .await?;
-    let status = if matches!(check, InviteCheck::Open { .. }) {
-        StatusCode::OK
-    } else {
-        StatusCode::GONE
-    };
-    invite_page(&state, &ctx, &token, &check, None, None, status)
+    invite_page(
+        &state,
+        &ctx,
+        token,
+        &check,
+        SignupView::default(),
+        Errors::default(),
+    )
 }
 
 /// `POST /invite/{token}`: the logged-in account joins.
@@ -178,8 +133,12 @@ pub async fn signup_invitation(
 ) -> Result<HttpResponse, AppError> {
     let token = token.into_inner();
     let form = form.into_inner();
-    match invitations::signup(&state.core, token.clone(), form.clone()).await {
-        Ok((session, slug)) => {
+    let typed = SignupView {
+        login: form.login.clone(),
+        display_name: form.display_name.clone(),
+    };
+    match invitations::signup(&state.core, ctx.actor(), token.clone(), form).await? {
+        FormOutcome::Saved((session, slug)) => {
             let https = state.core.config.is_https();
             let mut res =
                 redirect_with_flash(&state, &format!("/rooms/{slug}"), "flash.room_joined");
@@ -193,23 +152,8 @@ pub async fn signup_invitation(
                 .map_err(|e| AppError::Internal(e.into()))?;
             Ok(res)
         }
-        Err(e) => {
-            let errors = invalid_or(e)?;
-            let t = token.clone();
-            let check = state
-                .core
-                .db
-                .read(move |conn| invitations::check(conn, &t, crate::models::now()))
-                .await?;
-            invite_page(
-                &state,
-                &ctx,
-                &token,
-                &check,
-                Some(&errors),
-                Some(&form),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
+        FormOutcome::Invalid { errors, page } => {
+            invite_page(&state, &ctx, token, &page, typed, errors.into())
         }
     }
 }

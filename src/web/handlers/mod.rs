@@ -12,3 +12,18 @@ pub mod reachability;
 pub mod room_posts;
 pub mod rooms;
 pub mod safety;
+
+/// The answer of a confirmation page (`views::ConfirmPage`): `confirmed=yes` when the person
+/// pressed its button; absent on the first request, which shows the page.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ConfirmForm {
+    #[serde(default)]
+    pub confirmed: Option<String>,
+}
+
+impl ConfirmForm {
+    /// Whether the action was confirmed.
+    pub fn is_yes(&self) -> bool {
+        self.confirmed.as_deref() == Some("yes")
+    }
+}

@@ -1,17 +1,21 @@
 //! Circular notices (回覧板): sending one to a room, the recipients' list and page (reading marks it
 //! read; answering its question), and the sender's status table with reminders, CSV and closing.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 
-use crate::error::{AppError, FieldErrors};
-use crate::services::notices::{self, CircularForm};
+use crate::error::AppError;
+use crate::services::authz::RoomAction;
+use crate::services::circulars::{self, CircularForm};
+use crate::services::form::{self, FormOutcome};
+use crate::services::notices;
 use crate::services::rooms;
 use crate::web::AppState;
 use crate::web::extract::{CurrentUser, room_slug};
-use crate::web::render::{base_context, insert_errors, invalid_or, ok, page, redirect_with_flash};
-use crate::web::views::notices::{circular_item, circular_view};
-use crate::web::views::rooms::room_item;
+use crate::web::render::{self, redirect_with_flash};
+use crate::web::views::notices::{
+    NoticeFormPage, NoticePage, NoticesPage, circular_item, circular_view,
+};
+use crate::web::views::{Errors, Layout};
 
 /// `GET /notices`.
 pub async fn list_notices(
@@ -22,65 +26,29 @@ pub async fn list_notices(
     let (received, sent) = state
         .core
         .db
-        .read(move |conn| notices::my_circulars(conn, &actor))
+        .read(move |conn| circulars::my_circulars(conn, &actor))
         .await?;
     let site = &user.ctx().site;
-    let mut c = base_context(user.ctx(), "/notices");
-    c.insert(
-        "received",
-        &received
+    let page = NoticesPage {
+        layout: Layout::new(user.ctx(), "/notices"),
+        received: received
             .iter()
             .map(|(n, r)| circular_item(n, Some(r), site))
-            .collect::<Vec<_>>(),
-    );
-    c.insert(
-        "sent",
-        &sent
-            .iter()
-            .map(|n| circular_item(n, None, site))
-            .collect::<Vec<_>>(),
-    );
-    ok(&state, "notices/index.html", &c)
+            .collect(),
+        sent: sent.iter().map(|n| circular_item(n, None, site)).collect(),
+    };
+    render::ok(&state, &page)
 }
 
-async fn form_page(
-    state: &AppState,
+/// The notice form of `ctx`'s room.
+fn form_page(
     user: &CurrentUser,
-    slug: String,
+    ctx: &rooms::RoomCtx,
     form: &CircularForm,
-    errors: Option<&FieldErrors>,
-) -> Result<HttpResponse, AppError> {
-    let actor = user.actor();
-    let ctx = state
-        .core
-        .db
-        .read(move |conn| {
-            rooms::load_for(
-                conn,
-                Some(&actor),
-                &slug,
-                crate::services::authz::RoomAction::SendNotice,
-            )
-        })
-        .await?;
-    let mut c = base_context(user.ctx(), &format!("/rooms/{}/notices/new", ctx.room.slug));
-    c.insert("room", &room_item(&ctx.room, ctx.access.role));
-    c.insert(
-        "form",
-        &serde_json::json!({
-            "title": form.title, "body": form.body, "question_kind": form.question_kind,
-            "question": form.question, "choices": form.choices, "deadline": form.deadline,
-            "to": form.to, "remind_every": form.remind_every, "remind_max": form.remind_max,
-        }),
-    );
-    let status = match errors {
-        Some(e) => {
-            insert_errors(&mut c, e);
-            StatusCode::UNPROCESSABLE_ENTITY
-        }
-        None => StatusCode::OK,
-    };
-    page(state, "notices/new.html", &c, status)
+    errors: Errors,
+) -> NoticeFormPage {
+    let layout = Layout::new(user.ctx(), &format!("/rooms/{}/notices/new", ctx.room.slug));
+    NoticeFormPage::new(layout, ctx, form, errors)
 }
 
 /// `GET /rooms/{room}/notices/new`.
@@ -90,7 +58,14 @@ pub async fn new_notice(
     slug: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let slug = room_slug(&slug)?.to_owned();
-    form_page(&state, &user, slug, &CircularForm::default(), None).await
+    let actor = user.actor();
+    let ctx = state
+        .core
+        .db
+        .read(move |conn| rooms::load_for(conn, Some(&actor), &slug, RoomAction::SendNotice))
+        .await?;
+    let page = form_page(&user, &ctx, &CircularForm::default(), Errors::default());
+    render::ok(&state, &page)
 }
 
 /// `POST /rooms/{room}/notices`.
@@ -102,27 +77,27 @@ pub async fn send_notice(
 ) -> Result<HttpResponse, AppError> {
     let slug = room_slug(&slug)?.to_owned();
     let form = form.into_inner();
-    let (actor, core, site, s, f) = (
-        user.actor(),
-        state.core.clone(),
-        user.ctx().site.clone(),
-        slug.clone(),
-        form.clone(),
-    );
-    match state
+    let (actor, core, site) = (user.actor(), state.core.clone(), user.ctx().site.clone());
+    let (s, f) = (slug.clone(), form.clone());
+    let outcome = state
         .core
         .db
-        .write(move |conn| notices::send_circular(&core, conn, &actor, &s, &f, &site))
-        .await
-    {
-        Ok(id) => Ok(redirect_with_flash(
+        .write(move |conn| {
+            form::submit(
+                conn,
+                |conn| circulars::send_circular(&core, conn, &actor, &s, &f, &site),
+                |conn| circulars::room_for_new_circular(conn, &actor, &s),
+            )
+        })
+        .await?;
+    match outcome {
+        FormOutcome::Saved(id) => Ok(redirect_with_flash(
             &state,
             &format!("/notices/{id}"),
             "flash.notice_sent",
         )),
-        Err(e) => {
-            let errors = invalid_or(e)?;
-            form_page(&state, &user, slug, &form, Some(&errors)).await
+        FormOutcome::Invalid { errors, page } => {
+            render::invalid(&state, &form_page(&user, &page, &form, errors.into()))
         }
     }
 }
@@ -138,11 +113,13 @@ pub async fn show_notice(
     let view = state
         .core
         .db
-        .write(move |conn| notices::open_circular(conn, &actor, id))
+        .write(move |conn| circulars::open_circular(conn, &actor, id))
         .await?;
-    let mut c = base_context(user.ctx(), &format!("/notices/{id}"));
-    c.insert("notice", &circular_view(&view, &user.ctx().site));
-    ok(&state, "notices/show.html", &c)
+    let page = NoticePage {
+        layout: Layout::new(user.ctx(), &format!("/notices/{id}")),
+        notice: circular_view(&view, &user.ctx().site),
+    };
+    render::ok(&state, &page)
 }
 
 /// `POST /notices/{id}/answer`.
@@ -157,7 +134,7 @@ pub async fn answer_notice(
     state
         .core
         .db
-        .write(move |conn| notices::answer_circular(conn, &actor, id, &f))
+        .write(move |conn| circulars::answer_circular(conn, &actor, id, &f))
         .await?;
     Ok(redirect_with_flash(
         &state,
@@ -177,7 +154,15 @@ pub async fn remind_notice(
     state
         .core
         .db
-        .write(move |conn| notices::remind_now(&core, conn, &actor, id, "circular"))
+        .write(move |conn| {
+            notices::remind_now(
+                &core,
+                conn,
+                &actor,
+                id,
+                crate::db::types::NoticeKind::Circular,
+            )
+        })
         .await?;
     Ok(redirect_with_flash(
         &state,
@@ -197,7 +182,7 @@ pub async fn close_notice(
     state
         .core
         .db
-        .write(move |conn| notices::close(conn, &actor, id, "circular"))
+        .write(move |conn| notices::close(conn, &actor, id, crate::db::types::NoticeKind::Circular))
         .await?;
     Ok(redirect_with_flash(
         &state,
@@ -217,7 +202,7 @@ pub async fn export_notice(
     let (_, csv) = state
         .core
         .db
-        .read(move |conn| notices::circular_csv(conn, &actor, id, &site))
+        .read(move |conn| circulars::circular_csv(conn, &actor, id, &site))
         .await?;
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")

@@ -3,32 +3,16 @@
 use actix_web::{HttpResponse, web};
 
 use crate::error::AppError;
-use crate::models::blog::PublicFilter;
-use crate::services::{blog, setup};
+use crate::i18n::{self, Lang};
+use crate::services::blog::{self, FrontPage};
+use crate::services::{account, search};
 use crate::web::AppState;
 use crate::web::extract::{Admin, Ctx, PageQuery};
-use crate::web::render::{base_context, ok, redirect, safe_next};
-use crate::web::views::blog::{PostItem, hit_view, post_item};
-use crate::web::views::{Pager, feed, path_segment};
-
-fn items(ctx: &Ctx, page: &blog::PostPage) -> Vec<PostItem> {
-    page.posts.iter().map(|p| post_item(&ctx.site, p)).collect()
-}
-
-fn list_page(
-    state: &AppState,
-    ctx: &Ctx,
-    path: &str,
-    heading: Option<&str>,
-    base: &str,
-    page: &blog::PostPage,
-) -> Result<HttpResponse, AppError> {
-    let mut c = base_context(ctx, path);
-    c.insert("heading", &heading);
-    c.insert("posts", &items(ctx, page));
-    c.insert("pager", &Pager::new(base, page.page, page.has_next));
-    ok(state, "blog/index.html", &c)
-}
+use crate::web::render::{self, redirect, safe_next};
+use crate::web::views::blog::{
+    BlogPostPage, FirstRunPage, PostListPage, SearchResultsPage, post_url,
+};
+use crate::web::views::{Layout, feed, path_segment};
 
 /// `GET /`: the newest posts, or the first-run page while the site has no administrator.
 pub async fn index(
@@ -38,21 +22,27 @@ pub async fn index(
 ) -> Result<HttpResponse, AppError> {
     let n = q.number()?;
     let setup_known_done = state.core.site_cache.setup_done();
-    let page = state
+    let front = state
         .core
         .db
-        .read(move |conn| {
-            if !setup_known_done && setup::needed(conn)? {
-                return Ok(None);
-            }
-            Ok(Some(blog::public_page(conn, &PublicFilter::All, n)?))
-        })
+        .read(move |conn| blog::front_page(conn, setup_known_done, n))
         .await?;
-    if let Some(page) = page {
-        state.core.site_cache.mark_setup_done();
-        list_page(&state, &ctx, "/", None, "/", &page)
-    } else {
-        ok(&state, "setup/first_run.html", &base_context(&ctx, "/"))
+    let layout = Layout::new(&ctx, "/");
+    match front {
+        FrontPage::Posts(page) => {
+            state.core.site_cache.mark_setup_done();
+            render::ok(
+                &state,
+                &PostListPage::new(layout, &ctx.site, None, "/", &page),
+            )
+        }
+        FrontPage::FirstRun => render::ok(
+            &state,
+            &FirstRunPage {
+                layout,
+                invalid_token: false,
+            },
+        ),
     }
 }
 
@@ -66,29 +56,15 @@ pub async fn show_post(
     if slug.chars().count() > 200 {
         return Err(AppError::NotFound);
     }
-    let actor = ctx
-        .session
-        .as_ref()
-        .map(|s| crate::services::Actor::from(&s.user));
-    let page = state
+    let actor = ctx.actor();
+    let post = state
         .core
         .db
         .read(move |conn| blog::public_post(conn, actor.as_ref(), &slug))
         .await?;
-    let item = post_item(&ctx.site, &page.post);
-    let mut c = base_context(&ctx, &item.url);
-    c.insert("post", &item);
-    c.insert("manage_url", &page.manage_url);
-    c.insert("comment_url", &page.comment_url);
-    c.insert(
-        "comments",
-        &page
-            .comments
-            .iter()
-            .map(|cm| crate::web::views::room_posts::comment_view(&ctx.site, cm))
-            .collect::<Vec<_>>(),
-    );
-    ok(&state, "blog/post.html", &c)
+    let path = post_url(post.post.summary.slug.as_deref().unwrap_or_default());
+    let page = BlogPostPage::new(Layout::new(&ctx, &path), &ctx.site, &post);
+    render::ok(&state, &page)
 }
 
 /// `GET /tags/{tag}`.
@@ -103,18 +79,17 @@ pub async fn tag(
     if tag.chars().count() > 40 {
         return Err(AppError::NotFound);
     }
-    let name = tag.clone();
-    let page = state
+    let t = tag.clone();
+    let posts = state
         .core
         .db
-        .read(move |conn| blog::public_page(conn, &PublicFilter::Tag(name), n))
+        .read(move |conn| blog::tag_page(conn, &t, n))
         .await?;
-    if page.posts.is_empty() && page.page == 1 {
-        return Err(AppError::NotFound);
-    }
     let base = format!("/tags/{}", path_segment(&tag));
-    let heading = crate::i18n::t(ctx.lang, "blog.tag_heading", &[("tag", &tag)]);
-    list_page(&state, &ctx, &base, Some(&heading), &base, &page)
+    let heading = i18n::t(ctx.lang, "blog.tag_heading", &[("tag", &tag)]);
+    let layout = Layout::new(&ctx, &base);
+    let page = PostListPage::new(layout, &ctx.site, Some(heading), &base, &posts);
+    render::ok(&state, &page)
 }
 
 /// `GET /authors/{login}`.
@@ -126,18 +101,20 @@ pub async fn author(
 ) -> Result<HttpResponse, AppError> {
     let n = q.number()?;
     let login = login.into_inner();
-    if !crate::services::account::valid_login(&login) {
+    if !account::valid_login(&login) {
         return Err(AppError::NotFound);
     }
     let l = login.clone();
-    let (name, page) = state
+    let (name, posts) = state
         .core
         .db
         .read(move |conn| blog::author_page(conn, &l, n))
         .await?;
     let base = format!("/authors/{}", path_segment(&login));
-    let heading = crate::i18n::t(ctx.lang, "blog.author_heading", &[("name", &name)]);
-    list_page(&state, &ctx, &base, Some(&heading), &base, &page)
+    let heading = i18n::t(ctx.lang, "blog.author_heading", &[("name", &name)]);
+    let layout = Layout::new(&ctx, &base);
+    let page = PostListPage::new(layout, &ctx.site, Some(heading), &base, &posts);
+    render::ok(&state, &page)
 }
 
 /// `?q=...&page=N` of the search page.
@@ -156,35 +133,17 @@ pub async fn search(
 ) -> Result<HttpResponse, AppError> {
     let n = PageQuery { page: q.page }.number()?;
     let query: String = q.q.chars().take(200).collect();
-    let qq = query.clone();
-    let actor = ctx
-        .session
-        .as_ref()
-        .map(|s| crate::services::Actor::from(&s.user));
-    let page = state
+    let (actor, qq) = (ctx.actor(), query.clone());
+    let found = state
         .core
         .db
-        .read(move |conn| crate::services::search::search(conn, actor.as_ref(), &qq, n))
+        .read(move |conn| search::search(conn, actor.as_ref(), &qq, n))
         .await?;
-    let mut c = base_context(&ctx, "/search");
-    c.insert("q", &query);
-    let capped = page.total >= crate::services::search::COUNT_CAP;
-    let total = if capped {
-        format!("{}+", crate::services::search::COUNT_CAP)
-    } else {
-        page.total.to_string()
-    };
-    c.insert("total", &total);
-    c.insert("capped", &capped);
-    c.insert("shown", &crate::services::search::COUNT_CAP);
-    let hits: Vec<_> = page.hits.iter().map(|h| hit_view(&ctx.site, h)).collect();
-    c.insert("hits", &hits);
-    let base = format!(
-        "/search?q={}",
-        url::form_urlencoded::byte_serialize(query.as_bytes()).collect::<String>()
-    );
-    c.insert("pager", &Pager::new(&base, page.page, page.has_next));
-    ok(&state, "blog/search.html", &c)
+    let layout = Layout::new(&ctx, "/search");
+    render::ok(
+        &state,
+        &SearchResultsPage::new(layout, &ctx.site, query, &found),
+    )
 }
 
 /// `GET /feed.atom`.
@@ -196,20 +155,15 @@ pub async fn feed_atom(state: web::Data<AppState>, ctx: Ctx) -> Result<HttpRespo
         .body(xml))
 }
 
-async fn public_space_slug(state: &AppState) -> Result<String, AppError> {
-    state.core.db.read(blog::space_slug).await
-}
-
-/// `GET /admin/posts` (site admins, like every `/admin` page): the blog's editor was here before the blog became the public space's; old
-/// bookmarks land on that room, where its posts and their states now are.
+/// `GET /admin/posts` (site admins, like every `/admin` page): the blog's editor was here before
+/// the blog became the public space's; old bookmarks land on that room, where its posts and their
+/// states now are.
 pub async fn blog_moved(
     state: web::Data<AppState>,
     _admin: Admin,
 ) -> Result<HttpResponse, AppError> {
-    Ok(redirect(&format!(
-        "/rooms/{}",
-        public_space_slug(&state).await?
-    )))
+    let slug = state.core.db.read(blog::space_slug).await?;
+    Ok(redirect(&format!("/rooms/{slug}")))
 }
 
 /// `GET /admin/posts/new` (the 記事を書く link): the public space's editor.
@@ -217,10 +171,8 @@ pub async fn blog_write(
     state: web::Data<AppState>,
     _admin: Admin,
 ) -> Result<HttpResponse, AppError> {
-    Ok(redirect(&format!(
-        "/rooms/{}/posts/new",
-        public_space_slug(&state).await?
-    )))
+    let slug = state.core.db.read(blog::space_slug).await?;
+    Ok(redirect(&format!("/rooms/{slug}/posts/new")))
 }
 
 /// `?next=` of links that return to where the visitor was.
@@ -235,15 +187,12 @@ pub async fn set_language(
     code: web::Path<String>,
     q: web::Query<NextQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let lang = crate::i18n::Lang::parse(&code).ok_or(AppError::NotFound)?;
+    let lang = Lang::parse(&code).ok_or(AppError::NotFound)?;
     let mut res = redirect(&safe_next(q.next.as_deref()));
-    let cookie = crate::web::context::make_cookie(
-        "yui_lang",
-        lang.code().to_owned(),
+    res.add_cookie(&crate::web::lang::remember(
+        lang,
         state.core.config.is_https(),
-        Some(actix_web::cookie::time::Duration::days(365)),
-    );
-    res.add_cookie(&cookie)
-        .map_err(|e| AppError::Internal(e.into()))?;
+    ))
+    .map_err(|e| AppError::Internal(e.into()))?;
     Ok(res)
 }

@@ -2,26 +2,23 @@
 //! and the admin overview (`/admin/reachability`).
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{HeaderValue, REFERRER_POLICY};
 use actix_web::{HttpResponse, web};
 
-use crate::error::{AppError, FieldErrors};
-use crate::services::Actor;
-use crate::services::reachability::{self, AddressRef, LinkProblem, MAX_ADDRESSES};
+use crate::error::AppError;
+use crate::services::form::{self, FormOutcome};
+use crate::services::reachability::{self, AddressRef, LinkProblem};
 use crate::web::AppState;
 use crate::web::extract::{Admin, Ctx, CurrentUser, PageQuery};
-use crate::web::render::{
-    base_context, insert_errors, invalid_or, ok, page, redirect_with_flash, with_form_token,
+use crate::web::render::{self, keep_token_private, redirect_with_flash};
+use crate::web::views::reachability::{
+    AddressesPage, ReachabilityPage, VerifyPage, member_addresses_item,
 };
-use crate::web::views::Pager;
-use crate::web::views::reachability::{address_item, member_addresses_item};
+use crate::web::views::{Errors, Layout, Pager};
 
-async fn addresses_page(
-    state: &AppState,
-    user: &CurrentUser,
-    typed: &str,
-    errors: Option<&FieldErrors>,
-    status: StatusCode,
+/// `GET /me/addresses`.
+pub async fn show_addresses(
+    state: web::Data<AppState>,
+    user: CurrentUser,
 ) -> Result<HttpResponse, AppError> {
     let actor = user.actor();
     let addresses = state
@@ -29,26 +26,15 @@ async fn addresses_page(
         .db
         .read(move |conn| reachability::list_own(conn, &actor))
         .await?;
-    let mut c = base_context(user.ctx(), "/me/addresses");
-    let site = &user.ctx().site;
-    let items: Vec<_> = addresses.iter().map(|a| address_item(site, a)).collect();
-    c.insert("count", &items.len());
-    c.insert("can_add", &(items.len() < MAX_ADDRESSES));
-    c.insert("addresses", &items);
-    c.insert("max", &MAX_ADDRESSES);
-    c.insert("typed", typed);
-    if let Some(e) = errors {
-        insert_errors(&mut c, e);
-    }
-    page(state, "account/addresses.html", &c, status)
-}
-
-/// `GET /me/addresses`.
-pub async fn show_addresses(
-    state: web::Data<AppState>,
-    user: CurrentUser,
-) -> Result<HttpResponse, AppError> {
-    addresses_page(&state, &user, "", None, StatusCode::OK).await
+    let layout = Layout::new(user.ctx(), "/me/addresses");
+    let page = AddressesPage::new(
+        layout,
+        &user.ctx().site,
+        &addresses,
+        String::new(),
+        Errors::default(),
+    );
+    render::ok(&state, &page)
 }
 
 /// The "add an address" form.
@@ -64,28 +50,29 @@ pub async fn add_address(
     form: web::Form<AddressForm>,
 ) -> Result<HttpResponse, AppError> {
     let typed = form.into_inner().address;
-    let (actor, a) = (user.actor(), typed.clone());
-    match state
+    let (actor, a, core) = (user.actor(), typed.clone(), state.core.clone());
+    let outcome = state
         .core
         .db
-        .write(move |conn| reachability::add_address(conn, &actor, &a))
-        .await
-    {
-        Ok(()) => Ok(redirect_with_flash(
+        .write(move |conn| {
+            form::submit(
+                conn,
+                |conn| reachability::add_address(&core, conn, &actor, &a),
+                |conn| reachability::list_own(conn, &actor),
+            )
+        })
+        .await?;
+    match outcome {
+        FormOutcome::Saved(()) => Ok(redirect_with_flash(
             &state,
             "/me/addresses",
             "flash.address_added",
         )),
-        Err(e) => {
-            let errors = invalid_or(e)?;
-            addresses_page(
-                &state,
-                &user,
-                &typed,
-                Some(&errors),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+        FormOutcome::Invalid { errors, page } => {
+            let layout = Layout::new(user.ctx(), "/me/addresses");
+            let site = &user.ctx().site;
+            let page = AddressesPage::new(layout, site, &page, typed, errors.into());
+            render::invalid(&state, &page)
         }
     }
 }
@@ -132,42 +119,30 @@ pub async fn remove_address(
     ))
 }
 
+/// The page of a verification link: the address it confirms (`Ok`) or why it cannot.
 fn link_page(
     state: &AppState,
     ctx: &Ctx,
-    token: &str,
-    outcome: &Result<String, LinkProblem>,
+    token: String,
+    outcome: Result<String, LinkProblem>,
     done: bool,
 ) -> Result<HttpResponse, AppError> {
-    let mut c = base_context(ctx, "/verify");
-    with_form_token(&mut c, ctx);
-    c.insert("token", token);
-    c.insert("done", &done);
-    let status = match outcome {
-        Ok(address) => {
-            c.insert("address", address);
-            c.insert("problem", &None::<&str>);
-            StatusCode::OK
-        }
-        Err(p) => {
-            c.insert("address", "");
-            c.insert("problem", p.message_key());
-            match p {
-                LinkProblem::Invalid => StatusCode::NOT_FOUND,
-                LinkProblem::Expired | LinkProblem::Used => StatusCode::GONE,
-                LinkProblem::OtherAccount => StatusCode::CONFLICT,
-            }
-        }
+    let status = match &outcome {
+        Ok(_) => StatusCode::OK,
+        Err(LinkProblem::Invalid) => StatusCode::NOT_FOUND,
+        Err(LinkProblem::Expired | LinkProblem::Used) => StatusCode::GONE,
+        Err(LinkProblem::OtherAccount) => StatusCode::CONFLICT,
     };
-    let mut res = page(state, "account/verify.html", &c, status)?;
-    // The token is in the URL: never pass it on in a Referer.
-    res.headers_mut()
-        .insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    Ok(res)
-}
-
-fn visitor(ctx: &Ctx) -> Option<Actor> {
-    ctx.session.as_ref().map(|s| Actor::from(&s.user))
+    let page = VerifyPage {
+        layout: Layout::with_form_token(ctx, "/verify"),
+        token,
+        done,
+        problem: outcome.as_ref().err().map(|p| p.message_key()),
+        address: outcome.unwrap_or_default(),
+    };
+    Ok(keep_token_private(render::with_status(
+        state, &page, status,
+    )?))
 }
 
 /// `GET /verify/{token}`: says which address the link confirms, with a button (changes nothing, so
@@ -178,13 +153,13 @@ pub async fn show_verification(
     token: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let token = token.into_inner();
-    let (actor, t) = (visitor(&ctx), token.clone());
+    let (actor, t) = (ctx.actor(), token.clone());
     let outcome = state
         .core
         .db
         .read(move |conn| reachability::check_link(conn, actor.as_ref(), &t))
         .await?;
-    link_page(&state, &ctx, &token, &outcome, false)
+    link_page(&state, &ctx, token, outcome, false)
 }
 
 /// `POST /verify/{token}`: verifies the address; works without logging in.
@@ -194,7 +169,7 @@ pub async fn confirm_verification(
     token: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let token = token.into_inner();
-    let (actor, t) = (visitor(&ctx), token.clone());
+    let (actor, t) = (ctx.actor(), token.clone());
     let logged_in = actor.is_some();
     let outcome = state
         .core
@@ -208,7 +183,7 @@ pub async fn confirm_verification(
             "flash.address_verified",
         ));
     }
-    link_page(&state, &ctx, &token, &outcome, true)
+    link_page(&state, &ctx, token, outcome, true)
 }
 
 /// `GET /admin/reachability`: every enabled member's addresses and their status.
@@ -224,16 +199,17 @@ pub async fn admin_overview(
         .db
         .read(move |conn| reachability::overview(conn, &actor, n))
         .await?;
-    let mut c = base_context(admin.ctx(), "/admin/reachability");
     let site = &admin.ctx().site;
-    let items: Vec<_> = members
-        .iter()
-        .map(|m| member_addresses_item(site, m))
-        .collect();
-    c.insert("members", &items);
     let pages = ((total + reachability::PAGE_SIZE - 1) / reachability::PAGE_SIZE).max(1);
-    c.insert("pager", &Pager::new("/admin/reachability", n, n < pages));
-    ok(&state, "admin/reachability.html", &c)
+    let page = ReachabilityPage {
+        layout: Layout::new(admin.ctx(), "/admin/reachability"),
+        members: members
+            .iter()
+            .map(|m| member_addresses_item(site, m))
+            .collect(),
+        pager: Pager::new("/admin/reachability", n, n < pages),
+    };
+    render::ok(&state, &page)
 }
 
 /// `POST /admin/reachability/test`: a test mail to every address of every enabled member.

@@ -1,70 +1,41 @@
 //! Room posts: the editor (一時保存 / 投稿), the post page with 承認 and 差し戻し for approvers, and
 //! the approval inbox `/inbox`.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 
-use crate::error::{AppError, FieldErrors};
-use crate::services::authz::RoomAction;
+use crate::db::types::{CommentId, PostId, RevisionId};
+use crate::error::AppError;
+use crate::services::form::{self, FormOutcome};
 use crate::services::room_posts::{self, RoomPostForm, Saved};
-use crate::services::rooms;
+use crate::services::rooms::{self, RoomCtx};
 use crate::web::AppState;
 use crate::web::extract::{Ctx, CurrentUser, room_slug};
-use crate::web::render::{base_context, insert_errors, invalid_or, ok, page, redirect_with_flash};
-use crate::web::views::room_posts::{comment_view, inbox_item, revision_view};
-use crate::web::views::rooms::room_item;
+use crate::web::render::{self, redirect_with_flash};
+use crate::web::views::room_posts::{
+    EditorExtras, EditorForm, EditorPage, InboxPage, RoomPostPage, WhatsNewPage, inbox_item,
+    live_item,
+};
+use crate::i18n;
+use crate::web::views::{ConfirmPage, Errors, Layout, feed};
 
 fn saved_flash(saved: Saved) -> &'static str {
     match saved {
         Saved::Draft => "flash.post_draft_saved",
         Saved::Pending => "flash.post_pending",
-        Saved::Published => "flash.post_saved",
+        Saved::Published => "flash.post_published",
     }
 }
 
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one editor page for new and existing posts"
-)]
-fn editor_page(
-    state: &AppState,
+/// The editor of `post_id` (or a new post) in `ctx`'s room.
+fn editor(
     user: &CurrentUser,
-    ctx: &rooms::RoomCtx,
+    ctx: &RoomCtx,
     post_id: Option<i64>,
-    form: &RoomPostForm,
-    note: Option<&str>,
-    preview: Option<&str>,
-    errors: Option<&FieldErrors>,
-    status: StatusCode,
-) -> Result<HttpResponse, AppError> {
-    let room = &ctx.room;
-    let path = match post_id {
-        Some(id) => format!("/rooms/{}/posts/{id}/edit", room.slug),
-        None => format!("/rooms/{}/posts/new", room.slug),
-    };
-    let mut c = base_context(user.ctx(), &path);
-    c.insert("room", &room_item(room, None));
-    c.insert("post_id", &post_id);
-    // Whether the submit button publishes or asks for approval depends on who presses it.
-    c.insert(
-        "need_approval",
-        &room_posts::waits_for_approval(&user.actor(), ctx),
-    );
-    c.insert("note", &note);
-    c.insert("preview", &preview);
-    c.insert("public_space", &room.is_public_space());
-    c.insert(
-        "form",
-        &serde_json::json!({
-            "title": form.title, "body": form.body,
-            "publish_at": form.publish_at, "publish_until": form.publish_until,
-            "slug": form.slug, "tags": form.tags,
-        }),
-    );
-    if let Some(e) = errors {
-        insert_errors(&mut c, e);
-    }
-    page(state, "rooms/post_edit.html", &c, status)
+    form: EditorForm,
+    extras: EditorExtras,
+) -> EditorPage {
+    let layout = Layout::new(user.ctx(), &EditorPage::path(&ctx.room.slug, post_id));
+    EditorPage::new(layout, &user.actor(), ctx, post_id, form, extras)
 }
 
 /// The editor again with the rendered body above it: nothing is saved (works without JavaScript).
@@ -75,24 +46,33 @@ async fn preview_page(
     post_id: Option<i64>,
     form: RoomPostForm,
 ) -> Result<HttpResponse, AppError> {
-    let actor = user.actor();
-    let body = form.body.clone();
+    let (actor, body) = (user.actor(), form.body.clone());
     let (ctx, html) = state
         .core
         .db
         .read(move |conn| room_posts::preview(conn, &actor, &slug, post_id, &body))
         .await?;
-    editor_page(
-        state,
-        user,
-        &ctx,
-        post_id,
-        &form,
-        None,
-        Some(&html),
-        None,
-        StatusCode::OK,
-    )
+    let extras = EditorExtras {
+        preview: Some(html),
+        ..EditorExtras::default()
+    };
+    render::ok(state, &editor(user, &ctx, post_id, (&form).into(), extras))
+}
+
+/// The editor shown again with the errors of a refused save (422).
+fn editor_invalid(
+    state: &AppState,
+    user: &CurrentUser,
+    ctx: &RoomCtx,
+    post_id: Option<i64>,
+    form: &RoomPostForm,
+    errors: Errors,
+) -> Result<HttpResponse, AppError> {
+    let extras = EditorExtras {
+        errors,
+        ..EditorExtras::default()
+    };
+    render::invalid(state, &editor(user, ctx, post_id, form.into(), extras))
 }
 
 /// `GET /rooms/{room}/posts/new`.
@@ -106,21 +86,12 @@ pub async fn new_post(
     let ctx = state
         .core
         .db
-        .read(move |conn| rooms::load_for(conn, Some(&actor), &slug, RoomAction::CreateContent))
+        .read(move |conn| room_posts::room_for_new_post(conn, &actor, &slug))
         .await?;
-    if !ctx.room.features.split(',').any(|f| f == "blog") {
-        return Err(AppError::NotFound);
-    }
-    editor_page(
+    let form = (&RoomPostForm::default()).into();
+    render::ok(
         &state,
-        &user,
-        &ctx,
-        None,
-        &RoomPostForm::default(),
-        None,
-        None,
-        None,
-        StatusCode::OK,
+        &editor(&user, &ctx, None, form, EditorExtras::default()),
     )
 }
 
@@ -136,43 +107,27 @@ pub async fn create_post(
     if form.action == "preview" {
         return preview_page(&state, &user, slug, None, form).await;
     }
-    let (actor, core, site, s, f) = (
-        user.actor(),
-        state.core.clone(),
-        user.ctx().site.clone(),
-        slug.clone(),
-        form.clone(),
-    );
-    match state
+    let (actor, core, site) = (user.actor(), state.core.clone(), user.ctx().site.clone());
+    let (s, f) = (slug.clone(), form.clone());
+    let outcome = state
         .core
         .db
-        .write(move |conn| room_posts::create(&core, conn, &actor, &s, &f, &site))
-        .await
-    {
-        Ok((id, saved)) => Ok(redirect_with_flash(
+        .write(move |conn| {
+            form::submit(
+                conn,
+                |conn| room_posts::create(&core, conn, &actor, &s, &f, &site),
+                |conn| rooms::load(conn, Some(&actor), &s),
+            )
+        })
+        .await?;
+    match outcome {
+        FormOutcome::Saved((id, saved)) => Ok(redirect_with_flash(
             &state,
             &format!("/rooms/{slug}/posts/{id}"),
             saved_flash(saved),
         )),
-        Err(e) => {
-            let errors = invalid_or(e)?;
-            let actor = user.actor();
-            let ctx = state
-                .core
-                .db
-                .read(move |conn| rooms::load(conn, Some(&actor), &slug))
-                .await?;
-            editor_page(
-                &state,
-                &user,
-                &ctx,
-                None,
-                &form,
-                None,
-                None,
-                Some(&errors),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
+        FormOutcome::Invalid { errors, page } => {
+            editor_invalid(&state, &user, &page, None, &form, errors.into())
         }
     }
 }
@@ -185,47 +140,15 @@ pub async fn show_post(
 ) -> Result<HttpResponse, AppError> {
     let (slug, id) = path.into_inner();
     let slug = room_slug(&slug)?.to_owned();
-    let actor = ctx
-        .session
-        .as_ref()
-        .map(|s| crate::services::Actor::from(&s.user));
-    let (p, (comments, may_comment, may_approve)) = state
+    let actor = ctx.actor();
+    let post = state
         .core
         .db
-        .read(move |conn| {
-            let p = room_posts::show(conn, actor.as_ref(), &slug, id)?;
-            let comments = room_posts::comments(conn, actor.as_ref(), &p)?;
-            Ok((p, comments))
-        })
+        .read(move |conn| room_posts::show_with_comments(conn, actor.as_ref(), &slug, id))
         .await?;
-    let site = &ctx.site;
-    let mut c = base_context(&ctx, &format!("/rooms/{}/posts/{id}", p.ctx.room.slug));
-    c.insert("room", &room_item(&p.ctx.room, p.ctx.access.role));
-    c.insert("post_id", &p.post.id);
-    c.insert("author_name", &p.author_name);
-    c.insert("live", &p.live.as_ref().map(|r| revision_view(site, r)));
-    c.insert("newer", &p.newer.as_ref().map(|r| revision_view(site, r)));
-    c.insert("hidden_from_readers", &p.hidden_from_readers);
-    let public_url = p
-        .post
-        .slug
-        .as_deref()
-        .filter(|_| p.ctx.room.is_public_space() && p.live.is_some() && !p.hidden_from_readers)
-        .map(crate::models::blog::public_path);
-    c.insert("public_url", &public_url);
-    c.insert("can_publish", &p.can_publish);
-    c.insert("can_edit", &p.can_edit);
-    c.insert("can_delete", &p.can_delete);
-    c.insert(
-        "comments",
-        &comments
-            .iter()
-            .map(|cm| comment_view(site, cm))
-            .collect::<Vec<_>>(),
-    );
-    c.insert("may_comment", &may_comment);
-    c.insert("may_approve_comments", &may_approve);
-    ok(&state, "rooms/post.html", &c)
+    let path = format!("/rooms/{}/posts/{id}", post.page.ctx.room.slug);
+    let page = RoomPostPage::new(Layout::new(&ctx, &path), &ctx.site, &post);
+    render::ok(&state, &page)
 }
 
 /// `GET /rooms/{room}/posts/{id}/edit`: starts from the newest revision.
@@ -242,34 +165,12 @@ pub async fn edit_post(
         .db
         .read(move |conn| room_posts::for_edit(conn, &actor, &slug, id))
         .await?;
-    let site = &user.ctx().site;
-    let form = RoomPostForm {
-        title: rev.title.clone(),
-        body: rev.body_md.clone(),
-        publish_at: rev
-            .publish_at
-            .map(|t| site.local_input(t))
-            .unwrap_or_default(),
-        publish_until: rev
-            .publish_until
-            .map(|t| site.local_input(t))
-            .unwrap_or_default(),
-        slug: post.slug.clone().unwrap_or_default(),
-        tags: rev.tags.clone(),
-        action: String::new(),
+    let form = EditorForm::from_revision(&user.ctx().site, &post, &rev);
+    let extras = EditorExtras {
+        note: (rev.status == crate::db::types::RevisionStatus::SentBack).then(|| rev.note.clone()),
+        ..EditorExtras::default()
     };
-    let note = (rev.status == "sent_back").then_some(rev.note.as_str());
-    editor_page(
-        &state,
-        &user,
-        &ctx,
-        Some(id),
-        &form,
-        note,
-        None,
-        None,
-        StatusCode::OK,
-    )
+    render::ok(&state, &editor(&user, &ctx, Some(id), form, extras))
 }
 
 /// `POST /rooms/{room}/posts/{id}`: a new revision.
@@ -285,43 +186,27 @@ pub async fn update_post(
     if form.action == "preview" {
         return preview_page(&state, &user, slug, Some(id), form).await;
     }
-    let (actor, core, site, s, f) = (
-        user.actor(),
-        state.core.clone(),
-        user.ctx().site.clone(),
-        slug.clone(),
-        form.clone(),
-    );
-    match state
+    let (actor, core, site) = (user.actor(), state.core.clone(), user.ctx().site.clone());
+    let (s, f) = (slug.clone(), form.clone());
+    let outcome = state
         .core
         .db
-        .write(move |conn| room_posts::update(&core, conn, &actor, &s, id, &f, &site))
-        .await
-    {
-        Ok(saved) => Ok(redirect_with_flash(
+        .write(move |conn| {
+            form::submit(
+                conn,
+                |conn| room_posts::update(&core, conn, &actor, &s, id, &f, &site),
+                |conn| rooms::load(conn, Some(&actor), &s),
+            )
+        })
+        .await?;
+    match outcome {
+        FormOutcome::Saved(saved) => Ok(redirect_with_flash(
             &state,
             &format!("/rooms/{slug}/posts/{id}"),
             saved_flash(saved),
         )),
-        Err(e) => {
-            let errors = invalid_or(e)?;
-            let actor = user.actor();
-            let ctx = state
-                .core
-                .db
-                .read(move |conn| rooms::load(conn, Some(&actor), &slug))
-                .await?;
-            editor_page(
-                &state,
-                &user,
-                &ctx,
-                Some(id),
-                &form,
-                None,
-                None,
-                Some(&errors),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
+        FormOutcome::Invalid { errors, page } => {
+            editor_invalid(&state, &user, &page, Some(id), &form, errors.into())
         }
     }
 }
@@ -364,7 +249,9 @@ pub async fn approve_post(
     state
         .core
         .db
-        .write(move |conn| room_posts::approve(&core, conn, &actor, &s, id, rev))
+        .write(move |conn| {
+            room_posts::approve(&core, conn, &actor, &s, PostId(id), RevisionId(rev))
+        })
         .await?;
     Ok(redirect_with_flash(
         &state,
@@ -393,7 +280,9 @@ pub async fn send_back_post(
     match state
         .core
         .db
-        .write(move |conn| room_posts::send_back(&core, conn, &actor, &s, id, rev, &note))
+        .write(move |conn| {
+            room_posts::send_back(&core, conn, &actor, &s, PostId(id), RevisionId(rev), &note)
+        })
         .await
     {
         Ok(()) => Ok(redirect_with_flash(
@@ -415,9 +304,31 @@ pub async fn delete_post(
     state: web::Data<AppState>,
     user: CurrentUser,
     path: web::Path<(String, i64)>,
+    form: web::Form<super::ConfirmForm>,
 ) -> Result<HttpResponse, AppError> {
     let (slug, id) = path.into_inner();
     let slug = room_slug(&slug)?.to_owned();
+    let (actor, s) = (user.actor(), slug.clone());
+    if !form.is_yes() {
+        // A deleted post does not come back: ask first, naming it.
+        let title = state
+            .core
+            .db
+            .read(move |conn| room_posts::delete_preview(conn, &actor, &s, id))
+            .await?;
+        let lang = user.ctx().lang;
+        let back = format!("/rooms/{slug}/posts/{id}");
+        let page = ConfirmPage {
+            layout: Layout::new(user.ctx(), &back),
+            heading: i18n::t(lang, "posts.confirm_delete_heading", &[("title", &title)]),
+            message: i18n::t(lang, "posts.confirm_delete", &[]),
+            action: format!("{back}/delete"),
+            fields: Vec::new(),
+            confirm_label: i18n::t(lang, "posts.delete", &[]),
+            cancel_url: Some(back),
+        };
+        return render::ok(&state, &page);
+    }
     let (actor, s) = (user.actor(), slug.clone());
     state
         .core
@@ -442,15 +353,12 @@ pub async fn inbox(
         .db
         .read(move |conn| room_posts::inbox(conn, &actor))
         .await?;
-    let mut c = base_context(user.ctx(), "/inbox");
-    c.insert(
-        "items",
-        &rows
-            .iter()
-            .map(|r| inbox_item(&user.ctx().site, r))
-            .collect::<Vec<_>>(),
-    );
-    ok(&state, "inbox.html", &c)
+    let site = &user.ctx().site;
+    let page = InboxPage {
+        layout: Layout::new(user.ctx(), "/inbox"),
+        items: rows.iter().map(|r| inbox_item(site, r)).collect(),
+    };
+    render::ok(&state, &page)
 }
 
 /// The comment form.
@@ -502,7 +410,9 @@ pub async fn approve_comment(
     state
         .core
         .db
-        .write(move |conn| room_posts::approve_comment(conn, &actor, &s, id, comment))
+        .write(move |conn| {
+            room_posts::approve_comment(conn, &actor, &s, PostId(id), CommentId(comment))
+        })
         .await?;
     Ok(redirect_with_flash(
         &state,
@@ -529,7 +439,7 @@ pub async fn set_notifications(
     state
         .core
         .db
-        .write(move |conn| crate::services::notify::set_mode(conn, &actor, &s, &mode))
+        .write(move |conn| crate::services::new_posts::set_mode(conn, &actor, &s, &mode))
         .await?;
     Ok(redirect_with_flash(
         &state,
@@ -547,20 +457,22 @@ pub async fn whats_new(
     let rows = state
         .core
         .db
-        .read(move |conn| crate::services::notify::whats_new(conn, &actor))
+        .read(move |conn| crate::services::new_posts::whats_new(conn, &actor))
         .await?;
     let site = &user.ctx().site;
-    let items: Vec<_> = rows
+    let items = rows
         .iter()
         .map(|(p, slug, room_name)| {
-            let mut item = crate::web::views::room_posts::live_item(site, slug, p);
+            let mut item = live_item(site, slug, p);
             item.room_name = Some(room_name.clone());
             item
         })
         .collect();
-    let mut c = base_context(user.ctx(), "/new");
-    c.insert("items", &items);
-    ok(&state, "new.html", &c)
+    let page = WhatsNewPage {
+        layout: Layout::new(user.ctx(), "/new"),
+        items,
+    };
+    render::ok(&state, &page)
 }
 
 /// `GET /rooms/{room}/feed.atom`: the Atom feed of a room anyone may read.
@@ -573,15 +485,9 @@ pub async fn room_feed(
     let (room, posts) = state
         .core
         .db
-        .read(move |conn| {
-            // Read as an anonymous visitor: a feed reader never logs in, so only public rooms have one.
-            let ctx = rooms::load(conn, None, &slug)?;
-            let posts = room_posts::room_posts(conn, None, &ctx)?.visible;
-            Ok((ctx.room, posts))
-        })
+        .read(move |conn| room_posts::feed(conn, &slug))
         .await?;
-    let xml =
-        crate::web::views::feed::room_atom(&ctx.site, &state.core.config.base_url(), &room, &posts);
+    let xml = feed::room_atom(&ctx.site, &state.core.config.base_url(), &room, &posts);
     Ok(HttpResponse::Ok()
         .content_type("application/atom+xml; charset=utf-8")
         .body(xml))

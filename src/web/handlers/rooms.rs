@@ -1,36 +1,31 @@
 //! Rooms: the list, a room's home, joining and leaving, and the manager's pages (settings, members,
 //! permissions). Site admins create and archive rooms from the admin panel.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 
 use crate::error::{AppError, FieldErrors};
-use crate::services::authz::{JoinPolicy, RoomAction, RoomRole, authorize_room};
-use crate::services::rooms::{self, RoomForm};
+use crate::services::authz::RoomRole;
+use crate::services::form::{self, FormOutcome};
+use crate::services::room_posts;
+use crate::services::rooms::{self, MembersPage, RoomForm};
 use crate::web::AppState;
 use crate::web::extract::{Admin, Ctx, CurrentUser, room_slug};
-use crate::web::render::{base_context, insert_errors, invalid_or, ok, page, redirect_with_flash};
-use crate::web::views::room_posts::{live_item, own_item};
+use crate::web::render::{self, redirect_with_flash};
 use crate::web::views::rooms::{
-    cells_view, invitation_items, member_items, request_items, role_names, room_form_view,
+    AdminRoomsPage, PermissionsPage, RoomMembersPage, RoomPage, RoomSettingsPage, RoomsPage,
     room_item,
 };
+use crate::web::views::{Errors, Layout};
 
 /// `GET /rooms`.
 pub async fn list_rooms(state: web::Data<AppState>, ctx: Ctx) -> Result<HttpResponse, AppError> {
-    let actor = ctx
-        .session
-        .as_ref()
-        .map(|s| crate::services::Actor::from(&s.user));
+    let actor = ctx.actor();
     let items = state
         .core
         .db
         .read(move |conn| rooms::list_visible(conn, actor.as_ref()))
         .await?;
-    let mut c = base_context(&ctx, "/rooms");
-    let views: Vec<_> = items.iter().map(|i| room_item(&i.room, i.role)).collect();
-    c.insert("rooms", &views);
-    ok(&state, "rooms/index.html", &c)
+    render::ok(&state, &RoomsPage::new(Layout::new(&ctx, "/rooms"), &items))
 }
 
 /// `GET /rooms/{room}`.
@@ -40,95 +35,14 @@ pub async fn show_room(
     slug: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let slug = room_slug(&slug)?.to_owned();
-    let actor = ctx
-        .session
-        .as_ref()
-        .map(|s| crate::services::Actor::from(&s.user));
-    let a = actor.clone();
-    let (home, pending, (posts, notify_mode)) = state
+    let actor = ctx.actor();
+    let home = state
         .core
         .db
-        .read(move |conn| {
-            let home = rooms::home(conn, a.as_ref(), &slug)?;
-            let pending = match &a {
-                Some(actor) if home.ctx.access.role.is_none() => {
-                    rooms::has_pending_request(conn, actor, home.ctx.room.id)?
-                }
-                _ => false,
-            };
-            let posts = crate::services::room_posts::room_posts(conn, a.as_ref(), &home.ctx)?;
-            let notify_mode = match &a {
-                Some(actor) if home.ctx.access.role.is_some() => Some(
-                    crate::services::notify::mode_of(conn, actor, home.ctx.room.id)?,
-                ),
-                _ => None,
-            };
-            Ok((home, pending, (posts, notify_mode)))
-        })
+        .read(move |conn| room_posts::home_page(conn, actor.as_ref(), &slug))
         .await?;
-    let access = &home.ctx.access;
-    let can = |action| authorize_room(actor.as_ref(), access, action).is_ok();
-    let may_join = actor.is_some() && can(RoomAction::Join);
-    let mut c = base_context(&ctx, &format!("/rooms/{}", home.ctx.room.slug));
-    c.insert("room", &room_item(&home.ctx.room, access.role));
-    c.insert("description", &home.ctx.room.description);
-    c.insert(
-        "children",
-        &home
-            .children
-            .iter()
-            .map(|r| room_item(r, None))
-            .collect::<Vec<_>>(),
-    );
-    c.insert("members", &member_items(&home.members));
-    c.insert("can_manage", &can(RoomAction::Manage));
-    c.insert(
-        "can_join",
-        &(may_join && access.join_policy == JoinPolicy::Open),
-    );
-    c.insert(
-        "can_request",
-        &(may_join && access.join_policy == JoinPolicy::Request && !pending),
-    );
-    c.insert("request_pending", &pending);
-    c.insert(
-        "invite_only",
-        &(actor.is_some() && access.role.is_none() && access.join_policy == JoinPolicy::Invite),
-    );
-    c.insert("can_leave", &(actor.is_some() && can(RoomAction::Leave)));
-    c.insert("notify_mode", &notify_mode);
-    let blog = home.ctx.room.features.split(',').any(|f| f == "blog");
-    c.insert(
-        "can_send_notice",
-        &(actor.is_some() && can(RoomAction::SendNotice)),
-    );
-    c.insert(
-        "files_enabled",
-        &home.ctx.room.features.split(',').any(|f| f == "files"),
-    );
-    c.insert(
-        "can_create",
-        &(blog && actor.is_some() && can(RoomAction::CreateContent)),
-    );
-    let site = &ctx.site;
-    let slug = &home.ctx.room.slug;
-    c.insert(
-        "posts",
-        &posts
-            .visible
-            .iter()
-            .map(|p| live_item(site, slug, p))
-            .collect::<Vec<_>>(),
-    );
-    c.insert(
-        "my_posts",
-        &posts
-            .mine
-            .iter()
-            .map(|(p, r)| own_item(site, slug, p.id, r))
-            .collect::<Vec<_>>(),
-    );
-    ok(&state, "rooms/show.html", &c)
+    let layout = Layout::new(&ctx, &format!("/rooms/{}", home.home.ctx.room.slug));
+    render::ok(&state, &RoomPage::new(layout, &ctx.site, &home))
 }
 
 /// The join form (a message only matters for rooms that take requests).
@@ -184,8 +98,7 @@ pub async fn decide_request(
         "decline" => false,
         _ => return Err(AppError::Invalid(FieldErrors::default())),
     };
-    let actor = user.actor();
-    let s = slug.clone();
+    let (actor, s) = (user.actor(), slug.clone());
     state
         .core
         .db
@@ -214,23 +127,14 @@ pub async fn leave_room(
     Ok(redirect_with_flash(&state, "/rooms", "flash.room_left"))
 }
 
+/// The settings page at `action` (its path too).
 fn settings_page(
-    state: &AppState,
     user: &CurrentUser,
-    action: &str,
+    action: String,
     form: &RoomForm,
-    errors: Option<&FieldErrors>,
-    status: StatusCode,
-) -> Result<HttpResponse, AppError> {
-    let mut c = base_context(user.ctx(), action);
-    c.insert("action", action);
-    c.insert("form", &room_form_view(form));
-    c.insert("creating", &(action == "/admin/rooms"));
-    c.insert("roles", &role_names(false));
-    if let Some(e) = errors {
-        insert_errors(&mut c, e);
-    }
-    page(state, "rooms/settings.html", &c, status)
+    errors: Errors,
+) -> RoomSettingsPage {
+    RoomSettingsPage::new(Layout::new(user.ctx(), &action), action, form, errors)
 }
 
 /// `GET /rooms/{room}/settings`.
@@ -241,19 +145,15 @@ pub async fn edit_room(
 ) -> Result<HttpResponse, AppError> {
     let slug = room_slug(&slug)?.to_owned();
     let actor = user.actor();
-    let ctx = state
+    let (ctx, form) = state
         .core
         .db
-        .read(move |conn| rooms::load_for(conn, Some(&actor), &slug, RoomAction::Manage))
+        .read(move |conn| rooms::settings_form(conn, &actor, &slug))
         .await?;
     let action = format!("/rooms/{}/settings", ctx.room.slug);
-    settings_page(
+    render::ok(
         &state,
-        &user,
-        &action,
-        &RoomForm::from_room(&ctx.room),
-        None,
-        StatusCode::OK,
+        &settings_page(&user, action, &form, Errors::default()),
     )
 }
 
@@ -266,110 +166,50 @@ pub async fn update_room(
 ) -> Result<HttpResponse, AppError> {
     let slug = room_slug(&slug)?.to_owned();
     let form = form.into_inner();
-    let actor = user.actor();
-    let (s, f) = (slug.clone(), form.clone());
-    match state
+    let (actor, s, f) = (user.actor(), slug.clone(), form.clone());
+    let outcome = state
         .core
         .db
-        .write(move |conn| rooms::update_room(conn, &actor, &s, &f))
-        .await
-    {
-        Ok(new_slug) => Ok(redirect_with_flash(
+        .write(move |conn| {
+            form::submit(
+                conn,
+                |conn| rooms::update_room(conn, &actor, &s, &f),
+                |conn| rooms::settings_form(conn, &actor, &s),
+            )
+        })
+        .await?;
+    match outcome {
+        FormOutcome::Saved(new_slug) => Ok(redirect_with_flash(
             &state,
             &format!("/rooms/{new_slug}"),
             "flash.saved",
         )),
-        Err(e) => {
-            let errors = invalid_or(e)?;
-            settings_page(
-                &state,
-                &user,
-                &format!("/rooms/{slug}/settings"),
-                &form,
-                Some(&errors),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
+        FormOutcome::Invalid {
+            errors,
+            page: (_, saved),
+        } => {
+            let (action, form) = (format!("/rooms/{slug}/settings"), saved.with_typed(form));
+            render::invalid(&state, &settings_page(&user, action, &form, errors.into()))
         }
     }
 }
 
-/// The members page and the room's open invitations.
-type MembersPage = (
-    rooms::MembersPage,
-    Vec<crate::models::invitation::Invitation>,
-);
-
-/// Loads everything the members page shows.
-async fn load_members_page(
-    state: &AppState,
-    user: &CurrentUser,
-    slug: String,
-) -> Result<MembersPage, AppError> {
-    let actor = user.actor();
-    state
-        .core
-        .db
-        .read(move |conn| {
-            let page = rooms::members_page(conn, &actor, &slug)?;
-            let invitations = crate::services::invitations::open_for_room(conn, page.ctx.room.id)?;
-            Ok((page, invitations))
-        })
-        .await
+/// The members page of `page`, seen by `user`.
+fn members_page(user: &CurrentUser, page: &MembersPage, errors: Errors) -> RoomMembersPage {
+    let path = format!("/rooms/{}/members", page.ctx.room.slug);
+    let layout = Layout::new(user.ctx(), &path);
+    let me = user.user().login.clone();
+    RoomMembersPage::new(layout, &user.ctx().site, page, me, errors)
 }
 
-/// The members page again, with a form's field errors (422).
-pub async fn members_page_with_errors(
+/// A form of the members page refused: the page again, with its errors (422).
+pub fn members_page_invalid(
     state: &AppState,
     user: &CurrentUser,
-    slug: String,
-    errors: &FieldErrors,
+    page: &MembersPage,
+    errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
-    let data = load_members_page(state, user, slug).await?;
-    members_page_response(
-        state,
-        user,
-        &data,
-        Some(errors),
-        StatusCode::UNPROCESSABLE_ENTITY,
-    )
-}
-
-fn members_page_response(
-    state: &AppState,
-    user: &CurrentUser,
-    data: &MembersPage,
-    errors: Option<&FieldErrors>,
-    status: StatusCode,
-) -> Result<HttpResponse, AppError> {
-    let (
-        rooms::MembersPage {
-            ctx,
-            members,
-            requests,
-            officers,
-        },
-        invitations,
-    ) = data;
-    let mut c = base_context(user.ctx(), &format!("/rooms/{}/members", ctx.room.slug));
-    c.insert(
-        "invitations",
-        &invitation_items(&user.ctx().site, invitations),
-    );
-    c.insert("room", &room_item(&ctx.room, ctx.access.role));
-    c.insert("members", &member_items(members));
-    let officer_logins: Vec<&str> = members
-        .iter()
-        .filter(|m| officers.contains(&m.user_id))
-        .map(|m| m.login.as_str())
-        .collect();
-    c.insert("officers", &officer_logins);
-    c.insert("requests", &request_items(&user.ctx().site, requests));
-    c.insert("roles", &role_names(true));
-    c.insert("me", &user.user().login);
-    if let Some(e) = errors {
-        insert_errors(&mut c, e);
-    }
-    page(state, "rooms/members.html", &c, status)
+    render::invalid(state, &members_page(user, page, errors.into()))
 }
 
 /// `GET /rooms/{room}/members`.
@@ -379,8 +219,13 @@ pub async fn list_members(
     slug: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let slug = room_slug(&slug)?.to_owned();
-    let data = load_members_page(&state, &user, slug).await?;
-    members_page_response(&state, &user, &data, None, StatusCode::OK)
+    let actor = user.actor();
+    let page = state
+        .core
+        .db
+        .read(move |conn| rooms::members_page(conn, &actor, &slug))
+        .await?;
+    render::ok(&state, &members_page(&user, &page, Errors::default()))
 }
 
 /// The "add a member" form.
@@ -398,23 +243,25 @@ pub async fn add_member(
     form: web::Form<AddMemberForm>,
 ) -> Result<HttpResponse, AppError> {
     let slug = room_slug(&slug)?.to_owned();
-    let actor = user.actor();
-    let (s, form) = (slug.clone(), form.into_inner());
-    match state
+    let (actor, s, f) = (user.actor(), slug.clone(), form.into_inner());
+    let outcome = state
         .core
         .db
-        .write(move |conn| rooms::add_member(conn, &actor, &s, &form.login, &form.role))
-        .await
-    {
-        Ok(()) => Ok(redirect_with_flash(
+        .write(move |conn| {
+            form::submit(
+                conn,
+                |conn| rooms::add_member(conn, &actor, &s, &f.login, &f.role),
+                |conn| rooms::members_page(conn, &actor, &s),
+            )
+        })
+        .await?;
+    match outcome {
+        FormOutcome::Saved(()) => Ok(redirect_with_flash(
             &state,
             &format!("/rooms/{slug}/members"),
             "flash.member_updated",
         )),
-        Err(e) => {
-            let errors = invalid_or(e)?;
-            members_page_with_errors(&state, &user, slug, &errors).await
-        }
+        FormOutcome::Invalid { errors, page } => members_page_invalid(&state, &user, &page, errors),
     }
 }
 
@@ -426,6 +273,18 @@ pub struct MemberChangeForm {
     role: String,
 }
 
+impl MemberChangeForm {
+    /// The member's new role, or `None` to remove them (400 for anything else).
+    fn new_role(&self) -> Result<Option<RoomRole>, AppError> {
+        let bad = || AppError::Invalid(FieldErrors::default());
+        match self.action.as_str() {
+            "remove" => Ok(None),
+            "role" => RoomRole::parse(&self.role).map(Some).ok_or_else(bad),
+            _ => Err(bad()),
+        }
+    }
+}
+
 /// `POST /rooms/{room}/members/{login}`.
 pub async fn change_member(
     state: web::Data<AppState>,
@@ -435,15 +294,8 @@ pub async fn change_member(
 ) -> Result<HttpResponse, AppError> {
     let (slug, login) = path.into_inner();
     let slug = room_slug(&slug)?.to_owned();
-    let new_role = match form.action.as_str() {
-        "remove" => None,
-        "role" => {
-            Some(RoomRole::parse(&form.role).ok_or(AppError::Invalid(FieldErrors::default()))?)
-        }
-        _ => return Err(AppError::Invalid(FieldErrors::default())),
-    };
-    let actor = user.actor();
-    let s = slug.clone();
+    let new_role = form.new_role()?;
+    let (actor, s) = (user.actor(), slug.clone());
     state
         .core
         .db
@@ -469,14 +321,8 @@ pub async fn permissions(
         .db
         .read(move |conn| rooms::permissions_page(conn, &actor, &slug))
         .await?;
-    let mut c = base_context(user.ctx(), &format!("/rooms/{}/permissions", ctx.room.slug));
-    c.insert("room", &room_item(&ctx.room, ctx.access.role));
-    c.insert("rows", &cells_view(&cells));
-    c.insert(
-        "roles",
-        &role_names(true).into_iter().rev().collect::<Vec<_>>(),
-    );
-    ok(&state, "rooms/permissions.html", &c)
+    let layout = Layout::new(user.ctx(), &format!("/rooms/{}/permissions", ctx.room.slug));
+    render::ok(&state, &PermissionsPage::new(layout, &ctx, &cells))
 }
 
 /// `POST /rooms/{room}/permissions`: checkboxes named `cell:<permission>:<role>`.
@@ -491,8 +337,7 @@ pub async fn save_permissions(
         .iter()
         .filter_map(|(k, _)| k.strip_prefix("cell:").map(str::to_owned))
         .collect();
-    let actor = user.actor();
-    let s = slug.clone();
+    let (actor, s) = (user.actor(), slug.clone());
     state
         .core
         .db
@@ -516,24 +361,22 @@ pub async fn admin_rooms(
         .db
         .read(move |conn| rooms::all_rooms(conn, &actor))
         .await?;
-    let mut c = base_context(admin.ctx(), "/admin/rooms");
-    c.insert(
-        "rooms",
-        &all.iter().map(|r| room_item(r, None)).collect::<Vec<_>>(),
-    );
-    ok(&state, "admin/rooms.html", &c)
+    let page = AdminRoomsPage {
+        layout: Layout::new(admin.ctx(), "/admin/rooms"),
+        rooms: all.iter().map(|r| room_item(r, None)).collect(),
+    };
+    render::ok(&state, &page)
 }
 
 /// `GET /admin/rooms/new`.
 pub async fn new_room(state: web::Data<AppState>, admin: Admin) -> Result<HttpResponse, AppError> {
-    settings_page(
-        &state,
+    let page = settings_page(
         &admin,
-        "/admin/rooms",
+        "/admin/rooms".to_owned(),
         &RoomForm::new_room(),
-        None,
-        StatusCode::OK,
-    )
+        Errors::default(),
+    );
+    render::ok(&state, &page)
 }
 
 /// `POST /admin/rooms`.
@@ -543,29 +386,27 @@ pub async fn create_room(
     form: web::Form<RoomForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    let actor = admin.actor();
-    let f = form.clone();
-    match state
+    let (actor, f) = (admin.actor(), form.clone());
+    let outcome = state
         .core
         .db
-        .write(move |conn| rooms::create_room(conn, &actor, &f))
-        .await
-    {
-        Ok(slug) => Ok(redirect_with_flash(
+        .write(move |conn| {
+            form::submit(
+                conn,
+                |conn| rooms::create_room(conn, &actor, &f),
+                |_| Ok(()),
+            )
+        })
+        .await?;
+    match outcome {
+        FormOutcome::Saved(slug) => Ok(redirect_with_flash(
             &state,
             &format!("/rooms/{slug}"),
             "flash.room_created",
         )),
-        Err(e) => {
-            let errors = invalid_or(e)?;
-            settings_page(
-                &state,
-                &admin,
-                "/admin/rooms",
-                &form,
-                Some(&errors),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
+        FormOutcome::Invalid { errors, .. } => {
+            let page = settings_page(&admin, "/admin/rooms".to_owned(), &form, errors.into());
+            render::invalid(&state, &page)
         }
     }
 }

@@ -5,12 +5,18 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 
-use crate::error::{AppError, FieldErrors};
-use crate::services::safety::{self, StartForm};
+use crate::error::AppError;
+use crate::i18n::{self, Lang};
+use crate::services::form::{self, FormOutcome};
+use crate::services::safety::{self, AnswerPage, StartForm};
 use crate::web::AppState;
 use crate::web::extract::{Ctx, CurrentUser, room_slug};
-use crate::web::render::{base_context, insert_errors, invalid_or, ok, page, redirect_with_flash};
-use crate::web::views::safety::{answer_view, check_item, dashboard_view};
+use crate::web::render::{self, redirect, redirect_with_flash};
+use crate::web::views::safety::{
+    AnswerFormPage, AnswerLinkPage, DashboardPage, SafetyListPage, StartCheckPage, answer_view,
+    dashboard_view,
+};
+use crate::web::views::{ConfirmPage, Errors, HiddenField, Layout};
 
 /// `GET /safety`.
 pub async fn list_checks(
@@ -23,70 +29,11 @@ pub async fn list_checks(
         .db
         .read(move |conn| safety::list(conn, &actor))
         .await?;
-    let site = &user.ctx().site;
-    let mut c = base_context(user.ctx(), "/safety");
-    c.insert(
-        "managed",
-        &list
-            .managed
-            .iter()
-            .map(|n| check_item(n, None, site))
-            .collect::<Vec<_>>(),
-    );
-    c.insert(
-        "mine",
-        &list
-            .mine
-            .iter()
-            .map(|(n, r)| check_item(n, Some(r), site))
-            .collect::<Vec<_>>(),
-    );
-    c.insert("may_start", &list.may_start);
-    ok(&state, "safety/index.html", &c)
-}
-
-async fn start_page(
-    state: &AppState,
-    user: &CurrentUser,
-    form: &StartForm,
-    errors: Option<&FieldErrors>,
-) -> Result<HttpResponse, AppError> {
-    let actor = user.actor();
-    let rooms = state
-        .core
-        .db
-        .read(move |conn| safety::startable_rooms(conn, &actor))
-        .await?;
-    let everyone = crate::services::authz::is_site_admin(&user.actor());
-    if rooms.is_empty() && !everyone {
-        return Err(AppError::NotFound);
-    }
-    let mut c = base_context(user.ctx(), "/safety/new");
-    c.insert("everyone", &everyone);
-    c.insert(
-        "rooms",
-        &rooms
-            .iter()
-            .map(|r| serde_json::json!({ "slug": r.slug, "name": r.name }))
-            .collect::<Vec<_>>(),
-    );
-    c.insert(
-        "form",
-        &serde_json::json!({
-            "scope": form.scope, "title": form.title, "message": form.message,
-            "drill": form.drill.is_some(), "extra_kind": form.extra_kind,
-            "extra_question": form.extra_question, "extra_choices": form.extra_choices,
-            "remind_every": form.remind_every, "remind_max": form.remind_max,
-        }),
-    );
-    let status = match errors {
-        Some(e) => {
-            insert_errors(&mut c, e);
-            StatusCode::UNPROCESSABLE_ENTITY
-        }
-        None => StatusCode::OK,
-    };
-    page(state, "safety/new.html", &c, status)
+    let layout = Layout::new(user.ctx(), "/safety");
+    render::ok(
+        &state,
+        &SafetyListPage::new(layout, &user.ctx().site, &list),
+    )
 }
 
 /// `GET /safety/new`.
@@ -94,13 +41,21 @@ pub async fn new_check(
     state: web::Data<AppState>,
     user: CurrentUser,
 ) -> Result<HttpResponse, AppError> {
+    let actor = user.actor();
+    let options = state
+        .core
+        .db
+        .read(move |conn| safety::start_options(conn, &actor))
+        .await?;
     let form = StartForm {
-        title: crate::i18n::t(user.ctx().lang, "safety.default_title", &[]),
+        title: i18n::t(user.ctx().lang, "safety.default_title", &[]),
         remind_every: "30".into(),
         remind_max: "3".into(),
         ..StartForm::default()
     };
-    start_page(&state, &user, &form, None).await
+    let layout = Layout::new(user.ctx(), "/safety/new");
+    let page = StartCheckPage::new(layout, &options, &form, Errors::default());
+    render::ok(&state, &page)
 }
 
 /// `POST /safety`.
@@ -111,20 +66,70 @@ pub async fn start_check(
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     let (actor, core, f) = (user.actor(), state.core.clone(), form.clone());
-    match state
+    let real = form.drill.is_none();
+    match form.confirmed.as_deref() {
+        Some("yes") => {}
+        // Back from the confirmation page: the form again, as it was typed.
+        Some("edit") => {
+            let options = state
+                .core
+                .db
+                .read(move |conn| safety::start_options(conn, &actor))
+                .await?;
+            let layout = Layout::new(user.ctx(), "/safety/new");
+            let page = StartCheckPage::new(layout, &options, &form, Errors::default());
+            return render::ok(&state, &page);
+        }
+        // A real check mails everyone in its scope at once: say so, and start it only when asked
+        // again (a drill starts at once).
+        _ if real => {
+            let outcome = state
+                .core
+                .db
+                .read(move |conn| {
+                    form::submit(
+                        conn,
+                        |conn| safety::preview_start(conn, &actor, &f),
+                        |conn| safety::start_options(conn, &actor),
+                    )
+                })
+                .await?;
+            return match outcome {
+                FormOutcome::Saved(preview) => {
+                    let layout = Layout::new(user.ctx(), "/safety/new");
+                    render::ok(&state, &confirm_start(layout, user.ctx().lang, &form, &preview))
+                }
+                FormOutcome::Invalid { errors, page } => {
+                    let layout = Layout::new(user.ctx(), "/safety/new");
+                    let page = StartCheckPage::new(layout, &page, &form, errors.into());
+                    render::invalid(&state, &page)
+                }
+            };
+        }
+        _ => {}
+    }
+    let (actor, f) = (user.actor(), form.clone());
+    let outcome = state
         .core
         .db
-        .write(move |conn| safety::start(&core, conn, &actor, &f))
-        .await
-    {
-        Ok(id) => Ok(redirect_with_flash(
+        .write(move |conn| {
+            form::submit(
+                conn,
+                |conn| safety::start(&core, conn, &actor, &f),
+                |conn| safety::start_options(conn, &actor),
+            )
+        })
+        .await?;
+    match outcome {
+        FormOutcome::Saved(id) => Ok(redirect_with_flash(
             &state,
             &format!("/safety/{id}"),
             "flash.safety_started",
         )),
-        Err(e) => {
-            let errors = invalid_or(e)?;
-            start_page(&state, &user, &form, Some(&errors)).await
+        FormOutcome::Invalid { errors, page } => {
+            let layout = Layout::new(user.ctx(), "/safety/new");
+            let page = StartCheckPage::new(layout, &page, &form, errors.into());
+            render::invalid(&state, &page)
         }
     }
 }
@@ -142,7 +147,11 @@ pub async fn show_check(
         .db
         .read(move |conn| match safety::dashboard(conn, &actor, id) {
             Err(AppError::NotFound)
-                if crate::services::notices::is_recipient(conn, id, actor.id)? =>
+                if crate::services::notices::is_recipient(
+                    conn,
+                    crate::db::types::NoticeId(id),
+                    crate::db::types::UserId(actor.id),
+                )? =>
             {
                 Ok(None)
             }
@@ -150,13 +159,13 @@ pub async fn show_check(
         })
         .await?;
     let Some(board) = board else {
-        return Ok(crate::web::render::redirect(&format!(
-            "/safety/{id}/answer"
-        )));
+        return Ok(redirect(&format!("/safety/{id}/answer")));
     };
-    let mut c = base_context(user.ctx(), &format!("/safety/{id}"));
-    c.insert("check", &dashboard_view(&board, &user.ctx().site));
-    ok(&state, "safety/dashboard.html", &c)
+    let page = DashboardPage {
+        layout: Layout::new(user.ctx(), &format!("/safety/{id}")),
+        check: dashboard_view(&board, &user.ctx().site),
+    };
+    render::ok(&state, &page)
 }
 
 /// `GET /safety/{id}/export.csv`.
@@ -197,12 +206,13 @@ pub async fn answer_form(
         .db
         .read(move |conn| safety::open_as_member(conn, &actor, id))
         .await?;
-    let mut c = base_context(user.ctx(), &format!("/safety/{id}/answer"));
-    c.insert(
-        "answer",
-        &answer_view(&page_data, &format!("/safety/{id}/answer")),
-    );
-    ok(&state, "safety/answer.html", &c)
+    let path = format!("/safety/{id}/answer");
+    let page = AnswerFormPage {
+        layout: Layout::new(user.ctx(), &path),
+        answer: answer_view(&page_data, &path),
+        errors: Errors::default(),
+    };
+    render::ok(&state, &page)
 }
 
 /// `POST /safety/{id}/answer`.
@@ -258,7 +268,15 @@ pub async fn remind(
     state
         .core
         .db
-        .write(move |conn| crate::services::notices::remind_now(&core, conn, &actor, id, "safety"))
+        .write(move |conn| {
+            crate::services::notices::remind_now(
+                &core,
+                conn,
+                &actor,
+                id,
+                crate::db::types::NoticeKind::Safety,
+            )
+        })
         .await?;
     Ok(redirect_with_flash(
         &state,
@@ -272,13 +290,47 @@ pub async fn close(
     state: web::Data<AppState>,
     user: CurrentUser,
     id: web::Path<i64>,
+    form: web::Form<super::ConfirmForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
+    let actor = user.actor();
+    if !form.is_yes() {
+        // Closing ends the answers for good: ask first, saying who has not answered.
+        let (title, unanswered) = state
+            .core
+            .db
+            .read(move |conn| {
+                crate::services::notices::close_preview(
+                    conn,
+                    &actor,
+                    id,
+                    crate::db::types::NoticeKind::Safety,
+                )
+            })
+            .await?;
+        let lang = user.ctx().lang;
+        let page = ConfirmPage {
+            layout: Layout::new(user.ctx(), &format!("/safety/{id}")),
+            heading: i18n::t(lang, "safety.confirm_close_heading", &[("title", &title)]),
+            message: i18n::t(
+                lang,
+                "safety.confirm_close",
+                &[("n", &unanswered.to_string())],
+            ),
+            action: format!("/safety/{id}/close"),
+            fields: Vec::new(),
+            confirm_label: i18n::t(lang, "safety.close_now", &[]),
+            cancel_url: Some(format!("/safety/{id}")),
+        };
+        return render::ok(&state, &page);
+    }
     let actor = user.actor();
     state
         .core
         .db
-        .write(move |conn| crate::services::notices::close(conn, &actor, id, "safety"))
+        .write(move |conn| {
+            crate::services::notices::close(conn, &actor, id, crate::db::types::NoticeKind::Safety)
+        })
         .await?;
     Ok(redirect_with_flash(
         &state,
@@ -287,44 +339,38 @@ pub async fn close(
     ))
 }
 
+/// The personal link's page: the form (`Ok`, with `errors` of a refused answer), or why the link
+/// cannot be used.
 fn link_page(
     state: &AppState,
     ctx: &Ctx,
     token: &str,
-    found: &Result<safety::AnswerPage, AppError>,
+    found: Result<AnswerPage, AppError>,
     done: bool,
-    errors: Option<&FieldErrors>,
+    errors: Errors,
 ) -> Result<HttpResponse, AppError> {
-    let mut c = base_context(ctx, "/a/");
-    let status = match found {
+    let (answer, problem, status) = match found {
         Ok(p) => {
-            c.insert("answer", &answer_view(p, &format!("/a/{token}")));
-            match errors {
-                Some(e) => {
-                    insert_errors(&mut c, e);
-                    StatusCode::UNPROCESSABLE_ENTITY
-                }
-                None => StatusCode::OK,
-            }
-        }
-        Err(AppError::Conflict(key)) => {
-            c.insert("answer", &None::<()>);
-            c.insert("problem", key);
-            if *key == "safety.closed" {
-                StatusCode::GONE
+            let status = if errors.is_empty() {
+                StatusCode::OK
             } else {
-                StatusCode::CONFLICT
-            }
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            (Some(answer_view(&p, &format!("/a/{token}"))), None, status)
         }
-        Err(AppError::NotFound) => {
-            c.insert("answer", &None::<()>);
-            c.insert("problem", "safety.bad_link");
-            StatusCode::NOT_FOUND
-        }
+        Err(AppError::Conflict(key)) => (None, Some(key), StatusCode::CONFLICT),
+        Err(AppError::Gone(key)) => (None, Some(key), StatusCode::GONE),
+        Err(AppError::NotFound) => (None, Some("safety.bad_link"), StatusCode::NOT_FOUND),
         Err(e) => return Err(AppError::Internal(anyhow::anyhow!("{e}"))),
     };
-    c.insert("done", &done);
-    page(state, "safety/link.html", &c, status)
+    let page = AnswerLinkPage {
+        layout: Layout::new(ctx, "/a/"),
+        answer,
+        problem,
+        done,
+        errors,
+    };
+    render::with_status(state, &page, status)
 }
 
 /// The logged-in account looking at a personal link, if any.
@@ -345,7 +391,7 @@ pub async fn link_form(
         .db
         .read(move |conn| safety::open_by_token(conn, &t, viewer))
         .await;
-    link_page(&state, &ctx, &token, &found, false, None)
+    link_page(&state, &ctx, &token, found, false, Errors::default())
 }
 
 /// `POST /a/{token}`: records the answer and shows the same page with a confirmation.
@@ -359,23 +405,19 @@ pub async fn link_answer(
     let (t, f, viewer) = (token.clone(), fields.into_inner(), viewer_of(&ctx));
     // Group commit: many answers share one write transaction (and one fsync); the reply comes
     // after it committed.
-    let result = state
+    let answered = state
         .core
         .answers
         .answer(&state.core.db, t, viewer, f)
         .await;
-    match result {
-        Ok(p) => link_page(&state, &ctx, &token, &Ok(p), true, None),
-        Err(AppError::Invalid(errors)) => {
-            let (t, viewer) = (token.clone(), viewer_of(&ctx));
-            let found = state
-                .core
-                .db
-                .read(move |conn| safety::open_by_token(conn, &t, viewer))
-                .await;
-            link_page(&state, &ctx, &token, &found, false, Some(&errors))
+    match answered {
+        Ok(FormOutcome::Saved(p)) => {
+            link_page(&state, &ctx, &token, Ok(p), true, Errors::default())
         }
-        Err(e) => link_page(&state, &ctx, &token, &Err(e), false, None),
+        Ok(FormOutcome::Invalid { errors, page }) => {
+            link_page(&state, &ctx, &token, Ok(page), false, errors.into())
+        }
+        Err(e) => link_page(&state, &ctx, &token, Err(e), false, Errors::default()),
     }
 }
 
@@ -408,4 +450,40 @@ pub async fn set_officer(
         &format!("/rooms/{slug}/members"),
         "flash.member_updated",
     ))
+}
+
+/// The page that asks before a real check goes out, with the form's values to send again.
+fn confirm_start(
+    layout: Layout,
+    lang: Lang,
+    form: &StartForm,
+    preview: &safety::StartPreview,
+) -> ConfirmPage {
+    let n = preview.recipients.to_string();
+    let message = match &preview.room_name {
+        Some(room) => i18n::t(lang, "safety.confirm_room", &[("room", room), ("n", &n)]),
+        None => i18n::t(lang, "safety.confirm_everyone", &[("n", &n)]),
+    };
+    let field = |name: &str, value: &str| HiddenField {
+        name: name.to_owned(),
+        value: value.to_owned(),
+    };
+    ConfirmPage {
+        layout,
+        heading: i18n::t(lang, "safety.confirm_heading", &[("title", form.title.trim())]),
+        message,
+        action: "/safety".to_owned(),
+        fields: vec![
+            field("scope", &form.scope),
+            field("title", &form.title),
+            field("message", &form.message),
+            field("extra_kind", &form.extra_kind),
+            field("extra_question", &form.extra_question),
+            field("extra_choices", &form.extra_choices),
+            field("remind_every", &form.remind_every),
+            field("remind_max", &form.remind_max),
+        ],
+        confirm_label: i18n::t(lang, "safety.confirm_start", &[]),
+        cancel_url: None,
+    }
 }

@@ -1,9 +1,11 @@
-//! Contexts for the public blog and the post editor.
+//! The public blog's pages: post lists, a post, search, and the first-run page a new site shows.
 
 use serde::Serialize;
 
-use super::path_segment;
-use crate::services::blog::BlogPost;
+use super::room_posts::{CommentItem, comment_view};
+use super::{Layout, Page, Pager, path_segment};
+use crate::services::blog::{BlogPost, PostPage, PublicPost};
+use crate::services::search::{COUNT_CAP, SearchPage};
 use crate::services::site::SiteSettings;
 
 /// A tag link.
@@ -61,7 +63,7 @@ pub fn post_item(site: &SiteSettings, p: &BlogPost) -> PostItem {
 
 /// The public URL path of a post.
 pub fn post_url(slug: &str) -> String {
-    crate::models::blog::public_path(slug)
+    crate::services::blog::public_path(slug)
 }
 
 /// A search result.
@@ -86,4 +88,135 @@ pub fn hit_view(site: &SiteSettings, h: &crate::services::search::Hit) -> HitVie
         date: site.local_date(h.published),
         room_name: h.room_name.clone(),
     }
+}
+
+/// `blog/index.html`: a page of public posts (the front page, a tag, an author).
+#[derive(Debug, Clone, Serialize)]
+pub struct PostListPage {
+    /// The site layout.
+    #[serde(flatten)]
+    pub layout: Layout,
+    /// The list's heading (none on the front page).
+    pub heading: Option<String>,
+    /// The posts, newest first.
+    pub posts: Vec<PostItem>,
+    /// Links to newer and older pages.
+    pub pager: Pager,
+}
+
+impl Page for PostListPage {
+    const TEMPLATE: &'static str = "blog/index.html";
+}
+
+impl PostListPage {
+    /// The list at `base` (the pager's links) with `heading`.
+    pub fn new(
+        layout: Layout,
+        site: &SiteSettings,
+        heading: Option<String>,
+        base: &str,
+        page: &PostPage,
+    ) -> Self {
+        Self {
+            layout,
+            heading,
+            posts: page.posts.iter().map(|p| post_item(site, p)).collect(),
+            pager: Pager::new(base, page.page, page.has_next),
+        }
+    }
+}
+
+/// `blog/post.html`: a public post with its published comments.
+#[derive(Debug, Clone, Serialize)]
+pub struct BlogPostPage {
+    /// The site layout.
+    #[serde(flatten)]
+    pub layout: Layout,
+    /// The post.
+    pub post: PostItem,
+    /// Its page in the public space, for those who may edit or approve it.
+    pub manage_url: Option<String>,
+    /// Where the visitor may write a comment.
+    pub comment_url: Option<String>,
+    /// Published comments, oldest first.
+    pub comments: Vec<CommentItem>,
+}
+
+impl Page for BlogPostPage {
+    const TEMPLATE: &'static str = "blog/post.html";
+}
+
+impl BlogPostPage {
+    /// The page of `p`; `layout` is made for the post's own address (`post_url`).
+    pub fn new(layout: Layout, site: &SiteSettings, p: &PublicPost) -> Self {
+        Self {
+            layout,
+            post: post_item(site, &p.post),
+            manage_url: p.manage_url.clone(),
+            comment_url: p.comment_url.clone(),
+            comments: p.comments.iter().map(|c| comment_view(site, c)).collect(),
+        }
+    }
+}
+
+/// `blog/search.html`: the search form and a page of results.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchResultsPage {
+    /// The site layout.
+    #[serde(flatten)]
+    pub layout: Layout,
+    /// What was asked.
+    pub q: String,
+    /// How many match: a number, or `100+` past the cap.
+    pub total: String,
+    /// The count reached the cap (the page asks for another word).
+    pub capped: bool,
+    /// How many results search shows at most.
+    pub shown: i64,
+    /// This page's results.
+    pub hits: Vec<HitView>,
+    /// Links to newer and older results.
+    pub pager: Pager,
+}
+
+impl Page for SearchResultsPage {
+    const TEMPLATE: &'static str = "blog/search.html";
+}
+
+impl SearchResultsPage {
+    /// The results of `q`.
+    pub fn new(layout: Layout, site: &SiteSettings, q: String, found: &SearchPage) -> Self {
+        let capped = found.total >= COUNT_CAP;
+        let base = format!(
+            "/search?q={}",
+            url::form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>()
+        );
+        Self {
+            layout,
+            total: if capped {
+                format!("{COUNT_CAP}+")
+            } else {
+                found.total.to_string()
+            },
+            capped,
+            shown: COUNT_CAP,
+            hits: found.hits.iter().map(|h| hit_view(site, h)).collect(),
+            pager: Pager::new(&base, found.page, found.has_next),
+            q,
+        }
+    }
+}
+
+/// `setup/first_run.html`: a site without an administrator yet explains how to make one.
+#[derive(Debug, Clone, Serialize)]
+pub struct FirstRunPage {
+    /// The site layout.
+    #[serde(flatten)]
+    pub layout: Layout,
+    /// The visitor came with a setup link that is not (or no longer) valid.
+    pub invalid_token: bool,
+}
+
+impl Page for FirstRunPage {
+    const TEMPLATE: &'static str = "setup/first_run.html";
 }

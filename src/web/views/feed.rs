@@ -127,8 +127,8 @@ pub fn atom(
 pub fn room_atom(
     site: &SiteSettings,
     base_url: &str,
-    room: &crate::models::room::Room,
-    posts: &[crate::models::room_post::LivePost],
+    room: &crate::services::rooms::Room,
+    posts: &[crate::services::room_posts::LivePost],
 ) -> String {
     let room_url = format!("{base_url}/rooms/{}", room.slug);
     let entries = posts
@@ -150,7 +150,7 @@ pub fn room_atom(
         .collect();
     let updated = posts
         .iter()
-        .map(crate::models::room_post::LivePost::live_since)
+        .map(crate::services::room_posts::LivePost::live_since)
         .max()
         .unwrap_or(room.updated_at);
     feed(

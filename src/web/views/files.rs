@@ -1,11 +1,13 @@
-//! Contexts for room cabinets.
+//! Room cabinets' pages: a folder, the trash, and the JSON answers of the resumable uploads.
 
 use serde::Serialize;
 
-use super::path_segment;
-use crate::models::file::{File, Folder};
+use super::rooms::{RoomItem, room_item};
+use super::{Errors, Layout, Page, path_segment};
+use crate::files::mime::is_inline_type;
 use crate::services::Actor;
-use crate::services::files::{FolderView, TrashView, is_inline_type};
+use crate::services::files::{File, Folder};
+use crate::services::files::{FolderView, TrashView};
 use crate::services::site::SiteSettings;
 
 /// A folder in a list or in the breadcrumb.
@@ -232,4 +234,95 @@ mod tests {
         assert_eq!(human_size(1536), "1.5 KB");
         assert_eq!(human_size(4 * 1024 * 1024 * 1024), "4.0 GB");
     }
+}
+
+/// `POST …/folder/{id}/uploads` (201): the new resumable upload, and where its first chunk goes.
+#[derive(Debug, Serialize)]
+pub struct UploadCreated {
+    pub id: String,
+    pub offset: u64,
+}
+
+/// `GET …/uploads/{id}`: where to resume (`offset`) and the declared size.
+#[derive(Debug, Serialize)]
+pub struct UploadProgress {
+    pub offset: u64,
+    pub size: u64,
+}
+
+/// `PUT …/uploads/{id}?offset=N`: how many bytes the upload holds now.
+#[derive(Debug, Serialize)]
+pub struct ChunkStored {
+    pub offset: u64,
+}
+
+/// `POST …/uploads/{id}/finish`: the new file's id and its folder's page.
+#[derive(Debug, Serialize)]
+pub struct UploadFinished {
+    pub file: i64,
+    pub folder: String,
+}
+
+/// `files/folder.html`: a folder of a room's cabinet, with the upload and new-folder forms.
+#[derive(Debug, Clone, Serialize)]
+pub struct FolderPage {
+    /// The site layout.
+    #[serde(flatten)]
+    pub layout: Layout,
+    /// The room.
+    pub room: RoomItem,
+    /// The folder, its contents and what the visitor may do there.
+    pub cabinet: CabinetPage,
+    /// Field errors of a refused change (shown above the list).
+    pub errors: Errors,
+}
+
+impl Page for FolderPage {
+    const TEMPLATE: &'static str = "files/folder.html";
+}
+
+impl FolderPage {
+    /// The page of `v` for `actor`; `layout` is made with `FolderPage::path`.
+    pub fn new(
+        layout: Layout,
+        v: &FolderView,
+        actor: Option<&Actor>,
+        site: &SiteSettings,
+        errors: Errors,
+    ) -> Self {
+        Self {
+            layout,
+            room: room_item(&v.ctx.room, v.ctx.access.role),
+            cabinet: cabinet_page(v, actor, site),
+            errors,
+        }
+    }
+
+    /// The folder page's own path (`0` for the root folder).
+    pub fn path(v: &FolderView) -> String {
+        let id = if v.folder.parent_id.is_none() {
+            0
+        } else {
+            v.folder.id
+        };
+        folder_url(&v.ctx.room.slug, id)
+    }
+}
+
+/// `files/trash.html`: what was deleted from a cabinet, for the days it is kept.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrashPage {
+    /// The site layout.
+    #[serde(flatten)]
+    pub layout: Layout,
+    /// The room.
+    pub room: RoomItem,
+    /// Folders first, then files.
+    pub items: Vec<TrashItem>,
+    /// How many days the trash keeps things.
+    pub days: u32,
+}
+
+impl Page for TrashPage {
+    const TEMPLATE: &'static str = "files/trash.html";
 }

@@ -1,9 +1,13 @@
-//! Contexts for circular notices (回覧板).
+//! Circular notices' (回覧板) pages: the list, the form that sends one, a notice.
 
 use serde::Serialize;
 
-use crate::models::notice::{Notice, Recipient};
-use crate::services::notices::{CircularView, Question, answer_text, questions_of};
+use super::rooms::{RoomItem, room_item};
+use super::{Errors, Layout, Page};
+use crate::services::circulars::{CircularForm, CircularView};
+use crate::services::notices::{Notice, Recipient};
+use crate::services::notices::{Question, answer_text, questions_of};
+use crate::services::rooms::RoomCtx;
 use crate::services::site::SiteSettings;
 
 /// A notice in a list.
@@ -98,4 +102,88 @@ pub fn circular_view(v: &CircularView, site: &SiteSettings) -> NoticeView {
         answered_count,
         total,
     }
+}
+
+/// `notices/index.html`: the circular notices the member received and sent.
+#[derive(Debug, Clone, Serialize)]
+pub struct NoticesPage {
+    /// The site layout.
+    #[serde(flatten)]
+    pub layout: Layout,
+    /// Sent to the member, with their read and answer state.
+    pub received: Vec<CircularItem>,
+    /// Sent by the member.
+    pub sent: Vec<CircularItem>,
+}
+
+impl Page for NoticesPage {
+    const TEMPLATE: &'static str = "notices/index.html";
+}
+
+/// `notices/new.html`: the form that sends a circular notice to a room.
+#[derive(Debug, Clone, Serialize)]
+pub struct NoticeFormPage {
+    /// The site layout.
+    #[serde(flatten)]
+    pub layout: Layout,
+    /// The room it goes to.
+    pub room: RoomItem,
+    /// The form's values.
+    pub form: CircularFormView,
+    /// Field errors.
+    pub errors: Errors,
+}
+
+impl Page for NoticeFormPage {
+    const TEMPLATE: &'static str = "notices/new.html";
+}
+
+impl NoticeFormPage {
+    /// The form for `ctx`'s room, with `form`'s values and `errors`.
+    pub fn new(layout: Layout, ctx: &RoomCtx, form: &CircularForm, errors: Errors) -> Self {
+        Self {
+            layout,
+            room: room_item(&ctx.room, ctx.access.role),
+            form: CircularFormView {
+                title: form.title.clone(),
+                body: form.body.clone(),
+                question_kind: form.question_kind.clone(),
+                question: form.question.clone(),
+                choices: form.choices.clone(),
+                deadline: form.deadline.clone(),
+                to: form.to.clone(),
+                remind_every: form.remind_every.clone(),
+                remind_max: form.remind_max.clone(),
+            },
+            errors,
+        }
+    }
+}
+
+/// The notice form's values.
+#[derive(Debug, Clone, Serialize)]
+pub struct CircularFormView {
+    pub title: String,
+    pub body: String,
+    pub question_kind: String,
+    pub question: String,
+    pub choices: String,
+    pub deadline: String,
+    pub to: String,
+    pub remind_every: String,
+    pub remind_max: String,
+}
+
+/// `notices/show.html`: a notice, the member's answer, and the sender's status table.
+#[derive(Debug, Clone, Serialize)]
+pub struct NoticePage {
+    /// The site layout.
+    #[serde(flatten)]
+    pub layout: Layout,
+    /// The notice.
+    pub notice: NoticeView,
+}
+
+impl Page for NoticePage {
+    const TEMPLATE: &'static str = "notices/show.html";
 }

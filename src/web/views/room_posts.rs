@@ -1,8 +1,14 @@
-//! Contexts for room posts and the approval inbox.
+//! Room posts' pages: a post, the editor, the approval inbox and 新着.
 
 use serde::Serialize;
 
-use crate::models::room_post::{LivePost, PendingRow, Revision};
+use super::blog::post_url;
+use super::rooms::{RoomItem, room_item};
+use super::{Errors, Layout, Page};
+use crate::services::Actor;
+use crate::services::room_posts::{LivePost, PendingRow, Revision, RoomPost};
+use crate::services::room_posts::{PostWithComments, RoomPostForm, waits_for_approval};
+use crate::services::rooms::RoomCtx;
 use crate::services::site::SiteSettings;
 
 /// A revision as a page shows it.
@@ -24,7 +30,7 @@ pub fn revision_view(site: &SiteSettings, r: &Revision) -> RevisionView {
         id: r.id,
         title: r.title.clone(),
         body_html: r.body_html.clone(),
-        status: r.status.clone(),
+        status: r.status.to_string(),
         note: r.note.clone(),
         date: site.local_datetime(r.publish_at.unwrap_or(r.created_at)),
         publish_until: r.publish_until.map(|t| site.local_datetime(t)),
@@ -52,7 +58,7 @@ pub fn live_item(site: &SiteSettings, slug: &str, p: &LivePost) -> RoomPostItem 
         excerpt: p.revision.excerpt.clone(),
         author_name: p.author_name.clone(),
         date: site.local_date(p.revision.publish_at.unwrap_or(p.revision.created_at)),
-        status: p.revision.status.clone(),
+        status: p.revision.status.to_string(),
         room_name: None,
     }
 }
@@ -65,7 +71,7 @@ pub fn own_item(site: &SiteSettings, slug: &str, post_id: i64, r: &Revision) -> 
         excerpt: r.excerpt.clone(),
         author_name: String::new(),
         date: site.local_datetime(r.created_at),
-        status: r.status.clone(),
+        status: r.status.to_string(),
         room_name: None,
     }
 }
@@ -122,4 +128,217 @@ pub fn comment_view(
         date: site.local_datetime(c.row.created_at),
         pending: c.pending,
     }
+}
+
+/// `rooms/post.html`: a room's post, a newer revision for its author and approvers, the
+/// approval buttons and the comments. The `can_*` and `may_*` flags copy the service's answers.
+#[derive(Debug, Clone, Serialize)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "a template context: each flag is one button the page may offer"
+)]
+pub struct RoomPostPage {
+    /// The site layout.
+    #[serde(flatten)]
+    pub layout: Layout,
+    /// The room.
+    pub room: RoomItem,
+    /// The post.
+    pub post_id: i64,
+    /// Its author's display name.
+    pub author_name: String,
+    /// What readers see (or would see), if anything.
+    pub live: Option<RevisionView>,
+    /// A newer revision (draft, waiting, sent back).
+    pub newer: Option<RevisionView>,
+    /// The live revision is outside its publishing window.
+    pub hidden_from_readers: bool,
+    /// Its page on the public blog (public space posts that readers see).
+    pub public_url: Option<String>,
+    /// Approve or send back.
+    pub can_publish: bool,
+    /// Edit.
+    pub can_edit: bool,
+    /// Delete.
+    pub can_delete: bool,
+    /// The comments the visitor may see.
+    pub comments: Vec<CommentItem>,
+    /// Write a comment.
+    pub may_comment: bool,
+    /// Approve waiting comments.
+    pub may_approve_comments: bool,
+}
+
+impl Page for RoomPostPage {
+    const TEMPLATE: &'static str = "rooms/post.html";
+}
+
+impl RoomPostPage {
+    /// The page of `p`.
+    pub fn new(layout: Layout, site: &SiteSettings, p: &PostWithComments) -> Self {
+        let page = &p.page;
+        let room = &page.ctx.room;
+        let public_url = page
+            .post
+            .slug
+            .as_deref()
+            .filter(|_| room.is_public_space() && page.live.is_some() && !page.hidden_from_readers)
+            .map(post_url);
+        Self {
+            layout,
+            room: room_item(room, page.ctx.access.role),
+            post_id: page.post.id,
+            author_name: page.author_name.clone(),
+            live: page.live.as_ref().map(|r| revision_view(site, r)),
+            newer: page.newer.as_ref().map(|r| revision_view(site, r)),
+            hidden_from_readers: page.hidden_from_readers,
+            public_url,
+            can_publish: page.can_publish,
+            can_edit: page.can_edit,
+            can_delete: page.can_delete,
+            comments: p.comments.iter().map(|c| comment_view(site, c)).collect(),
+            may_comment: p.may_comment,
+            may_approve_comments: p.may_approve_comments,
+        }
+    }
+}
+
+/// `rooms/post_edit.html`: the editor of a new or an existing post.
+#[derive(Debug, Clone, Serialize)]
+pub struct EditorPage {
+    /// The site layout.
+    #[serde(flatten)]
+    pub layout: Layout,
+    /// The room.
+    pub room: RoomItem,
+    /// The post being edited (`None`: a new one).
+    pub post_id: Option<i64>,
+    /// The submit button asks for approval (the service's answer for this author and room).
+    pub need_approval: bool,
+    /// An approver's note on a sent-back revision.
+    pub note: Option<String>,
+    /// The rendered body, when the editor shows a preview.
+    pub preview: Option<String>,
+    /// The public space's editor also has the address and tags.
+    pub public_space: bool,
+    /// The form's values.
+    pub form: EditorForm,
+    /// Field errors.
+    pub errors: Errors,
+}
+
+impl Page for EditorPage {
+    const TEMPLATE: &'static str = "rooms/post_edit.html";
+}
+
+/// The editor's values.
+#[derive(Debug, Clone, Serialize)]
+pub struct EditorForm {
+    pub title: String,
+    pub body: String,
+    pub publish_at: String,
+    pub publish_until: String,
+    pub slug: String,
+    pub tags: String,
+}
+
+impl From<&RoomPostForm> for EditorForm {
+    fn from(f: &RoomPostForm) -> Self {
+        Self {
+            title: f.title.clone(),
+            body: f.body.clone(),
+            publish_at: f.publish_at.clone(),
+            publish_until: f.publish_until.clone(),
+            slug: f.slug.clone(),
+            tags: f.tags.clone(),
+        }
+    }
+}
+
+impl EditorForm {
+    /// The editor filled from a post's newest revision, times in the site's zone.
+    pub fn from_revision(site: &SiteSettings, post: &RoomPost, rev: &Revision) -> Self {
+        let local =
+            |t: Option<chrono::NaiveDateTime>| t.map(|t| site.local_input(t)).unwrap_or_default();
+        Self {
+            title: rev.title.clone(),
+            body: rev.body_md.clone(),
+            publish_at: local(rev.publish_at),
+            publish_until: local(rev.publish_until),
+            slug: post.slug.clone().unwrap_or_default(),
+            tags: rev.tags.clone(),
+        }
+    }
+}
+
+/// What the editor page shows besides its form.
+#[derive(Debug, Clone, Default)]
+pub struct EditorExtras {
+    /// An approver's note on a sent-back revision.
+    pub note: Option<String>,
+    /// The rendered body of a preview.
+    pub preview: Option<String>,
+    /// Field errors.
+    pub errors: Errors,
+}
+
+impl EditorPage {
+    /// The editor of `post_id` (or a new post) in `ctx`'s room, for `actor`.
+    pub fn new(
+        layout: Layout,
+        actor: &Actor,
+        ctx: &RoomCtx,
+        post_id: Option<i64>,
+        form: EditorForm,
+        extras: EditorExtras,
+    ) -> Self {
+        Self {
+            layout,
+            room: room_item(&ctx.room, None),
+            post_id,
+            // Whether the submit button publishes or asks for approval depends on who presses it.
+            need_approval: waits_for_approval(actor, ctx),
+            note: extras.note,
+            preview: extras.preview,
+            public_space: ctx.room.is_public_space(),
+            form,
+            errors: extras.errors,
+        }
+    }
+
+    /// The editor's own path (new post, or a post's edit page).
+    pub fn path(slug: &str, post_id: Option<i64>) -> String {
+        match post_id {
+            Some(id) => format!("/rooms/{slug}/posts/{id}/edit"),
+            None => format!("/rooms/{slug}/posts/new"),
+        }
+    }
+}
+
+/// `inbox.html`: everything the member may approve, across rooms.
+#[derive(Debug, Clone, Serialize)]
+pub struct InboxPage {
+    /// The site layout.
+    #[serde(flatten)]
+    pub layout: Layout,
+    /// The waiting revisions.
+    pub items: Vec<InboxItem>,
+}
+
+impl Page for InboxPage {
+    const TEMPLATE: &'static str = "inbox.html";
+}
+
+/// `new.html`: 新着, the newest posts across the member's rooms.
+#[derive(Debug, Clone, Serialize)]
+pub struct WhatsNewPage {
+    /// The site layout.
+    #[serde(flatten)]
+    pub layout: Layout,
+    /// The posts, newest first, each with its room.
+    pub items: Vec<RoomPostItem>,
+}
+
+impl Page for WhatsNewPage {
+    const TEMPLATE: &'static str = "new.html";
 }

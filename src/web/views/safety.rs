@@ -1,10 +1,11 @@
-//! Contexts for safety checks and circular notices.
+//! Safety checks' (安否確認) pages: the list, the start form, the dashboard, the answer forms.
 
 use serde::Serialize;
 
-use crate::models::notice::{Notice, Recipient};
+use super::{Errors, Layout, Page};
+use crate::services::notices::{Notice, Recipient};
 use crate::services::notices::{Question, answer_text, questions_of};
-use crate::services::safety::{AnswerPage, Dashboard};
+use crate::services::safety::{AnswerPage, Dashboard, SafetyList, StartForm, StartOptions};
 use crate::services::site::SiteSettings;
 
 /// A check in a list.
@@ -179,4 +180,165 @@ pub fn answer_view(p: &AnswerPage, action: &str) -> AnswerView {
             .into_iter()
             .find(|q| q.key == "extra"),
     }
+}
+
+/// `safety/index.html`: the checks the member may see results of, and those waiting for them.
+#[derive(Debug, Clone, Serialize)]
+pub struct SafetyListPage {
+    /// The site layout.
+    #[serde(flatten)]
+    pub layout: Layout,
+    /// Checks whose dashboard the member may open.
+    pub managed: Vec<CheckItem>,
+    /// Open checks sent to the member.
+    pub mine: Vec<CheckItem>,
+    /// The member may start a check.
+    pub may_start: bool,
+}
+
+impl Page for SafetyListPage {
+    const TEMPLATE: &'static str = "safety/index.html";
+}
+
+impl SafetyListPage {
+    /// The list of `list`.
+    pub fn new(layout: Layout, site: &SiteSettings, list: &SafetyList) -> Self {
+        Self {
+            layout,
+            managed: list
+                .managed
+                .iter()
+                .map(|n| check_item(n, None, site))
+                .collect(),
+            mine: list
+                .mine
+                .iter()
+                .map(|(n, r)| check_item(n, Some(r), site))
+                .collect(),
+            may_start: list.may_start,
+        }
+    }
+}
+
+/// `safety/new.html`: the form that starts a check.
+#[derive(Debug, Clone, Serialize)]
+pub struct StartCheckPage {
+    /// The site layout.
+    #[serde(flatten)]
+    pub layout: Layout,
+    /// A check may go to everyone on the site.
+    pub everyone: bool,
+    /// The rooms a check may go to.
+    pub rooms: Vec<RoomChoice>,
+    /// The form's values.
+    pub form: StartFormView,
+    /// Field errors.
+    pub errors: Errors,
+}
+
+impl Page for StartCheckPage {
+    const TEMPLATE: &'static str = "safety/new.html";
+}
+
+/// A room the start form offers.
+#[derive(Debug, Clone, Serialize)]
+pub struct RoomChoice {
+    /// Its slug (the form's value).
+    pub slug: String,
+    /// Its name.
+    pub name: String,
+}
+
+/// The start form's values.
+#[derive(Debug, Clone, Serialize)]
+pub struct StartFormView {
+    pub scope: String,
+    pub title: String,
+    pub message: String,
+    pub drill: bool,
+    pub extra_kind: String,
+    pub extra_question: String,
+    pub extra_choices: String,
+    pub remind_every: String,
+    pub remind_max: String,
+}
+
+impl StartCheckPage {
+    /// The form offering `options`, with `form`'s values and `errors`.
+    pub fn new(layout: Layout, options: &StartOptions, form: &StartForm, errors: Errors) -> Self {
+        Self {
+            layout,
+            everyone: options.everyone,
+            rooms: options
+                .rooms
+                .iter()
+                .map(|r| RoomChoice {
+                    slug: r.slug.clone(),
+                    name: r.name.clone(),
+                })
+                .collect(),
+            form: StartFormView {
+                scope: form.scope.clone(),
+                title: form.title.clone(),
+                message: form.message.clone(),
+                drill: form.drill.is_some(),
+                extra_kind: form.extra_kind.clone(),
+                extra_question: form.extra_question.clone(),
+                extra_choices: form.extra_choices.clone(),
+                remind_every: form.remind_every.clone(),
+                remind_max: form.remind_max.clone(),
+            },
+            errors,
+        }
+    }
+}
+
+/// `safety/dashboard.html`: a check's live results.
+#[derive(Debug, Clone, Serialize)]
+pub struct DashboardPage {
+    /// The site layout.
+    #[serde(flatten)]
+    pub layout: Layout,
+    /// The check.
+    pub check: DashboardView,
+}
+
+impl Page for DashboardPage {
+    const TEMPLATE: &'static str = "safety/dashboard.html";
+}
+
+/// `safety/answer.html`: a logged-in recipient's answer form.
+#[derive(Debug, Clone, Serialize)]
+pub struct AnswerFormPage {
+    /// The site layout.
+    #[serde(flatten)]
+    pub layout: Layout,
+    /// The form.
+    pub answer: AnswerView,
+    /// Field errors (the form component reads them; empty here).
+    pub errors: Errors,
+}
+
+impl Page for AnswerFormPage {
+    const TEMPLATE: &'static str = "safety/answer.html";
+}
+
+/// `safety/link.html`: the personal answer link's own tiny page (no site layout around it).
+#[derive(Debug, Clone, Serialize)]
+pub struct AnswerLinkPage {
+    /// The site layout's data (the page uses its language only).
+    #[serde(flatten)]
+    pub layout: Layout,
+    /// The form, when the link can be used.
+    pub answer: Option<AnswerView>,
+    /// Why it cannot (a translation key; `<key>_title` is the heading).
+    pub problem: Option<&'static str>,
+    /// The answer was just recorded.
+    pub done: bool,
+    /// Field errors.
+    pub errors: Errors,
+}
+
+impl Page for AnswerLinkPage {
+    const TEMPLATE: &'static str = "safety/link.html";
 }

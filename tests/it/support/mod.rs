@@ -1,6 +1,7 @@
 //! `TestApp`: the real application on `127.0.0.1:0` over a temporary data directory, with a real
 //! in-process SMTP server catching its mail. With `YUI_TEST_DATABASE_URL=postgres://…` every test gets
-//! a fresh PostgreSQL database instead of SQLite.
+//! a fresh PostgreSQL database instead of SQLite. What tests arrange on it (accounts, rooms, posts,
+//! files) comes from the builders in `builders.rs`.
 
 #![allow(
     dead_code,
@@ -16,10 +17,15 @@ use diesel::connection::SimpleConnection;
 use yui::config::{Config, MailTransport, SmtpTls};
 use yui::services::Core;
 
+mod builders;
+pub use builders::*;
+
 /// One mail as the SMTP server received it.
 #[derive(Debug, Clone)]
 pub struct Mail {
     pub to: Vec<String>,
+    /// The From header's display name (empty when it has none).
+    pub from_name: String,
     pub subject: String,
     pub body: String,
 }
@@ -58,11 +64,12 @@ impl mailin_embedded::Handler for SinkHandler {
     }
     fn data_end(&mut self) -> mailin_embedded::Response {
         let parsed = mail_parser::MessageParser::default().parse(&self.data);
-        let (subject, body) = parsed.map_or_else(
+        let (subject, body, from_name) = parsed.map_or_else(
             || {
                 (
                     String::new(),
                     String::from_utf8_lossy(&self.data).into_owned(),
+                    String::new(),
                 )
             },
             |m| {
@@ -71,11 +78,17 @@ impl mailin_embedded::Handler for SinkHandler {
                     m.body_text(0)
                         .map(std::borrow::Cow::into_owned)
                         .unwrap_or_default(),
+                    m.from()
+                        .and_then(|f| f.first())
+                        .and_then(|a| a.name())
+                        .unwrap_or_default()
+                        .to_owned(),
                 )
             },
         );
         self.mails.lock().unwrap().push(Mail {
             to: self.to.clone(),
+            from_name,
             subject,
             body,
         });
@@ -226,6 +239,9 @@ pub struct Options {
     pub min_free_bytes: Option<u64>,
     /// Start with the SMTP server down (`app.smtp.serve()` brings it up).
     pub smtp_down: bool,
+    /// Load this fixture (`tests/fixtures/schema-<version>`, without `.sqlite.sql` / `.pg.sql`)
+    /// into the fresh database before the app starts and migrates it, as an upgrade would.
+    pub fixture: Option<String>,
 }
 
 pub struct TestApp {
@@ -238,6 +254,18 @@ pub struct TestApp {
 }
 
 pub const PASSWORD: &str = "correct horse battery";
+
+/// A second app sharing a `TestApp`'s data directory and database (`TestApp::spawn_sibling`).
+pub struct Sibling {
+    pub core: Core,
+    pub base: String,
+}
+
+impl Sibling {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
 
 impl TestApp {
     pub fn spawn() -> Self {
@@ -263,6 +291,9 @@ impl TestApp {
                 format!("sqlite://{}", dir.path().join("yui.db").display()),
             ),
         };
+        if let Some(name) = &opts.fixture {
+            load_fixture(name, &db_url);
+        }
         let mut config = Config::load(dir.path(), None, []).unwrap();
         config.database.url = Some(db_url);
         config.server.bind = format!("127.0.0.1:{port}");
@@ -280,7 +311,8 @@ impl TestApp {
         config.mail.smtp_host = "127.0.0.1".into();
         config.mail.smtp_port = smtp.port;
         config.mail.smtp_tls = SmtpTls::None;
-        config.mail.from = "Yui <yui@example.test>".into();
+        // A bare address, as configured by default: mail goes out in the site's title.
+        config.mail.from = "yui@example.test".into();
         let core = yui::app::build_core(config).unwrap();
         let running = yui::app::start(core, listener).unwrap();
         actix_web::rt::spawn(running.server);
@@ -291,6 +323,23 @@ impl TestApp {
             smtp,
             dir,
             _pg: pg,
+        }
+    }
+
+    /// A second real app over this one's data directory and database, as a second `yui serve`
+    /// process would be (its own pool, its own in-memory state, its own port; the same base URL,
+    /// as behind one proxy). Sessions live in the database, so a logged-in client works on both.
+    pub fn spawn_sibling(&self) -> Sibling {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let mut config = (*self.core.config).clone();
+        config.server.bind = format!("127.0.0.1:{port}");
+        let core = yui::app::build_core(config).unwrap();
+        let running = yui::app::start(core, listener).unwrap();
+        actix_web::rt::spawn(running.server);
+        Sibling {
+            core: running.core,
+            base: format!("http://127.0.0.1:{port}"),
         }
     }
 
@@ -374,10 +423,7 @@ impl TestApp {
 
     /// An admin logged in on a fresh client.
     pub async fn admin_client(&self) -> reqwest::Client {
-        self.create_user("admin", true);
-        let c = self.client();
-        self.login(&c, "admin", PASSWORD).await;
-        c
+        self.user("admin").admin().signed_in().await
     }
 
     /// GETs a page and returns its CSRF token.
@@ -407,6 +453,46 @@ impl TestApp {
         client.post(self.url(path)).form(&all).send().await.unwrap()
     }
 
+    /// Waits (up to 10 s) until the outbox holds no mail that is due and neither sent nor failed
+    /// for good, waking the sender meanwhile: every mail queued so far has then reached the SMTP
+    /// sink (the sink keeps a mail before it answers, and the sender marks it sent after that).
+    /// Call it before asserting that something was *not* sent, instead of sleeping.
+    pub async fn outbox_drained(&self) {
+        use diesel::prelude::*;
+        use yui::db::schema::outbox;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let waiting: Vec<(String, String)> = self.db(|conn| {
+                Ok(outbox::table
+                    .filter(outbox::sent_at.is_null())
+                    .filter(outbox::failed_at.is_null())
+                    .filter(outbox::next_attempt_at.le(yui::models::now()))
+                    .select((outbox::to_addr, outbox::subject))
+                    .load(conn)?)
+            });
+            if waiting.is_empty() {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the outbox did not drain: {waiting:?}"
+            );
+            self.core.db.mail_wakeup().notify_one();
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// The mails the SMTP sink received for `to` whose subject contains `subject`, once the outbox
+    /// has drained (so a mail still queued cannot be missed).
+    pub async fn mails_to(&self, to: &str, subject: &str) -> Vec<Mail> {
+        self.outbox_drained().await;
+        self.smtp
+            .mails()
+            .into_iter()
+            .filter(|m| m.to.iter().any(|t| t == to) && m.subject.contains(subject))
+            .collect()
+    }
+
     /// Runs a closure on a database connection (arranging or inspecting state).
     pub fn db<R>(
         &self,
@@ -414,6 +500,29 @@ impl TestApp {
     ) -> R {
         self.core.db.run_sync(true, f).unwrap()
     }
+}
+
+/// Loads an upgrade fixture's SQL (made by `tests/fixtures/make`) into the database at `url`.
+fn load_fixture(name: &str, url: &str) {
+    let backend = if url.starts_with("sqlite://") {
+        "sqlite"
+    } else {
+        "pg"
+    };
+    let path = format!(
+        "{}/tests/fixtures/{name}.{backend}.sql",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let sql = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    match url.strip_prefix("sqlite://") {
+        Some(file) => diesel::sqlite::SqliteConnection::establish(file)
+            .unwrap()
+            .batch_execute(&sql),
+        None => diesel::pg::PgConnection::establish(url)
+            .unwrap()
+            .batch_execute(&sql),
+    }
+    .unwrap_or_else(|e| panic!("loading {path}: {e}"));
 }
 
 /// The value of the first `_csrf` hidden field in a page.

@@ -1,29 +1,35 @@
-//! Notification preferences and the daily digest queue.
+//! New-post mail (`services::new_posts`): each member's choice per room (`room_notification_prefs`:
+//! every post, a daily digest, or nothing) and the queue of posts waiting for the digest
+//! (`digest_items`).
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::db::schema::{digest_items, room_notification_prefs, room_posts, rooms, users};
+use crate::db::types::MailMode;
 
-/// A member's mode for one room (`every` when never chosen).
-pub fn mode(conn: &mut DbConn, room_id: i64, user_id: i64) -> QueryResult<String> {
-    room_notification_prefs::table
+/// A member's mode for one room (`every` when never chosen; a stored value this version does not
+/// know is an error).
+pub fn mode(conn: &mut DbConn, room_id: i64, user_id: i64) -> QueryResult<MailMode> {
+    let stored: Option<String> = room_notification_prefs::table
         .find((room_id, user_id))
         .select(room_notification_prefs::mode)
         .first(conn)
-        .optional()
-        .map(|m| m.unwrap_or_else(|| "every".to_owned()))
+        .optional()?;
+    stored.map_or(Ok(MailMode::Every), |m| {
+        MailMode::try_from(m).map_err(|e| diesel::result::Error::DeserializationError(e.into()))
+    })
 }
 
 /// Sets a member's mode for a room.
-pub fn set_mode(conn: &mut DbConn, room_id: i64, user_id: i64, mode: &str) -> QueryResult<()> {
+pub fn set_mode(conn: &mut DbConn, room_id: i64, user_id: i64, mode: MailMode) -> QueryResult<()> {
     diesel::delete(room_notification_prefs::table.find((room_id, user_id))).execute(conn)?;
     diesel::insert_into(room_notification_prefs::table)
         .values((
             room_notification_prefs::room_id.eq(room_id),
             room_notification_prefs::user_id.eq(user_id),
-            room_notification_prefs::mode.eq(mode),
+            room_notification_prefs::mode.eq(mode.as_str()),
         ))
         .execute(conn)
         .map(drop)
@@ -48,8 +54,8 @@ pub fn add_digest_item(
         .map(drop)
 }
 
-/// A digest line: `(item id, user_id, room name, room slug, post id)`.
-pub type DigestLine = (i64, i64, String, String, i64);
+/// A digest line: `(item id, user_id, room id, post id)`.
+pub type DigestLine = (i64, i64, i64, i64);
 
 /// Every queued digest line, grouped by user (ordered by user, then age).
 pub fn digest_lines(conn: &mut DbConn) -> QueryResult<Vec<DigestLine>> {
@@ -63,8 +69,7 @@ pub fn digest_lines(conn: &mut DbConn) -> QueryResult<Vec<DigestLine>> {
         .select((
             digest_items::id,
             digest_items::user_id,
-            rooms::name,
-            rooms::slug,
+            digest_items::room_id,
             digest_items::post_id,
         ))
         .load(conn)

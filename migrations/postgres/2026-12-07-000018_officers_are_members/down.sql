@@ -1,0 +1,1 @@
+ALTER TABLE safety_officers DROP CONSTRAINT safety_officers_membership;

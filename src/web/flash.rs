@@ -1,0 +1,73 @@
+//! Flash messages: a translation key carried over one redirect in a cookie, shown once by the next page.
+//! Only the keys listed here may be carried, so a cookie cannot make a page show arbitrary UI text.
+
+use actix_web::dev::ServiceRequest;
+
+use crate::i18n::{self, Lang};
+
+/// The cookie that carries a flash message to the next page.
+pub const COOKIE: &str = "yui_flash";
+
+/// Flash messages that may be carried over a redirect (each is an i18n key).
+pub const FLASH_KEYS: &[&str] = &[
+    "flash.logged_in",
+    "flash.logged_out",
+    "flash.saved",
+    "flash.password_changed",
+    "flash.email_change_sent",
+    "flash.password_reset_done",
+    "flash.reset_mail_sent",
+    "flash.member_created",
+    "flash.member_updated",
+    "flash.post_published",
+    "flash.post_deleted",
+    "flash.sessions_ended",
+    "flash.setup_done",
+    "flash.room_created",
+    "flash.room_joined",
+    "flash.room_left",
+    "flash.room_requested",
+    "flash.post_draft_saved",
+    "flash.post_pending",
+    "flash.post_approved",
+    "flash.post_sent_back",
+    "flash.note_required",
+    "flash.invitation_sent",
+    "flash.comment_added",
+    "flash.comment_pending",
+    "flash.comment_empty",
+    "flash.comment_approved",
+    "flash.members_imported",
+    "flash.folder_created",
+    "flash.files_uploaded",
+    "flash.no_files",
+    "flash.renamed",
+    "flash.copied",
+    "flash.moved",
+    "flash.trashed",
+    "flash.restored",
+    "flash.safety_started",
+    "flash.safety_answered",
+    "flash.safety_proxy",
+    "flash.reminded",
+    "flash.safety_closed",
+    "flash.notice_sent",
+    "flash.notice_answered",
+    "flash.notice_closed",
+    "flash.address_added",
+    "flash.address_removed",
+    "flash.test_sent",
+    "flash.address_verified",
+    "flash.test_everyone_sent",
+];
+
+/// The flash message the request carries, if it names one of `FLASH_KEYS`.
+pub fn from_request(req: &ServiceRequest) -> Option<&'static str> {
+    let cookie = req.cookie(COOKIE)?;
+    let key = cookie.value();
+    // Only keys under `flash.` may be carried, so a cookie cannot pick arbitrary UI text.
+    if !key.starts_with("flash.") || i18n::lookup(Lang::En, key).is_none() {
+        return None;
+    }
+    FLASH_KEYS.iter().copied().find(|f| *f == key)
+}

@@ -1,0 +1,25 @@
+//! The error page.
+
+use serde::Serialize;
+
+use super::{Layout, Page};
+
+/// `errors/error.html`: what went wrong, in the site layout.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorPage {
+    /// The site layout.
+    #[serde(flatten)]
+    pub layout: Layout,
+    /// The HTTP status.
+    pub status: u16,
+    /// The title's translation key.
+    pub title_key: &'static str,
+    /// The message's translation key.
+    pub message_key: &'static str,
+    /// The id under which an internal error was logged.
+    pub incident: Option<String>,
+}
+
+impl Page for ErrorPage {
+    const TEMPLATE: &'static str = "errors/error.html";
+}

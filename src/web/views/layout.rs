@@ -1,0 +1,110 @@
+//! The site layout's data (`templates/base.html`): what every page shows around its own content.
+
+use serde::Serialize;
+
+use crate::i18n::Lang;
+use crate::services::Actor;
+use crate::services::authz::is_site_admin;
+use crate::web::context::ReqCtx;
+
+/// What every page embeds (`#[serde(flatten)]`): language, site, the member and their
+/// navigation, the CSRF token, the safety banner, the page's path and the flash message.
+#[derive(Debug, Clone, Serialize)]
+pub struct Layout {
+    /// The page's language (`ja`, `en`).
+    pub lang: &'static str,
+    /// The language the footer's switch offers.
+    pub other_lang: &'static str,
+    /// The site's title.
+    pub site_title: String,
+    /// The site's tagline.
+    pub site_tagline: String,
+    /// The logged-in member, if any.
+    pub user: Option<NavUser>,
+    /// The CSRF token forms carry (empty for an anonymous visitor unless the page has a form).
+    pub csrf: String,
+    /// A safety check waiting for the member's answer.
+    pub safety_banner: Option<SafetyBanner>,
+    /// The page's path (the language switch returns to it).
+    pub path: String,
+    /// A flash message key carried over a redirect.
+    pub flash: Option<&'static str>,
+}
+
+/// The logged-in member as the navigation shows them.
+#[derive(Debug, Clone, Serialize)]
+pub struct NavUser {
+    /// Login name.
+    pub login: String,
+    /// Display name.
+    pub display_name: String,
+    /// A site administrator (the admin links; `authz::is_site_admin` says so).
+    pub is_admin: bool,
+    /// The approvals link.
+    pub may_approve: bool,
+    /// Unread circular notices.
+    pub unread_notices: i64,
+}
+
+/// The banner of a safety check waiting for the member's answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct SafetyBanner {
+    /// The answer form.
+    pub url: String,
+    /// The check's title.
+    pub title: String,
+    /// A drill (訓練).
+    pub drill: bool,
+}
+
+impl Layout {
+    /// The layout of the page at `path`.
+    pub fn new(ctx: &ReqCtx, path: &str) -> Self {
+        let other = match ctx.lang {
+            Lang::Ja => Lang::En,
+            Lang::En => Lang::Ja,
+        };
+        let user = ctx.session.as_ref().map(|s| NavUser {
+            login: s.user.login.clone(),
+            display_name: s.user.display_name.clone(),
+            is_admin: is_site_admin(&Actor::from(&s.user)),
+            may_approve: ctx.nav.may_approve,
+            unread_notices: ctx.nav.unread_notices,
+        });
+        // Not on the safety pages themselves (the answer form is right there).
+        let safety_banner = ctx
+            .session
+            .as_ref()
+            .and(ctx.nav.pending_safety.as_ref())
+            .filter(|_| !path.starts_with("/safety/"))
+            .map(|p| SafetyBanner {
+                url: format!("/safety/{}/answer", p.id),
+                title: p.title.clone(),
+                drill: p.drill,
+            });
+        Self {
+            lang: ctx.lang.code(),
+            other_lang: other.code(),
+            site_title: ctx.site.title.clone(),
+            site_tagline: ctx.site.tagline.clone(),
+            user,
+            csrf: ctx
+                .session
+                .as_ref()
+                .map(|s| s.csrf_token.clone())
+                .unwrap_or_default(),
+            safety_banner,
+            path: path.to_owned(),
+            flash: ctx.flash,
+        }
+    }
+
+    /// The layout of a page with a form an anonymous visitor may send (login, setup, reset, the
+    /// links mailed to people): it carries the form token even without a session.
+    pub fn with_form_token(ctx: &ReqCtx, path: &str) -> Self {
+        Self {
+            csrf: ctx.csrf_token().to_owned(),
+            ..Self::new(ctx, path)
+        }
+    }
+}
