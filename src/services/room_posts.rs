@@ -402,27 +402,39 @@ fn pending_revision(
     Ok((ctx, post, revision))
 }
 
-/// The title of a post the actor may delete, for the page that asks first (the same permission as
-/// `delete`; 403/404 as it would answer).
+/// What a confirmation page names before a post is deleted: its title. Refused exactly as the
+/// deletion itself would be, so nobody is asked to confirm what they may not do.
 pub fn delete_preview(
     conn: &mut DbConn,
     actor: &Actor,
     slug: &str,
     post_id: i64,
 ) -> AppResult<String> {
-    let page = show(conn, Some(actor), slug, post_id)?;
-    if !page.can_delete {
-        return Err(AppError::Forbidden);
-    }
-    Ok(page
-        .newer
-        .or(page.live)
-        .map(|r| r.title)
-        .unwrap_or_default())
+    let (_, post) = deletable(conn, actor, slug, post_id)?;
+    Ok(room_post::latest_revision(conn, post.id)?.title)
 }
 
 /// Deletes a post; one that was ever published needs publish rights (NetCommons' rule).
 pub fn delete(conn: &mut DbConn, actor: &Actor, slug: &str, post_id: i64) -> AppResult<()> {
+    let (ctx, post) = deletable(conn, actor, slug, post_id)?;
+    room_post::mark_deleted(conn, post.id, now())?;
+    audit::record(
+        conn,
+        Some(actor.id),
+        "room_post.deleted",
+        &format!("{} #{post_id}", ctx.room.slug),
+        None,
+    )?;
+    Ok(())
+}
+
+/// The room and the post, once authz allows `actor` to delete it.
+fn deletable(
+    conn: &mut DbConn,
+    actor: &Actor,
+    slug: &str,
+    post_id: i64,
+) -> AppResult<(RoomCtx, RoomPost)> {
     let ctx = super::rooms::load(conn, Some(actor), slug)?;
     let post = room_post::find_post(conn, ctx.room.id, post_id)?;
     authorize_room(
@@ -433,15 +445,7 @@ pub fn delete(conn: &mut DbConn, actor: &Actor, slug: &str, post_id: i64) -> App
             ever_published: post.ever_published,
         },
     )?;
-    room_post::mark_deleted(conn, post.id, now())?;
-    audit::record(
-        conn,
-        Some(actor.id),
-        "room_post.deleted",
-        &format!("{} #{post_id}", ctx.room.slug),
-        None,
-    )?;
-    Ok(())
+    Ok((ctx, post))
 }
 
 /// A post page: the live revision (if readers may see it now) and, for its author and approvers, the

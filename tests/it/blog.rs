@@ -618,7 +618,7 @@ async fn editing_and_deleting_a_post() {
             &admin,
             &post,
             &format!("/rooms/public/posts/{id}/delete"),
-            &[],
+            &[("confirmed", "yes")],
         )
         .await;
     assert_eq!(res.status(), 303);
@@ -1338,7 +1338,12 @@ async fn tag_and_author_pages_paginate_newest_first_and_drop_deleted_posts() {
         "the untagged post is the newest"
     );
     let res = app
-        .post_form(&admin, &newest, &format!("{newest}/delete"), &[])
+        .post_form(
+            &admin,
+            &newest,
+            &format!("{newest}/delete"),
+            &[("confirmed", "yes")],
+        )
         .await;
     assert_eq!(res.status(), 303);
     let p1 = get(&anon, &app, tag).await.1;

@@ -638,7 +638,7 @@ fn post_step(method: &str, pattern: &str, o: &Objects) -> Option<Step> {
         ("post", "/rooms/{room}/posts/{id}/delete") => step(
             format!("/rooms/club/posts/{}/delete", o.post_to_delete),
             Admin,
-            form(&[]),
+            form(&[("confirmed", "yes")]),
         ),
         ("post", "/rooms/{room}/posts/{id}/comments") => step(
             format!("/rooms/club/posts/{}/comments", o.post_live),
@@ -719,7 +719,7 @@ fn notice_step(method: &str, pattern: &str, o: &Objects) -> Option<Step> {
         ("post", "/safety") => step(
             pattern.into(),
             Admin,
-            form(&[("scope", "club"), ("title", "Hacked")]),
+            form(&[("scope", "club"), ("title", "Hacked"), ("confirmed", "yes")]),
         ),
         ("post", "/safety/{id}/answer") => step(
             format!("/safety/{}/answer", o.check),
@@ -737,7 +737,7 @@ fn notice_step(method: &str, pattern: &str, o: &Objects) -> Option<Step> {
         ("post", "/safety/{id}/close") => step(
             format!("/safety/{}/close", o.check_to_close),
             Admin,
-            form(&[]),
+            form(&[("confirmed", "yes")]),
         ),
         ("post", "/a/{token}") => step(
             format!("/a/{}", o.answer_token),
@@ -1064,7 +1064,7 @@ async fn arrange_mailed_links(
             app,
             admin,
             "/safety",
-            &[("scope", "club"), ("title", "一回目")],
+            &[("scope", "club"), ("title", "一回目"), ("confirmed", "yes")],
         )
         .await,
     );
@@ -1073,7 +1073,7 @@ async fn arrange_mailed_links(
             app,
             admin,
             "/safety",
-            &[("scope", "club"), ("title", "二回目")],
+            &[("scope", "club"), ("title", "二回目"), ("confirmed", "yes")],
         )
         .await,
     );

@@ -355,22 +355,35 @@ async fn who_may_write_edit_and_delete() {
         .await;
     assert_eq!(res.status(), 404);
     assert_eq!(get(&editor, &app, &form).await.0, 200, "editors do");
-    // Deleting something ever published needs publish rights, even one's own.
-    let res = app
-        .post_form(&member, &mine, &format!("{mine}/delete"), &[])
-        .await;
-    assert_eq!(res.status(), 404);
+    // Deleting something ever published needs publish rights, even one's own: neither the page that
+    // asks first nor the deletion itself is there for the member.
+    let yes = [("confirmed", "yes")];
+    for fields in [&[][..], &yes[..]] {
+        let res = app
+            .post_form(&member, &mine, &format!("{mine}/delete"), fields)
+            .await;
+        assert_eq!(res.status(), 404, "{fields:?}");
+    }
     let draft = app
         .post_in("square", "消せる下書き")
         .draft(&member)
         .await
         .path;
     let res = app
-        .post_form(&member, &draft, &format!("{draft}/delete"), &[])
+        .post_form(&member, &draft, &format!("{draft}/delete"), &yes)
         .await;
     assert_eq!(res.status(), 303);
+    // The chief editor is asked first, with the post named, and nothing is deleted until yes.
     let res = app
         .post_form(&chief, &mine, &format!("{mine}/delete"), &[])
+        .await;
+    assert_eq!(res.status(), 200);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("name=\"confirmed\" value=\"yes\""), "{page}");
+    assert!(page.contains("一般の記事"), "names the post");
+    assert_eq!(get(&guest, &app, &mine).await.0, 200, "not deleted yet");
+    let res = app
+        .post_form(&chief, &mine, &format!("{mine}/delete"), &yes)
         .await;
     assert_eq!(res.status(), 303);
     assert_eq!(get(&guest, &app, &mine).await.0, 404);
@@ -990,7 +1003,12 @@ async fn a_digest_lists_only_what_its_reader_may_still_read() {
         .await
         .path;
     let res = app
-        .post_form(&chief, &gone, &format!("{gone}/delete"), &[])
+        .post_form(
+            &chief,
+            &gone,
+            &format!("{gone}/delete"),
+            &[("confirmed", "yes")],
+        )
         .await;
     assert_eq!(res.status(), 303, "the chief editor deletes one");
     assert_eq!(send_digests(&app), 1);

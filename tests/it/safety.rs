@@ -17,9 +17,12 @@ fn path_of(link: &str) -> String {
     after[after.find('/').unwrap()..].to_owned()
 }
 
-/// Starts a check through the form as `c`; returns the response.
+/// Starts a check through the form as `c`, confirming it as the page that asks would; returns the
+/// response.
 async fn start(app: &TestApp, c: &reqwest::Client, fields: &[(&str, &str)]) -> reqwest::Response {
-    app.post_form(c, "/safety/new", "/safety", fields).await
+    let mut confirmed = fields.to_vec();
+    confirmed.push(("confirmed", "yes"));
+    app.post_form(c, "/safety/new", "/safety", &confirmed).await
 }
 
 fn check_id(res: &reqwest::Response) -> i64 {
@@ -191,7 +194,7 @@ async fn a_drill_for_everyone_is_answered_from_the_mail_link_without_logging_in(
             &admin,
             &format!("/safety/{id}"),
             &format!("/notices/{id}/close"),
-            &[],
+            &[("confirmed", "yes")],
         )
         .await;
     assert_eq!(res.status(), 404);
@@ -279,7 +282,7 @@ async fn bad_and_stale_links_record_nothing_and_say_nothing_about_who_exists() {
             &admin,
             &format!("/safety/{first}"),
             &format!("/safety/{first}/close"),
-            &[],
+            &[("confirmed", "yes")],
         )
         .await;
     assert_eq!(res.status(), 303);
@@ -631,7 +634,7 @@ async fn a_removed_officer_who_rejoins_is_no_officer() {
                 &admin,
                 &format!("/safety/{id}"),
                 &format!("/safety/{id}/close"),
-                &[],
+                &[("confirmed", "yes")],
             )
             .await;
         assert_eq!(res.status(), 303);
@@ -748,7 +751,12 @@ async fn a_sender_who_lost_the_room_loses_its_answers() {
         assert_eq!(csv.status(), 404, "{base}: no CSV");
         for act in ["remind", "close"] {
             let res = app
-                .post_form(who, "/notices", &format!("{base}/{act}"), &[])
+                .post_form(
+                    who,
+                    "/notices",
+                    &format!("{base}/{act}"),
+                    &[("confirmed", "yes")],
+                )
                 .await;
             assert_eq!(res.status(), 404, "{base}/{act}");
         }
@@ -1058,7 +1066,7 @@ async fn a_circular_notice_is_read_answered_reminded_and_exported() {
                 &admin,
                 &format!("/notices/{id}"),
                 &format!("/safety/{id}/{op}"),
-                &[],
+                &[("confirmed", "yes")],
             )
             .await;
         assert_eq!(res.status(), 404, "/safety/{id}/{op} on a circular notice");
@@ -1191,4 +1199,133 @@ async fn a_safety_mail_comes_in_the_site_s_name() {
         "{}",
         mail.subject
     );
+}
+
+/// A real check mails everyone at once, so the form asks first — naming how many people and which
+/// room — and nothing is created or sent until the officer says yes; "edit" brings the form back as
+/// typed. A drill starts at once.
+#[actix_web::test]
+async fn a_real_check_asks_before_it_mails_anyone_and_a_drill_does_not() {
+    let app = TestApp::spawn();
+    let admin = app.admin_client().await;
+    for login in ["hanako", "taro", "jiro"] {
+        app.create_user(login, false);
+    }
+    let notices_and_mail = |app: &TestApp| {
+        app.db(|conn| {
+            let n: i64 = notices::table.count().get_result(conn)?;
+            let m: i64 = outbox::table.count().get_result(conn)?;
+            Ok((n, m))
+        })
+    };
+    let fields = [
+        ("scope", "all"),
+        ("title", "震度6弱 安否確認"),
+        ("message", "落ち着いて回答してください"),
+    ];
+    let res = app
+        .post_form(&admin, "/safety/new", "/safety", &fields)
+        .await;
+    assert_eq!(res.status(), 200, "asks first");
+    let page = res.text().await.unwrap();
+    assert!(page.contains("震度6弱 安否確認"), "names the check");
+    assert!(page.contains("（4 人）"), "says how many get mail: {page}");
+    assert!(page.contains("name=\"confirmed\" value=\"yes\""));
+    assert!(
+        page.contains("value=\"落ち着いて回答してください\""),
+        "carries the form"
+    );
+    assert_eq!(
+        notices_and_mail(&app),
+        (0, 0),
+        "nothing created or sent yet"
+    );
+
+    // Back to the form, as typed.
+    let mut edit = fields.to_vec();
+    edit.push(("confirmed", "edit"));
+    let res = app.post_form(&admin, "/safety/new", "/safety", &edit).await;
+    assert_eq!(res.status(), 200);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("value=\"震度6弱 安否確認\""), "title kept");
+    assert!(
+        !page.contains("name=\"confirmed\" value=\"yes\""),
+        "the form, not the question"
+    );
+    assert_eq!(notices_and_mail(&app), (0, 0));
+
+    // An invalid form is the form with its errors, not a question.
+    let res = app
+        .post_form(
+            &admin,
+            "/safety/new",
+            "/safety",
+            &[("scope", "all"), ("title", "")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+
+    // Yes starts it.
+    let res = start(&app, &admin, &fields).await;
+    assert_eq!(res.status(), 303);
+    let (n, m) = notices_and_mail(&app);
+    assert_eq!(n, 1);
+    assert!(m >= 4, "everyone is mailed: {m}");
+
+    // A drill is started at once.
+    let res = app
+        .post_form(
+            &admin,
+            "/safety/new",
+            "/safety",
+            &[("scope", "all"), ("title", "訓練"), ("drill", "on")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(notices_and_mail(&app).0, 2);
+}
+
+/// Closing a check asks first, saying how many have not answered; only yes closes it, and someone
+/// who may not close it is not even asked.
+#[actix_web::test]
+async fn closing_a_check_asks_first_and_only_for_those_who_may_close_it() {
+    let app = TestApp::spawn();
+    let admin = app.admin_client().await;
+    let hanako = app.user("hanako").signed_in().await;
+    let res = start(
+        &app,
+        &admin,
+        &[("scope", "all"), ("title", "台風 安否確認")],
+    )
+    .await;
+    let id = check_id(&res);
+    let closed_at = |app: &TestApp| {
+        app.db(|conn| {
+            Ok(notices::table
+                .find(id)
+                .select(notices::closed_at)
+                .first::<Option<chrono::NaiveDateTime>>(conn)?)
+        })
+    };
+    let close = format!("/safety/{id}/close");
+    let page = format!("/safety/{id}");
+    for fields in [&[][..], &[("confirmed", "yes")][..]] {
+        let res = app.post_form(&hanako, "/safety", &close, fields).await;
+        assert_eq!(
+            res.status(),
+            404,
+            "a recipient does not close it: {fields:?}"
+        );
+    }
+    let res = app.post_form(&admin, &page, &close, &[]).await;
+    assert_eq!(res.status(), 200);
+    let body = res.text().await.unwrap();
+    assert!(body.contains("台風 安否確認"), "names the check");
+    assert!(body.contains("まだ 2 人が回答していません"), "{body}");
+    assert!(closed_at(&app).is_none(), "not closed by the question");
+    let res = app
+        .post_form(&admin, &page, &close, &[("confirmed", "yes")])
+        .await;
+    assert_eq!(res.status(), 303);
+    assert!(closed_at(&app).is_some());
 }

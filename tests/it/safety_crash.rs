@@ -154,6 +154,7 @@ async fn every_acknowledged_answer_survives_kill_9() {
             ("_csrf", csrf_from(&page).as_str()),
             ("scope", "all"),
             ("title", "地震 安否確認"),
+            ("confirmed", "yes"),
         ])
         .send()
         .await

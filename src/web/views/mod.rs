@@ -124,6 +124,7 @@ mod tests {
             <account::ProfilePage as Page>::TEMPLATE,
             <account::EmailConfirmPage as Page>::TEMPLATE,
             <admin::AdminMembersPage as Page>::TEMPLATE,
+            <admin::OverviewPage as Page>::TEMPLATE,
             <admin::NewMemberPage as Page>::TEMPLATE,
             <admin::SettingsPage as Page>::TEMPLATE,
             <admin::AuditPage as Page>::TEMPLATE,
@@ -161,6 +162,7 @@ mod tests {
             <safety::DashboardPage as Page>::TEMPLATE,
             <safety::AnswerFormPage as Page>::TEMPLATE,
             <safety::AnswerLinkPage as Page>::TEMPLATE,
+            <ConfirmPage as Page>::TEMPLATE,
         ];
         let mut on_disk = Vec::new();
         page_templates(
