@@ -335,6 +335,54 @@ pub fn authors_latest(
         .collect())
 }
 
+/// An author's posts that are not finished, across rooms: each post's newest revision when it is a
+/// draft, waits for approval or was sent back, newest first (the member's home lists them).
+pub fn unfinished_by(
+    conn: &mut DbConn,
+    author_id: i64,
+    limit: i64,
+) -> QueryResult<Vec<(RoomPost, Revision)>> {
+    let unfinished = [
+        RevisionStatus::Draft.as_str(),
+        RevisionStatus::Pending.as_str(),
+        RevisionStatus::SentBack.as_str(),
+    ];
+    let rows: Vec<(RoomPost, Revision)> = post_revisions::table
+        .inner_join(room_posts::table.on(room_posts::id.eq(post_revisions::post_id)))
+        .filter(post_revisions::editor_id.eq(author_id))
+        .filter(post_revisions::status.eq_any(unfinished))
+        .filter(room_posts::deleted.eq(false))
+        .order(post_revisions::id.desc())
+        .limit(limit * 2)
+        .select((RoomPost::as_select(), Revision::as_select()))
+        .load(conn)?;
+    // The newest revision of each post only (a sent-back one may sit under a newer draft).
+    let mut seen = HashSet::new();
+    Ok(rows
+        .into_iter()
+        .filter(|(p, _)| seen.insert(p.id))
+        .take(usize::try_from(limit).unwrap_or(0))
+        .collect())
+}
+
+/// How many posts each of `room_ids` published in `since..=now` (rooms with none are absent).
+pub fn published_counts(
+    conn: &mut DbConn,
+    room_ids: &[i64],
+    since: NaiveDateTime,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<(i64, i64)>> {
+    room_posts::table
+        .filter(room_posts::room_id.eq_any(room_ids))
+        .filter(room_posts::deleted.eq(false))
+        .filter(room_posts::live_revision_id.is_not_null())
+        .filter(room_posts::published_at.gt(since))
+        .filter(room_posts::published_at.le(now))
+        .group_by(room_posts::room_id)
+        .select((room_posts::room_id, diesel::dsl::count_star()))
+        .load(conn)
+}
+
 /// A waiting revision for the approval inbox.
 #[derive(Debug, Clone, Queryable)]
 pub struct PendingRow {

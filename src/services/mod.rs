@@ -10,6 +10,7 @@ pub mod blog;
 pub mod circulars;
 pub mod files;
 pub mod form;
+pub mod home;
 pub mod import;
 pub mod invitations;
 pub mod mail;

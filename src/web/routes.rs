@@ -4,8 +4,8 @@
 use actix_web::web;
 
 use super::handlers::{
-    account, admin, assets, auth, files, invitations, notices, public, reachability, room_posts,
-    rooms, safety,
+    account, admin, assets, auth, files, home, invitations, notices, public, reachability,
+    room_posts, rooms, safety,
 };
 
 macro_rules! route_table {
@@ -41,6 +41,7 @@ route_table! {
     get "/password/reset/{token}" => auth::reset_form,
     post "/password/reset/{token}" => auth::reset_confirm,
 
+    get "/home" => home::show_home,
     get "/me" => account::show_profile,
     post "/me" => account::update_profile,
     post "/me/password" => account::change_password,

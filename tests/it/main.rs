@@ -15,6 +15,7 @@ mod crash;
 mod csrf;
 mod file_store;
 mod files;
+mod home;
 mod mail;
 mod migrations;
 mod query_budget;

@@ -68,7 +68,8 @@ pub async fn login_form(
     ctx: Ctx,
     q: web::Query<LoginQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let next = q.next.as_deref().unwrap_or("/");
+    // Members land on their home, not on the public blog.
+    let next = q.next.as_deref().unwrap_or("/home");
     render::ok(
         &state,
         &login_page(&ctx, String::new(), next, Errors::default()),

@@ -16,6 +16,7 @@ pub mod blog;
 pub mod errors;
 pub mod feed;
 pub mod files;
+pub mod home;
 pub mod layout;
 pub mod notices;
 pub mod reachability;
@@ -163,6 +164,7 @@ mod tests {
             <safety::AnswerFormPage as Page>::TEMPLATE,
             <safety::AnswerLinkPage as Page>::TEMPLATE,
             <ConfirmPage as Page>::TEMPLATE,
+            <home::HomePage as Page>::TEMPLATE,
         ];
         let mut on_disk = Vec::new();
         page_templates(
