@@ -82,6 +82,10 @@ pub enum AppError {
     /// The request body is over the limit (413).
     #[error("request body too large")]
     PayloadTooLarge,
+    /// A file does not fit the room's free quota or the largest file allowed (413); nothing of it
+    /// was kept.
+    #[error("over the room's quota")]
+    OverQuota,
     /// The disk is full (or below the configured reserve): nothing was stored (507).
     #[error("insufficient storage")]
     InsufficientStorage,

@@ -24,7 +24,7 @@ impl ResponseError for AppError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Gone(_) => StatusCode::GONE,
             Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
-            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::PayloadTooLarge | Self::OverQuota => StatusCode::PAYLOAD_TOO_LARGE,
             Self::InsufficientStorage => StatusCode::INSUFFICIENT_STORAGE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -54,6 +54,45 @@ pub fn loggable_path(path: &str) -> Cow<'_, str> {
     Cow::Borrowed(path)
 }
 
+/// An error as a script reads it.
+#[derive(serde::Serialize)]
+struct JsonError {
+    status: u16,
+    title: String,
+    message: String,
+}
+
+/// Whether the request asked for JSON (`Accept: application/json`, as the uploader's requests do).
+fn wants_json(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(actix_web::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/json"))
+}
+
+/// The referring page's path when it is on this site, to offer a way back.
+fn same_site_referer(req: &HttpRequest) -> Option<String> {
+    let referer = req
+        .headers()
+        .get(actix_web::http::header::REFERER)?
+        .to_str()
+        .ok()?;
+    let url = url::Url::parse(referer).ok()?;
+    let host = req.connection_info().host().to_owned();
+    let here = match url.port() {
+        Some(port) => format!("{}:{port}", url.host_str()?),
+        None => url.host_str()?.to_owned(),
+    };
+    if here != host {
+        return None;
+    }
+    let path = match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_owned(),
+    };
+    Some(safe_next(Some(&path))).filter(|p| p != req.path())
+}
+
 /// Renders the error page (or the login redirect) for `e`.
 pub fn render(state: &AppState, req: &HttpRequest, ctx: &ReqCtx, e: &AppError) -> HttpResponse {
     if matches!(e, AppError::Unauthenticated) {
@@ -79,6 +118,7 @@ pub fn render(state: &AppState, req: &HttpRequest, ctx: &ReqCtx, e: &AppError) -
         AppError::Gone(key) => ("error.410_title", *key),
         AppError::RateLimited(key) => ("error.429_title", *key),
         AppError::PayloadTooLarge => ("error.413_title", "error.413_message"),
+        AppError::OverQuota => ("error.413_title", "files.over_quota"),
         AppError::InsufficientStorage => ("error.507_title", "error.507_message"),
         AppError::Unavailable(_) => ("error.503_title", "error.503_message"),
         AppError::Unauthenticated | AppError::Internal(_) => {
@@ -94,12 +134,29 @@ pub fn render(state: &AppState, req: &HttpRequest, ctx: &ReqCtx, e: &AppError) -
     } else {
         None
     };
+    let details: Vec<&'static str> = match e {
+        AppError::Invalid(errors) => errors.0.iter().map(|f| f.message).collect(),
+        _ => Vec::new(),
+    };
+    if wants_json(req) {
+        // Scripts (the uploader) show the reason in the member's language.
+        let lang = ctx.lang;
+        let mut lines = vec![crate::i18n::t(lang, message, &[])];
+        lines.extend(details.iter().map(|d| crate::i18n::t(lang, d, &[])));
+        return HttpResponse::build(status).json(JsonError {
+            status: status.as_u16(),
+            title: crate::i18n::t(lang, title, &[]),
+            message: lines.join(" "),
+        });
+    }
     let page = ErrorPage {
         layout: Layout::new(ctx, req.path()),
         status: status.as_u16(),
         title_key: title,
         message_key: message,
         incident,
+        details,
+        back: same_site_referer(req),
     };
     let body = html(state, &page).unwrap_or_else(|err| {
         tracing::error!(error = %err, "error page failed to render");

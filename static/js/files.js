@@ -24,14 +24,27 @@
         return prev.then(function () {
           return upload(file, rows[i]).catch(function (err) {
             failed = true;
-            rows[i].status.textContent = text(list, "failed") + " (" + err.message + ")";
+            // The server says why (over the quota, a name it cannot take) in the member's language;
+            // only a lost connection or a server in trouble is worth trying again.
+            var interrupted = !err.status || err.status >= 500 || err.status === 409;
+            rows[i].status.textContent = interrupted ? text(list, "interrupted")
+              : text(list, "failed") + ": " + err.message;
             rows[i].li.className = "failed";
           });
         });
       }, Promise.resolve()).then(function () {
         button.disabled = false;
         // Let the finished bars be seen for a moment, then show the folder with the new files.
-        if (!failed) { setTimeout(function () { window.location.reload(); }, 800); }
+        if (!failed) { setTimeout(function () { window.location.reload(); }, 800); return; }
+        // Some failed: keep every row (the saved ones link to their file) and offer the folder.
+        var note = document.createElement("li");
+        note.className = "upload-summary";
+        note.appendChild(document.createTextNode(text(list, "some-failed") + " "));
+        var again = document.createElement("a");
+        again.href = window.location.pathname;
+        again.textContent = text(list, "reload");
+        note.appendChild(again);
+        list.appendChild(note);
       });
     });
   }
@@ -49,7 +62,7 @@
     status.textContent = text(list, "waiting");
     li.appendChild(name); li.appendChild(bar); li.appendChild(status);
     list.appendChild(li);
-    return { li: li, bar: bar, status: status };
+    return { li: li, name: name, bar: bar, status: status };
   }
 
   function key(file) {
@@ -57,16 +70,20 @@
   }
 
   function request(method, url, body, headers) {
-    var h = { "X-CSRF-Token": token };
+    var h = { "X-CSRF-Token": token, "Accept": "application/json" };
     Object.keys(headers || {}).forEach(function (k) { h[k] = headers[k]; });
     return fetch(url, { method: method, body: body, headers: h, credentials: "same-origin" }).then(function (r) {
-      if (!r.ok) { throw failure(r.status, r.statusText); }
+      if (!r.ok) {
+        return r.json().catch(function () { return {}; }).then(function (j) {
+          throw failure(r.status, j.message || r.statusText);
+        });
+      }
       return r.status === 204 ? {} : r.json();
     });
   }
 
-  function failure(status, text) {
-    var e = new Error(status + " " + text);
+  function failure(status, message) {
+    var e = new Error(message);
     e.status = status;
     return e;
   }
@@ -104,11 +121,18 @@
         row.bar.value = offset;
         row.status.textContent = Math.floor(100 * offset / (file.size || 1)) + "%";
         if (offset >= file.size) {
-          return request("POST", base + u.id + "/finish").then(function () {
+          return request("POST", base + u.id + "/finish").then(function (r) {
             localStorage.removeItem(key(file));
             row.bar.value = row.bar.max;
             row.status.textContent = text(list, "done");
             row.li.className = "done";
+            if (r.file) {
+              var link = document.createElement("a");
+              link.href = base.replace(/uploads\/$/, "file/") + r.file + "/" + encodeURIComponent(file.name);
+              link.textContent = file.name;
+              row.name.textContent = "";
+              row.name.appendChild(link);
+            }
           }, resync);
         }
         var piece = file.slice(offset, Math.min(offset + CHUNK, file.size));
@@ -128,10 +152,15 @@
       x.open("PUT", url);
       x.setRequestHeader("X-CSRF-Token", token);
       x.setRequestHeader("Content-Type", "application/octet-stream");
+      x.setRequestHeader("Accept", "application/json");
       x.upload.onprogress = function (e) { progress(e.loaded); };
       x.onload = function () {
         if (x.status >= 200 && x.status < 300) { resolve(JSON.parse(x.responseText)); }
-        else { reject(failure(x.status, x.statusText)); }
+        else {
+          var message = x.statusText;
+          try { message = JSON.parse(x.responseText).message || message; } catch (e) { /* not JSON */ }
+          reject(failure(x.status, message));
+        }
       };
       x.onerror = function () { reject(new Error("network")); };
       x.send(blob);

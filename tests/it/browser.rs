@@ -1269,3 +1269,77 @@ async fn a_member_lands_on_a_home_that_works_on_a_phone_and_reaches_every_menu_i
         .unwrap();
     eprintln!("browser test took {:.1?}", started.elapsed());
 }
+
+#[actix_web::test]
+async fn an_upload_batch_with_one_file_over_the_quota_says_why_and_keeps_the_others() {
+    if !browser_available() {
+        return;
+    }
+    let started = Instant::now();
+    let (_chromedriver, _profile, driver) = launch().await;
+    let app = TestApp::spawn();
+    let admin = app.admin_client().await;
+    app.user("member").create();
+    app.room("cab")
+        .named("資料室")
+        .features(&["files"])
+        .quota_mb(1)
+        .member("member", "member")
+        .create(&admin)
+        .await;
+    let picked = tempfile::tempdir().unwrap();
+    std::fs::write(
+        picked.path().join("議事録.txt"),
+        "12 月の議事録\n".repeat(50),
+    )
+    .unwrap();
+    std::fs::write(picked.path().join("動画.bin"), vec![7u8; 2 * 1024 * 1024]).unwrap();
+    let app = &app;
+    let picked_dir = picked.path();
+    driver
+        .run_and_quit(|driver| async move {
+            let driver = &driver;
+            log_in(driver, app, "member").await?;
+            driver.goto(app.url("/rooms/cab/files")).await?;
+            let input = find(driver, "#upload-form input[type=file]").await?;
+            input
+                .send_keys(format!(
+                    "{}\n{}",
+                    picked_dir.join("議事録.txt").display(),
+                    picked_dir.join("動画.bin").display()
+                ))
+                .await?;
+            find(driver, "#upload-form button[type=submit]")
+                .await?
+                .click()
+                .await?;
+            let summary = find(driver, "#upload-progress li.upload-summary").await?;
+            assert!(
+                summary
+                    .text()
+                    .await?
+                    .contains("保存できなかったファイルがあります")
+            );
+            let failed = text_of(driver, "#upload-progress li.failed").await?;
+            assert!(failed.contains("動画.bin"), "{failed}");
+            assert!(failed.contains("残り容量"), "says why: {failed}");
+            assert!(!failed.contains("再開"), "no advice to resume: {failed}");
+            let saved = find(driver, "#upload-progress li.done a").await?;
+            assert_eq!(saved.text().await?, "議事録.txt");
+            let href = saved.attr("href").await?.unwrap_or_default();
+            assert!(href.starts_with("/rooms/cab/files/file/"), "{href}");
+            shot(driver, "53-upload-partial.png").await?;
+            // The folder, shown again, has the one that fitted.
+            click_away(driver, "#upload-progress li.upload-summary a").await?;
+            driver
+                .query(By::Css("table.files td a"))
+                .with_text("議事録.txt")
+                .wait(TIMEOUT, POLL)
+                .first()
+                .await?;
+            Ok::<_, WebDriverError>(())
+        })
+        .await
+        .unwrap();
+    eprintln!("browser test took {:.1?}", started.elapsed());
+}

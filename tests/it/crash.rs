@@ -142,6 +142,10 @@ fn client() -> reqwest::Client {
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
         .timeout(TIMEOUT)
+        // A new connection per request: between requests these tests kill servers and hash
+        // megabytes (slow in a debug build), long enough for the server's 5 s keep-alive to close
+        // an idle connection just as it is reused (CI once failed on that with IncompleteMessage).
+        .pool_max_idle_per_host(0)
         .build()
         .unwrap()
 }

@@ -393,19 +393,53 @@ async fn path_tricks_in_names_are_refused_or_made_harmless() {
 async fn one_byte_over_the_quota_is_refused_and_leaves_nothing() {
     let t = cabinet().await; // quota 1 MB
     let token = t.app.csrf(&t.hanako, "/rooms/cab/files").await;
-    // Resumable: the declared size is checked before anything is stored.
+    // Resumable: the declared size is checked before anything is stored. The uploader asks for
+    // JSON and gets the reason in the member's language, not "413 Payload Too Large".
     let res = t
         .hanako
         .post(t.app.url("/rooms/cab/files/folder/0/uploads"))
         .header("x-csrf-token", &token)
+        .header("accept", "application/json")
         .form(&[("name", "big.bin"), ("size", &(MB + 1).to_string())])
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), 413);
-    // Plain form: refused while streaming, at the first byte past the quota.
+    let why: serde_json::Value = res.json().await.unwrap();
+    assert!(
+        why["message"].as_str().unwrap().contains("残り容量"),
+        "{why}"
+    );
+    // Plain form: refused while streaming, at the first byte past the quota, with the same
+    // reason on the page and a way back to the folder.
     let res = upload(&t.app, &t.hanako, 0, &[("big.bin", vec![7u8; MB + 1])]).await;
     assert_eq!(res.status(), 413);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("残り容量"), "{page}");
+    // A name the cabinet cannot take says which rule it broke, with or without JavaScript.
+    let long = format!("{}.txt", "長".repeat(300));
+    let res = upload(&t.app, &t.hanako, 0, &[(long.as_str(), vec![1u8; 10])]).await;
+    assert_eq!(res.status(), 422);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("名前が長すぎます"), "{page}");
+    let res = t
+        .hanako
+        .post(t.app.url("/rooms/cab/files/folder/0/uploads"))
+        .header("x-csrf-token", &token)
+        .header("accept", "application/json")
+        .form(&[("name", long.as_str()), ("size", "10")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let why: serde_json::Value = res.json().await.unwrap();
+    assert!(
+        why["message"]
+            .as_str()
+            .unwrap()
+            .contains("名前が長すぎます"),
+        "{why}"
+    );
     let res = upload(&t.app, &t.hanako, 0, &[("fits.bin", vec![7u8; MB])]).await;
     assert_eq!(res.status(), 303, "exactly the quota fits");
     // A PUT whose Content-Length is over what the upload may still take: 413 before reading.

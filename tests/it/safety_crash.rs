@@ -118,6 +118,8 @@ async fn every_acknowledged_answer_survives_kill_9() {
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(30))
+        // Never reuse a connection the server's 5 s keep-alive may be closing (see crash.rs).
+        .pool_idle_timeout(Duration::from_secs(1))
         .build()
         .unwrap();
     let page = admin

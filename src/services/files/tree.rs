@@ -281,7 +281,7 @@ fn copy_file(
 ) -> AppResult<()> {
     *budget -= f.size;
     if *budget < 0 {
-        return Err(AppError::PayloadTooLarge);
+        return Err(AppError::OverQuota);
     }
     let name = free_name(
         conn,

@@ -49,7 +49,7 @@ pub fn check_upload(
         .min(core.config.storage.max_file_bytes);
     if let Some(n) = declared {
         if n > limit {
-            return Err(AppError::PayloadTooLarge);
+            return Err(AppError::OverQuota);
         }
         core.storage.check_space(n)?;
     } else {
@@ -81,7 +81,15 @@ where
     E: std::fmt::Display,
 {
     let name = clean_upload_name(raw_name).map_err(|k| field_error("files", k))?;
-    let staged = core.storage.stage(body, target.limit).await?;
+    let staged = core
+        .storage
+        .stage(body, target.limit)
+        .await
+        .map_err(|e| match e {
+            // The limit is what is left of the quota (or the largest file allowed).
+            StoreError::TooLarge => AppError::OverQuota,
+            e => e.into(),
+        })?;
     let size = staged.size;
     let storage = core.storage.clone();
     let (a, t) = (actor.clone(), target.clone());
@@ -122,7 +130,7 @@ pub fn commit_upload(
     let used = m::room_usage(conn, ctx.room.id)?;
     let size = i64::try_from(staged.size).map_err(|_| AppError::PayloadTooLarge)?;
     if used.saturating_add(size) > ctx.room.quota_bytes {
-        return Err(AppError::PayloadTooLarge);
+        return Err(AppError::OverQuota);
     }
     let at = now();
     let known_size = m::touch_blob(conn, &staged.sha256, size, at)?;

@@ -18,6 +18,11 @@ pub struct ErrorPage {
     pub message_key: &'static str,
     /// The id under which an internal error was logged.
     pub incident: Option<String>,
+    /// What was wrong with the input, one translation key per problem (a form sent without its
+    /// page, a file name too long), so the page says more than "bad request".
+    pub details: Vec<&'static str>,
+    /// The page the request came from (same site only), to go back to.
+    pub back: Option<String>,
 }
 
 impl Page for ErrorPage {

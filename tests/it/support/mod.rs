@@ -361,6 +361,11 @@ impl TestApp {
         reqwest::Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
+            // The server closes a keep-alive connection after 5 s idle; a client that reuses one
+            // just then gets "connection closed before message completed" (browsers retry, reqwest
+            // does not). Dropping idle connections well before that keeps slow steps of a test
+            // (hashing megabytes in a debug build on a loaded CI machine) from meeting that race.
+            .pool_idle_timeout(Duration::from_secs(1))
             .build()
             .unwrap()
     }
