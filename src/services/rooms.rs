@@ -218,6 +218,8 @@ pub struct RoomListItem {
     pub room: Room,
     /// The actor's role, if a member.
     pub role: Option<RoomRole>,
+    /// How deep it sits under top-level rooms (0: a top-level room).
+    pub depth: usize,
 }
 
 /// Every active room the actor may read, parents before their sub-rooms.
@@ -264,10 +266,35 @@ pub fn list_visible(conn: &mut DbConn, actor: Option<&Actor>) -> AppResult<Vec<R
             items.push(RoomListItem {
                 room: r.clone(),
                 role: roles.get(&r.id).copied(),
+                depth: chain.len() - 1,
             });
         }
     }
-    Ok(items)
+    Ok(as_tree(items))
+}
+
+/// `items` (in the order rooms are listed: the public space, then by name) rearranged so that
+/// every room comes right after its parent, before the parent's next sibling: a list that draws
+/// sub-rooms indented then shows each under its own parent.
+fn as_tree(items: Vec<RoomListItem>) -> Vec<RoomListItem> {
+    let ids: std::collections::HashSet<i64> = items.iter().map(|i| i.room.id).collect();
+    let mut children: HashMap<Option<i64>, Vec<RoomListItem>> = HashMap::new();
+    for item in items {
+        // A listed room's parent is listed too (a room shows only under readable parents).
+        let parent = item.room.parent_id.filter(|p| ids.contains(p));
+        children.entry(parent).or_default().push(item);
+    }
+    let mut out = Vec::with_capacity(ids.len());
+    let mut stack: Vec<RoomListItem> = children.remove(&None).unwrap_or_default();
+    stack.reverse();
+    while let Some(item) = stack.pop() {
+        if let Some(mut kids) = children.remove(&Some(item.room.id)) {
+            kids.reverse();
+            stack.extend(kids);
+        }
+        out.push(item);
+    }
+    out
 }
 
 /// The room home: the room, its readable sub-rooms and (for its members) its members.

@@ -1343,3 +1343,81 @@ async fn an_upload_batch_with_one_file_over_the_quota_says_why_and_keeps_the_oth
         .unwrap();
     eprintln!("browser test took {:.1?}", started.elapsed());
 }
+
+/// Texts of table headers, buttons and badges that the browser broke over more than one line.
+async fn wrapped_words(driver: &WebDriver) -> WebDriverResult<Vec<String>> {
+    driver
+        .execute(
+            "return [...document.querySelectorAll('main table th, main table button, main table .button, main table .badge')] \
+               .filter(e => { const r = document.createRange(); r.selectNodeContents(e); \
+                 return new Set([...r.getClientRects()].filter(x => x.width > 1).map(x => Math.round(x.top))).size > 1; }) \
+               .map(e => e.textContent.trim());",
+            Vec::<serde_json::Value>::new(),
+        )
+        .await?
+        .convert()
+}
+
+#[actix_web::test]
+async fn tables_use_the_width_and_never_break_a_word() {
+    if !browser_available() {
+        return;
+    }
+    let started = Instant::now();
+    let (_chromedriver, _profile, driver) = launch().await;
+    let app = TestApp::spawn();
+    let admin = app.admin_client().await;
+    for login in ["hanako", "taro", "jiro"] {
+        app.user(login).create();
+    }
+    app.room("cab")
+        .named("資料室")
+        .features(&["files"])
+        .member("hanako", "member")
+        .member("taro", "editor")
+        .member("jiro", "chief_editor")
+        .create(&admin)
+        .await;
+    let res = app
+        .upload_form(
+            &admin,
+            "cab",
+            0,
+            &[(
+                "令和7年度 学年だより 12月号 最終版.pdf",
+                b"%PDF-1.4".to_vec(),
+            )],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let app = &app;
+    driver
+        .run_and_quit(|driver| async move {
+            let driver = &driver;
+            log_in(driver, app, "admin").await?;
+            for (path, name) in [
+                ("/rooms/cab/members", "54-members-wide.png"),
+                ("/rooms/cab/files", "55-files-wide.png"),
+                ("/admin/members", "56-admin-members-wide.png"),
+                ("/rooms/cab/permissions", "57-permissions-wide.png"),
+            ] {
+                driver.goto(app.url(path)).await?;
+                find(driver, "main table").await?;
+                let wrapped = wrapped_words(driver).await?;
+                assert!(wrapped.is_empty(), "{path}: broken over lines: {wrapped:?}");
+                let width: u32 = driver
+                    .execute(
+                        "return Math.round(document.querySelector('main').getBoundingClientRect().width);",
+                        Vec::<serde_json::Value>::new(),
+                    )
+                    .await?
+                    .convert()?;
+                assert!(width > 1000, "{path}: the table has {width}px of 1280");
+                shot(driver, name).await?;
+            }
+            Ok::<_, WebDriverError>(())
+        })
+        .await
+        .unwrap();
+    eprintln!("browser test took {:.1?}", started.elapsed());
+}

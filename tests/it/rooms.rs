@@ -1389,3 +1389,50 @@ async fn a_room_named_in_japanese_gets_its_address_from_the_name() {
         "{link}"
     );
 }
+
+/// `/rooms` draws each sub-room right under its own parent, indented by depth, whatever the names'
+/// order (sorted by name alone, "3組" of "1年" landed under "2年").
+#[actix_web::test]
+async fn the_room_list_draws_each_sub_room_under_its_own_parent() {
+    let app = TestApp::spawn();
+    let admin = app.admin_client().await;
+    app.room("grade1")
+        .named("1年")
+        .public()
+        .create(&admin)
+        .await;
+    app.room("grade2")
+        .named("2年")
+        .public()
+        .create(&admin)
+        .await;
+    app.room("class3")
+        .named("3組")
+        .public()
+        .under("grade1")
+        .create(&admin)
+        .await;
+    app.room("club")
+        .named("4班")
+        .public()
+        .under("class3")
+        .create(&admin)
+        .await;
+    let page = app
+        .client()
+        .get(app.url("/rooms"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let at = |name: &str| {
+        page.find(&format!(">{name}</a>"))
+            .unwrap_or_else(|| panic!("{name} listed: {page}"))
+    };
+    assert!(at("1年") < at("3組") && at("3組") < at("4班") && at("4班") < at("2年"));
+    let flat = page.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains("class=\"nested depth-1\"> <a href=\"/rooms/class3\""));
+    assert!(flat.contains("class=\"nested depth-2\"> <a href=\"/rooms/club\""));
+}

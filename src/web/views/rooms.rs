@@ -28,6 +28,8 @@ pub struct RoomItem {
     pub join_policy: String,
     pub need_approval: bool,
     pub nested: bool,
+    /// How deep it is drawn in a list of rooms (0: top level).
+    pub depth: usize,
     /// The actor's role (stored text), if a member.
     pub role: Option<String>,
     /// The site's public space (its blog is the front page; it is never archived).
@@ -46,6 +48,7 @@ pub fn room_item(r: &Room, role: Option<RoomRole>) -> RoomItem {
         join_policy: r.join_policy.to_string(),
         need_approval: r.need_approval,
         nested: r.parent_id.is_some(),
+        depth: usize::from(r.parent_id.is_some()),
         role: role.map(|x| x.as_str().to_owned()),
         public_space: r.is_public_space(),
     }
@@ -245,7 +248,14 @@ impl RoomsPage {
     pub fn new(layout: Layout, rooms: &[RoomListItem]) -> Self {
         Self {
             layout,
-            rooms: rooms.iter().map(|i| room_item(&i.room, i.role)).collect(),
+            rooms: rooms
+                .iter()
+                .map(|i| RoomItem {
+                    // Deeper rooms are drawn at the third step (the stylesheet has three).
+                    depth: i.depth.min(3),
+                    ..room_item(&i.room, i.role)
+                })
+                .collect(),
         }
     }
 }
