@@ -28,6 +28,15 @@ const TAGS: [&str; 5] = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-pract
 /// A desktop and a phone.
 const WIDTHS: [(u32, u32); 2] = [(1280, 900), (390, 844)];
 
+/// Pages whose fields and buttons the test photographs (in Japanese, at both widths), so a person
+/// can look at the borders and rings: `(path, screenshot name)`.
+const SHOTS: [(&str, &str); 4] = [
+    ("/search?q=訓練", "61-search"),
+    ("/rooms/kazoku/posts/new", "62-editor"),
+    ("/rooms/kazoku/permissions", "63-permissions"),
+    ("/admin/settings", "64-settings"),
+];
+
 /// axe-core's source, or `None` (after saying so loudly) when it is not installed.
 fn axe_source() -> Option<String> {
     match std::fs::read_to_string(AXE) {
@@ -127,6 +136,53 @@ async fn start_drill(app: &TestApp, admin: &reqwest::Client) -> (String, String)
     let start = mail.body.find("http://").unwrap();
     let link = mail.body[start..].split_whitespace().next().unwrap();
     (location(&res), link.to_owned())
+}
+
+/// A field or button whose edge is under 3:1 against what surrounds it (WCAG 1.4.11, which axe
+/// does not check): neither its border nor its own background stands out enough.
+#[derive(Debug, Deserialize)]
+struct FaintField {
+    what: String,
+    ratio: f64,
+}
+
+/// The visible, enabled fields and buttons of the page whose best edge contrast (border against
+/// the background around it, or the control's own background against it) is under 3:1.
+/// Text-only buttons (no border, no background: `button.link`) read as links and are left out.
+async fn faint_fields(driver: &WebDriver) -> WebDriverResult<Vec<FaintField>> {
+    driver
+        .execute(
+            r"const parse = c => { const m = c.match(/rgba?\(([^)]+)\)/); if (!m) return null;
+                const p = m[1].split(/[\s,\/]+/).filter(Boolean).map(Number);
+                return { r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1 }; };
+              const lum = c => { const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+                return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b); };
+              const ratio = (a, b) => { const x = lum(a), y = lum(b); return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05); };
+              const around = el => { for (let e = el; e; e = e.parentElement) {
+                  const c = parse(getComputedStyle(e).backgroundColor); if (c && c.a > 0) return c; }
+                return { r: 255, g: 255, b: 255, a: 1 }; };
+              const out = [];
+              for (const el of document.querySelectorAll('input:not([type=hidden]):not([type=checkbox]):not([type=radio]), select, textarea, button')) {
+                const box = el.getBoundingClientRect();
+                if (box.width === 0 || box.height === 0 || el.disabled) continue;
+                const s = getComputedStyle(el);
+                if (s.visibility === 'hidden') continue;
+                const outside = around(el.parentElement);
+                const own = parse(s.backgroundColor);
+                const border = parse(s.borderTopColor);
+                const bordered = parseFloat(s.borderTopWidth) > 0 && s.borderTopStyle !== 'none' && border && border.a > 0;
+                const filled = own && own.a > 0;
+                if (!bordered && !filled) continue;
+                const best = Math.max(bordered ? ratio(border, outside) : 0, filled ? ratio(own, outside) : 0);
+                if (best < 3) out.push({ what: el.tagName.toLowerCase()
+                    + (el.className ? '.' + String(el.className).trim().split(/\s+/).join('.') : '')
+                    + (el.name ? '[name=' + el.name + ']' : ''), ratio: Math.round(best * 100) / 100 });
+              }
+              return out;",
+            Vec::<serde_json::Value>::new(),
+        )
+        .await?
+        .convert()
 }
 
 /// The pages one person visits: `(who, login, paths)`.
@@ -277,10 +333,11 @@ async fn axe_finds_nothing_serious_on_every_role_s_pages_in_both_languages_and_s
     let tours = arrange(&app).await;
     let app = &app;
     let axe = &axe;
-    let (findings, runs) = driver
+    let (findings, faint, runs) = driver
         .run_and_quit(|driver| async move {
             let driver = &driver;
             let mut findings = Vec::new();
+            let mut faint = Vec::new();
             let mut runs = 0;
             for (who, login, paths) in &tours {
                 driver.set_window_rect(0, 0, 1280, 900).await?;
@@ -307,6 +364,14 @@ async fn axe_finds_nothing_serious_on_every_role_s_pages_in_both_languages_and_s
                                     violation,
                                 });
                             }
+                            for field in faint_fields(driver).await? {
+                                faint.push(format!("{page}: {} at {}:1", field.what, field.ratio));
+                            }
+                            if let Some(name) = SHOTS.iter().find(|(p, _)| p == path).map(|s| s.1)
+                                && lang == "ja"
+                            {
+                                shot(driver, &format!("{name}-{width}.png")).await?;
+                            }
                             runs += 1;
                         }
                     }
@@ -316,11 +381,18 @@ async fn axe_finds_nothing_serious_on_every_role_s_pages_in_both_languages_and_s
                     log_out(driver).await?;
                 }
             }
-            Ok::<_, WebDriverError>((findings, runs))
+            Ok::<_, WebDriverError>((findings, faint, runs))
         })
         .await
         .unwrap();
     let blocking = report(&findings, runs);
+    eprintln!(
+        "fields and buttons under 3:1 against their background: {}",
+        faint.len()
+    );
+    for f in faint.iter().take(20) {
+        eprintln!("  {f}");
+    }
     assert!(
         blocking.is_empty(),
         "serious or critical accessibility violations:\n{}",
@@ -336,6 +408,7 @@ async fn axe_finds_nothing_serious_on_every_role_s_pages_in_both_languages_and_s
             .collect::<Vec<_>>()
             .join("\n")
     );
+    assert!(faint.is_empty(), "fields or buttons under 3:1: {faint:#?}");
     eprintln!("axe browser test took {:.1?}", started.elapsed());
 }
 
@@ -429,6 +502,16 @@ async fn the_keyboard_alone_skips_to_the_content_logs_in_and_answers_a_safety_ch
             press(driver, Key::Enter).await?;
             wait_for_path(driver, "away from /login", |p| p != "/login").await?;
             find(driver, "header.site-header a[href='/me']").await?;
+            // On a phone the menu scrolls sideways: its focused link's ring must not be cut off.
+            driver.set_window_rect(0, 0, 390, 844).await?;
+            driver.goto(app.url("/")).await?;
+            tab_to(driver, "a.skip-link").await?;
+            tab_to(driver, "a.site-title").await?;
+            tab_to(driver, "input").await?;
+            tab_to(driver, "button").await?;
+            tab_to(driver, "a").await?;
+            shot(driver, "56-menu-link-focused-phone.png").await?;
+            driver.set_window_rect(0, 0, 1280, 900).await?;
             log_out(driver).await?;
 
             // 3. The answer link on a phone: after the skip link, Tab reaches the three answer
