@@ -239,6 +239,10 @@ async fn a_post_s_language_comes_from_its_text_or_the_editor_and_is_marked_where
     assert_eq!(lang_of(&page, ".post-summary h2").as_deref(), Some("en"));
     let (_, page) = get(&admin, &app, &en_post.path).await;
     assert_eq!(lang_of(&page, "main h1").as_deref(), Some("en"));
+    // Feed readers are told each entry's language.
+    let (_, feed) = get(&ja, &app, "/feed.atom").await;
+    let entry = &feed[feed.find("Evacuation drill").unwrap() - 40..];
+    assert!(entry.contains(r#"xml:lang="en""#), "{entry:.200}");
     // In English, the Japanese post is the marked one.
     let en = in_lang(&app, app.client(), "en").await;
     let (_, front) = get(&en, &app, "/").await;

@@ -128,6 +128,8 @@ mod tests {
             <admin::SettingsPage as Page>::TEMPLATE,
             <admin::AuditPage as Page>::TEMPLATE,
             <admin::ImportPage as Page>::TEMPLATE,
+            <admin::OverviewPage as Page>::TEMPLATE,
+            <ConfirmPage as Page>::TEMPLATE,
             <auth::LoginPage as Page>::TEMPLATE,
             <auth::SetupPage as Page>::TEMPLATE,
             <auth::ResetRequestPage as Page>::TEMPLATE,
