@@ -227,7 +227,14 @@ async fn arrange(app: &TestApp) -> Vec<Tour> {
             "visitor",
             None,
             [
-                paths(&["/", "/search?q=訓練", "/login", "/password/reset", "/rooms"]),
+                paths(&[
+                    "/",
+                    "/search?q=訓練",
+                    "/login",
+                    "/password/reset",
+                    "/rooms",
+                    "/authors/admin",
+                ]),
                 vec![blog_post, answer_link],
             ]
             .concat(),
@@ -255,13 +262,18 @@ async fn arrange(app: &TestApp) -> Vec<Tour> {
         (
             "manager",
             Some("taro"),
-            paths(&[
-                "/rooms/kazoku/members",
-                "/rooms/kazoku/permissions",
-                "/rooms/kazoku/settings",
-                "/rooms/kazoku/notices/new",
-                "/inbox",
-            ]),
+            [
+                paths(&[
+                    "/rooms/kazoku/members",
+                    "/rooms/kazoku/permissions",
+                    "/rooms/kazoku/settings",
+                    "/rooms/kazoku/notices/new",
+                    "/rooms/kazoku/files/trash",
+                    "/inbox",
+                ]),
+                vec![format!("{}/edit", room_post.path)],
+            ]
+            .concat(),
         ),
         (
             "admin",
