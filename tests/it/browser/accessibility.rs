@@ -188,6 +188,38 @@ async fn faint_fields(driver: &WebDriver) -> WebDriverResult<Vec<FaintField>> {
 /// The pages one person visits: `(who, login, paths)`.
 type Tour = (&'static str, Option<&'static str>, Vec<String>);
 
+/// The address of the newest post on the front page (`/posts/...`).
+async fn newest_blog_post(app: &TestApp) -> String {
+    let front = app.client().get(app.url("/")).send().await.unwrap();
+    let html = front.text().await.unwrap();
+    let at = html.find("href=\"/posts/").unwrap() + "href=\"".len();
+    html[at..at + html[at..].find('"').unwrap()].to_owned()
+}
+
+/// The site's content: the room `kazoku` (managed by taro, hanako a member) with a post and a
+/// file, and public posts in both languages. Returns the room post.
+async fn fill_site(app: &TestApp, admin: &reqwest::Client) -> crate::support::CreatedPost {
+    let taro = app.sign_in("taro").await;
+    app.room("kazoku")
+        .named("家族の部屋")
+        .managed_by("taro")
+        .member("hanako", "member")
+        .features(&["blog", "files"])
+        .create(admin)
+        .await;
+    app.post_in("public", "防災訓練のお知らせ")
+        .body("## 訓練の概要\n\n今年も**全員参加**の防災訓練を行います。")
+        .published(admin)
+        .await;
+    app.post_in("public", "Evacuation drill")
+        .body("Everyone meets in front of the **community hall** at ten.")
+        .published(admin)
+        .await;
+    let room_post = app.post_in("kazoku", "週末の予定").published(&taro).await;
+    app.file_in("kazoku", "議事録.txt").upload(&taro).await;
+    room_post
+}
+
 /// Everyone's main pages: a visitor's, a member's (`hanako`), a room manager's (`taro`, of
 /// `kazoku`) and the site admin's, over a site with posts in both languages, a room post, a file
 /// and a safety drill that waits for hanako's answer.
@@ -195,32 +227,10 @@ async fn arrange(app: &TestApp) -> Vec<Tour> {
     let admin = app.admin_client().await;
     app.create_user("taro", false);
     app.create_user("hanako", false);
-    let taro = app.sign_in("taro").await;
-    app.room("kazoku")
-        .named("家族の部屋")
-        .managed_by("taro")
-        .member("hanako", "member")
-        .features(&["blog", "files"])
-        .create(&admin)
-        .await;
-    app.post_in("public", "防災訓練のお知らせ")
-        .body("## 訓練の概要\n\n今年も**全員参加**の防災訓練を行います。")
-        .published(&admin)
-        .await;
-    app.post_in("public", "Evacuation drill")
-        .body("Everyone meets in front of the **community hall** at ten.")
-        .published(&admin)
-        .await;
-    let room_post = app.post_in("kazoku", "週末の予定").published(&taro).await;
-    app.file_in("kazoku", "議事録.txt").upload(&taro).await;
+    let room_post = fill_site(app, &admin).await;
     let (check, link) = start_drill(app, &admin).await;
     let answer_link = link[link.find("/a/").unwrap()..].to_owned();
-    let blog_post = {
-        let front = app.client().get(app.url("/")).send().await.unwrap();
-        let html = front.text().await.unwrap();
-        let at = html.find("href=\"/posts/").unwrap() + "href=\"".len();
-        html[at..at + html[at..].find('"').unwrap()].to_owned()
-    };
+    let blog_post = newest_blog_post(app).await;
     let paths = |list: &[&str]| list.iter().map(|&p| p.to_owned()).collect::<Vec<_>>();
     vec![
         (
