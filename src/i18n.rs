@@ -39,6 +39,27 @@ impl Lang {
         }
     }
 
+    /// The language a text is written in, as far as its letters tell: any kana or kanji makes
+    /// it Japanese (Japanese prose always has them; an English text rarely does), Latin letters
+    /// without them English, and a text with neither (numbers, emoji) is `None`. Migration
+    /// `000020_post_language` applies the same rule in SQL to the posts written before it.
+    pub fn of_text(text: &str) -> Option<Self> {
+        let mut latin = false;
+        for c in text.chars() {
+            if matches!(c,
+                '\u{3040}'..='\u{30ff}'       // hiragana, katakana
+                | '\u{3400}'..='\u{4dbf}'     // CJK extension A
+                | '\u{4e00}'..='\u{9fff}'     // CJK unified ideographs
+                | '\u{ff66}'..='\u{ff9f}')
+            // half-width katakana
+            {
+                return Some(Self::Ja);
+            }
+            latin |= c.is_ascii_alphabetic();
+        }
+        latin.then_some(Self::En)
+    }
+
     /// An account's stored preference (`users.language`): the default when unset or unknown.
     pub fn of_account(language: Option<&str>) -> Self {
         language.and_then(Self::parse).unwrap_or_default()
@@ -111,6 +132,18 @@ pub fn fill(text: &str, args: &[(&str, &str)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_text_s_language_is_told_by_its_kana_and_kanji() {
+        assert_eq!(Lang::of_text("防災訓練のお知らせ"), Some(Lang::Ja));
+        assert_eq!(Lang::of_text("カレー"), Some(Lang::Ja));
+        assert_eq!(Lang::of_text("ｶﾚｰ"), Some(Lang::Ja));
+        assert_eq!(Lang::of_text("Drill at 10:00, 公民館"), Some(Lang::Ja));
+        assert_eq!(Lang::of_text("Evacuation drill"), Some(Lang::En));
+        assert_eq!(Lang::of_text("Café ✓"), Some(Lang::En));
+        assert_eq!(Lang::of_text("2026-09-01 ✓"), None);
+        assert_eq!(Lang::of_text(""), None);
+    }
 
     #[test]
     fn both_languages_have_the_same_keys() {

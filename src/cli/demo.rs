@@ -479,6 +479,7 @@ fn write_posts(
                 slug: String::new(),
                 tags,
                 action: "submit".into(),
+                lang: String::new(),
             });
         }
         core.db.run_sync(true, |conn| {

@@ -183,6 +183,8 @@ diesel::table! {
         grams -> Text,
         /// Comma-separated tags of this revision (the public space).
         tags -> Text,
+        /// The language the title and body are written in (`ja`, `en`).
+        lang -> Text,
     }
 }
 

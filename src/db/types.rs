@@ -324,6 +324,22 @@ pub struct UnknownValue {
     pub value: String,
 }
 
+/// A post revision's language (`post_revisions.lang`) is a UI language code.
+impl TryFrom<String> for crate::i18n::Lang {
+    type Error = UnknownValue;
+
+    fn try_from(value: String) -> Result<Self, UnknownValue> {
+        // Only the exact stored codes: `Lang::parse` would also take `en-US`.
+        Self::ALL
+            .into_iter()
+            .find(|l| l.code() == value)
+            .ok_or(UnknownValue {
+                column: "post_revisions.lang",
+                value,
+            })
+    }
+}
+
 /// The features a room has switched on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Features {

@@ -8,6 +8,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::db::schema::{post_revisions, room_post_tags, room_posts, users};
+use crate::i18n::Lang;
 
 /// What a public list shows of a post: no Markdown, HTML or search text, which lists never need
 /// (loading the bodies of eleven posts for every front page costs a third of its throughput).
@@ -23,6 +24,9 @@ pub struct BlogSummary {
     pub excerpt: String,
     pub author_login: String,
     pub author_name: String,
+    /// The language of the title and excerpt.
+    #[diesel(deserialize_as = String)]
+    pub lang: Lang,
 }
 
 impl BlogSummary {
@@ -91,6 +95,7 @@ type SummaryColumns = (
     post_revisions::excerpt,
     users::login,
     users::display_name,
+    post_revisions::lang,
 );
 
 const SUMMARY: SummaryColumns = (
@@ -103,6 +108,7 @@ const SUMMARY: SummaryColumns = (
     post_revisions::excerpt,
     users::login,
     users::display_name,
+    post_revisions::lang,
 );
 
 /// Visible posts of the public space (newest first) for `filter`, from `offset`, at most `limit`.

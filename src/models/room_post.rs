@@ -10,6 +10,7 @@ use super::{last_insert_id, like_escape};
 use crate::db::DbConn;
 use crate::db::schema::{post_revisions, room_posts, rooms, users};
 use crate::db::types::RevisionStatus;
+use crate::i18n::Lang;
 use crate::textsearch::Term;
 
 /// A row of `room_posts`.
@@ -54,6 +55,9 @@ pub struct Revision {
     pub decided_at: Option<NaiveDateTime>,
     /// The revision's tags, `", "`-separated (the public space).
     pub tags: String,
+    /// The language its title and body are written in.
+    #[diesel(deserialize_as = String)]
+    pub lang: Lang,
 }
 
 /// A new revision.
@@ -76,6 +80,8 @@ pub struct NewRevision<'a> {
     pub created_at: NaiveDateTime,
     /// `", "`-separated tags (empty outside the public space).
     pub tags: &'a str,
+    /// The language code of the title and body (`Lang::code`).
+    pub lang: &'a str,
 }
 
 /// Inserts a post shell and returns its id.

@@ -14,6 +14,7 @@ use super::{Actor, Core};
 use crate::db::DbConn;
 use crate::db::types::{CommentId, CommentStatus, PostId, RevisionId, RevisionStatus};
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::i18n::Lang;
 use crate::markdown;
 use crate::models::room_post::{self, NewRevision};
 /// The rows post pages show (pages name them through this service, never through `models`).
@@ -41,6 +42,10 @@ pub struct RoomPostForm {
     /// `preview` itself.
     #[serde(default)]
     pub action: String,
+    /// The language of the title and body (`ja`, `en`); empty = told by the text
+    /// (`Lang::of_text`), or the author's own language when the text does not tell.
+    #[serde(default)]
+    pub lang: String,
 }
 
 struct CleanPost {
@@ -50,6 +55,8 @@ struct CleanPost {
     draft: bool,
     /// The address and tags, in the public space.
     blog: Option<super::post_address::BlogFields>,
+    /// The language of the title and body.
+    lang: Lang,
 }
 
 fn validate(
@@ -86,6 +93,16 @@ fn validate(
     {
         e.add("publish_until", "post.until_before_from");
     }
+    let lang = match form.lang.as_str() {
+        "" => None,
+        code => {
+            let chosen = Lang::ALL.into_iter().find(|l| l.code() == code);
+            if chosen.is_none() {
+                e.add("lang", "error.invalid_choice");
+            }
+            chosen
+        }
+    };
     let draft = match form.action.as_str() {
         "draft" => true,
         "submit" => false,
@@ -120,12 +137,22 @@ fn validate(
         None
     };
     e.into_result()?;
+    let lang = match lang.or_else(|| Lang::of_text(&format!("{title} {}", form.body))) {
+        Some(lang) => lang,
+        // Neither chosen nor told by the letters (numbers, emoji): the author's own language.
+        None => user::find(conn, actor.id)?
+            .language
+            .as_deref()
+            .and_then(Lang::parse)
+            .unwrap_or(site.language),
+    };
     Ok(CleanPost {
         title,
         publish_at,
         publish_until,
         draft,
         blog,
+        lang,
     })
 }
 
@@ -216,6 +243,7 @@ fn save_revision(
             publish_until: clean.publish_until,
             created_at: at,
             tags,
+            lang: clean.lang.code(),
         },
     )?;
     if let Some(b) = &clean.blog

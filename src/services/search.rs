@@ -37,6 +37,8 @@ pub struct Hit {
     pub published: NaiveDateTime,
     /// The room's name, or `None` for the public space (the blog).
     pub room_name: Option<String>,
+    /// The language of the title and excerpt.
+    pub lang: crate::i18n::Lang,
 }
 
 /// A page of results.
@@ -100,6 +102,7 @@ pub fn search(
                     Some(slug) if public => blog::public_path(slug),
                     _ => format!("/rooms/{}/posts/{}", h.room_slug, h.post.id),
                 },
+                lang: h.revision.lang,
                 title: h.revision.title,
                 excerpt: h.revision.excerpt,
                 author_name: h.author_name,

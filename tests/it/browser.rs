@@ -13,6 +13,8 @@ use thirtyfour::prelude::*;
 
 use crate::support::{PASSWORD, TestApp};
 
+mod accessibility;
+
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
 /// Upper bound of every wait for the browser or the app.

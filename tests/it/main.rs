@@ -5,6 +5,7 @@
     reason = "test helpers fail loudly on anything unexpected"
 )]
 
+mod accessibility;
 mod accounts;
 mod admin;
 mod auth;

@@ -133,6 +133,7 @@ fn fill_rooms(app: &TestApp, author: i64, rooms: [i64; 3], count: usize) -> Vec<
                         publish_until: until,
                         created_at: base,
                         tags: "",
+                        lang: "ja",
                     },
                 )
             };

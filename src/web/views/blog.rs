@@ -31,6 +31,9 @@ pub struct PostItem {
     pub date: String,
     pub datetime: String,
     pub tags: Vec<TagLink>,
+    /// The language of the title, excerpt and body (the template marks it where it is not the
+    /// page's).
+    pub lang: &'static str,
 }
 
 /// Builds the tag links.
@@ -58,6 +61,7 @@ pub fn post_item(site: &SiteSettings, p: &BlogPost) -> PostItem {
         date: site.local_date(published),
         datetime: published.and_utc().to_rfc3339(),
         tags: tag_links(&p.tags),
+        lang: s.lang.code(),
     }
 }
 
@@ -76,6 +80,8 @@ pub struct HitView {
     pub date: String,
     /// The room it is in, or `None` for the public blog.
     pub room_name: Option<String>,
+    /// The language of the title and excerpt.
+    pub lang: &'static str,
 }
 
 /// Builds a search result view.
@@ -87,6 +93,7 @@ pub fn hit_view(site: &SiteSettings, h: &crate::services::search::Hit) -> HitVie
         author_name: h.author_name.clone(),
         date: site.local_date(h.published),
         room_name: h.room_name.clone(),
+        lang: h.lang.code(),
     }
 }
 

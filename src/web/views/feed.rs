@@ -4,6 +4,7 @@ use atom_syndication::{Content, Entry, Feed, Link, Person, Text};
 use chrono::{DateTime, FixedOffset, NaiveDateTime};
 
 use super::blog::post_url;
+use crate::i18n::Lang;
 use crate::services::blog::PostPage;
 use crate::services::site::SiteSettings;
 
@@ -23,12 +24,18 @@ struct EntryParts<'a> {
     /// Sanitised HTML; `atom_syndication` escapes it as text inside `<content type="html">`.
     body_html: Option<String>,
     categories: &'a [String],
+    /// The language of the title, summary and body (`xml:lang` on each).
+    lang: Lang,
 }
 
 fn entry(p: EntryParts<'_>) -> Entry {
     let mut entry = Entry::default();
     entry.set_id(p.id);
-    entry.set_title(Text::plain(p.title.to_owned()));
+    let lang = Some(p.lang.code().to_owned());
+    entry.set_title(Text {
+        lang: lang.clone(),
+        ..Text::plain(p.title.to_owned())
+    });
     entry.set_updated(rfc3339(p.updated));
     entry.set_published(p.published.map(rfc3339));
     entry.set_authors(vec![Person {
@@ -39,8 +46,14 @@ fn entry(p: EntryParts<'_>) -> Entry {
     link.set_href(p.url);
     link.set_rel("alternate");
     entry.set_links(vec![link]);
-    entry.set_summary(Some(Text::plain(p.summary.to_owned())));
-    let mut content = Content::default();
+    entry.set_summary(Some(Text {
+        lang: lang.clone(),
+        ..Text::plain(p.summary.to_owned())
+    }));
+    let mut content = Content {
+        lang,
+        ..Content::default()
+    };
     content.set_content_type(Some("html".to_owned()));
     content.set_value(p.body_html);
     entry.set_content(Some(content));
@@ -109,6 +122,7 @@ pub fn atom(
                 summary: &s.excerpt,
                 body_html: p.body_html.clone(),
                 categories: &p.tags,
+                lang: s.lang,
             })
         })
         .collect();
@@ -145,6 +159,7 @@ pub fn room_atom(
                 summary: &p.revision.excerpt,
                 body_html: Some(p.revision.body_html.clone()),
                 categories: &[],
+                lang: p.revision.lang,
             })
         })
         .collect();

@@ -19,6 +19,10 @@ pub struct Layout {
     pub site_title: String,
     /// The site's tagline.
     pub site_tagline: String,
+    /// The title's language where it is not the page's (`lang` markup), as its letters tell.
+    pub site_title_lang: Option<&'static str>,
+    /// The tagline's language where it is not the page's.
+    pub site_tagline_lang: Option<&'static str>,
     /// The logged-in member, if any.
     pub user: Option<NavUser>,
     /// The CSRF token forms carry (empty for an anonymous visitor unless the page has a form).
@@ -57,6 +61,11 @@ pub struct SafetyBanner {
     pub drill: bool,
 }
 
+/// The language of `text` if its letters tell one and it is not `page`'s.
+fn other_than(page: Lang, text: &str) -> Option<&'static str> {
+    Lang::of_text(text).filter(|l| *l != page).map(Lang::code)
+}
+
 impl Layout {
     /// The layout of the page at `path`.
     pub fn new(ctx: &ReqCtx, path: &str) -> Self {
@@ -87,6 +96,8 @@ impl Layout {
             other_lang: other.code(),
             site_title: ctx.site.title.clone(),
             site_tagline: ctx.site.tagline.clone(),
+            site_title_lang: other_than(ctx.lang, &ctx.site.title),
+            site_tagline_lang: other_than(ctx.lang, &ctx.site.tagline),
             user,
             csrf: ctx
                 .session

@@ -5,6 +5,7 @@ use serde::Serialize;
 use super::blog::post_url;
 use super::rooms::{RoomItem, room_item};
 use super::{Errors, Layout, Page};
+use crate::i18n::Lang;
 use crate::services::Actor;
 use crate::services::room_posts::{LivePost, PendingRow, Revision, RoomPost};
 use crate::services::room_posts::{PostWithComments, RoomPostForm, waits_for_approval};
@@ -22,6 +23,8 @@ pub struct RevisionView {
     pub note: String,
     pub date: String,
     pub publish_until: Option<String>,
+    /// The language of the title and body.
+    pub lang: &'static str,
 }
 
 /// Builds a revision view.
@@ -34,6 +37,7 @@ pub fn revision_view(site: &SiteSettings, r: &Revision) -> RevisionView {
         note: r.note.clone(),
         date: site.local_datetime(r.publish_at.unwrap_or(r.created_at)),
         publish_until: r.publish_until.map(|t| site.local_datetime(t)),
+        lang: r.lang.code(),
     }
 }
 
@@ -48,6 +52,8 @@ pub struct RoomPostItem {
     pub status: String,
     /// The room, on lists that span rooms (新着).
     pub room_name: Option<String>,
+    /// The language of the title and excerpt.
+    pub lang: &'static str,
 }
 
 /// Builds a list item for a visible post.
@@ -60,6 +66,7 @@ pub fn live_item(site: &SiteSettings, slug: &str, p: &LivePost) -> RoomPostItem 
         date: site.local_date(p.revision.publish_at.unwrap_or(p.revision.created_at)),
         status: p.revision.status.to_string(),
         room_name: None,
+        lang: p.revision.lang.code(),
     }
 }
 
@@ -73,6 +80,7 @@ pub fn own_item(site: &SiteSettings, slug: &str, post_id: i64, r: &Revision) -> 
         date: site.local_datetime(r.created_at),
         status: r.status.to_string(),
         room_name: None,
+        lang: r.lang.code(),
     }
 }
 
@@ -240,6 +248,8 @@ pub struct EditorForm {
     pub publish_until: String,
     pub slug: String,
     pub tags: String,
+    /// `ja`, `en`, or empty: told by the text.
+    pub lang: String,
 }
 
 impl From<&RoomPostForm> for EditorForm {
@@ -251,6 +261,7 @@ impl From<&RoomPostForm> for EditorForm {
             publish_until: f.publish_until.clone(),
             slug: f.slug.clone(),
             tags: f.tags.clone(),
+            lang: f.lang.clone(),
         }
     }
 }
@@ -267,6 +278,13 @@ impl EditorForm {
             publish_until: local(rev.publish_until),
             slug: post.slug.clone().unwrap_or_default(),
             tags: rev.tags.clone(),
+            // Chosen only when the text alone would have said otherwise: an edit that changes
+            // the language then changes the post's with it.
+            lang: if Lang::of_text(&format!("{} {}", rev.title, rev.body_md)) == Some(rev.lang) {
+                String::new()
+            } else {
+                rev.lang.code().to_owned()
+            },
         }
     }
 }

@@ -374,6 +374,11 @@ impl PostBuilder<'_> {
         self.field("body", markdown)
     }
 
+    /// The language chosen in the editor (`ja`, `en`; unset: told by the text).
+    pub fn lang(self, code: &str) -> Self {
+        self.field("lang", code)
+    }
+
     /// The start of publication (`datetime-local` in the site's time zone, `2099-01-01T09:00`).
     pub fn publish_at(self, at: &str) -> Self {
         self.field("publish_at", at)

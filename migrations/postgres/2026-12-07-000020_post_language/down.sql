@@ -1,0 +1,1 @@
+ALTER TABLE post_revisions DROP COLUMN lang;
