@@ -129,6 +129,27 @@ async fn a_weekly_event_shows_in_every_week_of_the_month_grid() {
         agenda_dates(&html),
         ["2027-01-05", "2027-01-12", "2027-01-19", "2027-01-26"]
     );
+    // National holidays are marked: 元日 and 成人の日 (the second Monday).
+    let holidays: Vec<(String, String)> = doc
+        .select(&sel("td.holiday"))
+        .map(|td| {
+            let date = td.value().attr("data-date").unwrap().to_owned();
+            let name = td
+                .select(&sel(".cal-holiday"))
+                .next()
+                .unwrap()
+                .text()
+                .collect();
+            (date, name)
+        })
+        .collect();
+    assert_eq!(
+        holidays,
+        [
+            ("2027-01-01".to_owned(), "元日".to_owned()),
+            ("2027-01-11".to_owned(), "成人の日".to_owned())
+        ]
+    );
     let (status, mine) = get(&hanako, &app, "/calendar?month=2027-01").await;
     assert_eq!(status, 200);
     assert_eq!(agenda_dates(&mine).len(), 4);

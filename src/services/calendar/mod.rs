@@ -3,6 +3,7 @@
 //! and expanded on read within the window a page asks for (`recur`), and secret per-member feed
 //! addresses serving RFC 5545 (`ics`).
 
+pub mod holidays;
 pub mod ics;
 pub mod recur;
 

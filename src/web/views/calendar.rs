@@ -46,6 +46,8 @@ pub struct DayCell {
     /// Inside the month shown (not a spill-over day of the first or last week).
     pub in_month: bool,
     pub today: bool,
+    /// A Japanese national holiday's name (`services::calendar::holidays`).
+    pub holiday: Option<&'static str>,
     pub items: Vec<CellItem>,
     /// How many more than the cell lists.
     pub more: usize,
@@ -161,6 +163,29 @@ fn shift_month(d: NaiveDate, by: i32) -> NaiveDate {
     .unwrap_or(d)
 }
 
+/// The empty cells of the grid of `month` (whole weeks), each with its new-event link when `may_add`.
+fn day_cells(month: NaiveDate, today: NaiveDate, may_add: Option<&RoomCtx>) -> Vec<DayCell> {
+    let (from, to) = calendar::grid_days(month);
+    let days = usize::try_from((to - from).num_days()).unwrap_or(0);
+    (0..days)
+        .map(|i| {
+            let d = from + Duration::days(i64::try_from(i).unwrap_or(0));
+            DayCell {
+                date: d.to_string(),
+                day: d.day(),
+                weekday: d.weekday().num_days_from_sunday(),
+                in_month: d.month() == month.month(),
+                today: d == today,
+                holiday: calendar::holidays::name(d),
+                items: Vec::new(),
+                more: 0,
+                new_url: may_add
+                    .map(|c| format!("/rooms/{}/calendar/events/new?date={d}", c.room.slug)),
+            }
+        })
+        .collect()
+}
+
 impl MonthPage {
     /// The page of `view`; `base` is the calendar's own path (`/rooms/x/calendar`, `/calendar`).
     pub fn new(
@@ -173,28 +198,12 @@ impl MonthPage {
         let logged_in = layout.user.is_some();
         let tz = site.timezone;
         let today = tz.from_utc_datetime(&crate::models::now()).date_naive();
-        let (from, to) = calendar::grid_days(view.month);
+        let (from, _) = calendar::grid_days(view.month);
         let room = view.rooms.first().filter(|_| room_page);
         let may_add = room.filter(|c| c.can.schedule);
         let colour = |i: usize| i % COLOURS;
         // Day cells, and for each occurrence the cells it covers.
-        let days = usize::try_from((to - from).num_days()).unwrap_or(0);
-        let mut cells: Vec<DayCell> = (0..days)
-            .map(|i| {
-                let d = from + Duration::days(i64::try_from(i).unwrap_or(0));
-                DayCell {
-                    date: d.to_string(),
-                    day: d.day(),
-                    weekday: d.weekday().num_days_from_sunday(),
-                    in_month: d.month() == view.month.month(),
-                    today: d == today,
-                    items: Vec::new(),
-                    more: 0,
-                    new_url: may_add
-                        .map(|c| format!("/rooms/{}/calendar/events/new?date={d}", c.room.slug)),
-                }
-            })
-            .collect();
+        let mut cells = day_cells(view.month, today, may_add);
         let mut agenda: Vec<AgendaDay> = Vec::new();
         for s in &view.items {
             let ctx: &RoomCtx = &view.rooms[s.room];
