@@ -114,6 +114,7 @@ route_table! {
     post "/rooms/{room}/calendar/events" => calendar::create_event,
     get "/rooms/{room}/calendar/events/{id}" => calendar::show_event,
     get "/rooms/{room}/calendar/events/{id}/edit" => calendar::edit_event,
+    get "/rooms/{room}/calendar/events/{id}/event.ics" => calendar::event_ics,
     post "/rooms/{room}/calendar/events/{id}" => calendar::update_event,
     post "/rooms/{room}/calendar/events/{id}/delete" => calendar::delete_event,
     post "/rooms/{room}/calendar/events/{id}/skip" => calendar::skip_occurrence,

@@ -157,6 +157,19 @@ async fn a_weekly_event_shows_in_every_week_of_the_month_grid() {
     let (status, page) = get(&hanako, &app, &event_page).await;
     assert_eq!(status, 200);
     assert!(page.contains("FREQ=WEEKLY;BYDAY=TU"), "{page}");
+    // The event alone as a file: the rule kept, not expanded.
+    let res = hanako
+        .get(app.url(&format!("{event_page}/event.ics")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let one = unfold(&ics_lines(&res.bytes().await.unwrap()));
+    assert_eq!(one.iter().filter(|l| *l == "BEGIN:VEVENT").count(), 1);
+    assert!(
+        one.contains(&"RRULE:FREQ=WEEKLY;BYDAY=TU".to_owned()),
+        "{one:#?}"
+    );
     // The room page links to its calendar; the month links go both ways.
     let (_, room) = get(&hanako, &app, "/rooms/club").await;
     assert!(room.contains("href=\"/rooms/club/calendar\""));
@@ -210,9 +223,11 @@ async fn outsiders_get_404_and_guests_cannot_add_events() {
     .await;
     assert_eq!(res.status(), 303);
     let event_page = location(&res);
+    let ics = format!("{event_page}/event.ics");
     for path in [
         "/rooms/club/calendar",
         event_page.as_str(),
+        ics.as_str(),
         "/rooms/club/calendar/events/new",
     ] {
         assert_eq!(get(&taro, &app, path).await.0, 404, "{path}");

@@ -789,6 +789,25 @@ pub fn show(
     })
 }
 
+/// One event (or series) as an `.ics` file, for those who may read it.
+pub fn event_ics(
+    conn: &mut DbConn,
+    actor: Option<&Actor>,
+    slug: &str,
+    id: EventId,
+    base_url: &str,
+) -> AppResult<String> {
+    let ctx = rooms::load(conn, actor, slug)?;
+    ensure_calendar(actor, &ctx)?;
+    let ev = event::find_in_room(conn, ctx.room.id, id)?;
+    Ok(ics::calendar(
+        &ctx.room.name,
+        &[ev],
+        base_url,
+        &ctx.room.slug,
+    ))
+}
+
 /// Makes a new secret feed address for the actor and a room they read (an older one stops working);
 /// returns the token, shown once.
 pub fn new_feed(conn: &mut DbConn, actor: &Actor, slug: &str) -> AppResult<String> {

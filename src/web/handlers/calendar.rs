@@ -184,6 +184,29 @@ pub async fn show_event(
     )
 }
 
+/// `GET /rooms/{room}/calendar/events/{id}/event.ics`: the event alone, to add to a calendar app.
+pub async fn event_ics(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    path: web::Path<(String, i64)>,
+) -> Result<HttpResponse, AppError> {
+    let (slug, id) = path.into_inner();
+    let slug = room_slug(&slug)?.to_owned();
+    let (actor, base) = (ctx.actor(), state.core.config.base_url());
+    let ics = state
+        .core
+        .db
+        .read(move |conn| calendar::event_ics(conn, actor.as_ref(), &slug, EventId(id), &base))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/calendar; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"event-{id}.ics\""),
+        ))
+        .body(ics))
+}
+
 /// `GET /rooms/{room}/calendar/events/{id}/edit`.
 pub async fn edit_event(
     state: web::Data<AppState>,
