@@ -484,6 +484,8 @@ async fn the_feed_escapes_folds_and_keeps_rules() {
     assert_eq!(count("DTSTAMP:"), 2);
     assert_eq!(count("UID:"), 2);
     assert_eq!(count("BEGIN:VTIMEZONE"), 1);
+    assert_eq!(count("VERSION:2.0"), 1);
+    assert_eq!(count("PRODID:-//Yui//Calendar//JA"), 1);
     assert!(
         lines.contains(&r"SUMMARY:Meeting\, room 3\; bring \\ pens BEGIN:VEVENT".to_owned()),
         "{lines:#?}"

@@ -33,7 +33,10 @@ fn escape(s: &str) -> String {
 
 /// The calendar of a room: `events` with `base_url` links to their pages.
 pub fn calendar(room_name: &str, events: &[Event], base_url: &str, slug: &str) -> String {
-    let mut cal = Calendar::new();
+    let mut cal = Calendar::empty();
+    cal.append_property(Property::new("VERSION", "2.0"));
+    cal.append_property(Property::new("PRODID", "-//Yui//Calendar//JA"));
+    cal.append_property(Property::new("CALSCALE", "GREGORIAN"));
     cal.append_property(Property::new("X-WR-CALNAME", escape(room_name)));
     cal.append_property(Property::new("NAME", text(room_name)));
     cal.append_property(
@@ -170,15 +173,28 @@ fn vtimezone(tz: Tz) -> String {
                 .rev()
                 .find(|d| NaiveDate::from_ymd_opt(date.year(), date.month(), *d).is_some())
                 .unwrap_or(28);
-            let nth = if date.day() + 7 > days_in_month {
-                "-1".to_owned()
+            let last = date.day() + 7 > days_in_month;
+            let n = (date.day() - 1) / 7 + 1;
+            let nth = if last { "-1".to_owned() } else { n.to_string() };
+            // The rule's first onset, in 1970 (RFC 5545: DTSTART is the first one).
+            let onset = if last {
+                (22..=31)
+                    .rev()
+                    .filter_map(|d| NaiveDate::from_ymd_opt(1970, date.month(), d))
+                    .find(|d| d.weekday() == date.weekday())
             } else {
-                ((date.day() - 1) / 7 + 1).to_string()
-            };
+                NaiveDate::from_weekday_of_month_opt(
+                    1970,
+                    date.month(),
+                    date.weekday(),
+                    u8::try_from(n).unwrap_or(1),
+                )
+            }
+            .unwrap_or(date);
             lines.push(format!("BEGIN:{kind}"));
             lines.push(format!(
-                "DTSTART:1970{:02}01T{:02}{:02}00",
-                date.month(),
+                "DTSTART:{}T{:02}{:02}00",
+                onset.format("%Y%m%d"),
                 local.hour(),
                 local.minute()
             ));
@@ -218,6 +234,9 @@ mod tests {
         assert!(z.contains("RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU"), "{z}");
         assert!(z.contains("RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU"), "{z}");
         assert!(z.contains("TZOFFSETTO:+0200"), "{z}");
+        // 1970's last Sundays of March and October.
+        assert!(z.contains("DTSTART:19700329T020000"), "{z}");
+        assert!(z.contains("DTSTART:19701025T030000"), "{z}");
         let tokyo = vtimezone(chrono_tz::Asia::Tokyo);
         assert!(tokyo.contains("TZOFFSETTO:+0900"), "{tokyo}");
         let parsed: Result<Calendar, _> =
