@@ -127,24 +127,31 @@ pub fn find_in_room(conn: &mut DbConn, room_id: i64, id: EventId) -> QueryResult
 
 /// The events and series of `rooms` that may have an occurrence in `[from, to)`: they start before
 /// `to` and end (their last occurrence) after `from`, or never end. Bounds are UTC; callers widen
-/// them by a day for all-day events, whose times are dates.
+/// them by a day for all-day events, whose times are dates. Two index ranges per room
+/// (`events_room_end`): what ends after `from`, and the series that never end; a room's past is
+/// never read, however long it is.
 pub fn in_window(
     conn: &mut DbConn,
     rooms: &[i64],
     from: NaiveDateTime,
     to: NaiveDateTime,
 ) -> QueryResult<Vec<Event>> {
-    events::table
+    let mut rows: Vec<Event> = events::table
         .filter(events::room_id.eq_any(rooms))
+        .filter(events::series_ends_at.gt(from))
         .filter(events::starts_at.lt(to))
-        .filter(
-            events::series_ends_at
-                .is_null()
-                .or(events::series_ends_at.gt(from)),
-        )
-        .order((events::starts_at.asc(), events::id.asc()))
         .select(Event::as_select())
-        .load(conn)
+        .load(conn)?;
+    rows.extend(
+        events::table
+            .filter(events::room_id.eq_any(rooms))
+            .filter(events::series_ends_at.is_null())
+            .filter(events::starts_at.lt(to))
+            .select(Event::as_select())
+            .load::<Event>(conn)?,
+    );
+    rows.sort_by_key(|e| (e.starts_at, e.id));
+    Ok(rows)
 }
 
 /// Every event of a room, for its feed.

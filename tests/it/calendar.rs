@@ -325,6 +325,27 @@ async fn recurrence_edge_cases_follow_rfc_5545() {
     );
     assert_eq!(agenda("2029-02").await, Vec::<String>::new());
     assert_eq!(agenda("2028-02").await, ["2028-02-29"]);
+    // A weekly series typed to start on a day it does not repeat on starts on its first day.
+    let res = add_event(
+        &app,
+        &hanako,
+        "club",
+        &[
+            ("title", "水曜から火木"),
+            ("start_date", "2030-05-01"),
+            ("repeat", "weekly"),
+            ("day_tu", "on"),
+            ("day_th", "on"),
+            ("count", "3"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        agenda("2030-05").await,
+        ["2030-05-02", "2030-05-07", "2030-05-09", "2030-05-31"],
+        "three times, then only the 31st of the monthly series"
+    );
     assert_eq!(agenda("2032-02").await, ["2032-02-29"]);
     // A month that is no month is 404, not an error.
     assert_eq!(
@@ -361,7 +382,7 @@ async fn recurrence_edge_cases_follow_rfc_5545() {
         let res = add_event(&app, &hanako, "club", &fields).await;
         assert_eq!(res.status(), 422, "{fields:?}");
     }
-    assert_eq!(event_count(&app), 3);
+    assert_eq!(event_count(&app), 4);
 }
 
 /// The raw lines of an `.ics` body: every line ends in CRLF, none is longer than 75 octets, and

@@ -4,7 +4,7 @@
 -- Timed events: starts_at/ends_at in UTC, `tz` is the zone the rule repeats in (DST-correct).
 -- All-day events: starts_at/ends_at hold the first day and the day after the last at 00:00
 -- (dates, not instants). `series_ends_at` bounds the last occurrence's end (NULL: never ends), so a
--- window query is one index range per room.
+-- window query reads per room only what ends after the window starts (past events are never read).
 CREATE TABLE events (
     id INTEGER PRIMARY KEY NOT NULL,
     room_id INTEGER NOT NULL REFERENCES rooms (id),
@@ -25,7 +25,7 @@ CREATE TABLE events (
     created_at TIMESTAMP NOT NULL,
     updated_at TIMESTAMP NOT NULL
 );
-CREATE INDEX events_room_start ON events (room_id, starts_at);
+CREATE INDEX events_room_end ON events (room_id, series_ends_at, starts_at);
 -- Secret iCalendar feed addresses (/ical/{token}.ics), per member and room; only the token's
 -- SHA-256 is kept. A revoked feed keeps its row (revoked_at) so the address stays dead.
 CREATE TABLE calendar_feeds (

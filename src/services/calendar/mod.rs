@@ -307,6 +307,19 @@ fn validate(form: &EventForm, site: &SiteSettings) -> AppResult<CleanEvent> {
     let (Some(sd), Some(ed), Some(st), Some(et)) = times else {
         return Err(AppError::Invalid(FieldErrors::default()));
     };
+    // A weekly series starts on its first chosen weekday: RFC 5545 counts DTSTART as an
+    // occurrence even off the rule, the `rrule` crate does not, so they must never differ.
+    let shift = if rule.repeat == Repeat::Weekly {
+        (0..7)
+            .find(|i| {
+                rule.weekdays.is_empty()
+                    || rule.weekdays.contains(&(sd + Duration::days(*i)).weekday())
+            })
+            .unwrap_or(0)
+    } else {
+        0
+    };
+    let (sd, ed) = (sd + Duration::days(shift), ed + Duration::days(shift));
     let mut e = FieldErrors::default();
     let (starts_at, ends_at) = if all_day {
         (

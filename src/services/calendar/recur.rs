@@ -316,7 +316,8 @@ pub fn occurrences(t: &Timing<'_>, window: &Window) -> Result<(Vec<Occurrence>, 
         };
         return Ok((overlaps(&only).then_some(only).into_iter().collect(), false));
     }
-    let set = rrule_set(t)?;
+    let shifted = skip_ahead(t, from - length);
+    let set = rrule_set(shifted.as_ref().unwrap_or(t))?;
     // Starting after `from - length` catches the occurrences that began before the window and
     // still run into it; `before` is inclusive, so one second less keeps `to` exclusive.
     let after = rrule::Tz::UTC.from_utc_datetime(&(from - length + Duration::seconds(1)));
@@ -335,6 +336,45 @@ pub fn occurrences(t: &Timing<'_>, window: &Window) -> Result<(Vec<Occurrence>, 
         .filter(overlaps)
         .collect();
     Ok((list, result.limited))
+}
+
+/// A daily or weekly series that does not count its occurrences, restarted a whole number of its
+/// periods later, just before `from` (in the event's wall-clock time, so DST keeps its hour): the
+/// same occurrences from there on, without walking years of the past on every page. `None` when
+/// there is nothing to skip (or the rule counts, or repeats by months or years: a few a year).
+fn skip_ahead<'a>(t: &Timing<'a>, from: NaiveDateTime) -> Option<Timing<'a>> {
+    let rule = Rule::parse(t.rrule, t.tz)?;
+    let period = match rule.repeat {
+        Repeat::Daily => 1,
+        Repeat::Weekly => 7,
+        _ => return None,
+    } * i64::from(rule.interval.max(1));
+    if rule.count.is_some() {
+        return None;
+    }
+    let local = |utc: NaiveDateTime| {
+        if t.all_day {
+            utc
+        } else {
+            t.tz.from_utc_datetime(&utc).naive_local()
+        }
+    };
+    let start = local(t.starts_at);
+    let periods = (local(from) - start).num_days() / period - 1;
+    if periods < 1 {
+        return None;
+    }
+    let new_local = start + Duration::days(periods * period);
+    let new_start = if t.all_day {
+        new_local
+    } else {
+        t.tz.from_local_datetime(&new_local).earliest()?.naive_utc()
+    };
+    Some(Timing {
+        starts_at: new_start,
+        ends_at: new_start + (t.ends_at - t.starts_at),
+        ..t.clone()
+    })
 }
 
 /// When the last occurrence of a series ends (`None`: it never ends), for the window index.
@@ -495,6 +535,59 @@ mod tests {
             got,
             ["2027-01-08 23:30", "2027-01-09 23:30", "2027-01-10 23:30"]
         );
+    }
+
+    /// Restarting a long-running series near the window changes none of its occurrences (Berlin,
+    /// across DST; every other Tuesday and Thursday; a daily all-day series with a skipped date).
+    #[test]
+    fn skipping_ahead_keeps_every_occurrence() {
+        let tz = chrono_tz::Europe::Berlin;
+        let start = tz
+            .from_local_datetime(&dt("2020-01-07 09:00"))
+            .unwrap()
+            .naive_utc();
+        let cases = [
+            (false, "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,TH", ""),
+            (false, "FREQ=DAILY;INTERVAL=3", ""),
+            (true, "FREQ=DAILY", "20270330"),
+        ];
+        for (all_day, rrule, exdates) in cases {
+            let starts_at = if all_day {
+                dt("2020-01-07 00:00")
+            } else {
+                start
+            };
+            let t = Timing {
+                starts_at,
+                ends_at: starts_at + Duration::hours(if all_day { 24 } else { 1 }),
+                tz,
+                all_day,
+                rrule,
+                exdates,
+            };
+            let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+            let window = Window::days(d("2027-03-01"), d("2027-04-12"), tz);
+            let (fast, _) = occurrences(&t, &window).unwrap();
+            assert!(skip_ahead(&t, window.from).is_some(), "{rrule}");
+            // The slow way: the whole series from its start, cut to the window.
+            let all = rrule_set(&t).unwrap().all(5000).dates;
+            let (from, to) = if all_day {
+                (dt("2027-03-01 00:00"), dt("2027-04-12 00:00"))
+            } else {
+                (window.from, window.to)
+            };
+            let length = t.ends_at - t.starts_at;
+            let slow: Vec<Occurrence> = all
+                .into_iter()
+                .map(|x| Occurrence {
+                    start: x.naive_utc(),
+                    end: x.naive_utc() + length,
+                })
+                .filter(|o| o.start < to && o.end > from)
+                .collect();
+            assert!(!slow.is_empty());
+            assert_eq!(fast, slow, "{rrule}");
+        }
     }
 
     #[test]
