@@ -182,6 +182,7 @@ pub fn run(args: &DemoArgs, config: Config) -> anyhow::Result<()> {
     let hash = password::hash_now(&args.password)?;
     let authors = create_people(&db, &hash).map_err(err)?;
     write_room_posts(&core).map_err(err)?;
+    fill_calendars(&core).map_err(err)?;
     fill_cabinets(&core).map_err(err)?;
     if args.room_posts > 0 {
         fill_room(&core, args.room_posts).map_err(err)?;
@@ -573,6 +574,88 @@ fn write_room_posts(core: &crate::services::Core) -> Result<(), AppError> {
             crate::db::types::RevisionId(pending.id),
             "添付資料の日付を確認してください。",
         )?;
+        Ok(())
+    })
+}
+
+/// Fills the rooms' calendars around this month: a weekly staff meeting, the town's monthly
+/// clean-up on the second Sunday, a two-day all-day event, a yearly drill and a one-off.
+fn fill_calendars(core: &crate::services::Core) -> Result<(), AppError> {
+    use chrono::{Datelike, Duration};
+
+    use crate::services::calendar::{self, EventForm};
+    let site = SiteSettings::default();
+    let month = calendar::this_month(&site);
+    let weekday_on_or_after = |d: chrono::NaiveDate, w: chrono::Weekday| {
+        let ahead = (7 + w.num_days_from_monday() - d.weekday().num_days_from_monday()) % 7;
+        d + Duration::days(i64::from(ahead))
+    };
+    let second_sunday = weekday_on_or_after(month, chrono::Weekday::Sun) + Duration::days(7);
+    let event = |title: &str, day: chrono::NaiveDate, start: &str, end: &str| EventForm {
+        title: title.to_owned(),
+        start_time: start.to_owned(),
+        end_time: end.to_owned(),
+        ..EventForm::on_day(day, &site)
+    };
+    core.db.run_sync(true, |conn| {
+        let (manager, chief, member) = (
+            actor_by_login(conn, "manager")?,
+            actor_by_login(conn, "chief")?,
+            actor_by_login(conn, "member")?,
+        );
+        let events = [
+            (
+                &chief,
+                "staff",
+                EventForm {
+                    place: "職員室".to_owned(),
+                    repeat: "weekly".to_owned(),
+                    day_mo: Some("on".to_owned()),
+                    ..event(
+                        "職員会議",
+                        weekday_on_or_after(month, chrono::Weekday::Mon),
+                        "16:00",
+                        "17:00",
+                    )
+                },
+            ),
+            (
+                &manager,
+                "town",
+                EventForm {
+                    place: "公民館前".to_owned(),
+                    description: "軍手とごみ袋は町内会で用意します。".to_owned(),
+                    repeat: "monthly_weekday".to_owned(),
+                    ..event("町内清掃", second_sunday, "08:00", "09:30")
+                },
+            ),
+            (
+                &manager,
+                "town",
+                EventForm {
+                    all_day: Some("on".to_owned()),
+                    end_date: (month + Duration::days(20)).to_string(),
+                    ..event("秋祭り", month + Duration::days(19), "", "")
+                },
+            ),
+            (
+                &manager,
+                "town",
+                EventForm {
+                    place: "小学校校庭".to_owned(),
+                    repeat: "yearly".to_owned(),
+                    ..event("防災訓練", month + Duration::days(22), "09:00", "12:00")
+                },
+            ),
+            (
+                &member,
+                "family",
+                event("歯医者", month + Duration::days(9), "15:30", "16:00"),
+            ),
+        ];
+        for (who, room, form) in &events {
+            calendar::create(conn, who, room, form, &site)?;
+        }
         Ok(())
     })
 }

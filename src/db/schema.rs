@@ -400,6 +400,52 @@ diesel::joinable!(contact_addresses -> users (user_id));
 diesel::joinable!(email_changes -> users (user_id));
 diesel::joinable!(contact_tokens -> contact_addresses (contact_id));
 
+// A calendar event or series (issue #12): the rule is kept and expanded on read.
+diesel::table! {
+    events (id) {
+        id -> BigInt,
+        room_id -> BigInt,
+        /// Stable iCalendar UID.
+        uid -> Text,
+        title -> Text,
+        description_md -> Text,
+        description_html -> Text,
+        place -> Text,
+        /// UTC; for all-day events the first day at 00:00.
+        starts_at -> Timestamp,
+        /// UTC; for all-day events the day after the last at 00:00.
+        ends_at -> Timestamp,
+        /// The zone the rule repeats in.
+        tz -> Text,
+        all_day -> Bool,
+        /// An RRULE value (`FREQ=WEEKLY;BYDAY=MO`), empty for a single event.
+        rrule -> Text,
+        /// Skipped occurrences, comma-separated iCalendar dates.
+        exdates -> Text,
+        /// When the last occurrence ends (NULL: the series never ends).
+        series_ends_at -> Nullable<Timestamp>,
+        sequence -> Integer,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+// Secret iCalendar feed addresses, per member and room (token stored hashed).
+diesel::table! {
+    calendar_feeds (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        user_id -> BigInt,
+        room_id -> BigInt,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(events -> rooms (room_id));
+diesel::joinable!(calendar_feeds -> rooms (room_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     sessions,
@@ -429,4 +475,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     contact_addresses,
     contact_tokens,
     email_changes,
+    events,
+    calendar_feeds,
 );

@@ -201,6 +201,24 @@ text_enum! {
 }
 
 text_enum! {
+    /// How an event repeats (the `FREQ` of its rule, and for months which day counts).
+    Repeat in "events.rrule" {
+        /// Once.
+        Never => "never",
+        /// Every day (or every n days).
+        Daily => "daily",
+        /// On chosen weekdays every week (or every n weeks).
+        Weekly => "weekly",
+        /// On the same date every month (skipping months that lack it, as RFC 5545 does).
+        MonthlyByDate => "monthly_date",
+        /// On the nth weekday of the month ("2nd Tuesday", "5th Friday"; months without one skip).
+        MonthlyByWeekday => "monthly_weekday",
+        /// On the same date every year (Feb 29: leap years only).
+        Yearly => "yearly",
+    }
+}
+
+text_enum! {
     /// Site-wide roles (DESIGN.md §4).
     SiteRole in "users.site_role" {
         /// システム管理者: may do everything.
@@ -282,6 +300,8 @@ id_types! {
     FolderId,
     /// `notices.id`.
     NoticeId,
+    /// `events.id`.
+    EventId,
 }
 
 /// Something a room can switch on (`rooms.features`, comma-separated).

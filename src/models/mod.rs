@@ -6,6 +6,7 @@ pub mod blog;
 pub mod comment;
 pub mod contact;
 pub mod email_change;
+pub mod event;
 pub mod file;
 pub mod invitation;
 pub mod login_failure;

@@ -373,6 +373,8 @@ pub struct RoomCapabilities {
     pub edit_others: bool,
     /// The room has a calendar.
     pub calendar: bool,
+    /// Put events in its calendar.
+    pub schedule: bool,
     /// Send a circular notice (回覧板) to its members.
     pub send_notice: bool,
     /// Start a safety check (安否確認) for it.
@@ -406,6 +408,7 @@ pub fn capabilities(actor: Option<&Actor>, room: &RoomAccess) -> RoomCapabilitie
         upload: logged_in && has(Feature::Files) && can(RoomAction::CreateContent),
         edit_others: logged_in && can(RoomAction::EditContent { own: false }),
         calendar: has(Feature::Calendar),
+        schedule: logged_in && has(Feature::Calendar) && can(RoomAction::CreateContent),
         send_notice: logged_in && can(RoomAction::SendNotice),
         start_safety_check: logged_in && can(RoomAction::StartSafetyCheck),
         view_safety_results: logged_in && can(RoomAction::ViewSafetyResults),

@@ -7,6 +7,7 @@ pub mod answer_queue;
 pub mod auth;
 pub mod authz;
 pub mod blog;
+pub mod calendar;
 pub mod circulars;
 pub mod files;
 pub mod form;

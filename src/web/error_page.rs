@@ -43,12 +43,19 @@ impl ResponseError for AppError {
 /// a prefix is redacted, matched route or not.
 pub fn loggable_path(path: &str) -> Cow<'_, str> {
     for (_, pattern) in super::routes::TABLE {
-        let Some((prefix, _)) = pattern.split_once("{token}") else {
+        let Some((prefix, after_token)) = pattern.split_once("{token}") else {
             continue;
         };
+        // What the pattern has after the token in the same segment (`.ics` of a feed) stays.
+        let suffix = after_token.split('/').next().unwrap_or("");
         if let Some(rest) = path.strip_prefix(prefix) {
-            let after = rest.find('/').map_or("", |i| &rest[i..]);
-            return Cow::Owned(format!("{prefix}…{after}"));
+            let (segment, after) = rest.find('/').map_or((rest, ""), |i| rest.split_at(i));
+            let keep = if segment.ends_with(suffix) {
+                suffix
+            } else {
+                ""
+            };
+            return Cow::Owned(format!("{prefix}…{keep}{after}"));
         }
     }
     Cow::Borrowed(path)

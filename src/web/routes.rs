@@ -4,8 +4,8 @@
 use actix_web::web;
 
 use super::handlers::{
-    account, admin, assets, auth, files, home, invitations, notices, public, reachability,
-    room_posts, rooms, safety,
+    account, admin, assets, auth, calendar, files, home, invitations, notices, public,
+    reachability, room_posts, rooms, safety,
 };
 
 macro_rules! route_table {
@@ -110,6 +110,20 @@ route_table! {
     post "/rooms/{room}/files/uploads/{upload}/cancel" => files::cancel_upload,
     get "/rooms/{room}/files/file/{id}/{name}" => files::download_file,
     post "/rooms/{room}/files/{kind}/{id}/{op}" => files::change_item,
+    get "/rooms/{room}/calendar" => calendar::room_calendar,
+    get "/rooms/{room}/calendar/events/new" => calendar::new_event,
+    post "/rooms/{room}/calendar/events" => calendar::create_event,
+    get "/rooms/{room}/calendar/events/{id}" => calendar::show_event,
+    get "/rooms/{room}/calendar/events/{id}/edit" => calendar::edit_event,
+    get "/rooms/{room}/calendar/events/{id}/event.ics" => calendar::event_ics,
+    post "/rooms/{room}/calendar/events/{id}" => calendar::update_event,
+    post "/rooms/{room}/calendar/events/{id}/delete" => calendar::delete_event,
+    post "/rooms/{room}/calendar/events/{id}/skip" => calendar::skip_occurrence,
+    post "/rooms/{room}/calendar/feed" => calendar::create_feed,
+    post "/rooms/{room}/calendar/feed/revoke" => calendar::revoke_feed,
+    get "/calendar" => calendar::my_calendar,
+    get "/ical/{token}.ics" => calendar::ical_feed,
+    head "/ical/{token}.ics" => calendar::ical_feed,
     get "/rooms/{room}/permissions" => rooms::permissions,
     post "/rooms/{room}/permissions" => rooms::save_permissions,
     get "/admin/rooms" => rooms::admin_rooms,

@@ -8,10 +8,10 @@
 
 use diesel::prelude::*;
 use yui::db::schema::{
-    audit_log, blobs, contact_addresses, contact_tokens, files, folders, login_failures,
-    notice_recipients, notices, outbox, password_resets, post_comments, post_revisions,
-    room_invitations, room_join_requests, room_members, room_notification_prefs, room_permissions,
-    room_posts, rooms, safety_officers, sessions, settings, uploads, users,
+    audit_log, blobs, calendar_feeds, contact_addresses, contact_tokens, events, files, folders,
+    login_failures, notice_recipients, notices, outbox, password_resets, post_comments,
+    post_revisions, room_invitations, room_join_requests, room_members, room_notification_prefs,
+    room_permissions, room_posts, rooms, safety_officers, sessions, settings, uploads, users,
 };
 
 use crate::support::*;
@@ -54,6 +54,7 @@ fn snapshot(app: &TestApp) -> Vec<String> {
         post_rows(conn, &mut s)?;
         cabinet_rows(conn, &mut s)?;
         notice_rows(conn, &mut s)?;
+        calendar_rows(conn, &mut s)?;
         Ok(s)
     })
 }
@@ -292,6 +293,21 @@ fn notice_rows(conn: &mut yui::db::DbConn, s: &mut Vec<String>) -> QueryResult<(
     Ok(())
 }
 
+/// Events and feed addresses.
+fn calendar_rows(conn: &mut yui::db::DbConn, s: &mut Vec<String>) -> QueryResult<()> {
+    let v: Vec<(i64, String, String, i32)> = events::table
+        .order(events::id)
+        .select((events::id, events::title, events::exdates, events::sequence))
+        .load(conn)?;
+    s.push(format!("events {v:?}"));
+    let v: Vec<(i64, Option<chrono::NaiveDateTime>)> = calendar_feeds::table
+        .order(calendar_feeds::id)
+        .select((calendar_feeds::id, calendar_feeds::revoked_at))
+        .load(conn)?;
+    s.push(format!("calendar_feeds {v:?}"));
+    Ok(())
+}
+
 /// Who sends a route's requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Who {
@@ -359,6 +375,9 @@ struct Objects {
     address: i64,
     verify_token: String,
     email_change_token: String,
+    event: i64,
+    event_to_delete: i64,
+    series: i64,
 }
 
 fn form(fields: &[(&'static str, &str)]) -> Body {
@@ -378,6 +397,7 @@ const CLUB: &[(&str, &str)] = &[
     ("quota_mb", "100"),
     ("feature_blog", "on"),
     ("feature_files", "on"),
+    ("feature_calendar", "on"),
 ];
 
 /// The walk's step for a route, or `None` for a route the walk does not know yet.
@@ -389,6 +409,46 @@ fn step_for(method: &str, pattern: &str, o: &Objects) -> Option<Step> {
         .or_else(|| post_step(method, pattern, o))
         .or_else(|| cabinet_step(method, pattern, o))
         .or_else(|| notice_step(method, pattern, o))
+        .or_else(|| calendar_step(method, pattern, o))
+}
+
+/// A room's calendar: events, one date of a series, feed addresses.
+fn calendar_step(method: &str, pattern: &str, o: &Objects) -> Option<Step> {
+    use Who::*;
+    let step = |path: String, who: Who, body: Body| Some(Step { path, who, body });
+    let event = |title: &str| {
+        form(&[
+            ("title", title),
+            ("start_date", "2027-01-05"),
+            ("start_time", "10:00"),
+            ("end_time", "11:00"),
+            ("repeat", "never"),
+        ])
+    };
+    match (method, pattern) {
+        ("post", "/rooms/{room}/calendar/events") => {
+            step(pattern.replace("{room}", "club"), Victim, event("hacked"))
+        }
+        ("post", "/rooms/{room}/calendar/events/{id}") => step(
+            format!("/rooms/club/calendar/events/{}", o.event),
+            Admin,
+            event("hacked"),
+        ),
+        ("post", "/rooms/{room}/calendar/events/{id}/delete") => step(
+            format!("/rooms/club/calendar/events/{}/delete", o.event_to_delete),
+            Admin,
+            form(&[]),
+        ),
+        ("post", "/rooms/{room}/calendar/events/{id}/skip") => step(
+            format!("/rooms/club/calendar/events/{}/skip", o.series),
+            Admin,
+            form(&[("occurrence", "20270112T010000Z")]),
+        ),
+        ("post", "/rooms/{room}/calendar/feed" | "/rooms/{room}/calendar/feed/revoke") => {
+            step(pattern.replace("{room}", "club"), Victim, form(&[]))
+        }
+        _ => None,
+    }
 }
 
 /// Logging in and out, first-run setup, password reset.
@@ -769,7 +829,8 @@ fn unsafe_routes() -> Vec<(&'static str, &'static str)> {
     yui::web::routes::TABLE
         .iter()
         .copied()
-        .filter(|(m, _)| *m != "get")
+        // HEAD is as safe as GET (the feed answers both).
+        .filter(|(m, _)| *m != "get" && *m != "head")
         .collect()
 }
 
@@ -965,6 +1026,7 @@ async fn site(app: &TestApp) -> (Clients, Objects) {
     arrange_posts(app, &admin, &victim, &mut o).await;
     arrange_cabinet(app, &admin, &victim, &mut o).await;
     arrange_mailed_links(app, &admin, &victim, &mut o).await;
+    arrange_calendar(app, &admin, &victim, &mut o).await;
     app.outbox_drained().await;
     let clients = Clients {
         admin_elsewhere: app.sign_in("admin").await,
@@ -1005,6 +1067,39 @@ async fn arrange_posts(
             .select(post_comments::id)
             .first(conn)?)
     });
+}
+
+/// Two events and a weekly series in `club`'s calendar, and a feed address of the victim's.
+async fn arrange_calendar(
+    app: &TestApp,
+    admin: &reqwest::Client,
+    victim: &reqwest::Client,
+    o: &mut Objects,
+) {
+    let add = async |title: &str, repeat: &str| {
+        id_at_end(
+            &posted(
+                app,
+                admin,
+                "/rooms/club/calendar/events",
+                &[
+                    ("title", title),
+                    ("start_date", "2027-01-05"),
+                    ("start_time", "10:00"),
+                    ("end_time", "11:00"),
+                    ("repeat", repeat),
+                ],
+            )
+            .await,
+        )
+    };
+    o.event = add("予定", "never").await;
+    o.event_to_delete = add("消す予定", "never").await;
+    o.series = add("毎週", "weekly").await;
+    let res = app
+        .post_form(victim, "/me", "/rooms/club/calendar/feed", &[])
+        .await;
+    assert_eq!(res.status(), 200, "arranging a feed");
 }
 
 /// A folder, a file, a file in the trash, two resumable uploads.

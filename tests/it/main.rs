@@ -11,6 +11,7 @@ mod admin;
 mod auth;
 mod blog;
 mod browser;
+mod calendar;
 mod cli;
 mod crash;
 mod csrf;

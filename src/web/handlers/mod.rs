@@ -4,6 +4,7 @@ pub mod account;
 pub mod admin;
 pub mod assets;
 pub mod auth;
+pub mod calendar;
 pub mod files;
 pub mod home;
 pub mod invitations;

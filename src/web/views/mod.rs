@@ -13,6 +13,7 @@ pub mod account;
 pub mod admin;
 pub mod auth;
 pub mod blog;
+pub mod calendar;
 pub mod errors;
 pub mod feed;
 pub mod files;
@@ -165,6 +166,10 @@ mod tests {
             <safety::AnswerLinkPage as Page>::TEMPLATE,
             <ConfirmPage as Page>::TEMPLATE,
             <home::HomePage as Page>::TEMPLATE,
+            <calendar::MonthPage as Page>::TEMPLATE,
+            <calendar::EventShowPage as Page>::TEMPLATE,
+            <calendar::EventFormPage as Page>::TEMPLATE,
+            <calendar::FeedPage as Page>::TEMPLATE,
         ];
         let mut on_disk = Vec::new();
         page_templates(

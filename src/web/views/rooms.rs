@@ -296,6 +296,8 @@ pub struct RoomPage {
     pub can_send_notice: bool,
     /// The room has a file cabinet.
     pub files_enabled: bool,
+    /// The room has a calendar (the calendar link).
+    pub calendar_enabled: bool,
     /// Write a post.
     pub can_create: bool,
     /// What readers see now, newest first.
@@ -328,6 +330,7 @@ impl RoomPage {
             notify_mode: p.notify_mode.map(|m| m.to_string()),
             can_send_notice: can.send_notice,
             files_enabled: can.files,
+            calendar_enabled: can.calendar,
             can_create: can.post,
             posts: p
                 .posts

@@ -1,0 +1,245 @@
+//! Calendar events (one row per event or series) and the secret feed addresses of room calendars.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::db::schema::{calendar_feeds, events};
+use crate::db::types::EventId;
+
+/// A row of `events`.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = events)]
+pub struct Event {
+    pub id: EventId,
+    pub room_id: i64,
+    pub uid: String,
+    pub title: String,
+    pub description_md: String,
+    pub description_html: String,
+    pub place: String,
+    pub starts_at: NaiveDateTime,
+    pub ends_at: NaiveDateTime,
+    pub tz: String,
+    pub all_day: bool,
+    pub rrule: String,
+    pub exdates: String,
+    pub series_ends_at: Option<NaiveDateTime>,
+    pub sequence: i32,
+    pub created_by: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// What an event's form sets (insert and update alike).
+#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[diesel(table_name = events)]
+pub struct EventFields<'a> {
+    pub title: &'a str,
+    pub description_md: &'a str,
+    pub description_html: &'a str,
+    pub place: &'a str,
+    pub starts_at: NaiveDateTime,
+    pub ends_at: NaiveDateTime,
+    pub tz: &'a str,
+    pub all_day: bool,
+    pub rrule: &'a str,
+    pub exdates: &'a str,
+    #[diesel(treat_none_as_null = true)]
+    pub series_ends_at: Option<NaiveDateTime>,
+}
+
+/// Inserts an event; returns its id.
+pub fn insert(
+    conn: &mut DbConn,
+    room_id: i64,
+    uid: &str,
+    fields: &EventFields<'_>,
+    created_by: i64,
+    at: NaiveDateTime,
+) -> QueryResult<EventId> {
+    diesel::insert_into(events::table)
+        .values((
+            fields,
+            events::room_id.eq(room_id),
+            events::uid.eq(uid),
+            events::created_by.eq(created_by),
+            events::created_at.eq(at),
+            events::updated_at.eq(at),
+        ))
+        .execute(conn)?;
+    events::table
+        .filter(events::uid.eq(uid))
+        .select(events::id)
+        .first::<i64>(conn)
+        .map(EventId)
+}
+
+/// Changes an event (a new `SEQUENCE` for calendars that already have it).
+pub fn update(
+    conn: &mut DbConn,
+    id: EventId,
+    fields: &EventFields<'_>,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(events::table.find(id.0))
+        .set((
+            fields,
+            events::sequence.eq(events::sequence + 1),
+            events::updated_at.eq(at),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Sets a series' skipped occurrences.
+pub fn set_exdates(
+    conn: &mut DbConn,
+    id: EventId,
+    exdates: &str,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(events::table.find(id.0))
+        .set((
+            events::exdates.eq(exdates),
+            events::sequence.eq(events::sequence + 1),
+            events::updated_at.eq(at),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Deletes an event or a whole series.
+pub fn delete(conn: &mut DbConn, id: EventId) -> QueryResult<()> {
+    diesel::delete(events::table.find(id.0))
+        .execute(conn)
+        .map(drop)
+}
+
+/// An event of a room (`NotFound` when it is another room's).
+pub fn find_in_room(conn: &mut DbConn, room_id: i64, id: EventId) -> QueryResult<Event> {
+    events::table
+        .filter(events::id.eq(id.0))
+        .filter(events::room_id.eq(room_id))
+        .select(Event::as_select())
+        .first(conn)
+}
+
+/// The events and series of `rooms` that may have an occurrence in `[from, to)`: they start before
+/// `to` and end (their last occurrence) after `from`, or never end. Bounds are UTC; callers widen
+/// them by a day for all-day events, whose times are dates. Two index ranges per room
+/// (`events_room_end`): what ends after `from`, and the series that never end; a room's past is
+/// never read, however long it is.
+pub fn in_window(
+    conn: &mut DbConn,
+    rooms: &[i64],
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> QueryResult<Vec<Event>> {
+    let mut rows: Vec<Event> = events::table
+        .filter(events::room_id.eq_any(rooms))
+        .filter(events::series_ends_at.gt(from))
+        .filter(events::starts_at.lt(to))
+        .select(Event::as_select())
+        .load(conn)?;
+    rows.extend(
+        events::table
+            .filter(events::room_id.eq_any(rooms))
+            .filter(events::series_ends_at.is_null())
+            .filter(events::starts_at.lt(to))
+            .select(Event::as_select())
+            .load::<Event>(conn)?,
+    );
+    rows.sort_by_key(|e| (e.starts_at, e.id));
+    Ok(rows)
+}
+
+/// Every event of a room, for its feed.
+pub fn all_in_room(conn: &mut DbConn, room_id: i64) -> QueryResult<Vec<Event>> {
+    events::table
+        .filter(events::room_id.eq(room_id))
+        .order((events::starts_at.asc(), events::id.asc()))
+        .select(Event::as_select())
+        .load(conn)
+}
+
+/// When a room's calendar last changed (its newest event change and how many events it has), for
+/// the feed's `ETag`: a deletion changes the count.
+pub fn room_version(conn: &mut DbConn, room_id: i64) -> QueryResult<(Option<NaiveDateTime>, i64)> {
+    events::table
+        .filter(events::room_id.eq(room_id))
+        .select((
+            diesel::dsl::max(events::updated_at),
+            diesel::dsl::count_star(),
+        ))
+        .first(conn)
+}
+
+/// A row of `calendar_feeds`.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = calendar_feeds)]
+pub struct Feed {
+    pub id: i64,
+    pub token_hash: String,
+    pub user_id: i64,
+    pub room_id: i64,
+    pub created_at: NaiveDateTime,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+/// Records a feed address (its token's hash).
+pub fn insert_feed(
+    conn: &mut DbConn,
+    token_hash: &str,
+    user_id: i64,
+    room_id: i64,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::insert_into(calendar_feeds::table)
+        .values((
+            calendar_feeds::token_hash.eq(token_hash),
+            calendar_feeds::user_id.eq(user_id),
+            calendar_feeds::room_id.eq(room_id),
+            calendar_feeds::created_at.eq(at),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// The live (not revoked) feed a token names.
+pub fn live_feed(conn: &mut DbConn, token_hash: &str) -> QueryResult<Feed> {
+    calendar_feeds::table
+        .filter(calendar_feeds::token_hash.eq(token_hash))
+        .filter(calendar_feeds::revoked_at.is_null())
+        .select(Feed::as_select())
+        .first(conn)
+}
+
+/// Whether a member has a live feed address for a room.
+pub fn has_live_feed(conn: &mut DbConn, user_id: i64, room_id: i64) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        calendar_feeds::table
+            .filter(calendar_feeds::user_id.eq(user_id))
+            .filter(calendar_feeds::room_id.eq(room_id))
+            .filter(calendar_feeds::revoked_at.is_null()),
+    ))
+    .get_result(conn)
+}
+
+/// Revokes a member's live feed addresses for a room.
+pub fn revoke_feeds(
+    conn: &mut DbConn,
+    user_id: i64,
+    room_id: i64,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(
+        calendar_feeds::table
+            .filter(calendar_feeds::user_id.eq(user_id))
+            .filter(calendar_feeds::room_id.eq(room_id))
+            .filter(calendar_feeds::revoked_at.is_null()),
+    )
+    .set(calendar_feeds::revoked_at.eq(Some(at)))
+    .execute(conn)
+    .map(drop)
+}

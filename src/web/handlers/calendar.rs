@@ -1,0 +1,391 @@
+//! Calendars: a room's month grid and agenda, `/calendar` across the member's rooms, events (form,
+//! page, delete, skip one occurrence), and the secret iCalendar feeds (`/ical/{token}.ics`).
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use crate::db::types::EventId;
+use crate::error::AppError;
+use crate::services::calendar::{self, EventForm};
+use crate::services::form::{self, FormOutcome};
+use crate::services::rooms::{self, RoomCtx};
+use crate::web::AppState;
+use crate::web::extract::{Ctx, CurrentUser, room_slug};
+use crate::web::render::{self, redirect_with_flash};
+use crate::web::views::calendar::{EventFormPage, EventShowPage, FeedPage, MonthPage};
+use crate::web::views::rooms::room_item;
+use crate::web::views::{Errors, Layout};
+
+/// `?month=YYYY-MM` (anything else is 404, not a query); `?date=YYYY-MM-DD` for the new-event form.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct MonthQuery {
+    month: Option<String>,
+    date: Option<String>,
+}
+
+impl MonthQuery {
+    fn month(&self, ctx: &Ctx) -> Result<chrono::NaiveDate, AppError> {
+        let Some(m) = &self.month else {
+            return Ok(calendar::this_month(&ctx.site));
+        };
+        let (y, mo) = m.split_once('-').ok_or(AppError::NotFound)?;
+        let (y, mo) = (y.parse().ok(), mo.parse().ok());
+        match (y, mo) {
+            (Some(y), Some(mo)) if m.len() == 7 => {
+                calendar::month_start(y, mo).ok_or(AppError::NotFound)
+            }
+            _ => Err(AppError::NotFound),
+        }
+    }
+}
+
+/// `GET /rooms/{room}/calendar`.
+pub async fn room_calendar(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    slug: web::Path<String>,
+    query: web::Query<MonthQuery>,
+) -> Result<HttpResponse, AppError> {
+    let slug = room_slug(&slug)?.to_owned();
+    let month = query.month(&ctx)?;
+    let (actor, site) = (ctx.actor(), ctx.site.clone());
+    let view = state
+        .core
+        .db
+        .read(move |conn| calendar::room_month(conn, actor.as_ref(), &slug, month, &site))
+        .await?;
+    let base = format!("/rooms/{}/calendar", view.rooms[0].room.slug);
+    let page = MonthPage::new(Layout::new(&ctx, &base), &ctx.site, &view, &base, true);
+    render::ok(&state, &page)
+}
+
+/// `GET /calendar`: every room calendar the member reads, a colour per room.
+pub async fn my_calendar(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    query: web::Query<MonthQuery>,
+) -> Result<HttpResponse, AppError> {
+    let ctx = Ctx(user.0.clone());
+    let month = query.month(&ctx)?;
+    let (actor, site) = (user.actor(), ctx.site.clone());
+    let view = state
+        .core
+        .db
+        .read(move |conn| calendar::combined_month(conn, &actor, month, &site))
+        .await?;
+    let page = MonthPage::new(
+        Layout::new(&ctx, "/calendar"),
+        &ctx.site,
+        &view,
+        "/calendar",
+        false,
+    );
+    render::ok(&state, &page)
+}
+
+fn form_page(
+    user: &CurrentUser,
+    ctx: &RoomCtx,
+    id: Option<EventId>,
+    form: &EventForm,
+    errors: Errors,
+) -> EventFormPage {
+    let id = id.map(|i| i.0);
+    let layout = Layout::new(user.ctx(), &EventFormPage::path(&ctx.room.slug, id));
+    EventFormPage::new(layout, ctx, id, form, errors)
+}
+
+/// `GET /rooms/{room}/calendar/events/new`.
+pub async fn new_event(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    slug: web::Path<String>,
+    query: web::Query<MonthQuery>,
+) -> Result<HttpResponse, AppError> {
+    let slug = room_slug(&slug)?.to_owned();
+    let actor = user.actor();
+    let ctx = state
+        .core
+        .db
+        .read(move |conn| calendar::room_for_new_event(conn, &actor, &slug))
+        .await?;
+    let site = &user.ctx().site;
+    let day = query
+        .date
+        .as_deref()
+        .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        .unwrap_or_else(|| calendar::this_month(site).max(today(site)));
+    let form = EventForm::on_day(day, site);
+    render::ok(
+        &state,
+        &form_page(&user, &ctx, None, &form, Errors::default()),
+    )
+}
+
+fn today(site: &crate::services::site::SiteSettings) -> chrono::NaiveDate {
+    use chrono::TimeZone;
+    site.timezone
+        .from_utc_datetime(&crate::models::now())
+        .date_naive()
+}
+
+/// `POST /rooms/{room}/calendar/events`.
+pub async fn create_event(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    slug: web::Path<String>,
+    form: web::Form<EventForm>,
+) -> Result<HttpResponse, AppError> {
+    let slug = room_slug(&slug)?.to_owned();
+    let form = form.into_inner();
+    let (actor, site) = (user.actor(), user.ctx().site.clone());
+    let (s, f) = (slug.clone(), form.clone());
+    let outcome = state
+        .core
+        .db
+        .write(move |conn| {
+            form::submit(
+                conn,
+                |conn| calendar::create(conn, &actor, &s, &f, &site),
+                |conn| calendar::room_for_new_event(conn, &actor, &s),
+            )
+        })
+        .await?;
+    match outcome {
+        FormOutcome::Saved(id) => Ok(redirect_with_flash(
+            &state,
+            &format!("/rooms/{slug}/calendar/events/{id}"),
+            "flash.event_saved",
+        )),
+        FormOutcome::Invalid { errors, page } => {
+            render::invalid(&state, &form_page(&user, &page, None, &form, errors.into()))
+        }
+    }
+}
+
+/// `GET /rooms/{room}/calendar/events/{id}`.
+pub async fn show_event(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    path: web::Path<(String, i64)>,
+) -> Result<HttpResponse, AppError> {
+    let (slug, id) = path.into_inner();
+    let slug = room_slug(&slug)?.to_owned();
+    let (actor, site) = (ctx.actor(), ctx.site.clone());
+    let p = state
+        .core
+        .db
+        .read(move |conn| calendar::show(conn, actor.as_ref(), &slug, EventId(id), &site))
+        .await?;
+    let path = format!("/rooms/{}/calendar/events/{id}", p.ctx.room.slug);
+    render::ok(
+        &state,
+        &EventShowPage::new(Layout::new(&ctx, &path), &ctx.site, &p),
+    )
+}
+
+/// `GET /rooms/{room}/calendar/events/{id}/event.ics`: the event alone, to add to a calendar app.
+pub async fn event_ics(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    path: web::Path<(String, i64)>,
+) -> Result<HttpResponse, AppError> {
+    let (slug, id) = path.into_inner();
+    let slug = room_slug(&slug)?.to_owned();
+    let (actor, base) = (ctx.actor(), state.core.config.base_url());
+    let ics = state
+        .core
+        .db
+        .read(move |conn| calendar::event_ics(conn, actor.as_ref(), &slug, EventId(id), &base))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/calendar; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"event-{id}.ics\""),
+        ))
+        .body(ics))
+}
+
+/// `GET /rooms/{room}/calendar/events/{id}/edit`.
+pub async fn edit_event(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(String, i64)>,
+) -> Result<HttpResponse, AppError> {
+    let (slug, id) = path.into_inner();
+    let slug = room_slug(&slug)?.to_owned();
+    let actor = user.actor();
+    let (ctx, ev) = state
+        .core
+        .db
+        .read(move |conn| calendar::for_edit(conn, &actor, &slug, EventId(id)))
+        .await?;
+    let form = EventForm::from_event(&ev);
+    render::ok(
+        &state,
+        &form_page(&user, &ctx, Some(EventId(id)), &form, Errors::default()),
+    )
+}
+
+/// `POST /rooms/{room}/calendar/events/{id}`: changes the event or the whole series.
+pub async fn update_event(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(String, i64)>,
+    form: web::Form<EventForm>,
+) -> Result<HttpResponse, AppError> {
+    let (slug, id) = path.into_inner();
+    let slug = room_slug(&slug)?.to_owned();
+    let (id, form) = (EventId(id), form.into_inner());
+    let (actor, site) = (user.actor(), user.ctx().site.clone());
+    let (s, f) = (slug.clone(), form.clone());
+    let outcome = state
+        .core
+        .db
+        .write(move |conn| {
+            form::submit(
+                conn,
+                |conn| calendar::update(conn, &actor, &s, id, &f, &site),
+                |conn| rooms::load(conn, Some(&actor), &s),
+            )
+        })
+        .await?;
+    match outcome {
+        FormOutcome::Saved(()) => Ok(redirect_with_flash(
+            &state,
+            &format!("/rooms/{slug}/calendar/events/{id}"),
+            "flash.event_saved",
+        )),
+        FormOutcome::Invalid { errors, page } => render::invalid(
+            &state,
+            &form_page(&user, &page, Some(id), &form, errors.into()),
+        ),
+    }
+}
+
+/// `POST /rooms/{room}/calendar/events/{id}/delete`: the event, or the whole series.
+pub async fn delete_event(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(String, i64)>,
+) -> Result<HttpResponse, AppError> {
+    let (slug, id) = path.into_inner();
+    let slug = room_slug(&slug)?.to_owned();
+    let (actor, s) = (user.actor(), slug.clone());
+    state
+        .core
+        .db
+        .write(move |conn| calendar::delete(conn, &actor, &s, EventId(id)))
+        .await?;
+    Ok(redirect_with_flash(
+        &state,
+        &format!("/rooms/{slug}/calendar"),
+        "flash.event_deleted",
+    ))
+}
+
+/// The occurrence the skip form names.
+#[derive(Debug, serde::Deserialize)]
+pub struct SkipForm {
+    occurrence: String,
+}
+
+/// `POST /rooms/{room}/calendar/events/{id}/skip`: deletes one occurrence of a series.
+pub async fn skip_occurrence(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(String, i64)>,
+    form: web::Form<SkipForm>,
+) -> Result<HttpResponse, AppError> {
+    let (slug, id) = path.into_inner();
+    let slug = room_slug(&slug)?.to_owned();
+    let (actor, s) = (user.actor(), slug.clone());
+    state
+        .core
+        .db
+        .write(move |conn| {
+            calendar::skip_occurrence(conn, &actor, &s, EventId(id), &form.occurrence)
+        })
+        .await?;
+    Ok(redirect_with_flash(
+        &state,
+        &format!("/rooms/{slug}/calendar/events/{id}"),
+        "flash.occurrence_deleted",
+    ))
+}
+
+/// `POST /rooms/{room}/calendar/feed`: a new secret feed address (the old one stops working),
+/// shown once on the page this answers with.
+pub async fn create_feed(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let slug = room_slug(&slug)?.to_owned();
+    let (actor, s) = (user.actor(), slug.clone());
+    let (token, ctx) = state
+        .core
+        .db
+        .write(move |conn| {
+            let token = calendar::new_feed(conn, &actor, &s)?;
+            Ok((token, rooms::load(conn, Some(&actor), &s)?))
+        })
+        .await?;
+    let page = FeedPage {
+        layout: Layout::new(user.ctx(), &format!("/rooms/{slug}/calendar")),
+        room: room_item(&ctx.room, ctx.access.role),
+        url: format!("{}/ical/{token}.ics", state.core.config.base_url()),
+    };
+    Ok(render::keep_token_private(render::ok(&state, &page)?))
+}
+
+/// `POST /rooms/{room}/calendar/feed/revoke`.
+pub async fn revoke_feed(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let slug = room_slug(&slug)?.to_owned();
+    let (actor, s) = (user.actor(), slug.clone());
+    state
+        .core
+        .db
+        .write(move |conn| calendar::revoke_feed(conn, &actor, &s))
+        .await?;
+    Ok(redirect_with_flash(
+        &state,
+        &format!("/rooms/{slug}/calendar"),
+        "flash.feed_revoked",
+    ))
+}
+
+/// `GET|HEAD /ical/{token}.ics`: the feed, with a strong `ETag` (304 when unchanged).
+pub async fn ical_feed(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    token: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let token = token.into_inner();
+    let if_none_match = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let base = state.core.config.base_url();
+    let (etag, body) = state
+        .core
+        .db
+        .read(move |conn| calendar::feed(conn, &token, if_none_match.as_deref(), &base))
+        .await?;
+    let mut res = match body {
+        None => HttpResponse::NotModified(),
+        Some(_) => HttpResponse::Ok(),
+    };
+    res.insert_header((header::ETAG, etag))
+        .insert_header((header::CACHE_CONTROL, "private, no-cache"));
+    Ok(match body {
+        None => res.finish(),
+        Some(b) => res.content_type("text/calendar; charset=utf-8").body(b.ics),
+    })
+}

@@ -1,0 +1,567 @@
+//! Calendar pages: a month grid (weeks as rows, Sunday first, multi-day events as bars across
+//! their days, "+N more"), an agenda list of the same month, the combined `/calendar`, an event's
+//! page and its form. Times are shown in the site's zone.
+
+use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone};
+use chrono_tz::Tz;
+use serde::Serialize;
+
+use super::rooms::{RoomItem, room_item};
+use super::{Errors, Layout, Page};
+use crate::services::calendar::recur::{Occurrence, exdate_value};
+use crate::services::calendar::{self, CalendarView, Event, EventForm, EventPage, Scheduled};
+use crate::services::rooms::RoomCtx;
+use crate::services::site::SiteSettings;
+
+/// How many items a day cell lists before "+N more".
+pub const CELL_ITEMS: usize = 3;
+/// How many colours rooms take turns with (`cal-c0` … in the stylesheet).
+pub const COLOURS: usize = 8;
+
+/// An occurrence in a day cell.
+#[derive(Debug, Clone, Serialize)]
+pub struct CellItem {
+    pub title: String,
+    pub url: String,
+    /// `10:00`, or empty for all-day events and the later days of a multi-day one.
+    pub time: String,
+    /// The room's colour (`cal-c{n}`).
+    pub colour: usize,
+    /// A bar across days: it began before this day.
+    pub continues_before: bool,
+    /// A bar across days: it goes on after this day.
+    pub continues_after: bool,
+    pub all_day: bool,
+    pub room_name: String,
+}
+
+/// One day of the grid.
+#[derive(Debug, Clone, Serialize)]
+pub struct DayCell {
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    pub day: u32,
+    /// Sunday = 0.
+    pub weekday: u32,
+    /// Inside the month shown (not a spill-over day of the first or last week).
+    pub in_month: bool,
+    pub today: bool,
+    /// A Japanese national holiday's name (`services::calendar::holidays`).
+    pub holiday: Option<&'static str>,
+    pub items: Vec<CellItem>,
+    /// How many more than the cell lists.
+    pub more: usize,
+    /// The new-event form on this day (for those who may add events in a room's calendar).
+    pub new_url: Option<String>,
+}
+
+/// A week row.
+#[derive(Debug, Clone, Serialize)]
+pub struct Week {
+    pub days: Vec<DayCell>,
+}
+
+/// A day of the agenda list with its items.
+#[derive(Debug, Clone, Serialize)]
+pub struct AgendaDay {
+    pub date: String,
+    pub weekday: u32,
+    pub items: Vec<AgendaItem>,
+}
+
+/// An occurrence in the agenda list.
+#[derive(Debug, Clone, Serialize)]
+pub struct AgendaItem {
+    pub title: String,
+    pub url: String,
+    /// `10:00–11:00`, empty for all-day.
+    pub time: String,
+    pub place: String,
+    pub colour: usize,
+    pub room_name: String,
+    pub recurring: bool,
+}
+
+/// A room in the combined calendar's legend.
+#[derive(Debug, Clone, Serialize)]
+pub struct Legend {
+    pub name: String,
+    pub url: String,
+    pub colour: usize,
+}
+
+/// The feed box of a room's calendar.
+#[derive(Debug, Clone, Serialize)]
+pub struct FeedBox {
+    /// The member has a live feed address (it was shown once, when made).
+    pub active: bool,
+}
+
+/// `calendar/month.html`: a room's month, or `/calendar` (every room the member reads).
+#[derive(Debug, Clone, Serialize)]
+pub struct MonthPage {
+    #[serde(flatten)]
+    pub layout: Layout,
+    /// The room, on a room's calendar.
+    pub room: Option<RoomItem>,
+    /// `2027-01`.
+    pub month: String,
+    pub year: i32,
+    pub month_number: u32,
+    pub prev_url: String,
+    pub next_url: String,
+    pub today_url: String,
+    pub weeks: Vec<Week>,
+    pub agenda: Vec<AgendaDay>,
+    /// Some series had more occurrences than a page lists.
+    pub cut: bool,
+    /// The new-event form (who may add events here).
+    pub new_url: Option<String>,
+    /// The rooms and their colours (combined calendar).
+    pub legend: Vec<Legend>,
+    /// The feed box (members of a room's calendar).
+    pub feed: Option<FeedBox>,
+}
+
+impl Page for MonthPage {
+    const TEMPLATE: &'static str = "calendar/month.html";
+}
+
+fn event_url(slug: &str, e: &Event) -> String {
+    format!("/rooms/{slug}/calendar/events/{}", e.id)
+}
+
+/// The local days an occurrence covers (all-day: its dates; timed: its start's day to the day its
+/// last minute falls on).
+fn local_days(at: &Occurrence, all_day: bool, tz: Tz) -> (NaiveDateTime, NaiveDate, NaiveDate) {
+    if all_day {
+        let last = (at.end - Duration::days(1)).date().max(at.start.date());
+        (at.start, at.start.date(), last)
+    } else {
+        let start = tz.from_utc_datetime(&at.start).naive_local();
+        let end = tz.from_utc_datetime(&at.end).naive_local();
+        let last = if end > start {
+            (end - Duration::seconds(1)).date()
+        } else {
+            start.date()
+        };
+        (start, start.date(), last)
+    }
+}
+
+fn month_path(base: &str, d: NaiveDate) -> String {
+    format!("{base}?month={}", d.format("%Y-%m"))
+}
+
+fn shift_month(d: NaiveDate, by: i32) -> NaiveDate {
+    let index = d.year() * 12 + i32::try_from(d.month0()).unwrap_or(0) + by;
+    NaiveDate::from_ymd_opt(
+        index.div_euclid(12),
+        u32::try_from(index.rem_euclid(12)).unwrap_or(0) + 1,
+        1,
+    )
+    .unwrap_or(d)
+}
+
+/// The empty cells of the grid of `month` (whole weeks), each with its new-event link when `may_add`.
+fn day_cells(month: NaiveDate, today: NaiveDate, may_add: Option<&RoomCtx>) -> Vec<DayCell> {
+    let (from, to) = calendar::grid_days(month);
+    let days = usize::try_from((to - from).num_days()).unwrap_or(0);
+    (0..days)
+        .map(|i| {
+            let d = from + Duration::days(i64::try_from(i).unwrap_or(0));
+            DayCell {
+                date: d.to_string(),
+                day: d.day(),
+                weekday: d.weekday().num_days_from_sunday(),
+                in_month: d.month() == month.month(),
+                today: d == today,
+                holiday: calendar::holidays::name(d),
+                items: Vec::new(),
+                more: 0,
+                new_url: may_add
+                    .map(|c| format!("/rooms/{}/calendar/events/new?date={d}", c.room.slug)),
+            }
+        })
+        .collect()
+}
+
+impl MonthPage {
+    /// The page of `view`; `base` is the calendar's own path (`/rooms/x/calendar`, `/calendar`).
+    pub fn new(
+        layout: Layout,
+        site: &SiteSettings,
+        view: &CalendarView,
+        base: &str,
+        room_page: bool,
+    ) -> Self {
+        let logged_in = layout.user.is_some();
+        let tz = site.timezone;
+        let today = tz.from_utc_datetime(&crate::models::now()).date_naive();
+        let (from, _) = calendar::grid_days(view.month);
+        let room = view.rooms.first().filter(|_| room_page);
+        let may_add = room.filter(|c| c.can.schedule);
+        let colour = |i: usize| i % COLOURS;
+        // Day cells, and for each occurrence the cells it covers.
+        let mut cells = day_cells(view.month, today, may_add);
+        let mut agenda: Vec<AgendaDay> = Vec::new();
+        for s in &view.items {
+            let ctx: &RoomCtx = &view.rooms[s.room];
+            let e = &s.event;
+            let url = event_url(&ctx.room.slug, e);
+            let (start, first, last) = local_days(&s.at, e.all_day, tz);
+            for (i, cell) in cells.iter_mut().enumerate() {
+                let d = from + Duration::days(i64::try_from(i).unwrap_or(0));
+                if d < first || d > last {
+                    continue;
+                }
+                if cell.items.len() >= CELL_ITEMS {
+                    cell.more += 1;
+                    continue;
+                }
+                cell.items.push(CellItem {
+                    title: e.title.clone(),
+                    url: url.clone(),
+                    time: if e.all_day || d != first {
+                        String::new()
+                    } else {
+                        start.format("%H:%M").to_string()
+                    },
+                    colour: colour(s.room),
+                    continues_before: d > first,
+                    continues_after: d < last,
+                    all_day: e.all_day,
+                    room_name: ctx.room.name.clone(),
+                });
+            }
+            // The agenda lists the month's own days only.
+            if first.month() == view.month.month() && first.year() == view.month.year() {
+                let date = first.to_string();
+                if agenda.last().is_none_or(|a| a.date != date) {
+                    agenda.push(AgendaDay {
+                        date,
+                        weekday: first.weekday().num_days_from_sunday(),
+                        items: Vec::new(),
+                    });
+                }
+                if let Some(day) = agenda.last_mut() {
+                    day.items.push(agenda_item(s, ctx, &url, tz));
+                }
+            }
+        }
+        let weeks = cells.chunks(7).map(|w| Week { days: w.to_vec() }).collect();
+        let legend = if room_page {
+            Vec::new()
+        } else {
+            view.rooms
+                .iter()
+                .enumerate()
+                .map(|(i, c)| Legend {
+                    name: c.room.name.clone(),
+                    url: format!("/rooms/{}/calendar", c.room.slug),
+                    colour: colour(i),
+                })
+                .collect()
+        };
+        Self {
+            layout,
+            room: room.map(|c| room_item(&c.room, c.access.role)),
+            month: view.month.format("%Y-%m").to_string(),
+            year: view.month.year(),
+            month_number: view.month.month(),
+            prev_url: month_path(base, shift_month(view.month, -1)),
+            next_url: month_path(base, shift_month(view.month, 1)),
+            today_url: base.to_owned(),
+            weeks,
+            agenda,
+            cut: view.cut,
+            new_url: may_add.map(|c| format!("/rooms/{}/calendar/events/new", c.room.slug)),
+            legend,
+            // Anyone logged in who reads the calendar may subscribe to it.
+            feed: room.filter(|_| logged_in).map(|_| FeedBox {
+                active: view.has_feed,
+            }),
+        }
+    }
+}
+
+fn agenda_item(s: &Scheduled, ctx: &RoomCtx, url: &str, tz: Tz) -> AgendaItem {
+    let e = &s.event;
+    let time = if e.all_day {
+        String::new()
+    } else {
+        let a = tz.from_utc_datetime(&s.at.start);
+        let b = tz.from_utc_datetime(&s.at.end);
+        if a.date_naive() == b.date_naive() {
+            format!("{}–{}", a.format("%H:%M"), b.format("%H:%M"))
+        } else {
+            format!("{}–{}", a.format("%H:%M"), b.format("%m/%d %H:%M"))
+        }
+    };
+    AgendaItem {
+        title: e.title.clone(),
+        url: url.to_owned(),
+        time,
+        place: e.place.clone(),
+        colour: s.room % COLOURS,
+        room_name: ctx.room.name.clone(),
+        recurring: !e.rrule.is_empty(),
+    }
+}
+
+/// An occurrence on the event page, with its "delete this one" value.
+#[derive(Debug, Clone, Serialize)]
+pub struct UpcomingItem {
+    pub when: String,
+    /// The occurrence as the skip form sends it.
+    pub key: String,
+}
+
+/// `calendar/event.html`.
+#[derive(Debug, Clone, Serialize)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "a template context: each flag is one thing the page shows or offers"
+)]
+pub struct EventShowPage {
+    #[serde(flatten)]
+    pub layout: Layout,
+    pub room: RoomItem,
+    pub id: i64,
+    pub title: String,
+    /// Sanitised at save time by `markdown::render`.
+    pub description_html: String,
+    pub place: String,
+    pub when: String,
+    pub tz: String,
+    pub all_day: bool,
+    pub recurring: bool,
+    /// The rule as stored (`FREQ=WEEKLY;BYDAY=MO`).
+    pub rule: String,
+    pub repeat: String,
+    pub author_name: String,
+    pub upcoming: Vec<UpcomingItem>,
+    pub can_edit: bool,
+    pub can_delete: bool,
+    /// The month of the event in the calendar.
+    pub calendar_url: String,
+}
+
+impl Page for EventShowPage {
+    const TEMPLATE: &'static str = "calendar/event.html";
+}
+
+fn when(e: &Event, at: &Occurrence, tz: Tz) -> String {
+    if e.all_day {
+        let last = (at.end - Duration::days(1)).date().max(at.start.date());
+        if last == at.start.date() {
+            at.start.date().to_string()
+        } else {
+            format!("{} – {}", at.start.date(), last)
+        }
+    } else {
+        let a = tz.from_utc_datetime(&at.start);
+        let b = tz.from_utc_datetime(&at.end);
+        if a.date_naive() == b.date_naive() {
+            format!("{} – {}", a.format("%Y-%m-%d %H:%M"), b.format("%H:%M"))
+        } else {
+            format!(
+                "{} – {}",
+                a.format("%Y-%m-%d %H:%M"),
+                b.format("%Y-%m-%d %H:%M")
+            )
+        }
+    }
+}
+
+impl EventShowPage {
+    /// The page of `p`.
+    pub fn new(layout: Layout, site: &SiteSettings, p: &EventPage) -> Self {
+        let e = &p.event;
+        let tz = site.timezone;
+        let first = Occurrence {
+            start: e.starts_at,
+            end: e.ends_at,
+        };
+        let event_tz: Tz = e.tz.parse().unwrap_or(chrono_tz::UTC);
+        let rule = calendar::recur::Rule::parse(&e.rrule, event_tz);
+        let month = if e.all_day {
+            e.starts_at.date()
+        } else {
+            tz.from_utc_datetime(&e.starts_at).date_naive()
+        };
+        Self {
+            layout,
+            room: room_item(&p.ctx.room, p.ctx.access.role),
+            id: e.id.0,
+            title: e.title.clone(),
+            description_html: e.description_html.clone(),
+            place: e.place.clone(),
+            when: when(e, &first, tz),
+            tz: e.tz.clone(),
+            all_day: e.all_day,
+            recurring: !e.rrule.is_empty(),
+            rule: e.rrule.clone(),
+            repeat: rule
+                .map(|r| r.repeat.as_str().to_owned())
+                .unwrap_or_default(),
+            author_name: p.author_name.clone(),
+            upcoming: p
+                .upcoming
+                .iter()
+                .map(|o| UpcomingItem {
+                    when: when(e, o, tz),
+                    key: exdate_value(o.start, e.all_day),
+                })
+                .collect(),
+            can_edit: p.can_edit,
+            can_delete: p.can_delete,
+            calendar_url: format!(
+                "/rooms/{}/calendar?month={}",
+                p.ctx.room.slug,
+                month.format("%Y-%m")
+            ),
+        }
+    }
+}
+
+/// `calendar/event_form.html`: a new event or an event's edit form.
+#[derive(Debug, Clone, Serialize)]
+pub struct EventFormPage {
+    #[serde(flatten)]
+    pub layout: Layout,
+    pub room: RoomItem,
+    /// The event being edited (`None`: a new one).
+    pub id: Option<i64>,
+    pub form: EventFormView,
+    pub errors: Errors,
+    /// The choices of "repeats".
+    pub repeats: Vec<&'static str>,
+}
+
+impl Page for EventFormPage {
+    const TEMPLATE: &'static str = "calendar/event_form.html";
+}
+
+/// A weekday checkbox of the form.
+#[derive(Debug, Clone, Serialize)]
+pub struct DayBox {
+    /// `mo`, `tu`, …
+    pub key: &'static str,
+    pub checked: bool,
+}
+
+/// The form's values.
+#[derive(Debug, Clone, Serialize)]
+pub struct EventFormView {
+    pub title: String,
+    pub description: String,
+    pub place: String,
+    pub start_date: String,
+    pub start_time: String,
+    pub end_date: String,
+    pub end_time: String,
+    pub all_day: bool,
+    pub tz: String,
+    pub repeat: String,
+    pub interval: String,
+    /// The weekday checkboxes, Monday first.
+    pub days: Vec<DayBox>,
+    pub until: String,
+    pub count: String,
+}
+
+impl From<&EventForm> for EventFormView {
+    fn from(f: &EventForm) -> Self {
+        Self {
+            title: f.title.clone(),
+            description: f.description.clone(),
+            place: f.place.clone(),
+            start_date: f.start_date.clone(),
+            start_time: f.start_time.clone(),
+            end_date: f.end_date.clone(),
+            end_time: f.end_time.clone(),
+            all_day: f.all_day.is_some(),
+            tz: f.tz.clone(),
+            repeat: f.repeat.clone(),
+            interval: f.interval.clone(),
+            days: vec![
+                DayBox {
+                    key: "mo",
+                    checked: f.day_mo.is_some(),
+                },
+                DayBox {
+                    key: "tu",
+                    checked: f.day_tu.is_some(),
+                },
+                DayBox {
+                    key: "we",
+                    checked: f.day_we.is_some(),
+                },
+                DayBox {
+                    key: "th",
+                    checked: f.day_th.is_some(),
+                },
+                DayBox {
+                    key: "fr",
+                    checked: f.day_fr.is_some(),
+                },
+                DayBox {
+                    key: "sa",
+                    checked: f.day_sa.is_some(),
+                },
+                DayBox {
+                    key: "su",
+                    checked: f.day_su.is_some(),
+                },
+            ],
+            until: f.until.clone(),
+            count: f.count.clone(),
+        }
+    }
+}
+
+impl EventFormPage {
+    /// The form page of `id` (or a new event) in `ctx`'s room.
+    pub fn new(
+        layout: Layout,
+        ctx: &RoomCtx,
+        id: Option<i64>,
+        form: &EventForm,
+        errors: Errors,
+    ) -> Self {
+        Self {
+            layout,
+            room: room_item(&ctx.room, ctx.access.role),
+            id,
+            form: form.into(),
+            errors,
+            repeats: crate::db::types::Repeat::ALL
+                .iter()
+                .map(|r| r.as_str())
+                .collect(),
+        }
+    }
+
+    /// The form's own path.
+    pub fn path(slug: &str, id: Option<i64>) -> String {
+        match id {
+            Some(id) => format!("/rooms/{slug}/calendar/events/{id}/edit"),
+            None => format!("/rooms/{slug}/calendar/events/new"),
+        }
+    }
+}
+
+/// `calendar/feed.html`: a new feed address, shown once.
+#[derive(Debug, Clone, Serialize)]
+pub struct FeedPage {
+    #[serde(flatten)]
+    pub layout: Layout,
+    pub room: RoomItem,
+    /// The address to subscribe to.
+    pub url: String,
+}
+
+impl Page for FeedPage {
+    const TEMPLATE: &'static str = "calendar/feed.html";
+}
