@@ -8,6 +8,7 @@ use chrono::Duration;
 
 use super::Actor;
 use super::rooms::{self, RoomListItem};
+use super::site::SiteSettings;
 use crate::db::DbConn;
 use crate::db::types::{Feature, NoticeKind};
 use crate::error::AppResult;
@@ -59,10 +60,15 @@ pub struct Home {
     pub new_posts: Vec<(LivePost, String, String)>,
     /// The rooms they belong to, parents before sub-rooms.
     pub rooms: Vec<HomeRoom>,
+    /// Today's and the next days' dates in every calendar they read.
+    pub events: super::calendar::CalendarView,
 }
 
+/// How many days ahead the home lists calendar dates.
+pub const EVENT_DAYS: i64 = 7;
+
 /// The member's home.
-pub fn home(conn: &mut DbConn, actor: &Actor) -> AppResult<Home> {
+pub fn home(conn: &mut DbConn, actor: &Actor, site: &SiteSettings) -> AppResult<Home> {
     let mut safety: Vec<Notice> = m::for_recipient(conn, NoticeKind::Safety, actor.id, 50)?
         .into_iter()
         .filter(|(n, r)| n.closed_at.is_none() && r.answered_at.is_none())
@@ -115,7 +121,9 @@ pub fn home(conn: &mut DbConn, actor: &Actor) -> AppResult<Home> {
             item,
         })
         .collect();
+    let events = super::calendar::upcoming(conn, actor, site, EVENT_DAYS)?;
     Ok(Home {
+        events,
         safety,
         unread: unread_all.into_iter().take(SHOWN).collect(),
         unread_total,

@@ -181,3 +181,53 @@ fn next_in(page: &str) -> String {
         + 19;
     page[at..page[at..].find('"').unwrap() + at].to_owned()
 }
+
+/// The home lists the coming week's dates of every calendar the member reads, and no other.
+#[actix_web::test]
+async fn the_home_lists_the_coming_week_s_dates_of_the_member_s_calendars() {
+    let app = TestApp::spawn();
+    let admin = app.admin_client().await;
+    let hanako = app.user("hanako").signed_in().await;
+    app.room("club")
+        .named("写真部")
+        .closed()
+        .features(&["blog", "calendar"])
+        .member("hanako", "member")
+        .create(&admin)
+        .await;
+    app.room("staff")
+        .named("職員室")
+        .closed()
+        .features(&["calendar"])
+        .create(&admin)
+        .await;
+    let tz: chrono_tz::Tz = "Asia/Tokyo".parse().unwrap();
+    let today = chrono::Utc::now().with_timezone(&tz).date_naive();
+    let day = |n: i64| (today + chrono::Duration::days(n)).to_string();
+    for (room, title, date) in [
+        ("club", "撮影会", day(1)),
+        ("club", "来月の展示", day(40)),
+        ("staff", "職員会議", day(1)),
+    ] {
+        let res = app
+            .post_form(
+                &admin,
+                &format!("/rooms/{room}/calendar"),
+                &format!("/rooms/{room}/calendar/events"),
+                &[
+                    ("title", title),
+                    ("start_date", &date),
+                    ("start_time", "10:00"),
+                    ("end_time", "11:00"),
+                    ("repeat", "never"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), 303, "{title}");
+    }
+    let home = page(&app, &hanako).await;
+    assert!(home.contains("撮影会"), "this week in her room");
+    assert!(home.contains(&format!("{} 10:00", day(1))), "with its time");
+    assert!(!home.contains("来月の展示"), "not this week");
+    assert!(!home.contains("職員会議"), "not her room");
+}

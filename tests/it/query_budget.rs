@@ -28,7 +28,7 @@ const BUDGETS: &[(&str, &str, u64)] = &[
     ("member", "/rooms/room0", 19),
     ("member", "POST", 17),
     ("member", "/new", 11),
-    ("member", "/home", 22),
+    ("member", "/home", 28),
     ("member", "/rooms/room0/files", 18),
     ("member", "/notices", 10),
     ("member", "/safety", 17),

@@ -725,10 +725,7 @@ pub fn combined_month(
     month: NaiveDate,
     site: &SiteSettings,
 ) -> AppResult<CalendarView> {
-    let rooms: Vec<RoomCtx> = rooms::readable_many(conn, actor, |r| !r.archived)?
-        .into_iter()
-        .filter(|c| ensure_calendar(Some(actor), c).is_ok())
-        .collect();
+    let rooms = calendar_rooms(conn, actor)?;
     let (from, to) = grid_days(month);
     let window = Window::days(from, to, site.timezone);
     let refs: Vec<&RoomCtx> = rooms.iter().collect();
@@ -736,6 +733,43 @@ pub fn combined_month(
     Ok(CalendarView {
         rooms,
         month,
+        items,
+        cut,
+        has_feed: false,
+    })
+}
+
+/// Every room the member reads that has a calendar.
+fn calendar_rooms(conn: &mut DbConn, actor: &Actor) -> AppResult<Vec<RoomCtx>> {
+    Ok(rooms::readable_many(conn, actor, |r| !r.archived)?
+        .into_iter()
+        .filter(|c| ensure_calendar(Some(actor), c).is_ok())
+        .collect())
+}
+
+/// How many of the next dates the member's home lists.
+const UPCOMING_SHOWN: usize = 8;
+
+/// Today's and the coming `days` days' dates across every calendar the member reads (the member's
+/// home), the first `UPCOMING_SHOWN` of them.
+pub fn upcoming(
+    conn: &mut DbConn,
+    actor: &Actor,
+    site: &SiteSettings,
+    days: i64,
+) -> AppResult<CalendarView> {
+    let rooms = calendar_rooms(conn, actor)?;
+    let today = site.timezone.from_utc_datetime(&now()).date_naive();
+    let window = Window::days(today, today + Duration::days(days + 1), site.timezone);
+    let refs: Vec<&RoomCtx> = rooms.iter().collect();
+    let (mut items, cut) = expand(conn, &refs, &window)?;
+    // Already over: not "upcoming" (an all-day event of today stays).
+    let at = now();
+    items.retain(|s| s.event.all_day || s.at.end > at);
+    items.truncate(UPCOMING_SHOWN);
+    Ok(CalendarView {
+        rooms,
+        month: today,
         items,
         cut,
         has_feed: false,

@@ -15,11 +15,11 @@ pub async fn show_home(
     state: web::Data<AppState>,
     user: CurrentUser,
 ) -> Result<HttpResponse, AppError> {
-    let actor = user.actor();
+    let (actor, site) = (user.actor(), user.ctx().site.clone());
     let found = state
         .core
         .db
-        .read(move |conn| home::home(conn, &actor))
+        .read(move |conn| home::home(conn, &actor, &site))
         .await?;
     let page = HomePage::new(Layout::new(user.ctx(), "/home"), &user.ctx().site, &found);
     render::ok(&state, &page)

@@ -127,7 +127,7 @@ impl Page for MonthPage {
     const TEMPLATE: &'static str = "calendar/month.html";
 }
 
-fn event_url(slug: &str, e: &Event) -> String {
+pub(super) fn event_url(slug: &str, e: &Event) -> String {
     format!("/rooms/{slug}/calendar/events/{}", e.id)
 }
 
@@ -351,7 +351,7 @@ impl Page for EventShowPage {
     const TEMPLATE: &'static str = "calendar/event.html";
 }
 
-fn when(e: &Event, at: &Occurrence, tz: Tz) -> String {
+pub(super) fn when(e: &Event, at: &Occurrence, tz: Tz) -> String {
     if e.all_day {
         let last = (at.end - Duration::days(1)).date().max(at.start.date());
         if last == at.start.date() {

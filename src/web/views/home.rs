@@ -47,6 +47,20 @@ pub struct HomePage {
     pub rooms: Vec<HomeRoomItem>,
     /// How many days "new" looks back.
     pub new_days: i64,
+    /// Today's and the coming days' calendar dates.
+    pub events: Vec<HomeEvent>,
+    /// How many days ahead `events` looks.
+    pub event_days: i64,
+}
+
+/// A calendar date on the home page.
+#[derive(Debug, Clone, Serialize)]
+pub struct HomeEvent {
+    pub when: String,
+    pub title: String,
+    pub url: String,
+    pub place: String,
+    pub room_name: String,
 }
 
 impl Page for HomePage {
@@ -101,6 +115,22 @@ impl HomePage {
                 })
                 .collect(),
             new_days: crate::services::home::NEW_DAYS,
+            events: home
+                .events
+                .items
+                .iter()
+                .filter_map(|s| {
+                    let ctx = home.events.rooms.get(s.room)?;
+                    Some(HomeEvent {
+                        when: super::calendar::when(&s.event, &s.at, site.timezone),
+                        title: s.event.title.clone(),
+                        url: super::calendar::event_url(&ctx.room.slug, &s.event),
+                        place: s.event.place.clone(),
+                        room_name: ctx.room.name.clone(),
+                    })
+                })
+                .collect(),
+            event_days: crate::services::home::EVENT_DAYS,
         }
     }
 }
