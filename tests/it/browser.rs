@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use thirtyfour::components::SelectElement;
 use thirtyfour::prelude::*;
 
-use crate::support::{PASSWORD, TestApp};
+use crate::support::{PASSWORD, TestApp, csrf_from, location};
 
 mod accessibility;
 
@@ -1417,6 +1417,90 @@ async fn tables_use_the_width_and_never_break_a_word() {
                 assert!(width > 1000, "{path}: the table has {width}px of 1280");
                 shot(driver, name).await?;
             }
+            Ok::<_, WebDriverError>(())
+        })
+        .await
+        .unwrap();
+    eprintln!("browser test took {:.1?}", started.elapsed());
+}
+
+#[actix_web::test]
+async fn the_safety_dashboard_updates_itself_while_it_is_open() {
+    if !browser_available() {
+        return;
+    }
+    let started = Instant::now();
+    let (_chromedriver, _profile, driver) = launch().await;
+    let app = TestApp::spawn();
+    let admin = app.admin_client().await;
+    app.user("hanako").create();
+    app.user("taro").create();
+    let res = app
+        .post_form(
+            &admin,
+            "/safety/new",
+            "/safety",
+            &[
+                ("scope", "all"),
+                ("title", "地震 安否確認（訓練）"),
+                ("drill", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let dashboard = location(&res);
+    let mail = app
+        .smtp
+        .wait_for_subject("hanako@example.test", "安否確認")
+        .await;
+    let start = mail.body.find("http://").unwrap();
+    let link = mail.body[start..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    let app = &app;
+    driver
+        .run_and_quit(|driver| async move {
+            let driver = &driver;
+            log_in(driver, app, "admin").await?;
+            driver.goto(app.url(&dashboard)).await?;
+            assert_eq!(text_of(driver, ".count.c-safe .n").await?, "0");
+            // A mark the page would lose if it were reloaded.
+            driver
+                .execute(
+                    "window.notReloaded = true;",
+                    Vec::<serde_json::Value>::new(),
+                )
+                .await?;
+            // Hanako answers from her phone while the officer watches.
+            let phone = reqwest::Client::new();
+            let page = phone.get(&link).send().await.unwrap().text().await.unwrap();
+            let res = phone
+                .post(&link)
+                .form(&[("_csrf", csrf_from(&page).as_str()), ("condition", "safe")])
+                .send()
+                .await
+                .unwrap();
+            assert!(res.status().is_success() || res.status().is_redirection());
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while text_of(driver, ".count.c-safe .n").await? != "1" {
+                assert!(
+                    Instant::now() < deadline,
+                    "the dashboard showed the answer by itself"
+                );
+                tokio::time::sleep(POLL).await;
+            }
+            let kept: bool = driver
+                .execute(
+                    "return window.notReloaded === true;",
+                    Vec::<serde_json::Value>::new(),
+                )
+                .await?
+                .convert()?;
+            assert!(kept, "updated in place, not reloaded");
+            assert!(text_of(driver, "tr.row-safe").await?.contains("hanako"));
+            shot(driver, "58-dashboard-live.png").await?;
             Ok::<_, WebDriverError>(())
         })
         .await

@@ -1329,3 +1329,49 @@ async fn closing_a_check_asks_first_and_only_for_those_who_may_close_it() {
     assert_eq!(res.status(), 303);
     assert!(closed_at(&app).is_some());
 }
+
+/// The sender's own question stands on the answer page next to the big buttons, not folded under
+/// 詳しく where nobody opens it.
+#[actix_web::test]
+async fn the_sender_s_extra_question_is_not_hidden_under_the_details() {
+    let app = TestApp::spawn();
+    let admin = app.admin_client().await;
+    app.create_user("hanako", false);
+    let res = start(
+        &app,
+        &admin,
+        &[
+            ("scope", "all"),
+            ("title", "大雪 安否確認"),
+            ("drill", "on"),
+            ("extra_kind", "single"),
+            ("extra_question", "明日は出勤できますか"),
+            ("extra_choices", "できる\nできない"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let mail = app
+        .smtp
+        .wait_for_subject("hanako@example.test", "大雪 安否確認")
+        .await;
+    let page = app
+        .client()
+        .get(link_in(&mail.body))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let question = page
+        .find("明日は出勤できますか")
+        .expect("the question is on the page");
+    let details = page
+        .find("<details class=\"more\"")
+        .expect("the details are there");
+    assert!(
+        question < details,
+        "the question comes before the folded details"
+    );
+}

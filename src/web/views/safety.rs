@@ -81,6 +81,8 @@ pub struct DashboardView {
     pub unanswered: usize,
     pub total: usize,
     pub answered_percent: usize,
+    /// When these figures were read (the page refreshes them while open).
+    pub now: String,
     pub people: Vec<PersonView>,
     pub rooms: Vec<RoomLine>,
     pub extra: Option<Question>,
@@ -106,6 +108,7 @@ pub fn dashboard_view(b: &Dashboard, site: &SiteSettings) -> DashboardView {
         unanswered,
         total,
         answered_percent: ((total - unanswered) * 100).checked_div(total).unwrap_or(0),
+        now: site.local_datetime(chrono::Utc::now().naive_utc()),
         people: b
             .people
             .iter()
