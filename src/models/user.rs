@@ -174,6 +174,27 @@ pub fn list_active(conn: &mut DbConn, offset: i64, limit: i64) -> QueryResult<Ve
         .load(conn)
 }
 
+/// Every enabled account as `(login, display name)`, by display name: the list people are picked
+/// from by name (a small organisation's directory; capped all the same).
+pub fn directory(conn: &mut DbConn) -> QueryResult<Vec<(String, String)>> {
+    users::table
+        .filter(users::disabled.eq(false))
+        .order((users::display_name.asc(), users::login.asc()))
+        .limit(5000)
+        .select((users::login, users::display_name))
+        .load(conn)
+}
+
+/// Enabled accounts whose display name is exactly `name` (to pick a person by name).
+pub fn find_active_by_display_name(conn: &mut DbConn, name: &str) -> QueryResult<Vec<User>> {
+    users::table
+        .filter(users::disabled.eq(false))
+        .filter(users::display_name.eq(name))
+        .limit(2)
+        .select(User::as_select())
+        .load(conn)
+}
+
 /// Profile fields a user edits.
 #[derive(Debug)]
 pub struct ProfileChanges<'a> {

@@ -821,6 +821,8 @@ pub struct MembersPage {
     pub officers: Vec<i64>,
     /// Its invitations nobody has used yet.
     pub invitations: Vec<Invitation>,
+    /// Accounts that could be added, as `(login, display name)`, to pick by name.
+    pub candidates: Vec<(String, String)>,
 }
 
 impl MembersPage {
@@ -833,8 +835,14 @@ impl MembersPage {
 /// Loads the members page.
 pub fn members_page(conn: &mut DbConn, actor: &Actor, slug: &str) -> AppResult<MembersPage> {
     let ctx = load_for(conn, Some(actor), slug, RoomAction::Manage)?;
+    let members = sorted_members(conn, ctx.room.id)?;
+    let candidates = user::directory(conn)?
+        .into_iter()
+        .filter(|(login, _)| !members.iter().any(|m| &m.login == login))
+        .collect();
     Ok(MembersPage {
-        members: sorted_members(conn, ctx.room.id)?,
+        candidates,
+        members,
         requests: room::requests(conn, ctx.room.id)?,
         officers: room::safety_officers(conn, ctx.room.id)?,
         invitations: invitation::open_for_room(conn, ctx.room.id, now())?,
@@ -852,7 +860,14 @@ pub fn add_member(
 ) -> AppResult<()> {
     let ctx = load_for(conn, Some(actor), slug, RoomAction::Manage)?;
     let mut e = FieldErrors::default();
-    let target = user::find_by_login_opt(conn, login.trim())?.filter(|u| !u.disabled);
+    // Picked from the list (its login) or typed as a display name, when exactly one account has it.
+    let typed = login.trim();
+    let target = if let Some(u) = user::find_by_login_opt(conn, typed)?.filter(|u| !u.disabled) {
+        Some(u)
+    } else {
+        let mut named = user::find_active_by_display_name(conn, typed)?;
+        if named.len() == 1 { named.pop() } else { None }
+    };
     if target.is_none() {
         e.add("login", "room.unknown_login");
     }

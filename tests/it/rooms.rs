@@ -1436,3 +1436,66 @@ async fn the_room_list_draws_each_sub_room_under_its_own_parent() {
     assert!(flat.contains("class=\"nested depth-1\"> <a href=\"/rooms/class3\""));
     assert!(flat.contains("class=\"nested depth-2\"> <a href=\"/rooms/club\""));
 }
+
+/// A manager picks people by name: the members page offers everyone not yet in the room by display
+/// name, and a display name typed in full (when only one account has it) adds that person.
+#[actix_web::test]
+async fn a_manager_adds_a_member_picked_by_display_name() {
+    let app = TestApp::spawn();
+    let admin = app.admin_client().await;
+    app.user("hanako").create();
+    app.user("taro").create();
+    app.room("club")
+        .named("写真部")
+        .closed()
+        .member("hanako", "member")
+        .create(&admin)
+        .await;
+    let page = admin
+        .get(app.url("/rooms/club/members"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("<option value=\"taro\">taro さん</option>"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("<option value=\"hanako\">"),
+        "already a member"
+    );
+    let res = app
+        .post_form(
+            &admin,
+            "/rooms/club/members",
+            "/rooms/club/members",
+            &[("login", "taro さん"), ("role", "member")],
+        )
+        .await;
+    assert_eq!(res.status(), 303, "added by display name");
+    let page = admin
+        .get(app.url("/rooms/club/members"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("<td>taro さん</td><td>taro</td>"), "{page}");
+    let res = app
+        .post_form(
+            &admin,
+            "/rooms/club/members",
+            "/rooms/club/members",
+            &[("login", "誰でもない人"), ("role", "member")],
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        422,
+        "an unknown name is refused with a message"
+    );
+}

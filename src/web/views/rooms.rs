@@ -406,6 +406,15 @@ pub struct RoomMembersPage {
     pub me: String,
     /// Field errors of the add-member or invite form.
     pub errors: Errors,
+    /// People who could be added, to pick by name.
+    pub candidates: Vec<PersonOption>,
+}
+
+/// A person to pick from a list: the login is sent, the name is what people look for.
+#[derive(Debug, Clone, Serialize)]
+pub struct PersonOption {
+    pub login: String,
+    pub display_name: String,
 }
 
 impl Page for RoomMembersPage {
@@ -436,6 +445,14 @@ impl RoomMembersPage {
             roles: role_names(true),
             me,
             errors,
+            candidates: p
+                .candidates
+                .iter()
+                .map(|(login, name)| PersonOption {
+                    login: login.clone(),
+                    display_name: name.clone(),
+                })
+                .collect(),
         }
     }
 }
