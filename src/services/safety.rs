@@ -202,7 +202,11 @@ pub struct StartPreview {
 }
 
 /// Checks a start form as `start` would, and says what starting it would do; starts nothing.
-pub fn preview_start(conn: &mut DbConn, actor: &Actor, form: &StartForm) -> AppResult<StartPreview> {
+pub fn preview_start(
+    conn: &mut DbConn,
+    actor: &Actor,
+    form: &StartForm,
+) -> AppResult<StartPreview> {
     let checked = check_start(conn, actor, form)?;
     Ok(StartPreview {
         recipients: checked.audience.len(),

@@ -5,6 +5,7 @@ use actix_web::{HttpResponse, web};
 
 use crate::db::types::{CommentId, PostId, RevisionId};
 use crate::error::AppError;
+use crate::i18n;
 use crate::services::form::{self, FormOutcome};
 use crate::services::room_posts::{self, RoomPostForm, Saved};
 use crate::services::rooms::{self, RoomCtx};
@@ -15,7 +16,6 @@ use crate::web::views::room_posts::{
     EditorExtras, EditorForm, EditorPage, InboxPage, RoomPostPage, WhatsNewPage, inbox_item,
     live_item,
 };
-use crate::i18n;
 use crate::web::views::{ConfirmPage, Errors, Layout, feed};
 
 fn saved_flash(saved: Saved) -> &'static str {

@@ -97,7 +97,10 @@ pub async fn start_check(
             return match outcome {
                 FormOutcome::Saved(preview) => {
                     let layout = Layout::new(user.ctx(), "/safety/new");
-                    render::ok(&state, &confirm_start(layout, user.ctx().lang, &form, &preview))
+                    render::ok(
+                        &state,
+                        &confirm_start(layout, user.ctx().lang, &form, &preview),
+                    )
                 }
                 FormOutcome::Invalid { errors, page } => {
                     let layout = Layout::new(user.ctx(), "/safety/new");
@@ -470,7 +473,11 @@ fn confirm_start(
     };
     ConfirmPage {
         layout,
-        heading: i18n::t(lang, "safety.confirm_heading", &[("title", form.title.trim())]),
+        heading: i18n::t(
+            lang,
+            "safety.confirm_heading",
+            &[("title", form.title.trim())],
+        ),
         message,
         action: "/safety".to_owned(),
         fields: vec![
