@@ -8,6 +8,7 @@
 mod accounts;
 mod admin;
 mod auth;
+mod backup;
 mod blog;
 mod browser;
 mod cli;

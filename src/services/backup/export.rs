@@ -124,7 +124,7 @@ pub fn write_backup(
     }
     let final_path = to_dir.join(&name);
     let mut partial = PartialFile {
-        path: to_dir.join(format!(".{name}.partial")),
+        path: to_dir.join(format!(".{name}.{}.partial", std::process::id())),
         done: false,
     };
     let mut options = File::options();
@@ -135,7 +135,9 @@ pub fn write_backup(
     let file = options
         .open(&partial.path)
         .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", partial.path.display()))?;
-    let encoder = zstd::Encoder::new(BufWriter::with_capacity(1 << 20, file), 3)?;
+    let mut encoder = zstd::Encoder::new(BufWriter::with_capacity(1 << 20, file), 3)?;
+    // zstd's own frame checksum on top of the manifest's: `zstd -t` can test an archive too.
+    encoder.include_checksum(true)?;
     let mut writer = ArchiveWriter {
         builder: tar::Builder::new(encoder),
         entries: Vec::new(),
