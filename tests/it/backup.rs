@@ -605,3 +605,72 @@ async fn an_archive_moves_a_site_between_sqlite_and_postgresql() {
         vec![7u8; 10_000].as_slice()
     );
 }
+
+#[actix_web::test]
+async fn the_admin_overview_warns_until_a_backup_was_restored_and_when_it_is_old() {
+    let app = TestApp::spawn();
+    let admin = app.admin_client().await;
+    let overview = || async {
+        let html = admin
+            .get(app.url("/admin"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let start = html.find("id=\"backups\"").expect("a backups card");
+        html[start..html[start..].find("</section>").unwrap() + start].to_owned()
+    };
+    let card = overview().await;
+    assert!(
+        card.contains("role=\"alert\"") && card.contains("バックアップがありません"),
+        "{card}"
+    );
+
+    let out = tempfile::tempdir().unwrap();
+    let (ok, output) = backup_cmd(&app, out.path());
+    assert!(ok, "{output}");
+    let archive = archive_in(out.path());
+    let card = overview().await;
+    let name = archive.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(card.contains(&name), "the last backup is shown: {card}");
+    assert!(card.contains("一度も復元していません"), "{card}");
+
+    let mut cmd = yui(app.data_dir());
+    cmd.arg("--database-url")
+        .arg(app.core.config.database_url())
+        .arg("verify-backup")
+        .arg(&archive);
+    let (ok, output) = run(&mut cmd, None);
+    assert!(ok, "{output}");
+    let card = overview().await;
+    assert!(
+        !card.contains("role=\"alert\""),
+        "no warning once restored: {card}"
+    );
+    assert!(card.contains("成功"), "{card}");
+
+    // A restore check that failed, then one that is old: warned again.
+    let record = |ok: bool, days: i64| {
+        let r = yui::services::backup::VerifyRecord {
+            at: chrono::Utc::now() - chrono::Duration::days(days),
+            path: "x".into(),
+            ok,
+            detail: "row counts differ".into(),
+        };
+        app.db(move |conn| yui::services::backup::record_verify(conn, &r));
+    };
+    record(false, 0);
+    let card = overview().await;
+    assert!(
+        card.contains("role=\"alert\"") && card.contains("失敗しました"),
+        "{card}"
+    );
+    record(true, 8);
+    let card = overview().await;
+    assert!(
+        card.contains("role=\"alert\"") && card.contains("1 週間以上"),
+        "{card}"
+    );
+}

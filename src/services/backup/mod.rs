@@ -18,7 +18,7 @@ pub use catalog::{Column, Kind, TABLES};
 pub use export::{BackupSummary, write_backup};
 pub use restore::{RestoreOptions, RestoreSummary, restore_archive, verify_archive};
 pub use status::{
-    BackupRecord, BackupStatus, VerifyRecord, load_status, record_backup, record_verify,
+    BackupRecord, BackupStatus, STALE_DAYS, VerifyRecord, load_status, record_backup, record_verify,
 };
 
 use serde::{Deserialize, Serialize};

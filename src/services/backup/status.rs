@@ -11,7 +11,7 @@ use crate::models::setting;
 const LAST_BACKUP: &str = "backup.last";
 const LAST_VERIFIED: &str = "backup.last_verified";
 
-/// A backup is "old" after this many days (the overview warns).
+/// A backup or a verified restore is "old" after this many days (the admin overview warns).
 pub const STALE_DAYS: i64 = 7;
 
 /// The last backup `yui backup` wrote.
@@ -45,18 +45,6 @@ pub struct BackupStatus {
     pub last_backup: Option<BackupRecord>,
     /// The last verified restore, if any.
     pub last_verified: Option<VerifyRecord>,
-}
-
-impl BackupStatus {
-    /// Whether the overview should warn: no backup, no successful verified restore, or either
-    /// older than `STALE_DAYS`.
-    pub fn needs_attention(&self, now: DateTime<Utc>) -> bool {
-        let stale = |at: DateTime<Utc>| (now - at).num_days() >= STALE_DAYS;
-        match (&self.last_backup, &self.last_verified) {
-            (Some(b), Some(v)) => stale(b.at) || stale(v.at) || !v.ok,
-            _ => true,
-        }
-    }
 }
 
 fn read<T: for<'de> Deserialize<'de>>(conn: &mut DbConn, key: &str) -> Result<Option<T>, AppError> {

@@ -24,12 +24,16 @@ fn pager(base: &str, n: i64, total: i64) -> Pager {
 /// `GET /admin`: the overview, where a new site's first steps wait (setup lands here).
 pub async fn dashboard(state: web::Data<AppState>, admin: Admin) -> Result<HttpResponse, AppError> {
     let (actor, core) = (admin.actor(), state.core.clone());
-    let steps = state
+    let overview = state
         .core
         .db
-        .read(move |conn| admin::first_steps(conn, &actor, &core))
+        .read(move |conn| admin::overview(conn, &actor, &core))
         .await?;
-    let page = OverviewPage::new(Layout::new(admin.ctx(), "/admin"), &steps);
+    let page = OverviewPage::new(
+        Layout::new(admin.ctx(), "/admin"),
+        &overview,
+        chrono::Utc::now(),
+    );
     render::ok(&state, &page)
 }
 
