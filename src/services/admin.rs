@@ -224,6 +224,8 @@ pub struct Overview {
     pub backups: super::backup::BackupStatus,
     /// The site's settings.
     pub site: super::site::SiteSettings,
+    /// The backup schedule.
+    pub schedule: super::backup::Schedule,
 }
 
 /// The admin overview's facts.
@@ -233,6 +235,7 @@ pub fn overview(conn: &mut DbConn, actor: &Actor, core: &Core) -> AppResult<Over
         steps,
         backups: super::backup::load_status(conn)?,
         site: super::site::load(conn)?,
+        schedule: super::backup::load_schedule(conn)?,
     })
 }
 

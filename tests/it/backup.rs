@@ -674,3 +674,83 @@ async fn the_admin_overview_warns_until_a_backup_was_restored_and_when_it_is_old
         "{card}"
     );
 }
+
+#[actix_web::test]
+async fn the_daily_backup_is_set_in_the_admin_panel_taken_once_a_day_and_pruned() {
+    let app = TestApp::spawn();
+    let admin = app.admin_client().await;
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().to_string_lossy().into_owned();
+    // Refused with the reasons, nothing saved.
+    let res = app
+        .post_form(
+            &admin,
+            "/admin",
+            "/admin/backups/schedule",
+            &[
+                ("enabled", "on"),
+                ("at", "25:99"),
+                ("keep", "0"),
+                ("dir", "relative/dir"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("HH:MM") && html.contains("1 から 365") && html.contains("絶対パス"),
+        "{html}"
+    );
+    assert!(!app.db(yui::services::backup::load_schedule).enabled);
+    // Saved.
+    let res = app
+        .post_form(
+            &admin,
+            "/admin",
+            "/admin/backups/schedule",
+            &[
+                ("enabled", "on"),
+                ("at", "00:00"),
+                ("keep", "2"),
+                ("dir", dir.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let schedule = app.db(yui::services::backup::load_schedule);
+    assert!(
+        schedule.enabled && schedule.keep == 2 && schedule.dir == dir,
+        "{schedule:?}"
+    );
+
+    // Due once today, not twice; once more each following day, keeping the newest two.
+    let now = chrono::Utc::now();
+    let core = app.core.clone();
+    let run_at = move |at: chrono::DateTime<chrono::Utc>| {
+        let core = core.clone();
+        async move {
+            actix_web::rt::task::spawn_blocking(move || yui::services::backup::run_due(&core, at))
+                .await
+                .unwrap()
+                .unwrap()
+        }
+    };
+    assert!(run_at(now).await.is_some(), "due: no backup yet today");
+    assert!(run_at(now).await.is_none(), "not twice a day");
+    for day in 1..=3 {
+        let b = run_at(now + chrono::Duration::days(day)).await;
+        assert!(b.is_some(), "day {day}");
+        // The record carries the real time; the next day's slot is still ahead of it.
+    }
+    let archives: Vec<_> = std::fs::read_dir(out.path()).unwrap().collect();
+    assert_eq!(archives.len(), 2, "kept the newest two: {archives:?}");
+    let card = admin
+        .get(app.url("/admin"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(card.contains(&dir), "the last backup's place is shown");
+}

@@ -138,6 +138,8 @@ pub fn write_backup(
     let mut encoder = zstd::Encoder::new(BufWriter::with_capacity(1 << 20, file), 3)?;
     // zstd's own frame checksum on top of the manifest's: `zstd -t` can test an archive too.
     encoder.include_checksum(true)?;
+    // One worker: compression overlaps reading and hashing (like `tar | zstd`, two processes).
+    encoder.multithread(1)?;
     let mut writer = ArchiveWriter {
         builder: tar::Builder::new(encoder),
         entries: Vec::new(),
@@ -445,7 +447,7 @@ fn copy_blobs(
             &format!("blobs/{}/{}/{sha256}", &sha256[0..2], &sha256[2..4]),
             size,
             CountingReader {
-                inner: file,
+                inner: std::io::BufReader::with_capacity(1 << 20, file),
                 progress: &mut *progress,
             },
         )?;

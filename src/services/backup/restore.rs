@@ -705,7 +705,9 @@ impl TableLoader {
 
     fn load_chunk(&mut self, target: &mut Target, bytes: &[u8]) -> anyhow::Result<()> {
         let sqlite = matches!(target.conn, DbConn::Sqlite(_));
-        let mut batch = Vec::new();
+        // The batch is built as JSON text row by row: a whole chunk as `serde_json::Value`s
+        // would take several times its 4 MiB.
+        let mut batch = Batch::default();
         for line in bytes.lines() {
             let line = line?;
             if line.is_empty() {
@@ -722,20 +724,19 @@ impl TableLoader {
             }
             self.rows += 1;
             let Some((parent, _)) = self.self_ref else {
-                batch.push(serde_json::Value::Array(values));
+                batch.push(&values)?;
                 continue;
             };
             match values[parent].as_i64() {
                 Some(p) if !self.loaded.contains(&p) => {
                     self.waiting.entry(p).or_default().push(values);
                 }
-                _ => self.release(values, &mut batch),
+                _ => self.release(values, &mut batch)?,
             }
         }
-        if batch.is_empty() {
+        let Some(json) = batch.finish() else {
             return Ok(());
-        }
-        let json = serde_json::to_string(&batch)?;
+        };
         diesel::sql_query(&self.insert)
             .bind::<Text, _>(json)
             .execute(&mut target.conn)?;
@@ -743,9 +744,9 @@ impl TableLoader {
     }
 
     /// Queues a row whose parent is in, then every row that was waiting for it.
-    fn release(&mut self, row: Vec<serde_json::Value>, batch: &mut Vec<serde_json::Value>) {
+    fn release(&mut self, row: Vec<serde_json::Value>, batch: &mut Batch) -> anyhow::Result<()> {
         let Some((_, id)) = self.self_ref else {
-            return;
+            return Ok(());
         };
         let mut stack = vec![row];
         while let Some(row) = stack.pop() {
@@ -755,8 +756,9 @@ impl TableLoader {
                     stack.extend(children);
                 }
             }
-            batch.push(serde_json::Value::Array(row));
+            batch.push(&row)?;
         }
+        Ok(())
     }
 
     /// Checks the row count and that no row waits for a parent; returns the table's rows.
@@ -777,6 +779,26 @@ impl TableLoader {
             );
         }
         Ok(self.rows)
+    }
+}
+
+/// Rows as one JSON array text, the insert's bound parameter.
+#[derive(Default)]
+struct Batch(Vec<u8>);
+
+impl Batch {
+    fn push(&mut self, row: &[serde_json::Value]) -> anyhow::Result<()> {
+        self.0.push(if self.0.is_empty() { b'[' } else { b',' });
+        serde_json::to_writer(&mut self.0, row)?;
+        Ok(())
+    }
+
+    fn finish(mut self) -> Option<String> {
+        if self.0.is_empty() {
+            return None;
+        }
+        self.0.push(b']');
+        String::from_utf8(self.0).ok()
     }
 }
 

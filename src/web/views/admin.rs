@@ -214,6 +214,25 @@ pub struct OverviewPage {
     pub open_steps: usize,
     /// The backups card.
     pub backups: BackupPanel,
+    /// The backup schedule form's values.
+    pub schedule: ScheduleView,
+    /// The schedule form's field errors.
+    pub errors: Errors,
+}
+
+/// The backup schedule form's values.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScheduleView {
+    /// Whether the daily backup is on.
+    pub enabled: bool,
+    /// Its time, `HH:MM`.
+    pub at: String,
+    /// How many archives to keep.
+    pub keep: String,
+    /// Where they go (empty: the default).
+    pub dir: String,
+    /// Where archives go when `dir` is empty (shown as the placeholder).
+    pub default_dir: String,
 }
 
 /// The overview's backups card: the last backup, the last verified restore, and a warning.
@@ -281,8 +300,21 @@ impl OverviewPage {
         layout: Layout,
         overview: &crate::services::admin::Overview,
         now: chrono::DateTime<chrono::Utc>,
+        submitted: Option<(&crate::services::backup::ScheduleForm, Errors)>,
+        data_dir: &std::path::Path,
     ) -> Self {
         let s = &overview.steps;
+        let (form, errors) = match submitted {
+            Some((form, errors)) => (form.clone(), errors),
+            None => ((&overview.schedule).into(), Errors::default()),
+        };
+        let schedule = ScheduleView {
+            enabled: form.enabled.is_some(),
+            at: form.at,
+            keep: form.keep,
+            dir: form.dir,
+            default_dir: data_dir.join("backups").display().to_string(),
+        };
         let steps: Vec<Step> = [
             ("name", s.site_named, "/admin/settings"),
             ("post", s.first_post, "/admin/posts/new"),
@@ -299,6 +331,8 @@ impl OverviewPage {
             steps,
             open_steps,
             backups: BackupPanel::new(&overview.backups, &overview.site, now),
+            schedule,
+            errors,
         }
     }
 }
