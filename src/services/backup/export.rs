@@ -140,6 +140,8 @@ pub fn write_backup(
     encoder.include_checksum(true)?;
     // One worker: compression overlaps reading and hashing (like `tar | zstd`, two processes).
     encoder.multithread(1)?;
+    // Small jobs keep its buffers (and the process's peak RSS) small; the default is 8 MiB per job.
+    encoder.set_parameter(zstd::zstd_safe::CParameter::JobSize(1 << 20))?;
     let mut writer = ArchiveWriter {
         builder: tar::Builder::new(encoder),
         entries: Vec::new(),
