@@ -124,6 +124,8 @@ mod tests {
             <account::ProfilePage as Page>::TEMPLATE,
             <account::EmailConfirmPage as Page>::TEMPLATE,
             <admin::AdminMembersPage as Page>::TEMPLATE,
+            <admin::OverviewPage as Page>::TEMPLATE,
+            <ConfirmPage as Page>::TEMPLATE,
             <admin::NewMemberPage as Page>::TEMPLATE,
             <admin::SettingsPage as Page>::TEMPLATE,
             <admin::AuditPage as Page>::TEMPLATE,
