@@ -614,6 +614,31 @@ async fn an_archive_moves_a_site_between_sqlite_and_postgresql() {
         res.bytes().await.unwrap().as_ref(),
         vec![7u8; 10_000].as_slice()
     );
+
+    // A PostgreSQL database with tables is refused without --force, and left as it was.
+    let url = back.core.config.database_url();
+    back.user("only_here").create();
+    let users_back = user_rows(&back);
+    let restore_into_back = |force: bool| {
+        yui::services::backup::restore_archive(
+            &yui::services::backup::RestoreOptions {
+                archive: archive_in(&out),
+                data_dir: work.path().join(format!("pg-target-{force}")),
+                database_url: Some(url.clone()),
+                force,
+            },
+            &mut |_| {},
+        )
+    };
+    let err = restore_into_back(false).unwrap_err().to_string();
+    assert!(
+        err.contains("has tables") && err.contains("--force"),
+        "{err}"
+    );
+    assert_eq!(user_rows(&back), users_back);
+    // With --force the schema is replaced in one transaction: the archive's rows, nothing else.
+    restore_into_back(true).unwrap();
+    assert_eq!(user_rows(&back), users_pg);
 }
 
 #[actix_web::test]
