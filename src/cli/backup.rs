@@ -246,36 +246,29 @@ fn verify_in(archive: &Path, work: &Path) -> anyhow::Result<String> {
     let mut conn = crate::db::establish(&summary.database_url)?;
     let counts = count_and_hash(&mut conn, &storage).map_err(|e| anyhow::anyhow!("{e}"))?;
     drop(conn);
+    let probe = make_probe(&summary.database_url)?;
     let mut config = Config::load(&data, None, std::iter::empty())?;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let addr = listener.local_addr()?;
     // The trial copy must never mail anyone: its outbox goes to files in the work directory.
     config.mail.transport = MailTransport::Dir;
-    config.server.bind = "127.0.0.1:0".into();
-    config.server.base_url = None;
+    config.server.bind = addr.to_string();
+    config.server.base_url = Some(format!("http://{addr}"));
     config.server.workers = Some(1);
     let manifest = summary.manifest.clone();
     actix_web::rt::System::new().block_on(async move {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         let core = crate::app::build_core(config)?;
         let running = crate::app::start(core, listener)?;
-        let addr = running.addr;
         let handle = running.handle.clone();
         let server = actix_web::rt::spawn(running.server);
-        let result = async {
-            for path in ["/healthz", "/", "/login"] {
-                let status = tokio::task::spawn_blocking(move || http_status(addr, path)).await??;
-                if status != 200 {
-                    anyhow::bail!("the restored site answered {status} to GET {path}");
-                }
-            }
-            say(&format!(
-                "  the restored site serves on {addr} (/healthz, /, /login: 200)"
-            ));
-            Ok::<_, anyhow::Error>(())
-        }
-        .await;
+        let result = tokio::task::spawn_blocking(move || probe_site(addr, &probe)).await;
         handle.stop(true).await;
         let _ = server.await;
-        result
+        let downloads = result??;
+        say(&format!(
+            "  the restored site serves on {addr}: /healthz, /, a probe account logged in, /rooms, {downloads} file downloads match their SHA-256"
+        ));
+        Ok::<_, anyhow::Error>(())
     })?;
     let (rows, blobs, bytes) = counts;
     let mut problems = Vec::new();
@@ -355,18 +348,229 @@ fn count_and_hash(
     Ok((rows, shas.len() as u64, bytes))
 }
 
-/// The status code of a plain HTTP/1.1 GET (no client library in the binary for this one probe).
-fn http_status(addr: std::net::SocketAddr, path: &str) -> anyhow::Result<u16> {
+/// The probe: an admin account made in the restored copy, and files to download through it.
+struct Probe {
+    login: String,
+    password: String,
+    /// `(download path, SHA-256)` of up to 20 files outside private rooms.
+    files: Vec<(String, String)>,
+}
+
+/// Makes the probe account in the restored database and picks the files it downloads.
+fn make_probe(url: &str) -> anyhow::Result<Probe> {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct F {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        id: i64,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        name: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        sha: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        slug: String,
+    }
+    let mut conn = crate::db::establish(url)?;
+    let password = format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
+    let hash = crate::services::password::hash_now(&password)?;
+    let account = crate::services::account::NewAccount {
+        login: "verify_probe".into(),
+        email: "verify-probe@example.invalid".into(),
+        display_name: "verify-backup".into(),
+        role: crate::models::user::SiteRole::Admin,
+        language: None,
+    };
+    crate::db::in_transaction(&mut conn, true, |conn| {
+        crate::services::account::insert_account(conn, &account, &hash)
+    })
+    .map_err(|e| anyhow::anyhow!("making the probe account: {e}"))?;
+    let files: Vec<F> = diesel::sql_query(
+        "SELECT f.id AS id, f.name AS name, f.blob_sha256 AS sha, r.slug AS slug \
+         FROM files f JOIN rooms r ON r.id = f.room_id \
+         WHERE f.deleted_at IS NULL AND r.space <> 'private' ORDER BY f.id LIMIT 20",
+    )
+    .load(&mut conn)?;
+    let enc = |s: &str| {
+        percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+    };
+    Ok(Probe {
+        login: account.login,
+        password,
+        files: files
+            .into_iter()
+            .map(|f| {
+                (
+                    format!(
+                        "/rooms/{}/files/file/{}/{}",
+                        enc(&f.slug),
+                        f.id,
+                        enc(&f.name)
+                    ),
+                    f.sha,
+                )
+            })
+            .collect(),
+    })
+}
+
+/// Checks the running copy over HTTP: it serves, the probe logs in, opens rooms and downloads
+/// files whose bytes match their SHA-256. Returns how many files it downloaded.
+fn probe_site(addr: std::net::SocketAddr, probe: &Probe) -> anyhow::Result<usize> {
+    let mut jar: Vec<(String, String)> = Vec::new();
+    for path in ["/healthz", "/"] {
+        let r = http(addr, "GET", path, &jar, None)?;
+        if r.status != 200 {
+            anyhow::bail!("the restored site answered {} to GET {path}", r.status);
+        }
+    }
+    let page = http(addr, "GET", "/login", &jar, None)?;
+    page.keep_cookies(&mut jar);
+    let html = String::from_utf8_lossy(&page.body);
+    let marker = "name=\"_csrf\" value=\"";
+    let csrf = html
+        .find(marker)
+        .map(|i| &html[i + marker.len()..])
+        .and_then(|rest| rest.split('"').next())
+        .ok_or_else(|| anyhow::anyhow!("the restored login page has no form token"))?
+        .to_owned();
+    let form = serde_urlencoded::to_string([
+        ("_csrf", csrf.as_str()),
+        ("name", probe.login.as_str()),
+        ("password", probe.password.as_str()),
+        ("next", "/"),
+    ])?;
+    let login = http(addr, "POST", "/login", &jar, Some(&form))?;
+    if login.status != 303 {
+        anyhow::bail!(
+            "the probe account could not log in to the restored site ({})",
+            login.status
+        );
+    }
+    login.keep_cookies(&mut jar);
+    let rooms = http(addr, "GET", "/rooms", &jar, None)?;
+    if rooms.status != 200 {
+        anyhow::bail!("the restored site answered {} to GET /rooms", rooms.status);
+    }
+    for (path, sha) in &probe.files {
+        let r = http(addr, "GET", path, &jar, None)?;
+        let got = backup::sha256_of(&r.body);
+        if r.status != 200 || got != *sha {
+            anyhow::bail!(
+                "downloading {path} from the restored site: {} and SHA-256 {got}, expected {sha}",
+                r.status
+            );
+        }
+    }
+    Ok(probe.files.len())
+}
+
+/// An HTTP response as read by `http`.
+struct HttpAnswer {
+    status: u16,
+    set_cookies: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl HttpAnswer {
+    fn keep_cookies(&self, jar: &mut Vec<(String, String)>) {
+        for (name, value) in &self.set_cookies {
+            jar.retain(|(n, _)| n != name);
+            jar.push((name.clone(), value.clone()));
+        }
+    }
+}
+
+/// One plain HTTP/1.1 request (`Connection: close`; no client library in the binary for this one
+/// probe): cookies from `jar`, a form body if any.
+fn http(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    jar: &[(String, String)],
+    form: Option<&str>,
+) -> anyhow::Result<HttpAnswer> {
+    use std::fmt::Write as _;
     let mut stream = std::net::TcpStream::connect(addr)?;
-    stream.set_read_timeout(Some(std::time::Duration::from_secs(30)))?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )?;
-    let mut head = [0u8; 12];
-    stream.read_exact(&mut head)?;
-    let line = std::str::from_utf8(&head)?;
-    line.get(9..12)
+    stream.set_read_timeout(Some(std::time::Duration::from_mins(1)))?;
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    if !jar.is_empty() {
+        let cookies: Vec<String> = jar.iter().map(|(n, v)| format!("{n}={v}")).collect();
+        let _ = write!(req, "Cookie: {}\r\n", cookies.join("; "));
+    }
+    if let Some(body) = form {
+        let _ = write!(
+            req,
+            "Origin: http://{addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+    } else {
+        req.push_str("\r\n");
+    }
+    stream.write_all(req.as_bytes())?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw)?;
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or_else(|| anyhow::anyhow!("not an HTTP answer from {path}"))?;
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .and_then(|l| l.get(9..12))
         .and_then(|s| s.parse().ok())
-        .ok_or_else(|| anyhow::anyhow!("not an HTTP answer: {line:?}"))
+        .ok_or_else(|| anyhow::anyhow!("not an HTTP answer from {path}"))?;
+    let mut set_cookies = Vec::new();
+    let mut chunked = false;
+    for line in lines {
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
+        let (name, value) = (name.trim().to_ascii_lowercase(), value.trim());
+        if name == "set-cookie"
+            && let Some((n, v)) = value.split(';').next().and_then(|c| c.split_once('='))
+        {
+            set_cookies.push((n.to_owned(), v.to_owned()));
+        }
+        if name == "transfer-encoding" && value.eq_ignore_ascii_case("chunked") {
+            chunked = true;
+        }
+    }
+    let body = &raw[split + 4..];
+    let body = if chunked {
+        dechunk(body)?
+    } else {
+        body.to_vec()
+    };
+    Ok(HttpAnswer {
+        status,
+        set_cookies,
+        body,
+    })
+}
+
+/// Decodes a chunked body.
+fn dechunk(mut rest: &[u8]) -> anyhow::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    loop {
+        let end = rest
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .ok_or_else(|| anyhow::anyhow!("a broken chunked answer"))?;
+        let size_text = std::str::from_utf8(&rest[..end])?;
+        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)?;
+        rest = &rest[end + 2..];
+        if size == 0 {
+            return Ok(out);
+        }
+        if rest.len() < size + 2 {
+            anyhow::bail!("a truncated chunked answer");
+        }
+        out.extend_from_slice(&rest[..size]);
+        rest = &rest[size + 2..];
+    }
 }

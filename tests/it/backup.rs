@@ -259,6 +259,10 @@ async fn a_backup_taken_while_writes_run_restores_the_same_site() {
     let (ok, output) = run(&mut cmd, None);
     assert!(ok, "{output}");
     assert!(output.contains("the restored site served"), "{output}");
+    assert!(
+        output.contains("a probe account logged in") && output.contains("file downloads match"),
+        "{output}"
+    );
     let status = app.db(yui::services::backup::load_status);
     assert!(status.last_backup.is_some());
     assert!(

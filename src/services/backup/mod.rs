@@ -85,6 +85,11 @@ fn hex(bytes: &[u8]) -> String {
     })
 }
 
+/// SHA-256 of a byte slice, lower-case hex.
+pub fn sha256_of(bytes: &[u8]) -> String {
+    sha256_hex(bytes)
+}
+
 /// SHA-256 of a byte slice, hex.
 fn sha256_hex(bytes: &[u8]) -> String {
     hex(&sha2::Sha256::digest(bytes))
