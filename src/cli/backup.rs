@@ -385,6 +385,8 @@ fn make_probe(url: &str) -> anyhow::Result<Probe> {
         language: None,
     };
     crate::db::in_transaction(&mut conn, true, |conn| {
+        // The copy's jobs loop must not take the site's daily backup into its directory.
+        backup::disable_schedule(conn)?;
         crate::services::account::insert_account(conn, &account, &hash)
     })
     .map_err(|e| anyhow::anyhow!("making the probe account: {e}"))?;

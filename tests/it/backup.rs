@@ -783,6 +783,38 @@ async fn the_daily_backup_is_set_in_the_admin_panel_taken_once_a_day_and_pruned(
     }
     let archives: Vec<_> = std::fs::read_dir(out.path()).unwrap().collect();
     assert_eq!(archives.len(), 2, "kept the newest two: {archives:?}");
+    // Verifying an archive whose site has the schedule on: the trial copy takes no backup into
+    // (and prunes nothing from) the site's directory.
+    // (An archive of the site as it was before its first daily backup: due at once in the copy.)
+    app.db(|conn| {
+        yui::models::setting::delete(conn, "backup.last")?;
+        yui::models::setting::delete(conn, "backup.schedule_claimed")?;
+        Ok(())
+    });
+    let elsewhere = tempfile::tempdir().unwrap();
+    let (ok, output) = backup_cmd(&app, elsewhere.path());
+    assert!(ok, "{output}");
+    let newest = archive_in(elsewhere.path());
+    let before: Vec<_> = std::fs::read_dir(out.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let mut cmd = yui(app.data_dir());
+    cmd.arg("--database-url")
+        .arg(app.core.config.database_url())
+        .arg("verify-backup")
+        .arg(&newest);
+    let (ok, output) = run(&mut cmd, None);
+    assert!(ok, "{output}");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let mut after: Vec<_> = std::fs::read_dir(out.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    after.sort();
+    let mut before = before;
+    before.sort();
+    assert_eq!(after, before, "the trial copy touched the backup directory");
     let card = admin
         .get(app.url("/admin"))
         .send()

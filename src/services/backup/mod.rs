@@ -18,7 +18,9 @@ mod status;
 pub use catalog::{Column, Kind, TABLES};
 pub use export::{BackupSummary, write_backup};
 pub use restore::{RestoreOptions, RestoreSummary, restore_archive, verify_archive};
-pub use schedule::{Schedule, ScheduleForm, load_schedule, run_due, save_schedule};
+pub use schedule::{
+    Schedule, ScheduleForm, disable_schedule, load_schedule, run_due, save_schedule,
+};
 pub use status::{
     BackupRecord, BackupStatus, STALE_DAYS, VerifyRecord, load_status, record_backup, record_verify,
 };

@@ -142,6 +142,14 @@ pub fn save_schedule(
     Ok(())
 }
 
+/// Turns the daily backup off (in a trial copy made by `verify-backup`, whose jobs loop would
+/// otherwise write into, and prune, the real site's backup directory).
+pub fn disable_schedule(conn: &mut crate::db::DbConn) -> AppResult<()> {
+    setting::delete(conn, SCHEDULE)?;
+    setting::delete(conn, CLAIMED)?;
+    Ok(())
+}
+
 /// Takes the scheduled backup if it is due (blocking: call it off the async workers). Returns
 /// what was written, or `None` when nothing was due.
 pub fn run_due(core: &Core, now: DateTime<Utc>) -> anyhow::Result<Option<BackupSummary>> {
