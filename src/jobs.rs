@@ -3,7 +3,7 @@
 //! delivery clears that), announces scheduled room posts when their time comes, purges expired
 //! sessions, old login failures and old verification links, sends the automatic reminders of
 //! safety checks and circular notices, and keeps the room cabinets tidy (trash older than
-//! `storage.trash_days`, abandoned uploads, unused blobs).
+//! `storage.trash_days`, abandoned uploads, unused blobs), and takes the scheduled daily backup.
 
 use std::time::Duration;
 
@@ -33,6 +33,8 @@ pub async fn run(core: Core, mailer: Mailer) {
     let db = core.db.clone();
     let from = core.config.mail.from.clone();
     let owner = uuid::Uuid::new_v4().to_string();
+    // A backup runs on its own blocking thread (it may take minutes); one at a time.
+    let backup_running = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut last_cleanup = std::time::Instant::now()
         .checked_sub(Duration::from_hours(1))
         .unwrap_or_else(std::time::Instant::now);
@@ -95,6 +97,7 @@ pub async fn run(core: Core, mailer: Mailer) {
                 Ok(Err(e)) => tracing::error!(error = %e, "cabinet housekeeping failed"),
                 Err(e) => tracing::error!(error = %e, "cabinet housekeeping panicked"),
             }
+            start_scheduled_backup(&core, &backup_running);
             let digest_core = core.clone();
             let digests = db
                 .write(move |conn| {
@@ -111,6 +114,30 @@ pub async fn run(core: Core, mailer: Mailer) {
         // for mail queued by another process or falling due after a retry's backoff.
         let _ = tokio::time::timeout(Duration::from_secs(5), db.mail_wakeup().notified()).await;
     }
+}
+
+/// Starts the scheduled backup on a blocking thread when none is running (`services::backup::run_due`
+/// decides whether one is due); mail and reminders go on meanwhile.
+fn start_scheduled_backup(core: &Core, running: &std::sync::Arc<std::sync::atomic::AtomicBool>) {
+    use std::sync::atomic::Ordering;
+    if running.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    let (core, running) = (core.clone(), std::sync::Arc::clone(running));
+    tokio::task::spawn_blocking(move || {
+        match crate::services::backup::run_due(&core, chrono::Utc::now()) {
+            Ok(None) => {}
+            Ok(Some(b)) => tracing::info!(
+                path = %b.path.display(),
+                size_bytes = b.bytes,
+                rows = b.rows,
+                blobs = b.blobs,
+                "scheduled backup written"
+            ),
+            Err(e) => tracing::error!(error = format!("{e:#}"), "scheduled backup failed"),
+        }
+        running.store(false, Ordering::SeqCst);
+    });
 }
 
 /// Queues the new-post mail of scheduled room posts whose `publish_at` has passed

@@ -1,5 +1,6 @@
-//! The command line: `yui [serve] | migrate | user … | check | demo`.
+//! The command line: `yui [serve] | migrate | user … | check | demo | backup | restore | verify-backup`.
 
+mod backup;
 mod demo;
 mod serve;
 mod user;
@@ -43,11 +44,23 @@ pub enum Command {
     Check(CheckArgs),
     /// Fill an empty site with sample content in Japanese and English.
     Demo(demo::DemoArgs),
+    /// Write one archive (database, files, config, secret.key) while the site runs.
+    Backup(backup::BackupArgs),
+    /// Restore an archive into an empty data directory (and database).
+    Restore(backup::RestoreArgs),
+    /// Restore an archive into a temporary directory, start the site there and check it.
+    VerifyBackup(backup::VerifyArgs),
 }
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Some(Command::Restore(args)) = &cli.command {
+        // The target is not a site yet: no configuration of its own is read.
+        init_tracing();
+        return backup::run_restore(args, &cli.data_dir, cli.database_url.clone());
+    }
     let mut config = Config::load(&cli.data_dir, cli.config.as_deref(), std::env::vars())?;
+    let config_file = cli.config.clone();
     if let Some(url) = cli.database_url {
         config.database.url = Some(url);
     }
@@ -61,6 +74,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(cmd) => user::run(cmd, &config),
         Command::Check(args) => check(&config, &args),
         Command::Demo(args) => demo::run(&args, config),
+        Command::Backup(args) => backup::run_backup(&args, &config, config_file.as_deref()),
+        Command::Restore(args) => {
+            backup::run_restore(&args, &config.data_dir, config.database.url.clone())
+        }
+        Command::VerifyBackup(args) => backup::run_verify(&args, &config),
     }
 }
 

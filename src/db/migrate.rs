@@ -13,9 +13,14 @@ pub const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres"
 
 /// Names (versions) of the migrations this binary knows, for one backend.
 pub fn known_versions(conn: &DbConn) -> anyhow::Result<Vec<String>> {
-    let source = match conn {
-        DbConn::Sqlite(_) => SQLITE,
-        DbConn::Pg(_) => POSTGRES,
+    known_versions_of(conn.backend())
+}
+
+/// Names (versions) of the migrations this binary knows for `backend` (both trees have the same).
+pub fn known_versions_of(backend: super::Backend) -> anyhow::Result<Vec<String>> {
+    let source = match backend {
+        super::Backend::Sqlite => SQLITE,
+        super::Backend::Postgres => POSTGRES,
     };
     let migrations = MigrationSource::<diesel::sqlite::Sqlite>::migrations(&source)
         .map_err(|e| anyhow::anyhow!("reading embedded migrations: {e}"))?;

@@ -214,6 +214,31 @@ pub struct FirstSteps {
     pub mail: bool,
 }
 
+/// What the admin overview shows: the first steps, the backups and the site's settings (for
+/// local times).
+#[derive(Debug, Clone)]
+pub struct Overview {
+    /// The first steps.
+    pub steps: FirstSteps,
+    /// The last backup and the last verified restore.
+    pub backups: super::backup::BackupStatus,
+    /// The site's settings.
+    pub site: super::site::SiteSettings,
+    /// The backup schedule.
+    pub schedule: super::backup::Schedule,
+}
+
+/// The admin overview's facts.
+pub fn overview(conn: &mut DbConn, actor: &Actor, core: &Core) -> AppResult<Overview> {
+    let steps = first_steps(conn, actor, core)?;
+    Ok(Overview {
+        steps,
+        backups: super::backup::load_status(conn)?,
+        site: super::site::load(conn)?,
+        schedule: super::backup::load_schedule(conn)?,
+    })
+}
+
 /// The first steps' state, for the admin overview.
 pub fn first_steps(conn: &mut DbConn, actor: &Actor, core: &Core) -> AppResult<FirstSteps> {
     authorize(Some(actor), Action::Administer)?;

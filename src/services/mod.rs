@@ -6,6 +6,7 @@ pub mod admin;
 pub mod answer_queue;
 pub mod auth;
 pub mod authz;
+pub mod backup;
 pub mod blog;
 pub mod calendar;
 pub mod circulars;

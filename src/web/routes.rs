@@ -57,6 +57,7 @@ route_table! {
     post "/verify/{token}" => reachability::confirm_verification,
 
     get "/admin" => admin::dashboard,
+    post "/admin/backups/schedule" => admin::save_backup_schedule,
     get "/admin/members" => admin::list_members,
     get "/admin/members/new" => admin::new_member,
     post "/admin/members" => admin::create_member,

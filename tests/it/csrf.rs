@@ -586,6 +586,16 @@ fn admin_step(method: &str, pattern: &str) -> Option<Step> {
             ]),
         ),
         ("post", "/admin/reachability/test") => step(pattern.into(), Admin, form(&[])),
+        ("post", "/admin/backups/schedule") => step(
+            pattern.into(),
+            Admin,
+            form(&[
+                ("enabled", "on"),
+                ("at", "04:00"),
+                ("keep", "3"),
+                ("dir", ""),
+            ]),
+        ),
         ("post", "/admin/rooms") => {
             let mut fields = CLUB.to_vec();
             fields.retain(|(k, _)| *k != "slug");

@@ -9,6 +9,7 @@ mod accessibility;
 mod accounts;
 mod admin;
 mod auth;
+mod backup;
 mod blog;
 mod browser;
 mod calendar;

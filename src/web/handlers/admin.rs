@@ -4,6 +4,7 @@ use actix_web::{HttpResponse, web};
 
 use crate::error::{AppError, FieldErrors};
 use crate::services::admin::{self, MemberChange, NewMemberForm, SiteRole};
+use crate::services::backup::{self, ScheduleForm};
 use crate::services::form::{self, FormOutcome};
 use crate::services::import::{self, ImportResult};
 use crate::services::site::SettingsForm;
@@ -24,13 +25,61 @@ fn pager(base: &str, n: i64, total: i64) -> Pager {
 /// `GET /admin`: the overview, where a new site's first steps wait (setup lands here).
 pub async fn dashboard(state: web::Data<AppState>, admin: Admin) -> Result<HttpResponse, AppError> {
     let (actor, core) = (admin.actor(), state.core.clone());
-    let steps = state
+    let overview = state
         .core
         .db
-        .read(move |conn| admin::first_steps(conn, &actor, &core))
+        .read(move |conn| admin::overview(conn, &actor, &core))
         .await?;
-    let page = OverviewPage::new(Layout::new(admin.ctx(), "/admin"), &steps);
+    let page = OverviewPage::new(
+        Layout::new(admin.ctx(), "/admin"),
+        &overview,
+        chrono::Utc::now(),
+        None,
+        &state.core.config.data_dir,
+    );
     render::ok(&state, &page)
+}
+
+/// `POST /admin/backups/schedule`: the daily backup's time, how many to keep, where.
+pub async fn save_backup_schedule(
+    state: web::Data<AppState>,
+    admin: Admin,
+    form: web::Form<ScheduleForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let (actor, ip, f, core) = (
+        admin.actor(),
+        admin.ctx().ip.to_string(),
+        form.clone(),
+        state.core.clone(),
+    );
+    let outcome = state
+        .core
+        .db
+        .write(move |conn| {
+            form::submit(
+                conn,
+                |conn| backup::save_schedule(conn, &actor, &f, &ip),
+                |conn| admin::overview(conn, &actor, &core),
+            )
+        })
+        .await?;
+    match outcome {
+        FormOutcome::Saved(()) => Ok(redirect_with_flash(&state, "/admin#backups", "flash.saved")),
+        FormOutcome::Invalid { errors, page } => {
+            let layout = Layout::new(admin.ctx(), "/admin");
+            render::invalid(
+                &state,
+                &OverviewPage::new(
+                    layout,
+                    &page,
+                    chrono::Utc::now(),
+                    Some((&form, errors.into())),
+                    &state.core.config.data_dir,
+                ),
+            )
+        }
+    }
 }
 
 /// `GET /admin/members`.

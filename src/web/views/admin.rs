@@ -212,11 +212,109 @@ pub struct OverviewPage {
     pub steps: Vec<Step>,
     /// Steps not done yet.
     pub open_steps: usize,
+    /// The backups card.
+    pub backups: BackupPanel,
+    /// The backup schedule form's values.
+    pub schedule: ScheduleView,
+    /// The schedule form's field errors.
+    pub errors: Errors,
+}
+
+/// The backup schedule form's values.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScheduleView {
+    /// Whether the daily backup is on.
+    pub enabled: bool,
+    /// Its time, `HH:MM`.
+    pub at: String,
+    /// How many archives to keep.
+    pub keep: String,
+    /// Where they go (empty: the default).
+    pub dir: String,
+    /// Where archives go when `dir` is empty (shown as the placeholder).
+    pub default_dir: String,
+}
+
+/// The overview's backups card: the last backup, the last verified restore, and a warning.
+#[derive(Debug, Clone, Serialize)]
+pub struct BackupPanel {
+    /// When the last backup finished (local time), if there was one.
+    pub last_backup: Option<String>,
+    /// Its size, for people.
+    pub last_backup_size: Option<String>,
+    /// Where it was written.
+    pub last_backup_path: Option<String>,
+    /// When the last verified restore ran (local time), if one did.
+    pub last_verified: Option<String>,
+    /// Whether it passed.
+    pub verified_ok: bool,
+    /// What it found.
+    pub verified_detail: Option<String>,
+    /// The warning's translation key (`backups.warn_*`), when there is something to fix.
+    pub warning: Option<&'static str>,
+    /// Days after which a backup or a verified restore counts as old.
+    pub stale_days: i64,
+}
+
+impl BackupPanel {
+    /// The card from the recorded status.
+    pub fn new(
+        b: &crate::services::backup::BackupStatus,
+        site: &SiteSettings,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Self {
+        use crate::services::backup::STALE_DAYS;
+        let old = |at: chrono::DateTime<chrono::Utc>| (now - at).num_days() >= STALE_DAYS;
+        let warning = match (&b.last_backup, &b.last_verified) {
+            (None, _) => Some("backups.warn_none"),
+            (Some(_), None) => Some("backups.warn_never_verified"),
+            (Some(_), Some(v)) if !v.ok => Some("backups.warn_verify_failed"),
+            (Some(last), Some(v)) if old(last.at) || old(v.at) => Some("backups.warn_old"),
+            _ => None,
+        };
+        Self {
+            last_backup: b
+                .last_backup
+                .as_ref()
+                .map(|r| site.local_datetime(r.at.naive_utc())),
+            last_backup_size: b
+                .last_backup
+                .as_ref()
+                .map(|r| super::files::human_size(i64::try_from(r.bytes).unwrap_or(i64::MAX))),
+            last_backup_path: b.last_backup.as_ref().map(|r| r.path.clone()),
+            last_verified: b
+                .last_verified
+                .as_ref()
+                .map(|r| site.local_datetime(r.at.naive_utc())),
+            verified_ok: b.last_verified.as_ref().is_some_and(|r| r.ok),
+            verified_detail: b.last_verified.as_ref().map(|r| r.detail.clone()),
+            warning,
+            stale_days: STALE_DAYS,
+        }
+    }
 }
 
 impl OverviewPage {
     /// The page from where the site stands.
-    pub fn new(layout: Layout, s: &crate::services::admin::FirstSteps) -> Self {
+    pub fn new(
+        layout: Layout,
+        overview: &crate::services::admin::Overview,
+        now: chrono::DateTime<chrono::Utc>,
+        submitted: Option<(&crate::services::backup::ScheduleForm, Errors)>,
+        data_dir: &std::path::Path,
+    ) -> Self {
+        let s = &overview.steps;
+        let (form, errors) = match submitted {
+            Some((form, errors)) => (form.clone(), errors),
+            None => ((&overview.schedule).into(), Errors::default()),
+        };
+        let schedule = ScheduleView {
+            enabled: form.enabled.is_some(),
+            at: form.at,
+            keep: form.keep,
+            dir: form.dir,
+            default_dir: data_dir.join("backups").display().to_string(),
+        };
         let steps: Vec<Step> = [
             ("name", s.site_named, "/admin/settings"),
             ("post", s.first_post, "/admin/posts/new"),
@@ -232,6 +330,9 @@ impl OverviewPage {
             layout,
             steps,
             open_steps,
+            backups: BackupPanel::new(&overview.backups, &overview.site, now),
+            schedule,
+            errors,
         }
     }
 }

@@ -242,6 +242,9 @@ pub struct Options {
     /// Load this fixture (`tests/fixtures/schema-<version>`, without `.sqlite.sql` / `.pg.sql`)
     /// into the fresh database before the app starts and migrates it, as an upgrade would.
     pub fixture: Option<String>,
+    /// Restore this archive (`yui backup`) into the fresh data directory and database before
+    /// the app starts, as `yui restore` would.
+    pub restore_from: Option<std::path::PathBuf>,
 }
 
 pub struct TestApp {
@@ -293,6 +296,18 @@ impl TestApp {
         };
         if let Some(name) = &opts.fixture {
             load_fixture(name, &db_url);
+        }
+        if let Some(archive) = &opts.restore_from {
+            yui::services::backup::restore_archive(
+                &yui::services::backup::RestoreOptions {
+                    archive: archive.clone(),
+                    data_dir: dir.path().to_path_buf(),
+                    database_url: pg.as_ref().map(|_| db_url.clone()),
+                    force: false,
+                },
+                &mut |_| {},
+            )
+            .unwrap();
         }
         let mut config = Config::load(dir.path(), None, []).unwrap();
         config.database.url = Some(db_url);
