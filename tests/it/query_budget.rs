@@ -33,7 +33,7 @@ const BUDGETS: &[(&str, &str, u64)] = &[
     ("member", "/notices", 10),
     ("member", "/safety", 17),
     ("manager", "/inbox", 13),
-    ("manager", "/rooms/room0/members", 16),
+    ("manager", "/rooms/room0/members", 17),
     ("manager", "/safety/CHECK", 16),
     ("admin", "/admin/members", 10),
 ];
