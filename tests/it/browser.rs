@@ -995,9 +995,10 @@ async fn a_member_answers_a_drill_from_the_mail_link_on_a_phone_and_the_dashboar
             driver.set_window_rect(0, 0, 1280, 900).await?;
             log_in(driver, app, "admin").await?;
             driver.goto(app.url(&dashboard)).await?;
-            assert_eq!(text_of(driver, ".count.c-safe .n").await?, "1");
-            assert_eq!(text_of(driver, ".count.c-none .n").await?, "2");
-            let row = text_of(driver, "tr.row-safe").await?;
+            find(driver, ".count.c-safe .n").await?;
+            assert_eq!(live_text(driver, ".count.c-safe .n").await?, "1");
+            assert_eq!(live_text(driver, ".count.c-none .n").await?, "2");
+            let row = live_text(driver, "tr.row-safe").await?;
             assert!(row.contains("hanako さん"), "{row}");
             shot(driver, "34-safety-dashboard.png").await?;
             Ok::<_, WebDriverError>(())
@@ -1424,6 +1425,18 @@ async fn tables_use_the_width_and_never_break_a_word() {
     eprintln!("browser test took {:.1?}", started.elapsed());
 }
 
+/// The text of the first element matching `css`, read in one script step: the live dashboard
+/// replaces its elements while a test looks, so a found element may be gone when its text is asked.
+async fn live_text(driver: &WebDriver, css: &str) -> WebDriverResult<String> {
+    driver
+        .execute(
+            "const e = document.querySelector(arguments[0]); return e ? e.textContent.trim() : '';",
+            vec![serde_json::Value::String(css.to_owned())],
+        )
+        .await?
+        .convert()
+}
+
 #[actix_web::test]
 async fn the_safety_dashboard_updates_itself_while_it_is_open() {
     if !browser_available() {
@@ -1465,7 +1478,8 @@ async fn the_safety_dashboard_updates_itself_while_it_is_open() {
             let driver = &driver;
             log_in(driver, app, "admin").await?;
             driver.goto(app.url(&dashboard)).await?;
-            assert_eq!(text_of(driver, ".count.c-safe .n").await?, "0");
+            find(driver, ".count.c-safe .n").await?;
+            assert_eq!(live_text(driver, ".count.c-safe .n").await?, "0");
             // A mark the page would lose if it were reloaded.
             driver
                 .execute(
@@ -1484,7 +1498,7 @@ async fn the_safety_dashboard_updates_itself_while_it_is_open() {
                 .unwrap();
             assert!(res.status().is_success() || res.status().is_redirection());
             let deadline = Instant::now() + Duration::from_secs(30);
-            while text_of(driver, ".count.c-safe .n").await? != "1" {
+            while live_text(driver, ".count.c-safe .n").await? != "1" {
                 assert!(
                     Instant::now() < deadline,
                     "the dashboard showed the answer by itself"
@@ -1499,7 +1513,7 @@ async fn the_safety_dashboard_updates_itself_while_it_is_open() {
                 .await?
                 .convert()?;
             assert!(kept, "updated in place, not reloaded");
-            assert!(text_of(driver, "tr.row-safe").await?.contains("hanako"));
+            assert!(live_text(driver, "tr.row-safe").await?.contains("hanako"));
             shot(driver, "58-dashboard-live.png").await?;
             Ok::<_, WebDriverError>(())
         })
