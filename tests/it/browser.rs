@@ -1521,3 +1521,91 @@ async fn the_safety_dashboard_updates_itself_while_it_is_open() {
         .unwrap();
     eprintln!("browser test took {:.1?}", started.elapsed());
 }
+
+#[actix_web::test]
+async fn a_weekly_event_made_in_the_form_shows_on_every_week_of_the_month_grid() {
+    use chrono::Datelike;
+    if !browser_available() {
+        return;
+    }
+    let started = Instant::now();
+    let (_chromedriver, _profile, driver) = launch().await;
+    let app = TestApp::spawn();
+    let admin = app.admin_client().await;
+    app.user("manager").create();
+    app.room("club")
+        .named("写真部")
+        .features(&["blog", "calendar"])
+        .member("manager", "manager")
+        .create(&admin)
+        .await;
+    // Next month's first Tuesday, in the site's zone.
+    let tz: chrono_tz::Tz = "Asia/Tokyo".parse().unwrap();
+    let today = chrono::Utc::now().with_timezone(&tz).date_naive();
+    let next = if today.month() == 12 {
+        chrono::NaiveDate::from_ymd_opt(today.year() + 1, 1, 1)
+    } else {
+        chrono::NaiveDate::from_ymd_opt(today.year(), today.month() + 1, 1)
+    }
+    .unwrap();
+    let first_tuesday = (0..7)
+        .map(|n| next + chrono::Duration::days(n))
+        .find(|d| d.weekday() == chrono::Weekday::Tue)
+        .unwrap();
+    let (_, grid_end) = yui::services::calendar::grid_days(next);
+    let tuesdays = (0..6)
+        .map(|w| first_tuesday + chrono::Duration::weeks(w))
+        .take_while(|d| *d <= grid_end)
+        .count();
+    let month = format!("/rooms/club/calendar?month={}", next.format("%Y-%m"));
+    let app = &app;
+    let (first, month) = (first_tuesday.to_string(), &month);
+    driver
+        .run_and_quit(|driver| async move {
+            let driver = &driver;
+            log_in(driver, app, "manager").await?;
+            driver
+                .goto(app.url("/rooms/club/calendar/events/new"))
+                .await?;
+            fill(driver, "title", "定例ミーティング").await?;
+            fill(driver, "place", "部室").await?;
+            driver
+                .execute(
+                    "document.getElementById('start_date').value = arguments[0]; \
+                     document.getElementById('start_time').value = '16:00'; \
+                     document.getElementById('end_time').value = '17:00';",
+                    vec![serde_json::Value::String(first.clone())],
+                )
+                .await?;
+            select(driver, "repeat", "weekly").await?;
+            shot(driver, "59-event-form.png").await?;
+            click_away(driver, "main form button[type=submit].primary").await?;
+            wait_for_path(driver, "the event page", |p| {
+                p.contains("/calendar/events/")
+            })
+            .await?;
+            for (width, name) in [
+                (1280, "60-month-grid-wide.png"),
+                (390, "61-month-grid-phone.png"),
+            ] {
+                driver.set_window_rect(0, 0, width, 900).await?;
+                driver.goto(app.url(month)).await?;
+                find(driver, ".cal-grid").await?;
+                let shown: usize = driver
+                    .execute(
+                        "return [...document.querySelectorAll('.cal-grid .cal-item a')] \
+                           .filter(a => a.textContent.includes('定例ミーティング')).length;",
+                        Vec::<serde_json::Value>::new(),
+                    )
+                    .await?
+                    .convert()?;
+                assert_eq!(shown, tuesdays, "one a week on the grid at {width}px");
+                assert_fits_width(driver, &format!("the month grid at {width}px")).await?;
+                shot(driver, name).await?;
+            }
+            Ok::<_, WebDriverError>(())
+        })
+        .await
+        .unwrap();
+    eprintln!("browser test took {:.1?}", started.elapsed());
+}

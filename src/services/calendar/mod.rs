@@ -104,7 +104,9 @@ impl EventForm {
         Self {
             start_date: day.to_string(),
             start_time: "10:00".into(),
-            end_date: day.to_string(),
+            // Empty: the start's day, whatever start date is chosen (a prefilled end date stayed
+            // behind when the start moved, and the form was refused as ending before it starts).
+            end_date: String::new(),
             end_time: "11:00".into(),
             tz: site.timezone.name().to_owned(),
             repeat: Repeat::Never.as_str().into(),
