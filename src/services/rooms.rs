@@ -821,8 +821,10 @@ pub struct MembersPage {
     pub officers: Vec<i64>,
     /// Its invitations nobody has used yet.
     pub invitations: Vec<Invitation>,
-    /// Accounts that could be added, as `(login, display name)`, to pick by name.
-    pub candidates: Vec<(String, String)>,
+    /// Display names of the accounts that could be added, to pick by name. Names only: every
+    /// member manages their own private room, so a list of logins here would hand any member (or a
+    /// stolen session) every account's login name.
+    pub candidates: Vec<String>,
 }
 
 impl MembersPage {
@@ -839,6 +841,7 @@ pub fn members_page(conn: &mut DbConn, actor: &Actor, slug: &str) -> AppResult<M
     let candidates = user::directory(conn)?
         .into_iter()
         .filter(|(login, _)| !members.iter().any(|m| &m.login == login))
+        .map(|(_, name)| name)
         .collect();
     Ok(MembersPage {
         candidates,

@@ -406,15 +406,8 @@ pub struct RoomMembersPage {
     pub me: String,
     /// Field errors of the add-member or invite form.
     pub errors: Errors,
-    /// People who could be added, to pick by name.
-    pub candidates: Vec<PersonOption>,
-}
-
-/// A person to pick from a list: the login is sent, the name is what people look for.
-#[derive(Debug, Clone, Serialize)]
-pub struct PersonOption {
-    pub login: String,
-    pub display_name: String,
+    /// Display names of people who could be added, to pick by name.
+    pub candidates: Vec<String>,
 }
 
 impl Page for RoomMembersPage {
@@ -445,14 +438,7 @@ impl RoomMembersPage {
             roles: role_names(true),
             me,
             errors,
-            candidates: p
-                .candidates
-                .iter()
-                .map(|(login, name)| PersonOption {
-                    login: login.clone(),
-                    display_name: name.clone(),
-                })
-                .collect(),
+            candidates: p.candidates.clone(),
         }
     }
 }
