@@ -232,6 +232,7 @@ diesel::table! {
         created_at -> Timestamp,
         decided_by -> Nullable<BigInt>,
         decided_at -> Nullable<Timestamp>,
+        edited_at -> Nullable<Timestamp>,
     }
 }
 

@@ -177,6 +177,19 @@ pub enum RoomAction {
     Comment,
     /// Approve comments.
     ApproveComments,
+    /// Change a comment's words; `own` when the actor wrote it. Only its author, and only while
+    /// they may still comment there: nobody puts words in someone else's mouth, a site admin
+    /// included (they may delete it instead).
+    EditComment {
+        /// The actor wrote it.
+        own: bool,
+    },
+    /// Delete a comment: its author while they may still comment there, and whoever approves
+    /// comments or edits others' content (moderation).
+    DeleteComment {
+        /// The actor wrote it.
+        own: bool,
+    },
     /// Change members and settings.
     Manage,
     /// See who the room's members are.
@@ -258,6 +271,7 @@ pub fn authorize_room(
     let allowed = match (action, room.role) {
         (RoomAction::Join, role) => role.is_none() && room.join_policy != JoinPolicy::Invite,
         (RoomAction::Leave | RoomAction::ChooseMailMode, role) => role.is_some(),
+        (RoomAction::EditComment { own: false }, _) => false,
         _ if actor.is_admin => true,
         // A designation, not a role: an officer need not manage the room (and a guest may be one).
         (RoomAction::StartSafetyCheck, role) => role.is_some() && room.safety_officer,
@@ -289,7 +303,15 @@ pub fn authorize_room(
             may_touch && (!ever_published || room.allows(r, P::Publish))
         }
         (RoomAction::Publish, Some(r)) => room.allows(r, P::Publish),
-        (RoomAction::Comment, Some(r)) => room.allows(r, P::Comment),
+        (
+            RoomAction::Comment
+            | RoomAction::EditComment { own: true }
+            | RoomAction::DeleteComment { own: true },
+            Some(r),
+        ) => room.allows(r, P::Comment),
+        (RoomAction::DeleteComment { own: false }, Some(r)) => {
+            room.allows(r, P::ApproveComments) || room.allows(r, P::EditOthers)
+        }
         (RoomAction::ApproveComments, Some(r)) => room.allows(r, P::ApproveComments),
         (RoomAction::Manage, Some(r)) => room.allows(r, P::Manage),
         (RoomAction::Read | RoomAction::UseFeature(_), _) => true,
@@ -616,7 +638,7 @@ mod tests {
         }
     }
 
-    const ACTIONS: [(&str, RoomAction); 24] = [
+    const ACTIONS: [(&str, RoomAction); 28] = [
         ("read", RoomAction::Read),
         ("create", RoomAction::CreateContent),
         ("edit-own", RoomAction::EditContent { own: true }),
@@ -671,6 +693,16 @@ mod tests {
         ("use-blog", RoomAction::UseFeature(Feature::Blog)),
         ("use-files", RoomAction::UseFeature(Feature::Files)),
         ("use-calendar", RoomAction::UseFeature(Feature::Calendar)),
+        ("edit-own-comment", RoomAction::EditComment { own: true }),
+        ("edit-other-comment", RoomAction::EditComment { own: false }),
+        (
+            "delete-own-comment",
+            RoomAction::DeleteComment { own: true },
+        ),
+        (
+            "delete-other-comment",
+            RoomAction::DeleteComment { own: false },
+        ),
     ];
 
     /// The actions whose answer comes from the matrix's cells (the overrides section of the table).
@@ -1213,9 +1245,13 @@ mod tests {
                     | RoomAction::Leave
                     | RoomAction::ChooseMailMode
                     | RoomAction::UseFeature(_)
+                    | RoomAction::EditComment { own: false }
             )
         {
             expect(ok, "a site admin may do everything (in what the room has)");
+        }
+        if action == (RoomAction::EditComment { own: false }) {
+            expect(!ok, "nobody changes the words of someone else's comment");
         }
         if !admin && readable && in_room {
             expect(
@@ -1238,8 +1274,10 @@ mod tests {
             "edit-other" | "delete-other-draft" | "manage-circular" => ok == cell(P::EditOthers),
             "delete-other-published" => ok == (cell(P::EditOthers) && cell(P::Publish)),
             "publish" => ok == cell(P::Publish),
-            "comment" => ok == cell(P::Comment),
+            "comment" | "edit-own-comment" | "delete-own-comment" => ok == cell(P::Comment),
             "approve-comments" => ok == cell(P::ApproveComments),
+            "edit-other-comment" => !ok,
+            "delete-other-comment" => ok == (cell(P::ApproveComments) || cell(P::EditOthers)),
             _ => true,
         }
     }

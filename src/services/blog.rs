@@ -123,6 +123,9 @@ pub fn public_post(conn: &mut DbConn, actor: Option<&Actor>, slug: &str) -> AppR
         .map(|row| super::room_posts::CommentView {
             row,
             pending: false,
+            // The public page is the same for everyone (and cached): changes start from the
+            // post's room page.
+            changeable: false,
         })
         .collect();
     let room_url = format!("/rooms/{}/posts/{}", space.slug, summary.id);

@@ -749,6 +749,8 @@ pub struct CommentView {
     pub row: crate::models::comment::CommentRow,
     /// Waiting for approval (shown to its author and to comment approvers only).
     pub pending: bool,
+    /// The actor may change or delete it (`comment_for_change` decides which).
+    pub changeable: bool,
 }
 
 /// The comments the actor may see on a post, and whether they may comment and approve comments.
@@ -761,11 +763,20 @@ pub fn comments(
         page.live.is_some() && authorize_room(actor, &page.ctx.access, RoomAction::Comment).is_ok();
     let may_approve = authorize_room(actor, &page.ctx.access, RoomAction::ApproveComments).is_ok();
     let me = actor.map(|a| a.id);
+    let may = |action| authorize_room(actor, &page.ctx.access, action).is_ok();
+    let may_change_own =
+        may(RoomAction::EditComment { own: true }) || may(RoomAction::DeleteComment { own: true });
+    let may_delete_others = may(RoomAction::DeleteComment { own: false });
     let rows = crate::models::comment::for_post(conn, page.post.id)?
         .into_iter()
         .filter(|c| c.status == CommentStatus::Published || may_approve || Some(c.author_id) == me)
         .map(|row| CommentView {
             pending: row.status == CommentStatus::Pending,
+            changeable: if Some(row.author_id) == me {
+                may_change_own
+            } else {
+                may_delete_others
+            },
             row,
         })
         .collect();
@@ -816,12 +827,7 @@ pub fn add_comment(
         return Err(AppError::NotFound);
     }
     authorize_room(Some(actor), &page.ctx.access, RoomAction::Comment)?;
-    let body = body.trim();
-    if body.is_empty() || body.chars().count() > 5000 {
-        let mut e = FieldErrors::default();
-        e.add("comment", "post.comment_length");
-        return Err(AppError::Invalid(e));
-    }
+    let body = comment_body(body)?;
     let waits = page.ctx.room.comment_approval
         && authorize_room(Some(actor), &page.ctx.access, RoomAction::ApproveComments).is_err();
     let status = if waits {
@@ -872,6 +878,140 @@ pub fn add_comment(
         None,
     )?;
     Ok(waits)
+}
+
+/// A comment's words, trimmed: refused when empty or longer than 5,000 characters.
+fn comment_body(body: &str) -> AppResult<&str> {
+    let body = body.trim();
+    if body.is_empty() || body.chars().count() > 5000 {
+        let mut e = FieldErrors::default();
+        e.add("comment", "post.comment_length");
+        return Err(AppError::Invalid(e));
+    }
+    Ok(body)
+}
+
+/// A comment opened to be changed or deleted, with what the actor may do to it.
+pub struct CommentChange {
+    /// The post it belongs to.
+    pub page: PostPage,
+    /// The comment.
+    pub comment: crate::models::comment::CommentSource,
+    /// The actor may change its words (its author, while they may comment).
+    pub may_edit: bool,
+    /// The actor may delete it (its author, or a moderator).
+    pub may_delete: bool,
+}
+
+/// Loads one comment of a post for its change page: 404 unless the actor sees it (a waiting
+/// comment only for its author and approvers) and may change or delete it.
+pub fn comment_for_change(
+    conn: &mut DbConn,
+    actor: &Actor,
+    slug: &str,
+    post_id: PostId,
+    comment_id: CommentId,
+) -> AppResult<CommentChange> {
+    let page = show(conn, Some(actor), slug, post_id.0)?;
+    let comment =
+        crate::models::comment::find(conn, post_id.0, comment_id.0)?.ok_or(AppError::NotFound)?;
+    let own = comment.author_id == actor.id;
+    let access = &page.ctx.access;
+    let sees = comment.status == CommentStatus::Published
+        || own
+        || authorize_room(Some(actor), access, RoomAction::ApproveComments).is_ok();
+    let may_edit = authorize_room(Some(actor), access, RoomAction::EditComment { own }).is_ok();
+    let may_delete = authorize_room(Some(actor), access, RoomAction::DeleteComment { own }).is_ok();
+    if !sees || !(may_edit || may_delete) {
+        return Err(AppError::NotFound);
+    }
+    Ok(CommentChange {
+        page,
+        comment,
+        may_edit,
+        may_delete,
+    })
+}
+
+/// Changes the words of the actor's own comment. In a room whose comments wait for approval, a
+/// changed comment waits again unless its author may approve comments (else a harmless comment,
+/// once approved, could be turned into anything). Returns whether it now waits.
+pub fn update_comment(
+    conn: &mut DbConn,
+    actor: &Actor,
+    slug: &str,
+    post_id: PostId,
+    comment_id: CommentId,
+    body: &str,
+) -> AppResult<bool> {
+    let change = comment_for_change(conn, actor, slug, post_id, comment_id)?;
+    let access = &change.page.ctx.access;
+    let own = change.comment.author_id == actor.id;
+    authorize_room(Some(actor), access, RoomAction::EditComment { own })?;
+    let body = comment_body(body)?;
+    let waits = change.page.ctx.room.comment_approval
+        && authorize_room(Some(actor), access, RoomAction::ApproveComments).is_err();
+    let status = if waits {
+        CommentStatus::Pending
+    } else {
+        change.comment.status
+    };
+    if body == change.comment.body_md {
+        return Ok(status == CommentStatus::Pending);
+    }
+    // Conditional on the words just read: of two changes at once, the second finds them changed
+    // and is refused instead of silently replacing the first (PostgreSQL's READ COMMITTED would
+    // not stop it).
+    if !crate::models::comment::update(
+        conn,
+        post_id.0,
+        comment_id.0,
+        &change.comment.body_md,
+        body,
+        &markdown::render(body),
+        status,
+        now(),
+    )? {
+        return Err(AppError::Conflict("comment.changed_meanwhile"));
+    }
+    audit::record(
+        conn,
+        Some(actor.id),
+        "comment.edited",
+        &format!("{} #{post_id}", change.page.ctx.room.slug),
+        None,
+    )?;
+    Ok(status == CommentStatus::Pending)
+}
+
+/// Deletes a comment: its author's own, or anyone's for a moderator (who approves comments or
+/// edits others' content). Recorded in the audit log with whose it was.
+pub fn delete_comment(
+    conn: &mut DbConn,
+    actor: &Actor,
+    slug: &str,
+    post_id: PostId,
+    comment_id: CommentId,
+) -> AppResult<()> {
+    let change = comment_for_change(conn, actor, slug, post_id, comment_id)?;
+    let own = change.comment.author_id == actor.id;
+    authorize_room(
+        Some(actor),
+        &change.page.ctx.access,
+        RoomAction::DeleteComment { own },
+    )?;
+    if !crate::models::comment::delete(conn, post_id.0, comment_id.0)? {
+        return Err(AppError::NotFound);
+    }
+    let detail = (!own).then(|| format!("author #{}", change.comment.author_id));
+    audit::record(
+        conn,
+        Some(actor.id),
+        "comment.deleted",
+        &format!("{} #{post_id}", change.page.ctx.room.slug),
+        detail.as_deref(),
+    )?;
+    Ok(())
 }
 
 /// Publishes a waiting comment (comment approvers).

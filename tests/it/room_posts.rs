@@ -1046,3 +1046,184 @@ async fn a_digest_lists_only_what_its_reader_may_still_read() {
                 || !m.to.contains(&"chief@example.test".to_owned()))
     );
 }
+
+/// The newest comment's id.
+fn newest_comment(app: &TestApp) -> i64 {
+    app.db(|conn| {
+        use diesel::prelude::*;
+        use yui::db::schema::post_comments::dsl as c;
+        Ok(c::post_comments
+            .select(c::id)
+            .order(c::id.desc())
+            .first::<i64>(conn)?)
+    })
+}
+
+/// A comment's stored words, if it still exists.
+fn comment_words(app: &TestApp, id: i64) -> Option<String> {
+    app.db(|conn| {
+        use diesel::prelude::*;
+        use yui::db::schema::post_comments::dsl as c;
+        Ok(c::post_comments
+            .filter(c::id.eq(id))
+            .select(c::body_md)
+            .first::<String>(conn)
+            .optional()?)
+    })
+}
+
+/// Authors change and delete their own comments; moderators (who edit others' content or approve
+/// comments) delete anyone's but change nobody's words; nobody else reaches a comment's page; a
+/// changed comment in a room with comment approval waits again.
+#[actix_web::test]
+async fn authors_change_and_delete_their_comments_and_moderators_delete_them() {
+    let Council {
+        app,
+        chief,
+        member,
+        guest,
+        editor,
+    } = council().await;
+    let post = app.post_in("square", "意見募集").submit(&chief).await.path;
+    let res = app
+        .post_form(
+            &member,
+            &post,
+            &format!("{post}/comments"),
+            &[("comment", "最初の言葉")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let id = newest_comment(&app);
+    let page = format!("{post}/comments/{id}");
+    let (_, html) = get(&member, &app, &post).await;
+    assert!(
+        html.contains(&format!("href=\"{page}\"")),
+        "its author gets the link"
+    );
+    let (_, html) = get(&guest, &app, &post).await;
+    assert!(
+        !html.contains(&format!("href=\"{page}\"")),
+        "a guest does not"
+    );
+
+    // Someone else: a guest, and another post's address for the same comment, find nothing.
+    assert_eq!(get(&guest, &app, &page).await.0, 404);
+    let other = app.post_in("square", "別の記事").submit(&chief).await.path;
+    let elsewhere = format!("{other}/comments/{id}");
+    assert_eq!(get(&member, &app, &elsewhere).await.0, 404);
+    let res = app
+        .post_form(&member, &post, &elsewhere, &[("comment", "よそから")])
+        .await;
+    assert_eq!(
+        res.status(),
+        404,
+        "a comment is changed only under its own post"
+    );
+    let res = app
+        .post_form(&guest, &post, &format!("{page}/delete"), &[])
+        .await;
+    assert_eq!(res.status(), 404, "a guest deletes nothing");
+    // A moderator may delete, never put words in the author's mouth.
+    let (status, html) = get(&chief, &app, &page).await;
+    assert_eq!(status, 200);
+    assert!(!html.contains("name=\"comment\"") && html.contains("/delete\""));
+    let res = app
+        .post_form(&chief, &post, &page, &[("comment", "書き換えた")])
+        .await;
+    assert_eq!(res.status(), 404, "nobody changes another's words");
+    assert_eq!(comment_words(&app, id).as_deref(), Some("最初の言葉"));
+
+    // The author changes it; an empty change is refused under its field, keeping nothing lost.
+    let res = app
+        .post_form(&member, &post, &page, &[("comment", "  ")])
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("class=\"field-error\""), "{html}");
+    assert_eq!(comment_words(&app, id).as_deref(), Some("最初の言葉"));
+    let res = app
+        .post_form(&member, &post, &page, &[("comment", "考え直した **言葉**")])
+        .await;
+    assert_eq!(res.status(), 303);
+    let (_, html) = get(&guest, &app, &post).await;
+    assert!(html.contains("考え直した <strong>言葉</strong>") && html.contains("編集済み"));
+    assert!(!html.contains("最初の言葉"));
+
+    // A moderator deletes it, twice at once: one wins, the other finds nothing.
+    let del = format!("{page}/delete");
+    let (a, b) = tokio::join!(
+        app.post_form(&editor, &post, &del, &[]),
+        app.post_form(&editor, &post, &del, &[])
+    );
+    let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [303, 404]);
+    assert_eq!(comment_words(&app, id), None);
+    let deleted = app.db(|conn| {
+        use diesel::prelude::*;
+        use yui::db::schema::audit_log::dsl as l;
+        Ok(l::audit_log
+            .filter(l::action.eq("comment.deleted"))
+            .count()
+            .get_result::<i64>(conn)?)
+    });
+    assert_eq!(deleted, 1, "the audit log keeps who deleted whose comment");
+
+    // In council comments wait for approval: an approved comment changed by its author waits again.
+    let manager = app.sign_in("manager").await;
+    let settings = [
+        ("name", "council"),
+        ("slug", "council"),
+        ("visibility", "members"),
+        ("state", "open"),
+        ("default_role", "member"),
+        ("join_policy", "invite"),
+        ("quota_mb", "100"),
+        ("feature_blog", "on"),
+        ("need_approval", "on"),
+        ("comment_approval", "on"),
+    ];
+    let res = app
+        .post_form(
+            &manager,
+            "/rooms/council/settings",
+            "/rooms/council/settings",
+            &settings,
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let post = app.post_in("council", "議題").submit(&chief).await.path;
+    let res = app
+        .post_form(
+            &member,
+            &post,
+            &format!("{post}/comments"),
+            &[("comment", "穏やかな意見")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let id = newest_comment(&app);
+    let page = format!("{post}/comments/{id}");
+    let res = app
+        .post_form(&chief, &post, &format!("{page}/approve"), &[])
+        .await;
+    assert_eq!(res.status(), 303);
+    assert!(get(&guest, &app, &post).await.1.contains("穏やかな意見"));
+    let res = app
+        .post_form(&member, &post, &page, &[("comment", "差し替えた意見")])
+        .await;
+    assert_eq!(res.status(), 303);
+    let html = get(&guest, &app, &post).await.1;
+    assert!(
+        !html.contains("差し替えた意見") && !html.contains("穏やかな意見"),
+        "a changed comment waits for approval again"
+    );
+    assert!(get(&chief, &app, &post).await.1.contains("差し替えた意見"));
+    // The author deletes their own.
+    let res = app
+        .post_form(&member, &post, &format!("{page}/delete"), &[])
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(comment_words(&app, id), None);
+}

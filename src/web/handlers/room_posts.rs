@@ -13,8 +13,8 @@ use crate::web::AppState;
 use crate::web::extract::{Ctx, CurrentUser, room_slug};
 use crate::web::render::{self, redirect_with_flash};
 use crate::web::views::room_posts::{
-    EditorExtras, EditorForm, EditorPage, InboxPage, RoomPostPage, WhatsNewPage, inbox_item,
-    live_item,
+    CommentPage, EditorExtras, EditorForm, EditorPage, InboxPage, RoomPostPage, WhatsNewPage,
+    inbox_item, live_item,
 };
 use crate::web::views::{ConfirmPage, Errors, Layout, feed};
 
@@ -396,6 +396,108 @@ pub async fn add_comment(
         }
         Err(e) => Err(e),
     }
+}
+
+/// `GET /rooms/{room}/posts/{id}/comments/{comment}`: the comment's page, to change its words or
+/// delete it.
+pub async fn comment_page(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(String, i64, i64)>,
+) -> Result<HttpResponse, AppError> {
+    let (slug, id, comment) = path.into_inner();
+    let slug = room_slug(&slug)?.to_owned();
+    let actor = user.actor();
+    let change = state
+        .core
+        .db
+        .read(move |conn| {
+            room_posts::comment_for_change(conn, &actor, &slug, PostId(id), CommentId(comment))
+        })
+        .await?;
+    let body = change.comment.body_md.clone();
+    render::ok(
+        &state,
+        &comment_view_page(&user, &change, body, Errors::default()),
+    )
+}
+
+/// The comment page of `change` for `user`.
+fn comment_view_page(
+    user: &CurrentUser,
+    change: &room_posts::CommentChange,
+    body: String,
+    errors: Errors,
+) -> CommentPage {
+    let path = format!(
+        "/rooms/{}/posts/{}/comments/{}",
+        change.page.ctx.room.slug, change.page.post.id, change.comment.id
+    );
+    let own = change.comment.author_id == user.actor().id;
+    CommentPage::new(Layout::new(user.ctx(), &path), change, own, body, errors)
+}
+
+/// `POST /rooms/{room}/posts/{id}/comments/{comment}`: new words for one's own comment.
+pub async fn update_comment(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(String, i64, i64)>,
+    form: web::Form<CommentForm>,
+) -> Result<HttpResponse, AppError> {
+    let (slug, id, comment) = path.into_inner();
+    let slug = room_slug(&slug)?.to_owned();
+    let (actor, s, body) = (user.actor(), slug.clone(), form.into_inner().comment);
+    let typed = body.clone();
+    let (post, cm) = (PostId(id), CommentId(comment));
+    let outcome = state
+        .core
+        .db
+        .write(move |conn| {
+            form::submit(
+                conn,
+                |conn| room_posts::update_comment(conn, &actor, &s, post, cm, &body),
+                |conn| room_posts::comment_for_change(conn, &actor, &s, post, cm),
+            )
+        })
+        .await?;
+    match outcome {
+        FormOutcome::Saved(waits) => Ok(redirect_with_flash(
+            &state,
+            &format!("/rooms/{slug}/posts/{id}#comment-{comment}"),
+            if waits {
+                "flash.comment_edited_pending"
+            } else {
+                "flash.comment_edited"
+            },
+        )),
+        FormOutcome::Invalid { errors, page } => render::invalid(
+            &state,
+            &comment_view_page(&user, &page, typed, errors.into()),
+        ),
+    }
+}
+
+/// `POST /rooms/{room}/posts/{id}/comments/{comment}/delete`.
+pub async fn delete_comment(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(String, i64, i64)>,
+) -> Result<HttpResponse, AppError> {
+    let (slug, id, comment) = path.into_inner();
+    let slug = room_slug(&slug)?.to_owned();
+    let (actor, s) = (user.actor(), slug.clone());
+    state
+        .core
+        .db
+        .write(move |conn| {
+            room_posts::delete_comment(conn, &actor, &s, PostId(id), CommentId(comment))
+        })
+        .await?;
+    Ok(redirect_with_flash(
+        &state,
+        &format!("/rooms/{slug}/posts/{id}#comments-title"),
+        "flash.comment_deleted",
+    ))
 }
 
 /// `POST /rooms/{room}/posts/{id}/comments/{comment}/approve`.

@@ -122,6 +122,11 @@ pub struct CommentItem {
     pub body_html: String,
     pub date: String,
     pub pending: bool,
+    /// Its author changed its words after writing it.
+    pub edited: bool,
+    /// The visitor may change it (its author) or delete it (its author, a moderator): the post
+    /// page links to the comment's own page.
+    pub changeable: bool,
 }
 
 /// Builds a comment view.
@@ -135,6 +140,69 @@ pub fn comment_view(
         body_html: c.row.body_html.clone(),
         date: site.local_datetime(c.row.created_at),
         pending: c.pending,
+        edited: c.row.edited_at.is_some(),
+        changeable: c.changeable,
+    }
+}
+
+/// `rooms/comment.html`: one comment's page, to change its words or delete it (the delete button
+/// there is the confirmation the post page's link leads to).
+#[derive(Debug, Clone, Serialize)]
+pub struct CommentPage {
+    /// The site layout.
+    #[serde(flatten)]
+    pub layout: Layout,
+    /// The room.
+    pub room: RoomItem,
+    /// The post.
+    pub post_id: i64,
+    /// The post's title.
+    pub post_title: String,
+    /// The comment.
+    pub comment_id: i64,
+    /// The words in the form (what was typed, when shown again).
+    pub body: String,
+    /// Its author is the visitor.
+    pub own: bool,
+    /// Change its words.
+    pub may_edit: bool,
+    /// Delete it.
+    pub may_delete: bool,
+    /// Field errors when shown again.
+    pub errors: Errors,
+}
+
+impl Page for CommentPage {
+    const TEMPLATE: &'static str = "rooms/comment.html";
+}
+
+impl CommentPage {
+    /// The page of `c`, its form holding `body`.
+    pub fn new(
+        layout: Layout,
+        c: &crate::services::room_posts::CommentChange,
+        own: bool,
+        body: String,
+        errors: Errors,
+    ) -> Self {
+        let page = &c.page;
+        Self {
+            layout,
+            room: room_item(&page.ctx.room, page.ctx.access.role),
+            post_id: page.post.id,
+            post_title: page
+                .live
+                .as_ref()
+                .or(page.newer.as_ref())
+                .map(|r| r.title.clone())
+                .unwrap_or_default(),
+            comment_id: c.comment.id,
+            body,
+            own,
+            may_edit: c.may_edit,
+            may_delete: c.may_delete,
+            errors,
+        }
     }
 }
 

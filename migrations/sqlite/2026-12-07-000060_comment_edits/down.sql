@@ -1,0 +1,1 @@
+ALTER TABLE post_comments DROP COLUMN edited_at;
