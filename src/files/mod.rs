@@ -6,4 +6,5 @@
 pub mod audio;
 pub mod mime;
 pub mod names;
+pub mod preview;
 pub mod zipstream;

@@ -112,6 +112,7 @@ route_table! {
     put "/rooms/{room}/files/uploads/{upload}" => files::put_chunk,
     post "/rooms/{room}/files/uploads/{upload}/finish" => files::finish_upload,
     post "/rooms/{room}/files/uploads/{upload}/cancel" => files::cancel_upload,
+    get "/rooms/{room}/files/preview/{id}" => files::preview_file,
     get "/rooms/{room}/files/file/{id}/{name}" => files::download_file,
     post "/rooms/{room}/files/{kind}/{id}/{op}" => files::change_item,
     get "/rooms/{room}/calendar" => calendar::room_calendar,

@@ -1034,3 +1034,117 @@ async fn cabinet_permissions_follow_the_room_matrix() {
         ]
     );
 }
+
+/// Text, CSV (`Shift_JIS`, as Japanese Excel writes it) and Markdown files open a preview page that
+/// shows them as text, a table and sanitised Markdown; an HTML file has no preview (it downloads);
+/// hostile content stays text; someone outside the closed room finds nothing; a large file shows
+/// only its start.
+#[actix_web::test]
+async fn text_csv_and_markdown_files_are_previewed_as_text_never_as_html() {
+    let t = cabinet_with(Options::default(), 10).await;
+    let (csv, _, _) =
+        encoding_rs::SHIFT_JIS.encode("氏名,学年,メモ\n山田,3年,\"<b>太字</b>, です\"\n");
+    let big = "行\n".repeat(200_000).into_bytes();
+    let res = upload(
+        &t.app,
+        &t.hanako,
+        0,
+        &[
+            ("名簿.csv", csv.into_owned()),
+            ("メモ.txt", b"<script>alert(1)</script>\nline 2".to_vec()),
+            (
+                "README.md",
+                b"# Title\n\n<img src=x onerror=alert(1)> **bold**".to_vec(),
+            ),
+            ("page.html", b"<h1>hi</h1>".to_vec()),
+            ("大きい.txt", big),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let ids: std::collections::HashMap<String, i64> = files_of(&t.app, t.room_id)
+        .into_iter()
+        .map(|(id, name, _)| (name, id))
+        .collect();
+    let preview = |name: &str| format!("/rooms/cab/files/preview/{}", ids[name]);
+    let (_, list) = open(&t, "/rooms/cab/files".to_owned()).await;
+    assert!(
+        list.contains(&format!("href=\"{}\"", preview("名簿.csv"))),
+        "the list links the preview"
+    );
+
+    let (status, html) = open(&t, preview("名簿.csv")).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("<th scope=\"col\">氏名</th>") && html.contains("<td>山田</td>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("&lt;b&gt;太字&lt;&#x2F;b&gt;, です")
+            || html.contains("&lt;b&gt;太字&lt;/b&gt;, です"),
+        "{html}"
+    );
+    assert!(html.contains("Shift_JIS"));
+
+    let (_, html) = open(&t, preview("メモ.txt")).await;
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;") && !html.contains("<script>alert"),
+        "text stays text"
+    );
+
+    let (_, html) = open(&t, preview("README.md")).await;
+    assert!(html.contains("<h1>Title</h1>") && html.contains("<strong>bold</strong>"));
+    assert!(
+        !html.contains("onerror"),
+        "Markdown goes through the sanitiser"
+    );
+
+    let (status, _) = open(&t, preview("page.html")).await;
+    assert_eq!(status, 404, "HTML is never previewed");
+
+    let (_, html) = open(&t, preview("大きい.txt")).await;
+    assert!(
+        html.contains("先頭だけ"),
+        "a large file shows its start, and says so"
+    );
+    assert!(
+        html.len() < 400_000,
+        "only the start is read: {} bytes",
+        html.len()
+    );
+
+    // Someone else: not a member of the closed room, or logged out.
+    t.app.user("taro").create();
+    let taro = t.app.sign_in("taro").await;
+    let res = taro
+        .get(t.app.url(&preview("名簿.csv")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    let anon = t.app.client();
+    let res = anon
+        .get(t.app.url(&preview("名簿.csv")))
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(res.status(), 200);
+    // A file in the trash has no preview either.
+    let res = t
+        .app
+        .post_form(
+            &t.hanako,
+            "/rooms/cab/files",
+            &format!("/rooms/cab/files/file/{}/delete", ids["メモ.txt"]),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(open(&t, preview("メモ.txt")).await.0, 404);
+}
+
+/// GETs a page as hanako: its status and text.
+async fn open(t: &Cabinet, path: String) -> (u16, String) {
+    let res = t.hanako.get(t.app.url(&path)).send().await.unwrap();
+    (res.status().as_u16(), res.text().await.unwrap())
+}

@@ -4,9 +4,11 @@
 use super::{MAX_DEPTH, in_trash, live_folder, load_cabinet};
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
+use crate::files::preview::{PreviewKind, preview_kind};
 use crate::files::zipstream::{Entry, ZipStream, zip_stream};
 use crate::models::file as m;
 use crate::services::authz::RoomAction;
+use crate::services::rooms::RoomCtx;
 use crate::services::{Actor, Core};
 
 /// What a download serves.
@@ -30,9 +32,28 @@ pub fn download(
     slug: &str,
     file_id: i64,
 ) -> AppResult<Download> {
-    let ctx = load_cabinet(conn, actor, slug, RoomAction::Read)?;
-    let f = m::find_file(conn, ctx.room.id, file_id)?;
-    let folder = m::find_folder(conn, ctx.room.id, f.folder_id)?;
+    readable(core, conn, actor, slug, file_id).map(|r| r.download)
+}
+
+/// A file the actor may read, with its room and folder.
+struct Readable {
+    room: RoomCtx,
+    download: Download,
+    file: m::File,
+    folder: m::Folder,
+}
+
+/// Finds a file the actor may read: not deleted, not in the trash, its blob on disk.
+fn readable(
+    core: &Core,
+    conn: &mut DbConn,
+    actor: Option<&Actor>,
+    slug: &str,
+    file_id: i64,
+) -> AppResult<Readable> {
+    let room = load_cabinet(conn, actor, slug, RoomAction::Read)?;
+    let f = m::find_file(conn, room.room.id, file_id)?;
+    let folder = m::find_folder(conn, room.room.id, f.folder_id)?;
     if f.deleted_at.is_some() || in_trash(conn, &folder)? {
         return Err(AppError::NotFound);
     }
@@ -43,11 +64,59 @@ pub fn download(
         tracing::warn!(blob = %f.blob_sha256, file.id = f.id, "a file's blob is missing");
         return Err(AppError::Conflict("files.content_missing"));
     }
-    Ok(Download {
-        path,
-        name: f.name,
-        content_type: f.content_type,
-        sha256: f.blob_sha256,
+    Ok(Readable {
+        room,
+        download: Download {
+            path,
+            name: f.name.clone(),
+            content_type: f.content_type.clone(),
+            sha256: f.blob_sha256.clone(),
+        },
+        file: f,
+        folder,
+    })
+}
+
+/// A file opened for its preview page: where its bytes are, how they are previewed, and the room
+/// and folder it sits in (for the page's way back).
+#[derive(Debug)]
+pub struct PreviewSource {
+    /// The room.
+    pub room: RoomCtx,
+    /// The file as a download serves it.
+    pub file: Download,
+    /// Its id.
+    pub file_id: i64,
+    /// Its size in bytes.
+    pub size: i64,
+    /// How it is previewed.
+    pub kind: PreviewKind,
+    /// Its folder, as folder URLs name it (0 for the cabinet's top).
+    pub folder_url_id: i64,
+}
+
+/// Checks that the actor may read the file and that its type has a preview (404 otherwise: an
+/// HTML or SVG file is never shown, only downloaded).
+pub fn preview(
+    core: &Core,
+    conn: &mut DbConn,
+    actor: Option<&Actor>,
+    slug: &str,
+    file_id: i64,
+) -> AppResult<PreviewSource> {
+    let r = readable(core, conn, actor, slug, file_id)?;
+    let kind = preview_kind(&r.download.content_type).ok_or(AppError::NotFound)?;
+    Ok(PreviewSource {
+        room: r.room,
+        file: r.download,
+        file_id: r.file.id,
+        size: r.file.size,
+        kind,
+        folder_url_id: if r.folder.parent_id.is_none() {
+            0
+        } else {
+            r.folder.id
+        },
     })
 }
 

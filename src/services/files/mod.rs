@@ -22,7 +22,7 @@ mod tree;
 mod uploads;
 
 pub use check::{ScrubReport, scrub_blobs};
-pub use download::{Download, FolderZip, download, folder_zip};
+pub use download::{Download, FolderZip, PreviewSource, download, folder_zip, preview};
 pub use gc::{collect_garbage, housekeeping};
 pub use resumable::{
     cancel_upload, create_upload, finish_upload, own_upload, put_chunk, upload_progress,

@@ -22,8 +22,8 @@ use crate::web::AppState;
 use crate::web::extract::{Ctx, CurrentUser, room_slug};
 use crate::web::render::{self, redirect_with_flash};
 use crate::web::views::files::{
-    ChunkStored, FolderPage, TrashPage, UploadCreated, UploadFinished, UploadProgress, folder_url,
-    trash_items,
+    ChunkStored, FolderPage, PreviewPage, TrashPage, UploadCreated, UploadFinished, UploadProgress,
+    folder_url, preview_url, trash_items,
 };
 use crate::web::views::rooms::room_item;
 use crate::web::views::{Errors, Layout};
@@ -207,6 +207,32 @@ pub async fn upload_files(
         &folder_url(&slug, target.folder_id),
         flash,
     ))
+}
+
+/// `GET /rooms/{room}/files/preview/{id}`: a text, CSV or Markdown file's start, shown in a page.
+pub async fn preview_file(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    path: web::Path<(String, i64)>,
+) -> Result<HttpResponse, AppError> {
+    let (slug, id) = path.into_inner();
+    let slug = room_slug(&slug)?.to_owned();
+    let (actor, core) = (ctx.actor(), state.core.clone());
+    let source = state
+        .core
+        .db
+        .read(move |conn| files::preview(&core, conn, actor.as_ref(), &slug, id))
+        .await?;
+    let blob = source.file.path.clone();
+    let start = web::block(move || crate::files::preview::read_text_start(&blob))
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("blob unreadable: {e}")))?;
+    let path = preview_url(&source.room.room.slug, id);
+    render::ok(
+        &state,
+        &PreviewPage::new(Layout::new(&ctx, &path), &source, start),
+    )
 }
 
 /// `GET /rooms/{room}/files/file/{id}/{name}`: the file, after the permission check, with Range,

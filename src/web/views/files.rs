@@ -5,6 +5,7 @@ use serde::Serialize;
 use super::rooms::{RoomItem, room_item};
 use super::{Errors, Layout, Page, path_segment};
 use crate::files::mime::is_inline_type;
+use crate::files::preview::{PreviewKind, Rows, TextStart, preview_kind};
 use crate::services::Actor;
 use crate::services::files::{File, Folder};
 use crate::services::files::{FolderView, TrashView};
@@ -62,6 +63,11 @@ pub fn human_size(bytes: i64) -> String {
 /// The URL of a folder page (`0` is the root).
 pub fn folder_url(slug: &str, id: i64) -> String {
     format!("/rooms/{slug}/files/folder/{id}")
+}
+
+/// The URL of a file's preview page (text, CSV and Markdown files).
+pub fn preview_url(slug: &str, id: i64) -> String {
+    format!("/rooms/{slug}/files/preview/{id}")
 }
 
 /// The URL that serves a file; the name at the end is what browsers save it as.
@@ -133,7 +139,12 @@ pub fn cabinet_page(v: &FolderView, actor: Option<&Actor>, site: &SiteSettings) 
                 id: f.id,
                 name: f.name.clone(),
                 download_url: format!("{url}?download=1"),
-                url,
+                // Text, CSV and Markdown open their preview page; the rest open as before.
+                url: if preview_kind(&f.content_type).is_some() {
+                    preview_url(slug, f.id)
+                } else {
+                    url
+                },
                 size: human_size(f.size),
                 bytes: f.size,
                 uploader: uploader.clone(),
@@ -325,4 +336,100 @@ pub struct TrashPage {
 
 impl Page for TrashPage {
     const TEMPLATE: &'static str = "files/trash.html";
+}
+
+/// What a preview page shows of a file.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PreviewBody {
+    /// Text, escaped by the template.
+    Text {
+        /// The text.
+        text: String,
+    },
+    /// A table's rows (the first as the header), each cell escaped by the template.
+    Table {
+        /// The rows.
+        rows: Vec<Vec<String>>,
+        /// More rows follow.
+        more: bool,
+    },
+    /// Markdown rendered through the posts' sanitiser.
+    Markdown {
+        /// Sanitised HTML.
+        html: String,
+    },
+}
+
+impl PreviewBody {
+    /// The body of a file of `kind` that starts with `start`.
+    pub fn new(kind: PreviewKind, start: TextStart) -> Self {
+        match kind {
+            PreviewKind::Text => Self::Text { text: start.text },
+            PreviewKind::Table { delimiter } => {
+                let Rows { rows, more } =
+                    crate::files::preview::rows(&start.text, delimiter, start.truncated);
+                Self::Table { rows, more }
+            }
+            PreviewKind::Markdown => Self::Markdown {
+                html: crate::markdown::render(&start.text),
+            },
+        }
+    }
+}
+
+/// `files/preview.html`: a text, CSV or Markdown file shown in the page (never served as HTML),
+/// with its download.
+#[derive(Debug, Clone, Serialize)]
+pub struct PreviewPage {
+    /// The site layout.
+    #[serde(flatten)]
+    pub layout: Layout,
+    /// The room.
+    pub room: RoomItem,
+    /// The file's name.
+    pub name: String,
+    /// Its size.
+    pub size: String,
+    /// Downloads it.
+    pub download_url: String,
+    /// Its folder.
+    pub back_url: String,
+    /// The encoding it was read in.
+    pub encoding: &'static str,
+    /// Only its start is shown.
+    pub truncated: bool,
+    /// What is shown.
+    pub body: PreviewBody,
+}
+
+impl Page for PreviewPage {
+    const TEMPLATE: &'static str = "files/preview.html";
+}
+
+impl PreviewPage {
+    /// The preview of `source`, whose start is `start`.
+    pub fn new(
+        layout: Layout,
+        source: &crate::services::files::PreviewSource,
+        start: TextStart,
+    ) -> Self {
+        let slug = &source.room.room.slug;
+        let url = format!(
+            "/rooms/{slug}/files/file/{}/{}",
+            source.file_id,
+            path_segment(&source.file.name)
+        );
+        Self {
+            layout,
+            room: room_item(&source.room.room, source.room.access.role),
+            name: source.file.name.clone(),
+            size: human_size(source.size),
+            download_url: format!("{url}?download=1"),
+            back_url: folder_url(slug, source.folder_url_id),
+            encoding: start.encoding,
+            truncated: start.truncated,
+            body: PreviewBody::new(source.kind, start),
+        }
+    }
 }

@@ -150,6 +150,7 @@ mod tests {
             <reachability::ReachabilityPage as Page>::TEMPLATE,
             <room_posts::RoomPostPage as Page>::TEMPLATE,
             <room_posts::CommentPage as Page>::TEMPLATE,
+            <files::PreviewPage as Page>::TEMPLATE,
             <room_posts::EditorPage as Page>::TEMPLATE,
             <room_posts::InboxPage as Page>::TEMPLATE,
             <room_posts::WhatsNewPage as Page>::TEMPLATE,
