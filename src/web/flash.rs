@@ -37,6 +37,9 @@ pub const FLASH_KEYS: &[&str] = &[
     "flash.comment_pending",
     "flash.comment_empty",
     "flash.comment_approved",
+    "flash.comment_edited",
+    "flash.comment_edited_pending",
+    "flash.comment_deleted",
     "flash.members_imported",
     "flash.folder_created",
     "flash.files_uploaded",
@@ -74,4 +77,46 @@ pub fn from_request(req: &ServiceRequest) -> Option<&'static str> {
         return None;
     }
     FLASH_KEYS.iter().copied().find(|f| *f == key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FLASH_KEYS;
+
+    /// Every flash key a handler sends is carried (a key missing here is silently dropped, and the
+    /// next page says nothing) and has its text in both languages.
+    #[test]
+    fn every_flash_key_the_handlers_send_is_carried_and_translated() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/web/handlers");
+        let mut missing = Vec::new();
+        for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{e}")) {
+            let path = entry.unwrap_or_else(|e| panic!("{e}")).path();
+            let source = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{e}"));
+            for piece in source.split("\"flash.").skip(1) {
+                let name: String = piece
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                let key = format!("flash.{name}");
+                if !piece[name.len()..].starts_with('"') {
+                    continue;
+                }
+                if !FLASH_KEYS.contains(&key.as_str()) {
+                    missing.push(format!("{key} ({})", path.display()));
+                }
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "flash keys not in FLASH_KEYS: {missing:#?}"
+        );
+        for key in FLASH_KEYS {
+            for lang in [crate::i18n::Lang::Ja, crate::i18n::Lang::En] {
+                assert!(
+                    crate::i18n::lookup(lang, key).is_some(),
+                    "{key} has no {lang:?} text"
+                );
+            }
+        }
+    }
 }

@@ -1609,3 +1609,93 @@ async fn a_weekly_event_made_in_the_form_shows_on_every_week_of_the_month_grid()
         .unwrap();
     eprintln!("browser test took {:.1?}", started.elapsed());
 }
+
+/// On a phone, a member opens a CSV file saved by Japanese Excel (`Shift_JIS`) from the cabinet and
+/// reads it as a table, then changes the words of their own comment from the post page (no
+/// JavaScript involved), and finds it marked as edited.
+#[actix_web::test]
+async fn a_member_reads_a_csv_in_the_page_and_changes_their_comment_on_a_phone() {
+    if !browser_available() {
+        return;
+    }
+    let started = Instant::now();
+    let (_chromedriver, _profile, driver) = launch().await;
+    let app = TestApp::spawn();
+    let admin = app.admin_client().await;
+    let hanako = app.user("hanako").signed_in().await;
+    app.room("town")
+        .named("3年2組 保護者会")
+        .features(&["blog", "files"])
+        .member("hanako", "member")
+        .create(&admin)
+        .await;
+    let rows = (1..=40)
+        .map(|i| {
+            format!("{i},保護者{i},3年2組,\"連絡事項: 欠席の場合は前日までにお知らせください\"\n")
+        })
+        .collect::<Vec<_>>()
+        .concat();
+    let text = format!("番号,氏名,学級,メモ\n{rows}");
+    let (csv, _, _) = encoding_rs::SHIFT_JIS.encode(&text);
+    app.file_in("town", "連絡網.csv")
+        .bytes(csv.into_owned())
+        .upload(&hanako)
+        .await;
+    let post = app
+        .post_in("town", "12月の学級だより")
+        .published(&admin)
+        .await;
+    let res = app
+        .post_form(
+            &hanako,
+            &post.path,
+            &format!("{}/comments", post.path),
+            &[("comment", "参加しまう")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let app = &app;
+    let post_path = post.path.as_str();
+    driver
+        .run_and_quit(|driver| async move {
+            let driver = &driver;
+            driver.set_window_rect(0, 0, 390, 844).await?;
+            log_in(driver, app, "hanako").await?;
+            driver.goto(app.url("/rooms/town/files")).await?;
+            driver
+                .query(By::Css("table.files td a"))
+                .with_text("連絡網.csv")
+                .wait(TIMEOUT, POLL)
+                .first()
+                .await?
+                .click()
+                .await?;
+            let head = text_of(driver, "table.file-table thead").await?;
+            assert!(head.contains("氏名") && head.contains("メモ"), "{head}");
+            assert_eq!(count(driver, "table.file-table tbody tr").await?, 40);
+            assert!(text_of(driver, "p.meta").await?.contains("Shift_JIS"));
+            assert_fits_width(driver, "the CSV preview").await?;
+            shot(driver, "70-csv-preview-390.png").await?;
+            // The comment: a typo, fixed from the post page.
+            driver.goto(app.url(post_path)).await?;
+            click_away(driver, "article.comment a[href*='/comments/']").await?;
+            let area = find(driver, "textarea#comment").await?;
+            assert_eq!(area.prop("value").await?.as_deref(), Some("参加しまう"));
+            area.clear().await?;
+            area.send_keys("参加します").await?;
+            shot(driver, "71-comment-edit-390.png").await?;
+            click_away(driver, "form.form button.primary").await?;
+            assert_eq!(text_of(driver, ".flash").await?, "コメントを変更しました。");
+            let comment = text_of(driver, "article.comment").await?;
+            assert!(
+                comment.contains("参加します") && comment.contains("編集済み"),
+                "{comment}"
+            );
+            assert_fits_width(driver, "the post page").await?;
+            shot(driver, "72-comment-edited-390.png").await?;
+            Ok::<_, WebDriverError>(())
+        })
+        .await
+        .unwrap();
+    eprintln!("browser test took {:.1?}", started.elapsed());
+}

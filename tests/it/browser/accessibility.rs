@@ -217,7 +217,38 @@ async fn fill_site(app: &TestApp, admin: &reqwest::Client) -> crate::support::Cr
         .await;
     let room_post = app.post_in("kazoku", "週末の予定").published(&taro).await;
     app.file_in("kazoku", "議事録.txt").upload(&taro).await;
+    app.file_in("kazoku", "名簿.csv")
+        .bytes("氏名,学年\n山田,3年\n")
+        .upload(&taro)
+        .await;
+    let hanako = app.sign_in("hanako").await;
+    let res = app
+        .post_form(
+            &hanako,
+            &room_post.path,
+            &format!("{}/comments", room_post.path),
+            &[("comment", "参加します")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
     room_post
+}
+
+/// The newest file and comment ids of the site: the preview of the CSV file and hanako's comment.
+fn newest_file_and_comment(app: &TestApp) -> (i64, i64) {
+    use diesel::prelude::*;
+    use yui::db::schema::{files, post_comments};
+    app.db(|conn| {
+        let file = files::table
+            .select(files::id)
+            .order(files::id.desc())
+            .first::<i64>(conn)?;
+        let comment = post_comments::table
+            .select(post_comments::id)
+            .order(post_comments::id.desc())
+            .first::<i64>(conn)?;
+        Ok((file, comment))
+    })
 }
 
 /// Everyone's main pages: a visitor's, a member's (`hanako`), a room manager's (`taro`, of
@@ -228,6 +259,7 @@ async fn arrange(app: &TestApp) -> Vec<Tour> {
     app.create_user("taro", false);
     app.create_user("hanako", false);
     let room_post = fill_site(app, &admin).await;
+    let (csv, comment) = newest_file_and_comment(app);
     let (check, link) = start_drill(app, &admin).await;
     let answer_link = link[link.find("/a/").unwrap()..].to_owned();
     let blog_post = newest_blog_post(app).await;
@@ -266,7 +298,12 @@ async fn arrange(app: &TestApp) -> Vec<Tour> {
                     "/me",
                     "/me/addresses",
                 ]),
-                vec![room_post.path.clone(), format!("{check}/answer")],
+                vec![
+                    room_post.path.clone(),
+                    format!("{check}/answer"),
+                    format!("/rooms/kazoku/files/preview/{csv}"),
+                    format!("{}/comments/{comment}", room_post.path),
+                ],
             ]
             .concat(),
         ),
