@@ -38,18 +38,56 @@ pub struct CircularForm {
     /// `datetime-local` in the site's time zone; empty = none.
     #[serde(default)]
     pub deadline: String,
-    /// Logins, one per line or comma-separated; empty = every member of the room.
+    /// Logins, one per line or comma-separated (for scripts; the page ticks names instead); empty
+    /// and nobody ticked = every member of the room.
     #[serde(default)]
     pub to: String,
+    /// The form's other fields: a ticked member is `to_{user id}` (the page lists the room's
+    /// members by display name, so a sender never needs, nor sees, anyone's login).
+    #[serde(flatten)]
+    pub other: std::collections::BTreeMap<String, String>,
     #[serde(default)]
     pub remind_every: String,
     #[serde(default)]
     pub remind_max: String,
 }
 
+impl CircularForm {
+    /// The user ids of the members ticked on the page.
+    pub fn ticked(&self) -> Vec<i64> {
+        self.other
+            .keys()
+            .filter_map(|k| k.strip_prefix("to_")?.parse().ok())
+            .collect()
+    }
+}
+
+/// The room a new circular notice would go out from, and who it can go to.
+pub struct NewCircular {
+    /// A room where the actor may send notices.
+    pub ctx: RoomCtx,
+    /// The room's members who can receive it (not the sender), `(user id, display name)`, by name.
+    pub people: Vec<(i64, String)>,
+}
+
 /// The room a new circular notice would go out from: one where the actor may send notices.
-pub fn room_for_new_circular(conn: &mut DbConn, actor: &Actor, slug: &str) -> AppResult<RoomCtx> {
-    load_for(conn, Some(actor), slug, RoomAction::SendNotice)
+pub fn room_for_new_circular(
+    conn: &mut DbConn,
+    actor: &Actor,
+    slug: &str,
+) -> AppResult<NewCircular> {
+    let ctx = load_for(conn, Some(actor), slug, RoomAction::SendNotice)?;
+    let reachable: std::collections::HashSet<i64> = room_audience(conn, ctx.room.id)?
+        .into_iter()
+        .map(|a| a.user_id)
+        .collect();
+    let mut people: Vec<(i64, String)> = crate::models::room::members(conn, ctx.room.id)?
+        .into_iter()
+        .filter(|m| m.user_id != actor.id && reachable.contains(&m.user_id))
+        .map(|m| (m.user_id, m.display_name))
+        .collect();
+    people.sort_by(|a, b| a.1.cmp(&b.1));
+    Ok(NewCircular { ctx, people })
 }
 
 /// Sends a circular notice to the room's members (or the chosen ones); returns its id.
@@ -89,7 +127,8 @@ pub fn send_circular(
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .collect();
-    let audience: Vec<Audience> = if chosen.is_empty() {
+    let ticked = form.ticked();
+    let audience: Vec<Audience> = if chosen.is_empty() && ticked.is_empty() {
         members
             .into_iter()
             .filter(|m| m.user_id != actor.id)
@@ -104,6 +143,16 @@ pub fn send_circular(
                     picked.push(a);
                 }
                 Some(_) => {}
+                None => e.add("to", "notice.not_a_member"),
+            }
+        }
+        for id in ticked {
+            match members.iter().find(|m| m.user_id == id) {
+                Some(a) if !picked.iter().any(|p: &Audience| p.user_id == a.user_id) => {
+                    picked.push(a.clone());
+                }
+                Some(_) => {}
+                // Someone removed from the room since the page was shown, or a forged id.
                 None => e.add("to", "notice.not_a_member"),
             }
         }

@@ -1375,3 +1375,76 @@ async fn the_sender_s_extra_question_is_not_hidden_under_the_details() {
         "the question comes before the folded details"
     );
 }
+
+/// A circular's sender ticks recipients by display name (no logins to type or to see); only the
+/// ticked members get it; a ticked id that is not a member (a forged form, or someone removed
+/// since the page was shown) is refused and nothing goes out.
+#[actix_web::test]
+async fn a_circular_goes_to_the_members_ticked_by_name_only() {
+    let app = TestApp::spawn();
+    let admin = app.admin_client().await;
+    let hanako = app.user("hanako").create();
+    let taro = app.user("taro").create();
+    let outsider = app.user("saburo").create();
+    app.room("town")
+        .named("町内会")
+        .managed_by("admin")
+        .member("hanako", "member")
+        .member("taro", "member")
+        .create(&admin)
+        .await;
+    let page = admin
+        .get(app.url("/rooms/town/notices/new"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for u in [&hanako, &taro] {
+        assert!(page.contains(&format!("name=\"to_{}\"", u.id)), "{page}");
+        assert!(page.contains(&u.display_name));
+    }
+    assert!(
+        !page.contains(&format!("name=\"to_{}\"", outsider.id)),
+        "only members are listed"
+    );
+    let send = |ticked: i64, title: &'static str| {
+        let field = format!("to_{ticked}");
+        let app = &app;
+        let admin = &admin;
+        async move {
+            app.post_form(
+                admin,
+                "/rooms/town/notices/new",
+                "/rooms/town/notices",
+                &[
+                    ("title", title),
+                    ("question_kind", "none"),
+                    (field.as_str(), "on"),
+                ],
+            )
+            .await
+        }
+    };
+    let res = send(outsider.id, "よそ者へ").await;
+    assert_eq!(
+        res.status(),
+        422,
+        "someone outside the room cannot be ticked"
+    );
+    let html = res.text().await.unwrap();
+    assert!(html.contains("class=\"field-error\""), "{html}");
+    let res = send(taro.id, "班長会議").await;
+    assert_eq!(res.status(), 303);
+    app.smtp
+        .wait_for_subject("taro@example.test", "班長会議")
+        .await;
+    app.outbox_drained().await;
+    let to: Vec<String> = app.smtp.mails().iter().flat_map(|m| m.to.clone()).collect();
+    assert!(
+        !to.iter()
+            .any(|t| t.contains("hanako") || t.contains("saburo")),
+        "only taro gets it: {to:?}"
+    );
+}

@@ -4,11 +4,9 @@
 use actix_web::{HttpResponse, web};
 
 use crate::error::AppError;
-use crate::services::authz::RoomAction;
 use crate::services::circulars::{self, CircularForm};
 use crate::services::form::{self, FormOutcome};
 use crate::services::notices;
-use crate::services::rooms;
 use crate::web::AppState;
 use crate::web::extract::{CurrentUser, room_slug};
 use crate::web::render::{self, redirect_with_flash};
@@ -43,12 +41,15 @@ pub async fn list_notices(
 /// The notice form of `ctx`'s room.
 fn form_page(
     user: &CurrentUser,
-    ctx: &rooms::RoomCtx,
+    new: &circulars::NewCircular,
     form: &CircularForm,
     errors: Errors,
 ) -> NoticeFormPage {
-    let layout = Layout::new(user.ctx(), &format!("/rooms/{}/notices/new", ctx.room.slug));
-    NoticeFormPage::new(layout, ctx, form, errors)
+    let layout = Layout::new(
+        user.ctx(),
+        &format!("/rooms/{}/notices/new", new.ctx.room.slug),
+    );
+    NoticeFormPage::new(layout, new, form, errors)
 }
 
 /// `GET /rooms/{room}/notices/new`.
@@ -59,12 +60,12 @@ pub async fn new_notice(
 ) -> Result<HttpResponse, AppError> {
     let slug = room_slug(&slug)?.to_owned();
     let actor = user.actor();
-    let ctx = state
+    let new = state
         .core
         .db
-        .read(move |conn| rooms::load_for(conn, Some(&actor), &slug, RoomAction::SendNotice))
+        .read(move |conn| circulars::room_for_new_circular(conn, &actor, &slug))
         .await?;
-    let page = form_page(&user, &ctx, &CircularForm::default(), Errors::default());
+    let page = form_page(&user, &new, &CircularForm::default(), Errors::default());
     render::ok(&state, &page)
 }
 

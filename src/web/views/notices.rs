@@ -4,10 +4,9 @@ use serde::Serialize;
 
 use super::rooms::{RoomItem, room_item};
 use super::{Errors, Layout, Page};
-use crate::services::circulars::{CircularForm, CircularView};
+use crate::services::circulars::{CircularForm, CircularView, NewCircular};
 use crate::services::notices::{Notice, Recipient};
 use crate::services::notices::{Question, answer_text, questions_of};
-use crate::services::rooms::RoomCtx;
 use crate::services::site::SiteSettings;
 
 /// A notice in a list.
@@ -130,8 +129,20 @@ pub struct NoticeFormPage {
     pub room: RoomItem,
     /// The form's values.
     pub form: CircularFormView,
+    /// Who it can go to, by name, with whom the form ticked.
+    pub people: Vec<Person>,
+    /// Someone is ticked (the list opens).
+    pub any_ticked: bool,
     /// Field errors.
     pub errors: Errors,
+}
+
+/// A member the notice can go to.
+#[derive(Debug, Clone, Serialize)]
+pub struct Person {
+    pub id: i64,
+    pub name: String,
+    pub ticked: bool,
 }
 
 impl Page for NoticeFormPage {
@@ -140,10 +151,23 @@ impl Page for NoticeFormPage {
 
 impl NoticeFormPage {
     /// The form for `ctx`'s room, with `form`'s values and `errors`.
-    pub fn new(layout: Layout, ctx: &RoomCtx, form: &CircularForm, errors: Errors) -> Self {
+    pub fn new(layout: Layout, new: &NewCircular, form: &CircularForm, errors: Errors) -> Self {
+        let ctx = &new.ctx;
+        let ticked = form.ticked();
+        let people: Vec<Person> = new
+            .people
+            .iter()
+            .map(|(id, name)| Person {
+                id: *id,
+                name: name.clone(),
+                ticked: ticked.contains(id),
+            })
+            .collect();
         Self {
             layout,
             room: room_item(&ctx.room, ctx.access.role),
+            any_ticked: people.iter().any(|p| p.ticked) || !form.to.trim().is_empty(),
+            people,
             form: CircularFormView {
                 title: form.title.clone(),
                 body: form.body.clone(),
