@@ -584,6 +584,41 @@ fn fields(c: &CleanRoom) -> RoomFields<'_> {
     }
 }
 
+/// An enabled account picked from a list of display names or typed: its login, or a display name
+/// exactly one enabled account has.
+fn find_person(conn: &mut DbConn, typed: &str) -> AppResult<Option<user::User>> {
+    let typed = typed.trim();
+    if let Some(u) = user::find_by_login_opt(conn, typed)?.filter(|u| !u.disabled) {
+        return Ok(Some(u));
+    }
+    let mut named = user::find_active_by_display_name(conn, typed)?;
+    Ok(if named.len() == 1 { named.pop() } else { None })
+}
+
+/// What the admin's new-room form offers to pick from.
+pub struct NewRoomChoices {
+    /// Rooms a new room may go under, in tree order: `(slug, name, depth)` (private rooms and
+    /// archived rooms are not parents).
+    pub parents: Vec<(String, String, usize)>,
+    /// Enabled accounts' display names, for the first manager.
+    pub people: Vec<String>,
+}
+
+/// The parents and people the admin's new-room form lists (site admins).
+pub fn new_room_choices(conn: &mut DbConn, actor: &Actor) -> AppResult<NewRoomChoices> {
+    authorize(Some(actor), Action::Administer)?;
+    let parents = list_visible(conn, Some(actor))?
+        .into_iter()
+        .filter(|i| i.room.owner_id.is_none() && !i.room.archived)
+        .map(|i| (i.room.slug, i.room.name, i.depth))
+        .collect();
+    let people = user::directory(conn)?
+        .into_iter()
+        .map(|(_, name)| name)
+        .collect();
+    Ok(NewRoomChoices { parents, people })
+}
+
 /// Creates a room (site admins), optionally under a parent and with a first manager; returns its slug.
 pub fn create_room(conn: &mut DbConn, actor: &Actor, form: &RoomForm) -> AppResult<String> {
     authorize(Some(actor), Action::Administer)?;
@@ -602,7 +637,7 @@ pub fn create_room(conn: &mut DbConn, actor: &Actor, form: &RoomForm) -> AppResu
     let manager = if form.manager.trim().is_empty() {
         None
     } else {
-        let m = user::find_by_login_opt(conn, form.manager.trim())?.filter(|u| !u.disabled);
+        let m = find_person(conn, &form.manager)?;
         if m.is_none() {
             e.add("manager", "room.unknown_login");
         }
@@ -863,14 +898,7 @@ pub fn add_member(
 ) -> AppResult<()> {
     let ctx = load_for(conn, Some(actor), slug, RoomAction::Manage)?;
     let mut e = FieldErrors::default();
-    // Picked from the list (its login) or typed as a display name, when exactly one account has it.
-    let typed = login.trim();
-    let target = if let Some(u) = user::find_by_login_opt(conn, typed)?.filter(|u| !u.disabled) {
-        Some(u)
-    } else {
-        let mut named = user::find_active_by_display_name(conn, typed)?;
-        if named.len() == 1 { named.pop() } else { None }
-    };
+    let target = find_person(conn, login)?;
     if target.is_none() {
         e.add("login", "room.unknown_login");
     }

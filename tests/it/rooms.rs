@@ -1501,3 +1501,87 @@ async fn a_manager_adds_a_member_picked_by_display_name() {
         "an unknown name is refused with a message"
     );
 }
+
+/// The admin's new-room form offers the parent as a list in tree order (no private rooms) and the
+/// first manager by display name; a name nobody has is refused under its field, keeping the form.
+#[actix_web::test]
+async fn a_new_room_s_parent_and_manager_are_picked_by_name() {
+    let app = TestApp::spawn();
+    let admin = app.admin_client().await;
+    let hanako = app.user("hanako").create();
+    app.db(move |conn| {
+        diesel::update(yui::db::schema::users::table.find(hanako.id))
+            .set(yui::db::schema::users::display_name.eq("山田 花子"))
+            .execute(conn)?;
+        Ok(())
+    });
+    app.room("school").named("小学校").create(&admin).await;
+    app.room("grade3")
+        .named("3年生")
+        .under("school")
+        .create(&admin)
+        .await;
+    let page = admin
+        .get(app.url("/admin/rooms/new"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let school = page
+        .find("<option value=\"school\">小学校")
+        .unwrap_or_else(|| panic!("{page}"));
+    let grade = page
+        .find("<option value=\"grade3\">\u{3000}3年生")
+        .unwrap_or_else(|| panic!("{page}"));
+    assert!(
+        school < grade,
+        "the sub-room comes under its parent, indented"
+    );
+    assert!(
+        page.contains("<option value=\"山田 花子\">"),
+        "people by display name"
+    );
+    assert!(!page.contains("value=\"hanako\""), "not by login");
+    let fields = |manager: &'static str| {
+        vec![
+            ("name", "3年2組"),
+            ("slug", "class32"),
+            ("visibility", "members"),
+            ("state", "open"),
+            ("default_role", "member"),
+            ("join_policy", "invite"),
+            ("quota_mb", "100"),
+            ("feature_blog", "on"),
+            ("parent", "grade3"),
+            ("manager", manager),
+        ]
+    };
+    let res = app
+        .post_form(
+            &admin,
+            "/admin/rooms/new",
+            "/admin/rooms",
+            &fields("山田 太郎"),
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("class=\"field-error\"") && html.contains("value=\"山田 太郎\""));
+    assert!(
+        html.contains("<option value=\"grade3\" selected>"),
+        "the parent stays picked"
+    );
+    let res = app
+        .post_form(
+            &admin,
+            "/admin/rooms/new",
+            "/admin/rooms",
+            &fields("山田 花子"),
+        )
+        .await;
+    assert_eq!(location(&res), "/rooms/class32");
+    let members = members_of(&app, "class32");
+    assert_eq!(members, vec![("hanako".to_owned(), "manager".to_owned())]);
+}

@@ -137,6 +137,16 @@ fn settings_page(
     RoomSettingsPage::new(Layout::new(user.ctx(), &action), action, form, errors)
 }
 
+/// The admin's new-room form, listing the parents and people to pick from.
+fn new_room_page(
+    user: &CurrentUser,
+    choices: &rooms::NewRoomChoices,
+    form: &RoomForm,
+    errors: Errors,
+) -> RoomSettingsPage {
+    settings_page(user, "/admin/rooms".to_owned(), form, errors).with_choices(choices, form)
+}
+
 /// `GET /rooms/{room}/settings`.
 pub async fn edit_room(
     state: web::Data<AppState>,
@@ -370,12 +380,13 @@ pub async fn admin_rooms(
 
 /// `GET /admin/rooms/new`.
 pub async fn new_room(state: web::Data<AppState>, admin: Admin) -> Result<HttpResponse, AppError> {
-    let page = settings_page(
-        &admin,
-        "/admin/rooms".to_owned(),
-        &RoomForm::new_room(),
-        Errors::default(),
-    );
+    let actor = admin.actor();
+    let choices = state
+        .core
+        .db
+        .read(move |conn| rooms::new_room_choices(conn, &actor))
+        .await?;
+    let page = new_room_page(&admin, &choices, &RoomForm::new_room(), Errors::default());
     render::ok(&state, &page)
 }
 
@@ -394,7 +405,7 @@ pub async fn create_room(
             form::submit(
                 conn,
                 |conn| rooms::create_room(conn, &actor, &f),
-                |_| Ok(()),
+                |conn| rooms::new_room_choices(conn, &actor),
             )
         })
         .await?;
@@ -404,9 +415,8 @@ pub async fn create_room(
             &format!("/rooms/{slug}"),
             "flash.room_created",
         )),
-        FormOutcome::Invalid { errors, .. } => {
-            let page = settings_page(&admin, "/admin/rooms".to_owned(), &form, errors.into());
-            render::invalid(&state, &page)
+        FormOutcome::Invalid { errors, page } => {
+            render::invalid(&state, &new_room_page(&admin, &page, &form, errors.into()))
         }
     }
 }

@@ -9,7 +9,7 @@ use crate::services::authz::RoomRole;
 use crate::services::invitations::InviteCheck;
 use crate::services::room_posts::RoomHomePage;
 use crate::services::rooms::{Cell, MembersPage, RoomCtx, RoomForm, RoomListItem};
-use crate::services::rooms::{JoinRequestRow, MemberRow, Room};
+use crate::services::rooms::{JoinRequestRow, MemberRow, NewRoomChoices, Room};
 use crate::services::site::SiteSettings;
 
 /// A room in a list or on its page.
@@ -362,8 +362,22 @@ pub struct RoomSettingsPage {
     pub form: RoomFormView,
     /// The roles a newcomer may get.
     pub roles: Vec<&'static str>,
+    /// A new room's possible parents, in tree order (empty when editing).
+    pub parents: Vec<ParentChoice>,
+    /// Display names to pick the first manager from (empty when editing).
+    pub people: Vec<String>,
     /// Field errors.
     pub errors: Errors,
+}
+
+/// A room a new room may go under.
+#[derive(Debug, Clone, Serialize)]
+pub struct ParentChoice {
+    pub slug: String,
+    pub name: String,
+    /// Ideographic spaces, one per level it sits below the top (a `<select>` cannot be styled).
+    pub indent: String,
+    pub selected: bool,
 }
 
 impl Page for RoomSettingsPage {
@@ -379,8 +393,28 @@ impl RoomSettingsPage {
             action,
             form: room_form_view(form),
             roles: role_names(false),
+            parents: Vec::new(),
+            people: Vec::new(),
             errors,
         }
+    }
+
+    /// The new-room form's lists to pick the parent and the first manager from.
+    #[must_use]
+    pub fn with_choices(mut self, choices: &NewRoomChoices, form: &RoomForm) -> Self {
+        let chosen = form.parent.trim();
+        self.parents = choices
+            .parents
+            .iter()
+            .map(|(slug, name, depth)| ParentChoice {
+                slug: slug.clone(),
+                name: name.clone(),
+                indent: "\u{3000}".repeat(*depth),
+                selected: slug == chosen,
+            })
+            .collect();
+        self.people.clone_from(&choices.people);
+        self
     }
 }
 
