@@ -22,6 +22,7 @@ pub struct User {
     pub disabled: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub last_login_at: Option<NaiveDateTime>,
 }
 
 impl User {
@@ -264,4 +265,12 @@ pub fn lock_account(conn: &mut DbConn, id: i64) -> QueryResult<()> {
             .execute(c)
             .map(drop),
     }
+}
+
+/// Notes a successful login.
+pub fn touch_last_login(conn: &mut DbConn, id: i64, at: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set(users::last_login_at.eq(at))
+        .execute(conn)
+        .map(drop)
 }

@@ -185,6 +185,7 @@ pub async fn login(core: &Core, attempt: LoginAttempt) -> AppResult<String> {
                 session::delete_by_hash(conn, prev)?;
             }
             let token = start_session(conn, u.id)?;
+            user::touch_last_login(conn, u.id, now())?;
             audit::record(conn, Some(u.id), "login", &u.login, Some(&attempt.ip))?;
             Ok(Some(token))
         })

@@ -594,6 +594,7 @@ mod tests {
             disabled: false,
             created_at: at,
             updated_at: at,
+            last_login_at: None,
         }
     }
 

@@ -441,3 +441,38 @@ async fn the_overview_offers_the_first_steps_and_ticks_what_is_done() {
     let res = taro.get(app.url("/admin")).send().await.unwrap();
     assert_ne!(res.status(), 200);
 }
+
+/// The member list tells the admin when each account last logged in, and "never" for an account
+/// that has not.
+#[actix_web::test]
+async fn the_member_list_shows_each_account_s_last_login() {
+    let app = TestApp::spawn();
+    let admin = app.admin_client().await;
+    app.user("hanako").signed_in().await;
+    app.user("taro").create();
+    let page = admin
+        .get(app.url("/admin/members"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let row = |login: &str| {
+        let start = page
+            .find(&format!("<td>{login}</td>"))
+            .unwrap_or_else(|| panic!("{login} listed: {page}"));
+        let end = page[start..].find("</tr>").unwrap() + start;
+        page[start..end].to_owned()
+    };
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Tokyo)
+        .format("%Y-%m-%d")
+        .to_string();
+    assert!(row("hanako").contains(&today), "{}", row("hanako"));
+    assert!(
+        row("taro").contains("<td class=\"meta\">なし</td>"),
+        "{}",
+        row("taro")
+    );
+}

@@ -19,6 +19,8 @@ pub struct MemberItem {
     pub role: String,
     pub disabled: bool,
     pub created: String,
+    /// When the account last logged in (empty: never, or not since this was recorded).
+    pub last_login: String,
 }
 
 /// Builds a member row (no password hash ever reaches a template).
@@ -30,6 +32,10 @@ pub fn member_item(site: &SiteSettings, u: &User) -> MemberItem {
         role: u.site_role.to_string(),
         disabled: u.disabled,
         created: site.local_date(u.created_at),
+        last_login: u
+            .last_login_at
+            .map(|at| site.local_datetime(at))
+            .unwrap_or_default(),
     }
 }
 
