@@ -484,3 +484,23 @@ pub fn officer_rooms(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<i64>> {
         .select(safety_officers::room_id)
         .load(conn)
 }
+
+/// Rooms (not archived) that `person` is a member of and, when `viewer` is given, `viewer` too;
+/// by name.
+pub fn shared_rooms(conn: &mut DbConn, person: i64, viewer: Option<i64>) -> QueryResult<Vec<Room>> {
+    let of = |user: i64| {
+        room_members::table
+            .filter(room_members::user_id.eq(user))
+            .select(room_members::room_id)
+    };
+    let mut query = rooms::table
+        .filter(rooms::archived.eq(false))
+        .filter(rooms::id.eq_any(of(person)))
+        .order(rooms::name.asc())
+        .select(Room::as_select())
+        .into_boxed();
+    if let Some(v) = viewer {
+        query = query.filter(rooms::id.eq_any(of(v)));
+    }
+    query.load(conn)
+}

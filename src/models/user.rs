@@ -57,6 +57,15 @@ pub fn insert(conn: &mut DbConn, new: &NewUser<'_>) -> QueryResult<User> {
     find_by_login(conn, new.login)
 }
 
+/// Finds an account by id, if it exists.
+pub fn find_opt(conn: &mut DbConn, id: i64) -> QueryResult<Option<User>> {
+    users::table
+        .find(id)
+        .select(User::as_select())
+        .first(conn)
+        .optional()
+}
+
 /// Finds an account by id.
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<User> {
     users::table.find(id).select(User::as_select()).first(conn)
@@ -273,4 +282,44 @@ pub fn touch_last_login(conn: &mut DbConn, id: i64, at: NaiveDateTime) -> QueryR
         .set(users::last_login_at.eq(at))
         .execute(conn)
         .map(drop)
+}
+
+/// Enabled accounts whose display name contains `q` (all when empty), by name, at most `limit`:
+/// among those who share a room with `viewer`, or everyone when `viewer` is `None` (site admins).
+pub fn people(
+    conn: &mut DbConn,
+    viewer: Option<i64>,
+    q: &str,
+    limit: i64,
+) -> QueryResult<Vec<(i64, String)>> {
+    use crate::db::schema::room_members;
+    let pattern = format!(
+        "%{}%",
+        q.replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    let mut query = users::table
+        .filter(users::disabled.eq(false))
+        .filter(users::display_name.like(pattern).escape('\\'))
+        .select((users::id, users::display_name))
+        .order((users::display_name.asc(), users::id.asc()))
+        .limit(limit)
+        .into_boxed();
+    if let Some(v) = viewer {
+        // The viewer's rooms first: one subselect of room_members inside another is a join of
+        // the table with itself, which diesel refuses without an alias.
+        let mine: Vec<i64> = room_members::table
+            .filter(room_members::user_id.eq(v))
+            .select(room_members::room_id)
+            .load(conn)?;
+        query = query.filter(
+            users::id.eq_any(
+                room_members::table
+                    .filter(room_members::room_id.eq_any(mine))
+                    .select(room_members::user_id),
+            ),
+        );
+    }
+    query.load(conn)
 }

@@ -21,13 +21,15 @@ pub enum Action {
     SetRoomQuota,
     /// Start a safety check for everyone on the site (a room's officers start them for their room).
     StartSafetyCheckForEveryone,
+    /// Open the member directory (名簿): the people one shares a room with.
+    ListPeople,
 }
 
 /// Allows or denies a site-level `action` for `actor` (`None` = anonymous visitor).
 /// A denied anonymous visitor is asked to log in; a denied member gets 404 (existence does not leak).
 pub fn authorize(actor: Option<&Actor>, action: Action) -> Result<(), AppError> {
     let allowed = match (actor, action) {
-        (_, Action::ReadPublic) | (Some(_), Action::EditOwnProfile) => true,
+        (_, Action::ReadPublic) | (Some(_), Action::EditOwnProfile | Action::ListPeople) => true,
         (None, _) => return Err(AppError::Unauthenticated),
         (
             Some(a),
@@ -38,6 +40,21 @@ pub fn authorize(actor: Option<&Actor>, action: Action) -> Result<(), AppError> 
         Ok(())
     } else {
         Err(AppError::NotFound)
+    }
+}
+
+/// Allows or denies seeing a person's profile page: one's own, anyone's for a site admin, and
+/// otherwise only someone one shares a room with (a family member invited to one room does not
+/// see the whole organisation); 404 either way, so a refusal does not tell that the account exists.
+pub fn authorize_profile(
+    actor: Option<&Actor>,
+    person_id: i64,
+    shares_room: bool,
+) -> Result<(), AppError> {
+    match actor {
+        None => Err(AppError::Unauthenticated),
+        Some(a) if a.is_admin || a.id == person_id || shares_room => Ok(()),
+        Some(_) => Err(AppError::NotFound),
     }
 }
 
@@ -470,12 +487,42 @@ mod tests {
             (Some(&admin), Action::ReadPublic, "ok"),
             (Some(&admin), Action::Administer, "ok"),
             (Some(&admin), Action::EditOwnProfile, "ok"),
+            (None, Action::ListPeople, "login"),
+            (Some(&member), Action::ListPeople, "ok"),
+            (Some(&admin), Action::ListPeople, "ok"),
         ];
         for (actor, action, expected) in table {
             assert_eq!(
                 outcome(authorize(*actor, *action)),
                 *expected,
                 "{actor:?} {action:?}"
+            );
+        }
+    }
+
+    /// Profiles: oneself, a site admin anyone, others only when sharing a room.
+    #[test]
+    fn profiles_show_to_those_who_share_a_room() {
+        let admin = Actor {
+            id: 1,
+            is_admin: true,
+        };
+        let member = Actor {
+            id: 2,
+            is_admin: false,
+        };
+        let table: &[(Option<&Actor>, i64, bool, &str)] = &[
+            (None, 3, true, "login"),
+            (Some(&member), 2, false, "ok"),
+            (Some(&member), 3, true, "ok"),
+            (Some(&member), 3, false, "404"),
+            (Some(&admin), 3, false, "ok"),
+        ];
+        for (actor, person, shares, expected) in table {
+            assert_eq!(
+                outcome(authorize_profile(*actor, *person, *shares)),
+                *expected,
+                "{actor:?} {person} {shares}"
             );
         }
     }

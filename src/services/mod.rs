@@ -20,6 +20,7 @@ pub mod nav;
 pub mod new_posts;
 pub mod notices;
 pub mod password;
+pub mod people;
 pub mod post_address;
 pub mod reachability;
 pub mod room_posts;

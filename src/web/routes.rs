@@ -4,7 +4,7 @@
 use actix_web::web;
 
 use super::handlers::{
-    account, admin, assets, auth, calendar, files, home, invitations, notices, public,
+    account, admin, assets, auth, calendar, files, home, invitations, notices, people, public,
     reachability, room_posts, rooms, safety,
 };
 
@@ -96,6 +96,8 @@ route_table! {
     get "/rooms/{room}/posts/{id}/comments/{comment}" => room_posts::comment_page,
     post "/rooms/{room}/posts/{id}/comments/{comment}" => room_posts::update_comment,
     post "/rooms/{room}/posts/{id}/comments/{comment}/delete" => room_posts::delete_comment,
+    get "/people" => people::directory,
+    get "/people/{id}" => people::profile,
     get "/inbox" => room_posts::inbox,
     get "/new" => room_posts::whats_new,
     post "/rooms/{room}/notifications" => room_posts::set_notifications,

@@ -21,6 +21,7 @@ mod files;
 mod home;
 mod mail;
 mod migrations;
+mod people;
 mod query_budget;
 mod reachability;
 mod room_posts;

@@ -9,6 +9,7 @@ pub mod files;
 pub mod home;
 pub mod invitations;
 pub mod notices;
+pub mod people;
 pub mod public;
 pub mod reachability;
 pub mod room_posts;

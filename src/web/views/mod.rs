@@ -20,6 +20,7 @@ pub mod files;
 pub mod home;
 pub mod layout;
 pub mod notices;
+pub mod people;
 pub mod reachability;
 pub mod room_posts;
 pub mod rooms;
@@ -151,6 +152,8 @@ mod tests {
             <room_posts::RoomPostPage as Page>::TEMPLATE,
             <room_posts::CommentPage as Page>::TEMPLATE,
             <files::PreviewPage as Page>::TEMPLATE,
+            <people::PeoplePage as Page>::TEMPLATE,
+            <people::ProfilePage as Page>::TEMPLATE,
             <room_posts::EditorPage as Page>::TEMPLATE,
             <room_posts::InboxPage as Page>::TEMPLATE,
             <room_posts::WhatsNewPage as Page>::TEMPLATE,

@@ -297,6 +297,7 @@ async fn arrange(app: &TestApp) -> Vec<Tour> {
                     "/safety",
                     "/me",
                     "/me/addresses",
+                    "/people",
                 ]),
                 vec![
                     room_post.path.clone(),
