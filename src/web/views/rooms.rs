@@ -60,6 +60,8 @@ pub struct MemberItem {
     pub login: String,
     pub display_name: String,
     pub role: String,
+    /// Their profile page (名簿).
+    pub profile_url: String,
 }
 
 /// Builds member rows.
@@ -69,6 +71,7 @@ pub fn member_items(rows: &[MemberRow]) -> Vec<MemberItem> {
             login: m.login.clone(),
             display_name: m.display_name.clone(),
             role: m.role.to_string(),
+            profile_url: format!("/people/{}", m.user_id),
         })
         .collect()
 }
