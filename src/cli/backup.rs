@@ -138,6 +138,7 @@ pub fn run_restore(
         data_dir: data_dir.to_path_buf(),
         database_url,
         force: args.force,
+        database_only: false,
     };
     let summary = backup::restore_archive(&opts, &mut progress_to(&bar))?;
     bar.finish_and_clear();
@@ -231,6 +232,7 @@ fn verify_in(archive: &Path, work: &Path) -> anyhow::Result<String> {
             data_dir: data.clone(),
             database_url: None,
             force: false,
+            database_only: false,
         },
         &mut progress_to(&bar),
     )?;

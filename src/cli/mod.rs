@@ -35,8 +35,8 @@ pub struct Cli {
 pub enum Command {
     /// Serve the site (the default).
     Serve(serve::ServeArgs),
-    /// Bring the database schema up to date.
-    Migrate,
+    /// Bring the database schema up to date (after a backup, when there is something to migrate).
+    Migrate(MigrateArgs),
     /// Manage accounts.
     #[command(subcommand)]
     User(user::UserCommand),
@@ -70,7 +70,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         .unwrap_or(Command::Serve(serve::ServeArgs::default()))
     {
         Command::Serve(args) => serve::run(args, config),
-        Command::Migrate => migrate(&config),
+        Command::Migrate(args) => {
+            if args.no_backup {
+                config.upgrade.backup = false;
+            }
+            migrate(&config)
+        }
         Command::User(cmd) => user::run(cmd, &config),
         Command::Check(args) => check(&config, &args),
         Command::Demo(args) => demo::run(&args, config),
@@ -97,11 +102,35 @@ pub(crate) fn say(line: &str) {
     let _ = writeln!(out, "{line}");
 }
 
+/// Options of `yui migrate`.
+#[derive(Debug, Default, clap::Args)]
+pub struct MigrateArgs {
+    /// Apply new migrations without taking a backup first (same as `[upgrade] backup = false`).
+    #[arg(long)]
+    pub no_backup: bool,
+}
+
 fn migrate(config: &Config) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.data_dir)?;
     let mut conn = crate::db::establish(&config.database_url())?;
-    let n = crate::db::migrate::run(&mut conn)?;
-    say(&format!("migrations applied: {n}"));
+    let upgrade = crate::services::backup::migrate_safely(config, &mut conn)?;
+    if let Some(backup) = &upgrade.backup {
+        say(&format!(
+            "backup before the upgrade: {} ({} bytes, schema {})",
+            backup.path.display(),
+            backup.bytes,
+            backup.schema_version
+        ));
+    }
+    if upgrade.skipped_backup {
+        say("no backup was taken before the upgrade (turned off)");
+    }
+    say(&format!(
+        "migrations applied: {} (schema {} -> {})",
+        upgrade.applied,
+        upgrade.from.as_deref().unwrap_or("none"),
+        upgrade.to
+    ));
     let changed = diesel::Connection::transaction(&mut conn, |conn| {
         crate::services::search::reindex_if_outdated(conn)
     })

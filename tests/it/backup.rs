@@ -630,6 +630,7 @@ async fn an_archive_moves_a_site_between_sqlite_and_postgresql() {
                 data_dir: work.path().join(format!("pg-target-{force}")),
                 database_url: Some(url.clone()),
                 force,
+                database_only: false,
             },
             &mut |_| {},
         )

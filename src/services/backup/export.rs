@@ -104,7 +104,8 @@ impl Drop for PartialFile {
 }
 
 /// Writes a backup of the site (database on `conn`, blobs and `secret.key` under `data_dir`, the
-/// configuration file if any) into a new archive in `to_dir`. Blocking; run it off async workers.
+/// configuration file if any) into a new archive `yui-backup-….tar.zst` in `to_dir`. Blocking;
+/// run it off async workers.
 pub fn write_backup(
     conn: &mut DbConn,
     data_dir: &Path,
@@ -112,10 +113,51 @@ pub fn write_backup(
     to_dir: &Path,
     progress: &mut dyn FnMut(Progress),
 ) -> anyhow::Result<BackupSummary> {
+    write_backup_with(
+        conn,
+        &BackupOptions {
+            data_dir,
+            config_file,
+            to_dir,
+            name_prefix: "yui-backup",
+            blobs: true,
+        },
+        progress,
+    )
+}
+
+/// What `write_backup_with` writes, and where.
+#[derive(Debug, Clone, Copy)]
+pub struct BackupOptions<'a> {
+    /// The site's data directory (blobs, `secret.key`).
+    pub data_dir: &'a Path,
+    /// The configuration file (default: `yui.toml` in the data directory, if present).
+    pub config_file: Option<&'a Path>,
+    /// The directory the archive goes to.
+    pub to_dir: &'a Path,
+    /// The start of the archive's name (`yui-backup` for backups the schedule prunes).
+    pub name_prefix: &'a str,
+    /// Whether the blobs go in (`migrate-db` copies only the database: the blobs stay where they are).
+    pub blobs: bool,
+}
+
+/// Writes an archive as `opts` says (see `write_backup`).
+pub fn write_backup_with(
+    conn: &mut DbConn,
+    opts: &BackupOptions<'_>,
+    progress: &mut dyn FnMut(Progress),
+) -> anyhow::Result<BackupSummary> {
+    let BackupOptions {
+        data_dir,
+        config_file,
+        to_dir,
+        name_prefix,
+        blobs: with_blobs,
+    } = *opts;
     std::fs::create_dir_all(to_dir)
         .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", to_dir.display()))?;
     let now = chrono::Utc::now();
-    let stem = format!("yui-backup-{}", now.format("%Y%m%d-%H%M%S"));
+    let stem = format!("{name_prefix}-{}", now.format("%Y%m%d-%H%M%S"));
     let mut name = format!("{stem}.tar.zst");
     let mut n = 1;
     while to_dir.join(&name).exists() {
@@ -150,7 +192,11 @@ pub fn write_backup(
 
     let snapshot = read_snapshot(conn, &mut writer, progress)?;
     let storage = Storage::new(data_dir, 0);
-    let (blob_count, blob_bytes) = copy_blobs(&storage, &snapshot.blobs, &mut writer, progress)?;
+    let (blob_count, blob_bytes) = if with_blobs {
+        copy_blobs(&storage, &snapshot.blobs, &mut writer, progress)?
+    } else {
+        (0, 0)
+    };
 
     let secret = data_dir.join("secret.key");
     let key = std::fs::read(&secret)
@@ -251,9 +297,12 @@ fn read_snapshot(
     let result = (|| {
         catalog::check_known(conn)?;
         let schema_version = catalog::schema_version(conn)?;
+        // A database of an older schema (the backup before an upgrade) lacks the tables later
+        // migrations add; restore migrates a fresh database to the same schema, which lacks them too.
+        let present = catalog::tables(conn)?;
         let mut tables = Vec::with_capacity(TABLES.len());
         let mut total = 0;
-        for table in TABLES {
+        for table in TABLES.iter().filter(|t| present.iter().any(|p| p == *t)) {
             let columns = catalog::columns(conn, table)?;
             let rows = export_table(conn, table, &columns, writer, &mut |n| {
                 progress(Progress::Rows(total + n));

@@ -14,9 +14,10 @@ mod export;
 mod restore;
 mod schedule;
 mod status;
+mod upgrade;
 
 pub use catalog::{Column, Kind, TABLES};
-pub use export::{BackupSummary, write_backup};
+pub use export::{BackupOptions, BackupSummary, write_backup, write_backup_with};
 pub use restore::{RestoreOptions, RestoreSummary, restore_archive, verify_archive};
 pub use schedule::{
     Schedule, ScheduleForm, disable_schedule, load_schedule, run_due, save_schedule,
@@ -24,6 +25,7 @@ pub use schedule::{
 pub use status::{
     BackupRecord, BackupStatus, STALE_DAYS, VerifyRecord, load_status, record_backup, record_verify,
 };
+pub use upgrade::{PRE_UPGRADE_PREFIX, Upgrade, migrate_safely};
 
 use serde::{Deserialize, Serialize};
 use sha2::Digest;

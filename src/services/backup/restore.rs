@@ -37,6 +37,10 @@ pub struct RestoreOptions {
     pub database_url: Option<String>,
     /// Restore over a non-empty target.
     pub force: bool,
+    /// Only the database (`yui migrate-db`): `data_dir` is the site's own, whose blobs the rows
+    /// must find there; no blob, `secret.key` or `yui.toml` is written and the directory may hold
+    /// anything.
+    pub database_only: bool,
 }
 
 /// What a restore did.
@@ -267,7 +271,7 @@ pub fn restore_archive(
     let backend = Backend::from_url(&url)?;
     // The target: empty, or --force.
     if !opts.force {
-        if dir_has_entries(&opts.data_dir)? {
+        if !opts.database_only && dir_has_entries(&opts.data_dir)? {
             anyhow::bail!(
                 "{} is not empty: refused (pass --force to restore over it)",
                 opts.data_dir.display()
@@ -291,7 +295,14 @@ pub fn restore_archive(
     let storage = Storage::new(&opts.data_dir, 0);
     storage.ensure_dirs()?;
     let mut target = Target::open(&url, backend, opts.force, &manifest.schema_version)?;
-    let outcome = load(&opts.archive, &manifest, &storage, &mut target, progress);
+    let outcome = load(
+        &opts.archive,
+        &manifest,
+        &storage,
+        &mut target,
+        opts.database_only,
+        progress,
+    );
     let (rows, blobs, secret, config) = match outcome {
         Ok(v) => v,
         Err(e) => {
@@ -300,6 +311,15 @@ pub fn restore_archive(
         }
     };
     let migrations_after = target.commit()?;
+    if opts.database_only {
+        return Ok(RestoreSummary {
+            manifest,
+            database_url: url,
+            rows,
+            blobs,
+            migrations_after,
+        });
+    }
     write_durably(&opts.data_dir.join("secret.key"), &secret, 0o600)?;
     let config = restored_config(config.as_deref(), opts.database_url.as_deref())?;
     if let Some(text) = config {
@@ -407,12 +427,16 @@ impl Target {
             }
         }
         migrate_to(&mut conn, version)?;
+        // An archive of an older schema (taken before an upgrade) fits a database migrated to
+        // that schema, which lacks the tables later migrations add.
+        let present = catalog::tables(&mut conn)?;
+        let exists = |t: &&&str| present.iter().any(|p| p == **t);
         // Migrations seed rows (settings, the public space): the archive's rows replace them.
-        for table in TABLES.iter().chain(SKIPPED).rev() {
+        for table in TABLES.iter().chain(SKIPPED).rev().filter(exists) {
             conn.batch_execute(&format!("DELETE FROM \"{table}\""))?;
         }
         let mut columns = std::collections::HashMap::new();
-        for table in TABLES {
+        for table in TABLES.iter().filter(exists) {
             columns.insert((*table).to_owned(), catalog::columns(&mut conn, table)?);
         }
         Ok(Self {
@@ -507,8 +531,19 @@ fn load(
     manifest: &Manifest,
     storage: &Storage,
     target: &mut Target,
+    database_only: bool,
     progress: &mut dyn FnMut(Progress),
 ) -> anyhow::Result<Loaded> {
+    if let Some(missing) = target
+        .columns
+        .keys()
+        .find(|t| !manifest.tables.iter().any(|m| &m.name == *t))
+    {
+        anyhow::bail!(
+            "the archive has no rows of table {missing}, which its schema {} has: refused",
+            manifest.schema_version
+        );
+    }
     let mut archive = open_archive(path)?;
     let mut listed = manifest.entries.iter();
     let mut loader = TableLoader::default();
@@ -550,6 +585,7 @@ fn load(
                 loader.load_chunk(target, &bytes)?;
                 progress(Progress::Rows(rows + loader.rows));
             }
+            EntryKind::Blob { .. } if database_only => {}
             EntryKind::Blob { sha256 } => {
                 write_blob(storage, &sha256, &mut entry, expected, progress)?;
                 blobs += 1;

@@ -186,7 +186,13 @@ pub fn run_due(core: &Core, now: DateTime<Utc>) -> anyhow::Result<Option<BackupS
     if let crate::db::DbConn::Sqlite(c) = &mut conn {
         diesel::connection::SimpleConnection::batch_execute(c, "PRAGMA busy_timeout=5000;")?;
     }
-    let summary = write_backup(&mut conn, data_dir, None, &to, &mut |_| {})?;
+    let summary = write_backup(
+        &mut conn,
+        data_dir,
+        core.config.source.as_deref(),
+        &to,
+        &mut |_| {},
+    )?;
     let record = super::BackupRecord {
         at: Utc::now(),
         path: summary.path.display().to_string(),
