@@ -1,4 +1,5 @@
-//! The command line: `yui [serve] | migrate | user … | check | demo | backup | restore | verify-backup`.
+//! The command line: `yui [serve] | migrate | user … | check | demo | backup | restore | verify-backup |
+//! migrate-db`.
 
 mod backup;
 mod demo;
@@ -50,6 +51,8 @@ pub enum Command {
     Restore(backup::RestoreArgs),
     /// Restore an archive into a temporary directory, start the site there and check it.
     VerifyBackup(backup::VerifyArgs),
+    /// Copy the site's whole database to another one (SQLite ⇄ PostgreSQL) and compare them.
+    MigrateDb(backup::MigrateDbArgs),
 }
 
 /// Runs the parsed command line.
@@ -84,6 +87,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             backup::run_restore(&args, &config.data_dir, config.database.url.clone())
         }
         Command::VerifyBackup(args) => backup::run_verify(&args, &config),
+        Command::MigrateDb(args) => backup::run_migrate_db(&args, &config),
     }
 }
 

@@ -38,6 +38,9 @@ pub struct BackupSummary {
     pub blob_bytes: u64,
     /// The schema version of the snapshot.
     pub schema_version: String,
+    /// The blobs files referred to in the snapshot (`(sha256, size)`, sorted), whether or not
+    /// they were copied.
+    pub blob_refs: Vec<(String, i64)>,
 }
 
 type Encoder = zstd::Encoder<'static, BufWriter<File>>;
@@ -248,6 +251,7 @@ pub fn write_backup_with(
         blobs: blob_count,
         blob_bytes,
         schema_version: snapshot.schema_version,
+        blob_refs: snapshot.blobs,
     })
 }
 
@@ -314,23 +318,30 @@ fn read_snapshot(
                 rows,
             });
         }
-        // Only blobs that files refer to: garbage collection may remove an unreferenced one
-        // while the copy runs.
-        let blobs: Vec<BlobRow> = diesel::sql_query(
-            "SELECT b.sha256 AS sha256, b.size AS size FROM blobs b \
-             WHERE EXISTS (SELECT 1 FROM files f WHERE f.blob_sha256 = b.sha256) ORDER BY b.sha256",
-        )
-        .load(conn)?;
         Ok(Snapshot {
             schema_version,
             tables,
-            blobs: blobs.into_iter().map(|b| (b.sha256, b.size)).collect(),
+            blobs: referenced_blobs(conn)?,
         })
     })();
     if let Err(e) = <DbConn as diesel::Connection>::TransactionManager::rollback_transaction(conn) {
         tracing::warn!(error = %e, "ending the backup's read transaction failed");
     }
     result
+}
+
+/// The blobs that files refer to, `(sha256, size)` sorted by name. Only these go into a backup:
+/// garbage collection may remove an unreferenced one while the copy runs.
+pub fn referenced_blobs(conn: &mut DbConn) -> anyhow::Result<Vec<(String, i64)>> {
+    let rows: Vec<BlobRow> = diesel::sql_query(
+        "SELECT b.sha256 AS sha256, b.size AS size FROM blobs b \
+         WHERE EXISTS (SELECT 1 FROM files f WHERE f.blob_sha256 = b.sha256)",
+    )
+    .load(conn)?;
+    let mut blobs: Vec<(String, i64)> = rows.into_iter().map(|b| (b.sha256, b.size)).collect();
+    // Sorted here, not by SQL: PostgreSQL's collation need not be byte order.
+    blobs.sort();
+    Ok(blobs)
 }
 
 fn quoted(name: &str) -> String {

@@ -11,6 +11,7 @@
 
 mod catalog;
 mod export;
+mod migrate_db;
 mod restore;
 mod schedule;
 mod status;
@@ -18,6 +19,7 @@ mod upgrade;
 
 pub use catalog::{Column, Kind, TABLES};
 pub use export::{BackupOptions, BackupSummary, write_backup, write_backup_with};
+pub use migrate_db::{CopyOptions, CopyReport, TableCount, migrate_db};
 pub use restore::{RestoreOptions, RestoreSummary, restore_archive, verify_archive};
 pub use schedule::{
     Schedule, ScheduleForm, disable_schedule, load_schedule, run_due, save_schedule,

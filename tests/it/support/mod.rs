@@ -198,7 +198,7 @@ pub struct PgDatabase {
 }
 
 impl PgDatabase {
-    fn create(admin_url: &str) -> (Self, String) {
+    pub fn create(admin_url: &str) -> (Self, String) {
         let name = format!("yui_test_{}", uuid::Uuid::new_v4().simple());
         let mut conn = diesel::pg::PgConnection::establish(admin_url).unwrap();
         conn.batch_execute(&format!("CREATE DATABASE {name}"))
