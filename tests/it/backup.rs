@@ -631,6 +631,7 @@ async fn an_archive_moves_a_site_between_sqlite_and_postgresql() {
                 database_url: Some(url.clone()),
                 force,
                 database_only: false,
+                passphrase: None,
             },
             &mut |_| {},
         )
@@ -961,4 +962,101 @@ async fn migrate_db_copies_a_site_between_sqlite_and_postgresql_and_back() {
         res.bytes().await.unwrap().as_ref(),
         vec![7u8; 10_000].as_slice()
     );
+}
+
+/// `yui backup --encrypt`: the archive is an age file (`….tar.zst.age`) made with the passphrase
+/// from `YUI_BACKUP_PASSPHRASE`; `--encrypt` without a passphrase is refused (nothing prompts); a
+/// restore without the passphrase or with a wrong one is refused before a byte is written, and
+/// with the right one (from `--passphrase-file`) it restores; `verify-backup` decrypts too.
+#[actix_web::test]
+async fn an_encrypted_backup_restores_only_with_its_passphrase() {
+    let t = cabinet_with(Options::default(), 10).await;
+    let app = &t.app;
+    app.file_in("cab", "secret-plan.txt")
+        .bytes(b"the plan, in plain words".to_vec())
+        .upload(&t.hanako)
+        .await;
+    let work = tempfile::tempdir().unwrap();
+    let out = work.path().join("out");
+    let backup = |env: Option<&str>| {
+        let mut cmd = yui(app.data_dir());
+        cmd.arg("--database-url")
+            .arg(app.core.config.database_url())
+            .args(["backup", "--encrypt", "--to"])
+            .arg(&out)
+            .env_remove("YUI_BACKUP_PASSPHRASE");
+        if let Some(p) = env {
+            cmd.env("YUI_BACKUP_PASSPHRASE", p);
+        }
+        run(&mut cmd, None)
+    };
+    let (ok, output) = backup(None);
+    assert!(!ok && output.contains("YUI_BACKUP_PASSPHRASE"), "{output}");
+    assert!(!out.exists() || std::fs::read_dir(&out).unwrap().next().is_none());
+    let (ok, output) = backup(Some("a long passphrase for the usb disk"));
+    assert!(ok, "{output}");
+    let archive = std::fs::read_dir(&out)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    assert!(
+        archive.to_string_lossy().ends_with(".tar.zst.age"),
+        "{}",
+        archive.display()
+    );
+    let bytes = std::fs::read(&archive).unwrap();
+    assert!(bytes.starts_with(b"age-encryption.org/v1\n-> scrypt "));
+    assert!(zstd::decode_all(bytes.as_slice()).is_err());
+    // Restores that must refuse, each leaving no target behind.
+    let pass_file = |name: &str, text: &str| {
+        let p = work.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let wrong = pass_file("wrong", "not the passphrase\n");
+    let right = pass_file("right", "a long passphrase for the usb disk\n");
+    let target = work.path().join("restored");
+    let restore = |file: Option<&Path>| {
+        let mut cmd = yui(&target);
+        cmd.arg("restore")
+            .arg(&archive)
+            .env_remove("YUI_BACKUP_PASSPHRASE");
+        if let Some(f) = file {
+            cmd.arg("--passphrase-file").arg(f);
+        }
+        run(&mut cmd, None)
+    };
+    let (ok, output) = restore(None);
+    assert!(!ok && output.contains("is encrypted"), "{output}");
+    assert!(!target.exists(), "written without a passphrase");
+    let (ok, output) = restore(Some(&wrong));
+    assert!(!ok && output.contains("wrong passphrase"), "{output}");
+    assert!(!target.exists(), "written with a wrong passphrase");
+    let (ok, output) = restore(Some(&right));
+    assert!(ok, "{output}");
+    let restored = tree(&target.join("blobs"));
+    assert!(
+        restored
+            .values()
+            .any(|b| b.as_slice() == b"the plan, in plain words"),
+        "the file did not come back"
+    );
+    // verify-backup decrypts too, and refuses a wrong passphrase.
+    let verify = |file: &Path| {
+        let mut cmd = yui(app.data_dir());
+        cmd.arg("--database-url")
+            .arg(app.core.config.database_url())
+            .arg("verify-backup")
+            .arg(&archive)
+            .arg("--passphrase-file")
+            .arg(file)
+            .env_remove("YUI_BACKUP_PASSPHRASE");
+        run(&mut cmd, None)
+    };
+    let (ok, output) = verify(&wrong);
+    assert!(!ok && output.contains("wrong passphrase"), "{output}");
+    let (ok, output) = verify(&right);
+    assert!(ok && output.contains("verified"), "{output}");
 }

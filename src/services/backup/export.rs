@@ -11,6 +11,7 @@ use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::sql_types::{BigInt, Text};
 
 use super::catalog::{self, Column, Kind, TABLES};
+use super::crypt::{ENCRYPTED_SUFFIX, Passphrase, Sink};
 use super::{
     CHUNK_BYTES, FORMAT, FileEntry, HashingReader, MANIFEST, Manifest, Progress, TableEntry,
     sha256_hex,
@@ -43,7 +44,7 @@ pub struct BackupSummary {
     pub blob_refs: Vec<(String, i64)>,
 }
 
-type Encoder = zstd::Encoder<'static, BufWriter<File>>;
+type Encoder = zstd::Encoder<'static, Sink>;
 
 /// The archive being written, with the entries written so far (for the manifest).
 struct ArchiveWriter {
@@ -124,6 +125,7 @@ pub fn write_backup(
             to_dir,
             name_prefix: "yui-backup",
             blobs: true,
+            passphrase: None,
         },
         progress,
     )
@@ -142,6 +144,8 @@ pub struct BackupOptions<'a> {
     pub name_prefix: &'a str,
     /// Whether the blobs go in (`migrate-db` copies only the database: the blobs stay where they are).
     pub blobs: bool,
+    /// Encrypt the archive with this passphrase (`….tar.zst.age`).
+    pub passphrase: Option<&'a Passphrase>,
 }
 
 /// Writes an archive as `opts` says (see `write_backup`).
@@ -156,17 +160,17 @@ pub fn write_backup_with(
         to_dir,
         name_prefix,
         blobs: with_blobs,
+        passphrase,
     } = *opts;
+    let suffix = if passphrase.is_some() {
+        ENCRYPTED_SUFFIX
+    } else {
+        ".tar.zst"
+    };
     std::fs::create_dir_all(to_dir)
         .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", to_dir.display()))?;
     let now = chrono::Utc::now();
-    let stem = format!("{name_prefix}-{}", now.format("%Y%m%d-%H%M%S"));
-    let mut name = format!("{stem}.tar.zst");
-    let mut n = 1;
-    while to_dir.join(&name).exists() {
-        n += 1;
-        name = format!("{stem}-{n}.tar.zst");
-    }
+    let name = free_name(to_dir, name_prefix, now, suffix);
     let final_path = to_dir.join(&name);
     let mut partial = PartialFile {
         path: to_dir.join(format!(".{name}.{}.partial", std::process::id())),
@@ -180,7 +184,8 @@ pub fn write_backup_with(
     let file = options
         .open(&partial.path)
         .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", partial.path.display()))?;
-    let mut encoder = zstd::Encoder::new(BufWriter::with_capacity(1 << 20, file), 3)?;
+    let sink = Sink::new(BufWriter::with_capacity(1 << 20, file), passphrase)?;
+    let mut encoder = zstd::Encoder::new(sink, 3)?;
     // zstd's own frame checksum on top of the manifest's: `zstd -t` can test an archive too.
     encoder.include_checksum(true)?;
     // One worker: compression overlaps reading and hashing (like `tar | zstd`, two processes).
@@ -232,7 +237,7 @@ pub fn write_backup_with(
     writer.add_bytes(MANIFEST, &manifest_bytes)?;
 
     let encoder = writer.builder.into_inner()?;
-    let mut buffered = encoder.finish()?;
+    let mut buffered = encoder.finish()?.finish()?;
     buffered.flush()?;
     let file = buffered
         .into_inner()
@@ -253,6 +258,18 @@ pub fn write_backup_with(
         schema_version: snapshot.schema_version,
         blob_refs: snapshot.blobs,
     })
+}
+
+/// `<prefix>-YYYYMMDD-HHMMSS<suffix>`, or with `-2`, `-3`… when that name is taken in `dir`.
+fn free_name(dir: &Path, prefix: &str, now: chrono::DateTime<chrono::Utc>, suffix: &str) -> String {
+    let stem = format!("{prefix}-{}", now.format("%Y%m%d-%H%M%S"));
+    let mut name = format!("{stem}{suffix}");
+    let mut n = 1;
+    while dir.join(&name).exists() {
+        n += 1;
+        name = format!("{stem}-{n}{suffix}");
+    }
+    name
 }
 
 /// What the snapshot phase found.

@@ -143,6 +143,7 @@ pub fn migrate_db(
             to_dir: &work.0,
             name_prefix: "yui-migrate-db",
             blobs: false,
+            passphrase: None,
         },
         progress,
     )?;
@@ -153,6 +154,7 @@ pub fn migrate_db(
             database_url: Some(opts.target_url.clone()),
             force: opts.force,
             database_only: true,
+            passphrase: None,
         },
         progress,
     )?;

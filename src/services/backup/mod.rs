@@ -10,6 +10,7 @@
 //! (if any) · `manifest.json` (last, so a truncated archive has none).
 
 mod catalog;
+mod crypt;
 mod export;
 mod migrate_db;
 mod restore;
@@ -18,6 +19,7 @@ mod status;
 mod upgrade;
 
 pub use catalog::{Column, Kind, TABLES};
+pub use crypt::{ENCRYPTED_SUFFIX, Passphrase, is_encrypted};
 pub use export::{BackupOptions, BackupSummary, write_backup, write_backup_with};
 pub use migrate_db::{CopyOptions, CopyReport, TableCount, migrate_db};
 pub use restore::{RestoreOptions, RestoreSummary, restore_archive, verify_archive};

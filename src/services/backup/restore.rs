@@ -41,6 +41,8 @@ pub struct RestoreOptions {
     /// must find there; no blob, `secret.key` or `yui.toml` is written and the directory may hold
     /// anything.
     pub database_only: bool,
+    /// The passphrase of an encrypted archive.
+    pub passphrase: Option<super::Passphrase>,
 }
 
 /// What a restore did.
@@ -109,12 +111,14 @@ fn classify(path: &Path) -> anyhow::Result<(String, EntryKind)> {
     Ok((text, kind))
 }
 
+type ArchiveReader = tar::Archive<zstd::Decoder<'static, std::io::BufReader<Box<dyn Read>>>>;
+
 fn open_archive(
     path: &Path,
-) -> anyhow::Result<tar::Archive<zstd::Decoder<'static, std::io::BufReader<File>>>> {
-    let file =
-        File::open(path).map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
-    Ok(tar::Archive::new(zstd::Decoder::new(file)?))
+    passphrase: Option<&super::Passphrase>,
+) -> anyhow::Result<ArchiveReader> {
+    let bytes = super::crypt::reader(path, passphrase)?;
+    Ok(tar::Archive::new(zstd::Decoder::new(bytes)?))
 }
 
 fn damaged(e: impl std::fmt::Display) -> anyhow::Error {
@@ -122,8 +126,12 @@ fn damaged(e: impl std::fmt::Display) -> anyhow::Error {
 }
 
 /// Reads the whole archive and checks every entry against the manifest; writes nothing.
-pub fn verify_archive(path: &Path, progress: &mut dyn FnMut(Progress)) -> anyhow::Result<Manifest> {
-    let mut archive = open_archive(path)?;
+pub fn verify_archive(
+    path: &Path,
+    passphrase: Option<&super::Passphrase>,
+    progress: &mut dyn FnMut(Progress),
+) -> anyhow::Result<Manifest> {
+    let mut archive = open_archive(path, passphrase)?;
     let mut seen: Vec<FileEntry> = Vec::new();
     let mut paths = HashSet::new();
     let mut manifest: Option<Vec<u8>> = None;
@@ -263,7 +271,7 @@ pub fn restore_archive(
     opts: &RestoreOptions,
     progress: &mut dyn FnMut(Progress),
 ) -> anyhow::Result<RestoreSummary> {
-    let manifest = verify_archive(&opts.archive, progress)?;
+    let manifest = verify_archive(&opts.archive, opts.passphrase.as_ref(), progress)?;
     let url = opts
         .database_url
         .clone()
@@ -297,6 +305,7 @@ pub fn restore_archive(
     let mut target = Target::open(&url, backend, opts.force, &manifest.schema_version)?;
     let outcome = load(
         &opts.archive,
+        opts.passphrase.as_ref(),
         &manifest,
         &storage,
         &mut target,
@@ -528,6 +537,7 @@ type Loaded = (u64, u64, Vec<u8>, Option<Vec<u8>>);
 /// The second pass: rows into the target, blobs into the store, the config kept for the end.
 fn load(
     path: &Path,
+    passphrase: Option<&super::Passphrase>,
     manifest: &Manifest,
     storage: &Storage,
     target: &mut Target,
@@ -544,7 +554,7 @@ fn load(
             manifest.schema_version
         );
     }
-    let mut archive = open_archive(path)?;
+    let mut archive = open_archive(path, passphrase)?;
     let mut listed = manifest.entries.iter();
     let mut loader = TableLoader::default();
     let mut rows = 0u64;

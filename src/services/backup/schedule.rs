@@ -205,7 +205,7 @@ pub fn run_due(core: &Core, now: DateTime<Utc>) -> anyhow::Result<Option<BackupS
     Ok(Some(summary))
 }
 
-/// Deletes the oldest `yui-backup-*.tar.zst` in `dir` beyond `keep` (oldest by modification
+/// Deletes the oldest `yui-backup-*.tar.zst` (or `.tar.zst.age`) in `dir` beyond `keep` (oldest by modification
 /// time, then name: two backups in one second are named `…-120000.tar.zst` and `…-120000-2.tar.zst`,
 /// which sort the wrong way round by name).
 fn prune(dir: &Path, keep: u32) -> anyhow::Result<usize> {
@@ -213,9 +213,10 @@ fn prune(dir: &Path, keep: u32) -> anyhow::Result<usize> {
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("yui-backup-") && n.ends_with(".tar.zst"))
+            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                n.starts_with("yui-backup-")
+                    && (n.ends_with(".tar.zst") || n.ends_with(super::ENCRYPTED_SUFFIX))
+            })
         })
         .map(|p| {
             let at = std::fs::metadata(&p)

@@ -94,6 +94,7 @@ pub fn migrate_safely(config: &Config, conn: &mut DbConn) -> anyhow::Result<Upgr
                     to_dir: &dir,
                     name_prefix: &format!("{PRE_UPGRADE_PREFIX}-{from_version}"),
                     blobs: true,
+                    passphrase: None,
                 },
                 &mut |_| {},
             )

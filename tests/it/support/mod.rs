@@ -296,6 +296,7 @@ impl TestApp {
                     database_url: pg.as_ref().map(|_| db_url.clone()),
                     force: false,
                     database_only: false,
+                    passphrase: None,
                 },
                 &mut |_| {},
             )
