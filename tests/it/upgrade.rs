@@ -384,3 +384,38 @@ async fn an_upgrade_whose_backup_fails_migrates_nothing_and_says_why() {
     assert!(pending(&url).is_empty());
     assert!(archives(&dir.path().join("backups"), "").is_empty());
 }
+
+/// The backup before an upgrade goes to the daily backup's directory when the admin set one (and
+/// `[upgrade] backup_dir` is not set), and restores with the files.
+#[actix_web::test]
+async fn the_backup_before_an_upgrade_goes_to_the_daily_backups_directory() {
+    let names = fixtures();
+    let (dir, _pg, url) = fixture_site(names.last().unwrap());
+    let usb = dir.path().join("usb-disk");
+    let schedule = serde_json::json!({
+        "enabled": false, "at": "03:00", "keep": 7, "dir": usb.to_str().unwrap()
+    })
+    .to_string();
+    let mut conn = yui::db::establish(&url).unwrap();
+    diesel::sql_query(format!(
+        "INSERT INTO settings (key, value) VALUES ('backup.schedule', '{schedule}')"
+    ))
+    .execute(&mut conn)
+    .unwrap();
+    drop(conn);
+    let (ok, out) = run(
+        yui(dir.path()).args(["--database-url", &url, "migrate"]),
+        None,
+    );
+    assert!(ok, "{out}");
+    let taken = archives(&usb, "yui-pre-upgrade-");
+    assert_eq!(taken.len(), 1, "{out}");
+    assert!(archives(&dir.path().join("backups"), "").is_empty());
+    assert!(pending(&url).is_empty());
+    // It restores (into the suite's backend) with its files, and the restored site upgrades.
+    let restored = TestApp::spawn_with(Options {
+        restore_from: Some(taken[0].clone()),
+        ..Options::default()
+    });
+    town_files_download(&restored, "restored").await;
+}
