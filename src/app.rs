@@ -8,7 +8,7 @@ use actix_web::{App, HttpServer, web};
 
 use crate::assets::Assets;
 use crate::config::Config;
-use crate::db::{Db, migrate};
+use crate::db::Db;
 use crate::error::{AppError, FieldErrors};
 use crate::mail::Mailer;
 use crate::services::{Core, password::Passwords, setup};
@@ -21,8 +21,16 @@ pub fn build_core(config: Config) -> anyhow::Result<Core> {
     std::fs::create_dir_all(&config.data_dir)?;
     let url = config.database_url();
     let mut conn = crate::db::establish(&url)?;
-    migrate::run(&mut conn)?;
+    let upgrade = crate::services::backup::migrate_safely(&config, &mut conn)?;
     drop(conn);
+    if upgrade.applied > 0 {
+        tracing::info!(
+            from = upgrade.from.as_deref().unwrap_or("none"),
+            to = %upgrade.to,
+            migrations = upgrade.applied,
+            "database schema brought up to date"
+        );
+    }
     let db = Db::connect(&url)?;
     reindex(&db)?;
     let secret = crate::secret::Secret::load_or_create(&config.data_dir)?;

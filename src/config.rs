@@ -17,6 +17,11 @@ pub struct Config {
     pub mail: MailConfig,
     /// Room cabinets (shared files).
     pub storage: StorageConfig,
+    /// Upgrades (new migrations at `serve` / `migrate`).
+    pub upgrade: UpgradeConfig,
+    /// The configuration file this was read from, if any (backups carry it; not read from the file).
+    #[serde(skip)]
+    pub source: Option<PathBuf>,
     /// The data directory every path derives from (not read from the file).
     #[serde(skip)]
     pub data_dir: PathBuf,
@@ -80,6 +85,27 @@ impl Default for StorageConfig {
             min_free_bytes: 128 * 1024 * 1024,
             max_file_bytes: 64 * 1024 * 1024 * 1024,
             trash_days: 30,
+        }
+    }
+}
+
+/// Upgrades: what happens before `serve` or `migrate` applies migrations a new Yui brings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UpgradeConfig {
+    /// Take a backup of the site before applying new migrations, and refuse to migrate when it
+    /// fails (`false` migrates without one; `--no-backup` does the same once).
+    pub backup: bool,
+    /// Where that backup goes (default: the daily backup's directory, else `backups/` in the
+    /// data directory).
+    pub backup_dir: Option<PathBuf>,
+}
+
+impl Default for UpgradeConfig {
+    fn default() -> Self {
+        Self {
+            backup: true,
+            backup_dir: None,
         }
     }
 }
@@ -168,6 +194,7 @@ impl Config {
             .try_into()
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         config.data_dir = data_dir.to_path_buf();
+        config.source = path.exists().then_some(path);
         config.validate()?;
         Ok(config)
     }

@@ -19,6 +19,13 @@ pub struct BackupArgs {
     /// disk or NAS share keeps it away from the disk it protects.
     #[arg(long)]
     pub to: Option<PathBuf>,
+    /// Encrypt the archive with a passphrase (age; `….tar.zst.age`), read from the
+    /// `YUI_BACKUP_PASSPHRASE` environment variable or `--passphrase-file` (never prompted for).
+    #[arg(long)]
+    pub encrypt: bool,
+    /// A file holding the passphrase (its first line).
+    #[arg(long)]
+    pub passphrase_file: Option<PathBuf>,
 }
 
 /// Options of `restore`.
@@ -29,6 +36,9 @@ pub struct RestoreArgs {
     /// Restore into a data directory (or database) that is not empty.
     #[arg(long)]
     pub force: bool,
+    /// A file holding an encrypted archive's passphrase (else `YUI_BACKUP_PASSPHRASE`).
+    #[arg(long)]
+    pub passphrase_file: Option<PathBuf>,
 }
 
 /// Options of `verify-backup`.
@@ -40,6 +50,35 @@ pub struct VerifyArgs {
     /// afterwards.
     #[arg(long)]
     pub work_dir: Option<PathBuf>,
+    /// A file holding an encrypted archive's passphrase (else `YUI_BACKUP_PASSPHRASE`).
+    #[arg(long)]
+    pub passphrase_file: Option<PathBuf>,
+}
+
+/// Options of `migrate-db`.
+#[derive(Debug, clap::Args)]
+pub struct MigrateDbArgs {
+    /// The database to copy the site into (`postgres://user@host/db` or `sqlite:///path/yui.db`).
+    #[arg(long)]
+    pub to: String,
+    /// Replace a target database that is not empty.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// The backup passphrase: the first line of `file`, else `YUI_BACKUP_PASSPHRASE`, else none.
+/// Never prompted for (cron and CI have no terminal).
+fn passphrase(file: Option<&Path>) -> anyhow::Result<Option<backup::Passphrase>> {
+    if let Some(file) = file {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+        let first = text.lines().next().unwrap_or("");
+        return backup::Passphrase::new(first).map(Some);
+    }
+    match std::env::var("YUI_BACKUP_PASSPHRASE") {
+        Ok(text) if !text.is_empty() => backup::Passphrase::new(&text).map(Some),
+        _ => Ok(None),
+    }
 }
 
 /// A progress bar on a terminal, nothing otherwise (logs and cron mails stay clean).
@@ -85,15 +124,29 @@ pub fn run_backup(
         .to
         .clone()
         .unwrap_or_else(|| config.data_dir.join("backups"));
+    let passphrase = if args.encrypt {
+        Some(passphrase(args.passphrase_file.as_deref())?.ok_or_else(|| {
+            anyhow::anyhow!(
+                "--encrypt needs a passphrase: set YUI_BACKUP_PASSPHRASE or pass --passphrase-file FILE"
+            )
+        })?)
+    } else {
+        None
+    };
     let mut conn = open_site(config)?;
     let bar = bar(
         "{spinner} {msg} {bar:30} {binary_bytes}/{binary_total_bytes} ({binary_bytes_per_sec}, {eta})",
     )?;
-    let summary = backup::write_backup(
+    let summary = backup::write_backup_with(
         &mut conn,
-        &config.data_dir,
-        config_file,
-        &to,
+        &backup::BackupOptions {
+            data_dir: &config.data_dir,
+            config_file: config_file.or(config.source.as_deref()),
+            to_dir: &to,
+            name_prefix: "yui-backup",
+            blobs: true,
+            passphrase: passphrase.as_ref(),
+        },
         &mut progress_to(&bar),
     )?;
     bar.finish_and_clear();
@@ -138,6 +191,8 @@ pub fn run_restore(
         data_dir: data_dir.to_path_buf(),
         database_url,
         force: args.force,
+        database_only: false,
+        passphrase: passphrase(args.passphrase_file.as_deref())?,
     };
     let summary = backup::restore_archive(&opts, &mut progress_to(&bar))?;
     bar.finish_and_clear();
@@ -194,7 +249,8 @@ pub fn run_verify(args: &VerifyArgs, config: &Config) -> anyhow::Result<()> {
         std::process::id(),
         uuid::Uuid::new_v4().simple()
     )));
-    let outcome = verify_in(&args.archive, &work.0);
+    let outcome = passphrase(args.passphrase_file.as_deref())
+        .and_then(|p| verify_in(&args.archive, &work.0, p));
     drop(work);
     let (ok, detail) = match &outcome {
         Ok(detail) => (true, detail.clone()),
@@ -222,7 +278,11 @@ pub fn run_verify(args: &VerifyArgs, config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn verify_in(archive: &Path, work: &Path) -> anyhow::Result<String> {
+fn verify_in(
+    archive: &Path,
+    work: &Path,
+    passphrase: Option<backup::Passphrase>,
+) -> anyhow::Result<String> {
     let data = work.join("data");
     let bar = bar("{spinner} {msg} {binary_bytes} ({binary_bytes_per_sec})")?;
     let summary = backup::restore_archive(
@@ -231,6 +291,8 @@ fn verify_in(archive: &Path, work: &Path) -> anyhow::Result<String> {
             data_dir: data.clone(),
             database_url: None,
             force: false,
+            database_only: false,
+            passphrase,
         },
         &mut progress_to(&bar),
     )?;
@@ -575,4 +637,73 @@ fn dechunk(mut rest: &[u8]) -> anyhow::Result<Vec<u8>> {
         out.extend_from_slice(&rest[..size]);
         rest = &rest[size + 2..];
     }
+}
+
+/// `yui migrate-db --to URL`: copy the database, print rows per table and the blob references of
+/// both sides, exit non-zero on any difference.
+pub fn run_migrate_db(args: &MigrateDbArgs, config: &Config) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let source_url = config.database_url();
+    crate::db::Backend::from_url(&args.to)?;
+    say(&format!(
+        "copying the site's database {} to {} (stop `yui serve` first: what it writes after the copy starts is not copied)",
+        redact(&source_url),
+        redact(&args.to)
+    ));
+    let mut source = open_site(config)?;
+    let bar = bar("{spinner} {msg} {binary_bytes} ({binary_bytes_per_sec})")?;
+    let report = backup::migrate_db(
+        &mut source,
+        &backup::CopyOptions {
+            data_dir: config.data_dir.clone(),
+            source_url,
+            target_url: args.to.clone(),
+            force: args.force,
+        },
+        &mut progress_to(&bar),
+    )?;
+    bar.finish_and_clear();
+    say(&format!(
+        "  {:<24} {:>9} {:>9}",
+        "table", "source", "target"
+    ));
+    for t in &report.tables {
+        let mark = if t.source == t.target {
+            ""
+        } else {
+            "  MISMATCH"
+        };
+        say(&format!(
+            "  {:<24} {:>9} {:>9}{mark}",
+            t.table, t.source, t.target
+        ));
+    }
+    say(&format!(
+        "  blob references: {} in the source, {} in the target ({}); {} missing from {}",
+        report.blob_refs.0,
+        report.blob_refs.1,
+        if report.blob_refs_digest.0 == report.blob_refs_digest.1 {
+            "the same set"
+        } else {
+            "DIFFERENT sets"
+        },
+        report.blobs_missing.len(),
+        config.data_dir.join("blobs").display()
+    ));
+    let problems = report.problems();
+    if !problems.is_empty() {
+        anyhow::bail!("the copy differs from the site: {}", problems.join("; "));
+    }
+    let rows: u64 = report.tables.iter().map(|t| t.source).sum();
+    say(&format!(
+        "copied {rows} rows in {} tables (schema {}); every count and blob reference matches; {:.1} s",
+        report.tables.len(),
+        report.schema_version,
+        started.elapsed().as_secs_f64()
+    ));
+    say(&format!(
+        "  the old database is left as it was. To run the site on the copy, set [database] url = \"{}\" in yui.toml (or pass --database-url) and start yui serve",
+        redact(&args.to)
+    ));
+    Ok(())
 }

@@ -1,4 +1,5 @@
-//! The command line: `yui [serve] | migrate | user … | check | demo | backup | restore | verify-backup`.
+//! The command line: `yui [serve] | migrate | user … | check | demo | backup | restore | verify-backup |
+//! migrate-db`.
 
 mod backup;
 mod demo;
@@ -35,8 +36,8 @@ pub struct Cli {
 pub enum Command {
     /// Serve the site (the default).
     Serve(serve::ServeArgs),
-    /// Bring the database schema up to date.
-    Migrate,
+    /// Bring the database schema up to date (after a backup, when there is something to migrate).
+    Migrate(MigrateArgs),
     /// Manage accounts.
     #[command(subcommand)]
     User(user::UserCommand),
@@ -50,6 +51,8 @@ pub enum Command {
     Restore(backup::RestoreArgs),
     /// Restore an archive into a temporary directory, start the site there and check it.
     VerifyBackup(backup::VerifyArgs),
+    /// Copy the site's whole database to another one (SQLite ⇄ PostgreSQL) and compare them.
+    MigrateDb(backup::MigrateDbArgs),
 }
 
 /// Runs the parsed command line.
@@ -70,7 +73,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         .unwrap_or(Command::Serve(serve::ServeArgs::default()))
     {
         Command::Serve(args) => serve::run(args, config),
-        Command::Migrate => migrate(&config),
+        Command::Migrate(args) => {
+            if args.no_backup {
+                config.upgrade.backup = false;
+            }
+            migrate(&config)
+        }
         Command::User(cmd) => user::run(cmd, &config),
         Command::Check(args) => check(&config, &args),
         Command::Demo(args) => demo::run(&args, config),
@@ -79,6 +87,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             backup::run_restore(&args, &config.data_dir, config.database.url.clone())
         }
         Command::VerifyBackup(args) => backup::run_verify(&args, &config),
+        Command::MigrateDb(args) => backup::run_migrate_db(&args, &config),
     }
 }
 
@@ -97,11 +106,35 @@ pub(crate) fn say(line: &str) {
     let _ = writeln!(out, "{line}");
 }
 
+/// Options of `yui migrate`.
+#[derive(Debug, Default, clap::Args)]
+pub struct MigrateArgs {
+    /// Apply new migrations without taking a backup first (same as `[upgrade] backup = false`).
+    #[arg(long)]
+    pub no_backup: bool,
+}
+
 fn migrate(config: &Config) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.data_dir)?;
     let mut conn = crate::db::establish(&config.database_url())?;
-    let n = crate::db::migrate::run(&mut conn)?;
-    say(&format!("migrations applied: {n}"));
+    let upgrade = crate::services::backup::migrate_safely(config, &mut conn)?;
+    if let Some(backup) = &upgrade.backup {
+        say(&format!(
+            "backup before the upgrade: {} ({} bytes, schema {})",
+            backup.path.display(),
+            backup.bytes,
+            backup.schema_version
+        ));
+    }
+    if upgrade.skipped_backup {
+        say("no backup was taken before the upgrade (turned off)");
+    }
+    say(&format!(
+        "migrations applied: {} (schema {} -> {})",
+        upgrade.applied,
+        upgrade.from.as_deref().unwrap_or("none"),
+        upgrade.to
+    ));
     let changed = diesel::Connection::transaction(&mut conn, |conn| {
         crate::services::search::reindex_if_outdated(conn)
     })

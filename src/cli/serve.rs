@@ -10,12 +10,19 @@ pub struct ServeArgs {
     /// Address to listen on (default from the config: 127.0.0.1:8080).
     #[arg(long)]
     pub bind: Option<String>,
+    /// Apply new migrations at start without taking a backup first (same as
+    /// `[upgrade] backup = false`).
+    #[arg(long)]
+    pub no_backup: bool,
 }
 
 /// Runs the server.
 pub fn run(args: ServeArgs, mut config: Config) -> anyhow::Result<()> {
     if let Some(bind) = args.bind {
         config.server.bind = bind;
+    }
+    if args.no_backup {
+        config.upgrade.backup = false;
     }
     actix_web::rt::System::new().block_on(async move {
         let listener = TcpListener::bind(&config.server.bind)

@@ -68,7 +68,7 @@ fn check_password(pw: &str, owner: &password::Owner<'_>) -> anyhow::Result<()> {
 pub fn run(cmd: UserCommand, config: &Config) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.data_dir)?;
     let mut conn = crate::db::establish(&config.database_url())?;
-    crate::db::migrate::run(&mut conn)?;
+    crate::services::backup::migrate_safely(config, &mut conn)?;
     let db = Db::connect(&config.database_url())?;
     let err = |e: crate::error::AppError| anyhow::anyhow!("{e}");
     match cmd {

@@ -630,6 +630,8 @@ async fn an_archive_moves_a_site_between_sqlite_and_postgresql() {
                 data_dir: work.path().join(format!("pg-target-{force}")),
                 database_url: Some(url.clone()),
                 force,
+                database_only: false,
+                passphrase: None,
             },
             &mut |_| {},
         )
@@ -824,4 +826,237 @@ async fn the_daily_backup_is_set_in_the_admin_panel_taken_once_a_day_and_pruned(
         .await
         .unwrap();
     assert!(card.contains(&dir), "the last backup's place is shown");
+}
+
+/// `yui migrate-db`: on PostgreSQL the site is copied to SQLite and from there back to a fresh
+/// PostgreSQL database (on SQLite: to a second file and a third); each copy prints every table's
+/// rows on both sides and the blob references, a non-empty target is refused without `--force`,
+/// the site's own database is refused as a target, and the site served from the last copy has
+/// the same accounts and files: its people log in and its files download.
+#[actix_web::test]
+async fn migrate_db_copies_a_site_between_sqlite_and_postgresql_and_back() {
+    let t = cabinet_with(Options::default(), 10).await;
+    let app = &t.app;
+    app.file_in("cab", "b.bin")
+        .bytes(vec![7u8; 10_000])
+        .upload(&t.hanako)
+        .await;
+    let users_before = user_rows(app);
+    let files_before = file_rows(app);
+    let work = tempfile::tempdir().unwrap();
+    let there = format!("sqlite://{}", work.path().join("copy.db").display());
+    let (_back_db, back) = match std::env::var("YUI_TEST_DATABASE_URL") {
+        Ok(admin) if !admin.is_empty() => {
+            let (db, url) = PgDatabase::create(&admin);
+            (Some(db), url)
+        }
+        _ => (
+            None,
+            format!("sqlite://{}", work.path().join("back.db").display()),
+        ),
+    };
+    let migrate_db = |from: &str, to: &str, force: bool| {
+        let mut cmd = yui(app.data_dir());
+        cmd.args(["--database-url", from, "migrate-db", "--to", to]);
+        if force {
+            cmd.arg("--force");
+        }
+        run(&mut cmd, None)
+    };
+    let source = app.core.config.database_url();
+    let users = users_before.len();
+    let blobs = files_before
+        .iter()
+        .map(|f| f.blob_sha256.as_str())
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    let expect_report = |out: &str| {
+        assert!(!out.contains("MISMATCH"), "{out}");
+        let users_line = format!("  {:<24} {:>9} {:>9}\n", "users", users, users);
+        assert!(out.contains(&users_line), "{users_line:?} missing: {out}");
+        let blobs_line = format!(
+            "blob references: {blobs} in the source, {blobs} in the target (the same set); 0 missing"
+        );
+        assert!(out.contains(&blobs_line), "{blobs_line:?} missing: {out}");
+        assert!(
+            out.contains("every count and blob reference matches"),
+            "{out}"
+        );
+    };
+    let (ok, out) = migrate_db(&source, &there, false);
+    assert!(ok, "{out}");
+    expect_report(&out);
+    // A target that is not empty: refused without --force, replaced with it.
+    let (ok, out) = migrate_db(&source, &there, false);
+    assert!(!ok && out.contains("--force"), "{out}");
+    let (ok, out) = migrate_db(&source, &there, true);
+    assert!(ok, "{out}");
+    expect_report(&out);
+    // The site's own database is no target.
+    let (ok, out) = migrate_db(&source, &source, true);
+    assert!(!ok && out.contains("own database"), "{out}");
+    // And back, into a fresh database of the suite's backend.
+    let (ok, out) = migrate_db(&there, &back, false);
+    assert!(ok, "{out}");
+    expect_report(&out);
+
+    // The site served from the copy.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let mut config = (*app.core.config).clone();
+    config.database.url = Some(back.clone());
+    config.server.base_url = Some(base.clone());
+    let core = yui::app::build_core(config).unwrap();
+    let running = yui::app::start(core, listener).unwrap();
+    actix_web::rt::spawn(running.server);
+    let core = running.core;
+    let copied_users = core
+        .db
+        .run_sync(true, |conn| {
+            Ok(users::table
+                .order(users::id)
+                .select((users::id, users::login, users::email, users::password_hash))
+                .load::<UserRow>(conn)?)
+        })
+        .unwrap();
+    assert_eq!(copied_users, users_before);
+    let copied_files = core
+        .db
+        .run_sync(true, |conn| {
+            Ok(files::table
+                .order(files::id)
+                .select((files::id, files::name, files::blob_sha256, files::size))
+                .load::<FileRow>(conn)?)
+        })
+        .unwrap();
+    assert_eq!(copied_files, files_before);
+    let c = app.client();
+    let page = c
+        .get(format!("{base}/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let res = c
+        .post(format!("{base}/login"))
+        .form(&[
+            ("_csrf", csrf_from(&page).as_str()),
+            ("name", "hanako"),
+            ("password", PASSWORD),
+            ("next", "/"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let b = files_before.iter().find(|f| f.name == "b.bin").unwrap();
+    let res = c
+        .get(format!("{base}/rooms/cab/files/file/{}/b.bin", b.id))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        res.bytes().await.unwrap().as_ref(),
+        vec![7u8; 10_000].as_slice()
+    );
+}
+
+/// `yui backup --encrypt`: the archive is an age file (`….tar.zst.age`) made with the passphrase
+/// from `YUI_BACKUP_PASSPHRASE`; `--encrypt` without a passphrase is refused (nothing prompts); a
+/// restore without the passphrase or with a wrong one is refused before a byte is written, and
+/// with the right one (from `--passphrase-file`) it restores; `verify-backup` decrypts too.
+#[actix_web::test]
+async fn an_encrypted_backup_restores_only_with_its_passphrase() {
+    let t = cabinet_with(Options::default(), 10).await;
+    let app = &t.app;
+    app.file_in("cab", "secret-plan.txt")
+        .bytes(b"the plan, in plain words".to_vec())
+        .upload(&t.hanako)
+        .await;
+    let work = tempfile::tempdir().unwrap();
+    let out = work.path().join("out");
+    let backup = |env: Option<&str>| {
+        let mut cmd = yui(app.data_dir());
+        cmd.arg("--database-url")
+            .arg(app.core.config.database_url())
+            .args(["backup", "--encrypt", "--to"])
+            .arg(&out)
+            .env_remove("YUI_BACKUP_PASSPHRASE");
+        if let Some(p) = env {
+            cmd.env("YUI_BACKUP_PASSPHRASE", p);
+        }
+        run(&mut cmd, None)
+    };
+    let (ok, output) = backup(None);
+    assert!(!ok && output.contains("YUI_BACKUP_PASSPHRASE"), "{output}");
+    assert!(!out.exists() || std::fs::read_dir(&out).unwrap().next().is_none());
+    let (ok, output) = backup(Some("a long passphrase for the usb disk"));
+    assert!(ok, "{output}");
+    let archive = std::fs::read_dir(&out)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    assert!(
+        archive.to_string_lossy().ends_with(".tar.zst.age"),
+        "{}",
+        archive.display()
+    );
+    let bytes = std::fs::read(&archive).unwrap();
+    assert!(bytes.starts_with(b"age-encryption.org/v1\n-> scrypt "));
+    assert!(zstd::decode_all(bytes.as_slice()).is_err());
+    // Restores that must refuse, each leaving no target behind.
+    let pass_file = |name: &str, text: &str| {
+        let p = work.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let wrong = pass_file("wrong", "not the passphrase\n");
+    let right = pass_file("right", "a long passphrase for the usb disk\n");
+    let target = work.path().join("restored");
+    let restore = |file: Option<&Path>| {
+        let mut cmd = yui(&target);
+        cmd.arg("restore")
+            .arg(&archive)
+            .env_remove("YUI_BACKUP_PASSPHRASE");
+        if let Some(f) = file {
+            cmd.arg("--passphrase-file").arg(f);
+        }
+        run(&mut cmd, None)
+    };
+    let (ok, output) = restore(None);
+    assert!(!ok && output.contains("is encrypted"), "{output}");
+    assert!(!target.exists(), "written without a passphrase");
+    let (ok, output) = restore(Some(&wrong));
+    assert!(!ok && output.contains("wrong passphrase"), "{output}");
+    assert!(!target.exists(), "written with a wrong passphrase");
+    let (ok, output) = restore(Some(&right));
+    assert!(ok, "{output}");
+    let restored = tree(&target.join("blobs"));
+    assert!(
+        restored
+            .values()
+            .any(|b| b.as_slice() == b"the plan, in plain words"),
+        "the file did not come back"
+    );
+    // verify-backup decrypts too, and refuses a wrong passphrase.
+    let verify = |file: &Path| {
+        let mut cmd = yui(app.data_dir());
+        cmd.arg("--database-url")
+            .arg(app.core.config.database_url())
+            .arg("verify-backup")
+            .arg(&archive)
+            .arg("--passphrase-file")
+            .arg(file)
+            .env_remove("YUI_BACKUP_PASSPHRASE");
+        run(&mut cmd, None)
+    };
+    let (ok, output) = verify(&wrong);
+    assert!(!ok && output.contains("wrong passphrase"), "{output}");
+    let (ok, output) = verify(&right);
+    assert!(ok && output.contains("verified"), "{output}");
 }

@@ -101,8 +101,51 @@ async fn a_database_from_a_newer_yui_is_refused() {
     diesel::sql_query("INSERT INTO __diesel_schema_migrations (version) VALUES ('29990101000000')")
         .execute(&mut conn)
         .unwrap();
-    let err = yui::db::migrate::run(&mut conn).unwrap_err();
-    assert!(err.to_string().contains("newer Yui"), "{err}");
+    let err = yui::db::migrate::run(&mut conn).unwrap_err().to_string();
+    let newest = yui::db::migrate::known_versions(&conn)
+        .unwrap()
+        .into_iter()
+        .max()
+        .unwrap();
+    // The message names the database's version and the newest this binary knows.
+    for needle in [
+        "newer Yui",
+        "29990101000000",
+        newest.as_str(),
+        "Nothing was changed",
+    ] {
+        assert!(err.contains(needle), "{needle:?} missing: {err}");
+    }
+    // `yui migrate` and `yui serve` refuse it too, take no backup and apply nothing.
+    let url = app.core.config.database_url();
+    for args in [&["migrate"][..], &["serve", "--bind", "127.0.0.1:0"][..]] {
+        let (ok, out) = crate::cli::run(
+            crate::cli::yui(app.data_dir())
+                .args(["--database-url", url.as_str()])
+                .args(args),
+            None,
+        );
+        assert!(!ok, "{args:?}: {out}");
+        assert!(
+            out.contains("29990101000000") && out.contains(newest.as_str()),
+            "{args:?}: {out}"
+        );
+    }
+    assert!(!app.data_dir().join("backups").exists());
+    let status_rows: Vec<Version> =
+        diesel::sql_query("SELECT version FROM __diesel_schema_migrations ORDER BY version")
+            .load(&mut conn)
+            .unwrap();
+    assert_eq!(
+        status_rows.last().map(|v| v.version.as_str()),
+        Some("29990101000000")
+    );
+}
+
+#[derive(diesel::QueryableByName)]
+struct Version {
+    #[diesel(sql_type = Text)]
+    version: String,
 }
 
 /// A column as `schema.rs` declares it, or as a migrated database reports it: its SQL type is

@@ -11,6 +11,7 @@ use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::sql_types::{BigInt, Text};
 
 use super::catalog::{self, Column, Kind, TABLES};
+use super::crypt::{ENCRYPTED_SUFFIX, Passphrase, Sink};
 use super::{
     CHUNK_BYTES, FORMAT, FileEntry, HashingReader, MANIFEST, Manifest, Progress, TableEntry,
     sha256_hex,
@@ -38,9 +39,12 @@ pub struct BackupSummary {
     pub blob_bytes: u64,
     /// The schema version of the snapshot.
     pub schema_version: String,
+    /// The blobs files referred to in the snapshot (`(sha256, size)`, sorted), whether or not
+    /// they were copied.
+    pub blob_refs: Vec<(String, i64)>,
 }
 
-type Encoder = zstd::Encoder<'static, BufWriter<File>>;
+type Encoder = zstd::Encoder<'static, Sink>;
 
 /// The archive being written, with the entries written so far (for the manifest).
 struct ArchiveWriter {
@@ -104,7 +108,8 @@ impl Drop for PartialFile {
 }
 
 /// Writes a backup of the site (database on `conn`, blobs and `secret.key` under `data_dir`, the
-/// configuration file if any) into a new archive in `to_dir`. Blocking; run it off async workers.
+/// configuration file if any) into a new archive `yui-backup-….tar.zst` in `to_dir`. Blocking;
+/// run it off async workers.
 pub fn write_backup(
     conn: &mut DbConn,
     data_dir: &Path,
@@ -112,16 +117,60 @@ pub fn write_backup(
     to_dir: &Path,
     progress: &mut dyn FnMut(Progress),
 ) -> anyhow::Result<BackupSummary> {
+    write_backup_with(
+        conn,
+        &BackupOptions {
+            data_dir,
+            config_file,
+            to_dir,
+            name_prefix: "yui-backup",
+            blobs: true,
+            passphrase: None,
+        },
+        progress,
+    )
+}
+
+/// What `write_backup_with` writes, and where.
+#[derive(Debug, Clone, Copy)]
+pub struct BackupOptions<'a> {
+    /// The site's data directory (blobs, `secret.key`).
+    pub data_dir: &'a Path,
+    /// The configuration file (default: `yui.toml` in the data directory, if present).
+    pub config_file: Option<&'a Path>,
+    /// The directory the archive goes to.
+    pub to_dir: &'a Path,
+    /// The start of the archive's name (`yui-backup` for backups the schedule prunes).
+    pub name_prefix: &'a str,
+    /// Whether the blobs go in (`migrate-db` copies only the database: the blobs stay where they are).
+    pub blobs: bool,
+    /// Encrypt the archive with this passphrase (`….tar.zst.age`).
+    pub passphrase: Option<&'a Passphrase>,
+}
+
+/// Writes an archive as `opts` says (see `write_backup`).
+pub fn write_backup_with(
+    conn: &mut DbConn,
+    opts: &BackupOptions<'_>,
+    progress: &mut dyn FnMut(Progress),
+) -> anyhow::Result<BackupSummary> {
+    let BackupOptions {
+        data_dir,
+        config_file,
+        to_dir,
+        name_prefix,
+        blobs: with_blobs,
+        passphrase,
+    } = *opts;
+    let suffix = if passphrase.is_some() {
+        ENCRYPTED_SUFFIX
+    } else {
+        ".tar.zst"
+    };
     std::fs::create_dir_all(to_dir)
         .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", to_dir.display()))?;
     let now = chrono::Utc::now();
-    let stem = format!("yui-backup-{}", now.format("%Y%m%d-%H%M%S"));
-    let mut name = format!("{stem}.tar.zst");
-    let mut n = 1;
-    while to_dir.join(&name).exists() {
-        n += 1;
-        name = format!("{stem}-{n}.tar.zst");
-    }
+    let name = free_name(to_dir, name_prefix, now, suffix);
     let final_path = to_dir.join(&name);
     let mut partial = PartialFile {
         path: to_dir.join(format!(".{name}.{}.partial", std::process::id())),
@@ -135,7 +184,8 @@ pub fn write_backup(
     let file = options
         .open(&partial.path)
         .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", partial.path.display()))?;
-    let mut encoder = zstd::Encoder::new(BufWriter::with_capacity(1 << 20, file), 3)?;
+    let sink = Sink::new(BufWriter::with_capacity(1 << 20, file), passphrase)?;
+    let mut encoder = zstd::Encoder::new(sink, 3)?;
     // zstd's own frame checksum on top of the manifest's: `zstd -t` can test an archive too.
     encoder.include_checksum(true)?;
     // One worker: compression overlaps reading and hashing (like `tar | zstd`, two processes).
@@ -150,7 +200,11 @@ pub fn write_backup(
 
     let snapshot = read_snapshot(conn, &mut writer, progress)?;
     let storage = Storage::new(data_dir, 0);
-    let (blob_count, blob_bytes) = copy_blobs(&storage, &snapshot.blobs, &mut writer, progress)?;
+    let (blob_count, blob_bytes) = if with_blobs {
+        copy_blobs(&storage, &snapshot.blobs, &mut writer, progress)?
+    } else {
+        (0, 0)
+    };
 
     let secret = data_dir.join("secret.key");
     let key = std::fs::read(&secret)
@@ -183,7 +237,7 @@ pub fn write_backup(
     writer.add_bytes(MANIFEST, &manifest_bytes)?;
 
     let encoder = writer.builder.into_inner()?;
-    let mut buffered = encoder.finish()?;
+    let mut buffered = encoder.finish()?.finish()?;
     buffered.flush()?;
     let file = buffered
         .into_inner()
@@ -202,7 +256,20 @@ pub fn write_backup(
         blobs: blob_count,
         blob_bytes,
         schema_version: snapshot.schema_version,
+        blob_refs: snapshot.blobs,
     })
+}
+
+/// `<prefix>-YYYYMMDD-HHMMSS<suffix>`, or with `-2`, `-3`… when that name is taken in `dir`.
+fn free_name(dir: &Path, prefix: &str, now: chrono::DateTime<chrono::Utc>, suffix: &str) -> String {
+    let stem = format!("{prefix}-{}", now.format("%Y%m%d-%H%M%S"));
+    let mut name = format!("{stem}{suffix}");
+    let mut n = 1;
+    while dir.join(&name).exists() {
+        n += 1;
+        name = format!("{stem}-{n}{suffix}");
+    }
+    name
 }
 
 /// What the snapshot phase found.
@@ -251,9 +318,12 @@ fn read_snapshot(
     let result = (|| {
         catalog::check_known(conn)?;
         let schema_version = catalog::schema_version(conn)?;
+        // A database of an older schema (the backup before an upgrade) lacks the tables later
+        // migrations add; restore migrates a fresh database to the same schema, which lacks them too.
+        let present = catalog::tables(conn)?;
         let mut tables = Vec::with_capacity(TABLES.len());
         let mut total = 0;
-        for table in TABLES {
+        for table in TABLES.iter().filter(|t| present.iter().any(|p| p == *t)) {
             let columns = catalog::columns(conn, table)?;
             let rows = export_table(conn, table, &columns, writer, &mut |n| {
                 progress(Progress::Rows(total + n));
@@ -265,23 +335,30 @@ fn read_snapshot(
                 rows,
             });
         }
-        // Only blobs that files refer to: garbage collection may remove an unreferenced one
-        // while the copy runs.
-        let blobs: Vec<BlobRow> = diesel::sql_query(
-            "SELECT b.sha256 AS sha256, b.size AS size FROM blobs b \
-             WHERE EXISTS (SELECT 1 FROM files f WHERE f.blob_sha256 = b.sha256) ORDER BY b.sha256",
-        )
-        .load(conn)?;
         Ok(Snapshot {
             schema_version,
             tables,
-            blobs: blobs.into_iter().map(|b| (b.sha256, b.size)).collect(),
+            blobs: referenced_blobs(conn)?,
         })
     })();
     if let Err(e) = <DbConn as diesel::Connection>::TransactionManager::rollback_transaction(conn) {
         tracing::warn!(error = %e, "ending the backup's read transaction failed");
     }
     result
+}
+
+/// The blobs that files refer to, `(sha256, size)` sorted by name. Only these go into a backup:
+/// garbage collection may remove an unreferenced one while the copy runs.
+pub fn referenced_blobs(conn: &mut DbConn) -> anyhow::Result<Vec<(String, i64)>> {
+    let rows: Vec<BlobRow> = diesel::sql_query(
+        "SELECT b.sha256 AS sha256, b.size AS size FROM blobs b \
+         WHERE EXISTS (SELECT 1 FROM files f WHERE f.blob_sha256 = b.sha256)",
+    )
+    .load(conn)?;
+    let mut blobs: Vec<(String, i64)> = rows.into_iter().map(|b| (b.sha256, b.size)).collect();
+    // Sorted here, not by SQL: PostgreSQL's collation need not be byte order.
+    blobs.sort();
+    Ok(blobs)
 }
 
 fn quoted(name: &str) -> String {

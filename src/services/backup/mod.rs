@@ -10,13 +10,18 @@
 //! (if any) · `manifest.json` (last, so a truncated archive has none).
 
 mod catalog;
+mod crypt;
 mod export;
+mod migrate_db;
 mod restore;
 mod schedule;
 mod status;
+mod upgrade;
 
 pub use catalog::{Column, Kind, TABLES};
-pub use export::{BackupSummary, write_backup};
+pub use crypt::{ENCRYPTED_SUFFIX, Passphrase, is_encrypted};
+pub use export::{BackupOptions, BackupSummary, write_backup, write_backup_with};
+pub use migrate_db::{CopyOptions, CopyReport, TableCount, migrate_db};
 pub use restore::{RestoreOptions, RestoreSummary, restore_archive, verify_archive};
 pub use schedule::{
     Schedule, ScheduleForm, disable_schedule, load_schedule, run_due, save_schedule,
@@ -24,6 +29,7 @@ pub use schedule::{
 pub use status::{
     BackupRecord, BackupStatus, STALE_DAYS, VerifyRecord, load_status, record_backup, record_verify,
 };
+pub use upgrade::{PRE_UPGRADE_PREFIX, Upgrade, migrate_safely};
 
 use serde::{Deserialize, Serialize};
 use sha2::Digest;

@@ -37,6 +37,12 @@ pub struct RestoreOptions {
     pub database_url: Option<String>,
     /// Restore over a non-empty target.
     pub force: bool,
+    /// Only the database (`yui migrate-db`): `data_dir` is the site's own, whose blobs the rows
+    /// must find there; no blob, `secret.key` or `yui.toml` is written and the directory may hold
+    /// anything.
+    pub database_only: bool,
+    /// The passphrase of an encrypted archive.
+    pub passphrase: Option<super::Passphrase>,
 }
 
 /// What a restore did.
@@ -105,12 +111,14 @@ fn classify(path: &Path) -> anyhow::Result<(String, EntryKind)> {
     Ok((text, kind))
 }
 
+type ArchiveReader = tar::Archive<zstd::Decoder<'static, std::io::BufReader<Box<dyn Read>>>>;
+
 fn open_archive(
     path: &Path,
-) -> anyhow::Result<tar::Archive<zstd::Decoder<'static, std::io::BufReader<File>>>> {
-    let file =
-        File::open(path).map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
-    Ok(tar::Archive::new(zstd::Decoder::new(file)?))
+    passphrase: Option<&super::Passphrase>,
+) -> anyhow::Result<ArchiveReader> {
+    let bytes = super::crypt::reader(path, passphrase)?;
+    Ok(tar::Archive::new(zstd::Decoder::new(bytes)?))
 }
 
 fn damaged(e: impl std::fmt::Display) -> anyhow::Error {
@@ -118,8 +126,12 @@ fn damaged(e: impl std::fmt::Display) -> anyhow::Error {
 }
 
 /// Reads the whole archive and checks every entry against the manifest; writes nothing.
-pub fn verify_archive(path: &Path, progress: &mut dyn FnMut(Progress)) -> anyhow::Result<Manifest> {
-    let mut archive = open_archive(path)?;
+pub fn verify_archive(
+    path: &Path,
+    passphrase: Option<&super::Passphrase>,
+    progress: &mut dyn FnMut(Progress),
+) -> anyhow::Result<Manifest> {
+    let mut archive = open_archive(path, passphrase)?;
     let mut seen: Vec<FileEntry> = Vec::new();
     let mut paths = HashSet::new();
     let mut manifest: Option<Vec<u8>> = None;
@@ -259,7 +271,7 @@ pub fn restore_archive(
     opts: &RestoreOptions,
     progress: &mut dyn FnMut(Progress),
 ) -> anyhow::Result<RestoreSummary> {
-    let manifest = verify_archive(&opts.archive, progress)?;
+    let manifest = verify_archive(&opts.archive, opts.passphrase.as_ref(), progress)?;
     let url = opts
         .database_url
         .clone()
@@ -267,7 +279,7 @@ pub fn restore_archive(
     let backend = Backend::from_url(&url)?;
     // The target: empty, or --force.
     if !opts.force {
-        if dir_has_entries(&opts.data_dir)? {
+        if !opts.database_only && dir_has_entries(&opts.data_dir)? {
             anyhow::bail!(
                 "{} is not empty: refused (pass --force to restore over it)",
                 opts.data_dir.display()
@@ -291,7 +303,15 @@ pub fn restore_archive(
     let storage = Storage::new(&opts.data_dir, 0);
     storage.ensure_dirs()?;
     let mut target = Target::open(&url, backend, opts.force, &manifest.schema_version)?;
-    let outcome = load(&opts.archive, &manifest, &storage, &mut target, progress);
+    let outcome = load(
+        &opts.archive,
+        opts.passphrase.as_ref(),
+        &manifest,
+        &storage,
+        &mut target,
+        opts.database_only,
+        progress,
+    );
     let (rows, blobs, secret, config) = match outcome {
         Ok(v) => v,
         Err(e) => {
@@ -300,6 +320,15 @@ pub fn restore_archive(
         }
     };
     let migrations_after = target.commit()?;
+    if opts.database_only {
+        return Ok(RestoreSummary {
+            manifest,
+            database_url: url,
+            rows,
+            blobs,
+            migrations_after,
+        });
+    }
     write_durably(&opts.data_dir.join("secret.key"), &secret, 0o600)?;
     let config = restored_config(config.as_deref(), opts.database_url.as_deref())?;
     if let Some(text) = config {
@@ -407,12 +436,16 @@ impl Target {
             }
         }
         migrate_to(&mut conn, version)?;
+        // An archive of an older schema (taken before an upgrade) fits a database migrated to
+        // that schema, which lacks the tables later migrations add.
+        let present = catalog::tables(&mut conn)?;
+        let exists = |t: &&&str| present.iter().any(|p| p == **t);
         // Migrations seed rows (settings, the public space): the archive's rows replace them.
-        for table in TABLES.iter().chain(SKIPPED).rev() {
+        for table in TABLES.iter().chain(SKIPPED).rev().filter(exists) {
             conn.batch_execute(&format!("DELETE FROM \"{table}\""))?;
         }
         let mut columns = std::collections::HashMap::new();
-        for table in TABLES {
+        for table in TABLES.iter().filter(exists) {
             columns.insert((*table).to_owned(), catalog::columns(&mut conn, table)?);
         }
         Ok(Self {
@@ -504,12 +537,24 @@ type Loaded = (u64, u64, Vec<u8>, Option<Vec<u8>>);
 /// The second pass: rows into the target, blobs into the store, the config kept for the end.
 fn load(
     path: &Path,
+    passphrase: Option<&super::Passphrase>,
     manifest: &Manifest,
     storage: &Storage,
     target: &mut Target,
+    database_only: bool,
     progress: &mut dyn FnMut(Progress),
 ) -> anyhow::Result<Loaded> {
-    let mut archive = open_archive(path)?;
+    if let Some(missing) = target
+        .columns
+        .keys()
+        .find(|t| !manifest.tables.iter().any(|m| &m.name == *t))
+    {
+        anyhow::bail!(
+            "the archive has no rows of table {missing}, which its schema {} has: refused",
+            manifest.schema_version
+        );
+    }
+    let mut archive = open_archive(path, passphrase)?;
     let mut listed = manifest.entries.iter();
     let mut loader = TableLoader::default();
     let mut rows = 0u64;
@@ -550,6 +595,7 @@ fn load(
                 loader.load_chunk(target, &bytes)?;
                 progress(Progress::Rows(rows + loader.rows));
             }
+            EntryKind::Blob { .. } if database_only => {}
             EntryKind::Blob { sha256 } => {
                 write_blob(storage, &sha256, &mut entry, expected, progress)?;
                 blobs += 1;

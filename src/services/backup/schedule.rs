@@ -186,7 +186,13 @@ pub fn run_due(core: &Core, now: DateTime<Utc>) -> anyhow::Result<Option<BackupS
     if let crate::db::DbConn::Sqlite(c) = &mut conn {
         diesel::connection::SimpleConnection::batch_execute(c, "PRAGMA busy_timeout=5000;")?;
     }
-    let summary = write_backup(&mut conn, data_dir, None, &to, &mut |_| {})?;
+    let summary = write_backup(
+        &mut conn,
+        data_dir,
+        core.config.source.as_deref(),
+        &to,
+        &mut |_| {},
+    )?;
     let record = super::BackupRecord {
         at: Utc::now(),
         path: summary.path.display().to_string(),
@@ -199,7 +205,7 @@ pub fn run_due(core: &Core, now: DateTime<Utc>) -> anyhow::Result<Option<BackupS
     Ok(Some(summary))
 }
 
-/// Deletes the oldest `yui-backup-*.tar.zst` in `dir` beyond `keep` (oldest by modification
+/// Deletes the oldest `yui-backup-*.tar.zst` (or `.tar.zst.age`) in `dir` beyond `keep` (oldest by modification
 /// time, then name: two backups in one second are named `…-120000.tar.zst` and `…-120000-2.tar.zst`,
 /// which sort the wrong way round by name).
 fn prune(dir: &Path, keep: u32) -> anyhow::Result<usize> {
@@ -207,9 +213,10 @@ fn prune(dir: &Path, keep: u32) -> anyhow::Result<usize> {
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("yui-backup-") && n.ends_with(".tar.zst"))
+            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                n.starts_with("yui-backup-")
+                    && (n.ends_with(".tar.zst") || n.ends_with(super::ENCRYPTED_SUFFIX))
+            })
         })
         .map(|p| {
             let at = std::fs::metadata(&p)

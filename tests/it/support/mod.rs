@@ -192,13 +192,13 @@ impl SmtpSink {
 }
 
 /// A fresh PostgreSQL database for one test, dropped afterwards.
-struct PgDatabase {
+pub struct PgDatabase {
     admin_url: String,
     name: String,
 }
 
 impl PgDatabase {
-    fn create(admin_url: &str) -> (Self, String) {
+    pub fn create(admin_url: &str) -> (Self, String) {
         let name = format!("yui_test_{}", uuid::Uuid::new_v4().simple());
         let mut conn = diesel::pg::PgConnection::establish(admin_url).unwrap();
         conn.batch_execute(&format!("CREATE DATABASE {name}"))
@@ -284,18 +284,9 @@ impl TestApp {
         };
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
-        let (pg, db_url) = match std::env::var("YUI_TEST_DATABASE_URL") {
-            Ok(url) if !url.is_empty() => {
-                let (db, url) = PgDatabase::create(&url);
-                (Some(db), url)
-            }
-            _ => (
-                None,
-                format!("sqlite://{}", dir.path().join("yui.db").display()),
-            ),
-        };
+        let (pg, db_url) = scratch_database(dir.path());
         if let Some(name) = &opts.fixture {
-            load_fixture(name, &db_url);
+            load_fixture(name, &db_url, dir.path());
         }
         if let Some(archive) = &opts.restore_from {
             yui::services::backup::restore_archive(
@@ -304,6 +295,8 @@ impl TestApp {
                     data_dir: dir.path().to_path_buf(),
                     database_url: pg.as_ref().map(|_| db_url.clone()),
                     force: false,
+                    database_only: false,
+                    passphrase: None,
                 },
                 &mut |_| {},
             )
@@ -522,8 +515,44 @@ impl TestApp {
     }
 }
 
-/// Loads an upgrade fixture's SQL (made by `tests/fixtures/make`) into the database at `url`.
-fn load_fixture(name: &str, url: &str) {
+/// A fresh database for a test on the suite's backend: `yui.db` in `dir`, or with
+/// `YUI_TEST_DATABASE_URL` a new PostgreSQL database (dropped with the returned guard).
+pub fn scratch_database(dir: &std::path::Path) -> (Option<PgDatabase>, String) {
+    match std::env::var("YUI_TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => {
+            let (db, url) = PgDatabase::create(&url);
+            (Some(db), url)
+        }
+        _ => (None, format!("sqlite://{}", dir.join("yui.db").display())),
+    }
+}
+
+/// Loads an upgrade fixture (made by `tests/fixtures/make`) as the older Yui left its site: its
+/// SQL into the database at `url`, the demo's files (`tests/fixtures/blobs`, shared by every
+/// fixture: blobs are named by their content) into `data_dir/blobs`.
+pub fn load_fixture(name: &str, url: &str, data_dir: &std::path::Path) {
+    let blobs = std::path::PathBuf::from(format!(
+        "{}/tests/fixtures/blobs",
+        env!("CARGO_MANIFEST_DIR")
+    ));
+    let mut stack = vec![blobs.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            let to = data_dir.join("blobs").join(p.strip_prefix(&blobs).unwrap());
+            if p.is_dir() {
+                std::fs::create_dir_all(&to).unwrap();
+                stack.push(p);
+            } else {
+                std::fs::copy(&p, &to).unwrap();
+            }
+        }
+    }
+    load_fixture_sql(name, url);
+}
+
+/// Loads an upgrade fixture's SQL into the database at `url`.
+fn load_fixture_sql(name: &str, url: &str) {
     let backend = if url.starts_with("sqlite://") {
         "sqlite"
     } else {
