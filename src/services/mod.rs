@@ -4,6 +4,7 @@
 pub mod account;
 pub mod admin;
 pub mod answer_queue;
+pub mod app_passwords;
 pub mod auth;
 pub mod authz;
 pub mod backup;

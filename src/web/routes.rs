@@ -46,6 +46,8 @@ route_table! {
     post "/me" => account::update_profile,
     post "/me/password" => account::change_password,
     post "/me/sessions/end" => account::end_other_sessions,
+    post "/me/app-passwords" => account::create_app_password,
+    post "/me/app-passwords/{id}/revoke" => account::revoke_app_password,
     get "/me/room" => account::my_room,
     get "/me/addresses" => reachability::show_addresses,
     post "/me/addresses" => reachability::add_address,

@@ -8,6 +8,7 @@
 mod accessibility;
 mod accounts;
 mod admin;
+mod app_passwords;
 mod auth;
 mod backup;
 mod blog;
