@@ -1,7 +1,7 @@
 //! The only route table. It is written once, as data, so tests can walk it (every non-GET route must
 //! refuse a forged CSRF token).
 
-use actix_web::web;
+use actix_web::{Route, guard, web};
 
 use super::handlers::{
     account, admin, assets, auth, calendar, files, home, invitations, notices, public,
@@ -12,12 +12,27 @@ macro_rules! route_table {
     ($( $method:ident $path:literal => $handler:path ),* $(,)?) => {
         /// Registers every route.
         pub fn configure(cfg: &mut web::ServiceConfig) {
-            $( cfg.route($path, web::$method().to($handler)); )*
+            $( cfg.route($path, $method().to($handler)); )*
         }
 
         /// `(method, path pattern)` of every route, in registration order.
         pub const TABLE: &[(&str, &str)] = &[ $( (stringify!($method), $path) ),* ];
     };
+}
+
+/// A GET route answers HEAD too, with the same status and headers and no body (actix-http drops
+/// the body of a HEAD response and keeps its `Content-Length`): download managers, `curl -I`, link
+/// checkers and WebDAV clients send HEAD, and a route table that registers GET alone answers 404.
+fn get() -> Route {
+    web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
+}
+
+fn post() -> Route {
+    web::post()
+}
+
+fn put() -> Route {
+    web::put()
 }
 
 route_table! {
@@ -126,7 +141,6 @@ route_table! {
     post "/rooms/{room}/calendar/feed/revoke" => calendar::revoke_feed,
     get "/calendar" => calendar::my_calendar,
     get "/ical/{token}.ics" => calendar::ical_feed,
-    head "/ical/{token}.ics" => calendar::ical_feed,
     get "/rooms/{room}/permissions" => rooms::permissions,
     post "/rooms/{room}/permissions" => rooms::save_permissions,
     get "/admin/rooms" => rooms::admin_rooms,

@@ -19,6 +19,7 @@ mod crash;
 mod csrf;
 mod file_store;
 mod files;
+mod head;
 mod home;
 mod mail;
 mod migrations;
