@@ -11,6 +11,7 @@ pub mod backup;
 pub mod blog;
 pub mod calendar;
 pub mod circulars;
+pub mod dav;
 pub mod files;
 pub mod form;
 pub mod home;

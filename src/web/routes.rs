@@ -4,7 +4,7 @@
 use actix_web::{Route, guard, web};
 
 use super::handlers::{
-    account, admin, assets, auth, calendar, files, home, invitations, notices, public,
+    account, admin, assets, auth, calendar, dav, files, home, invitations, notices, public,
     reachability, room_posts, rooms, safety,
 };
 
@@ -33,6 +33,11 @@ fn post() -> Route {
 
 fn put() -> Route {
     web::put()
+}
+
+/// Every method (the WebDAV drive: PROPFIND, MKCOL, LOCK… besides GET and PUT).
+fn any() -> Route {
+    web::route()
 }
 
 route_table! {
@@ -169,6 +174,9 @@ route_table! {
     post "/notices/{id}/remind" => notices::remind_notice,
     post "/notices/{id}/close" => notices::close_notice,
     get "/notices/{id}/export.csv" => notices::export_notice,
+
+    any "/dav" => dav::serve,
+    any "/dav/{tail:.*}" => dav::serve,
 
     get "/admin/posts" => public::blog_moved,
     get "/admin/posts/new" => public::blog_write,

@@ -17,6 +17,7 @@ mod calendar;
 mod cli;
 mod crash;
 mod csrf;
+mod dav;
 mod file_store;
 mod files;
 mod head;
