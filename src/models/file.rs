@@ -574,3 +574,25 @@ pub fn live_file_named(
         .first(conn)
         .optional()
 }
+
+/// The newest live file of a folder (the copy a copy just made).
+pub fn newest_file_in(conn: &mut DbConn, folder_id: i64) -> QueryResult<Option<File>> {
+    files::table
+        .filter(files::folder_id.eq(folder_id))
+        .filter(files::deleted_at.is_null())
+        .order(files::id.desc())
+        .select(File::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The newest live sub-folder of a folder (the copy a copy just made).
+pub fn newest_folder_in(conn: &mut DbConn, parent_id: i64) -> QueryResult<Option<Folder>> {
+    folders::table
+        .filter(folders::parent_id.eq(parent_id))
+        .filter(folders::deleted_at.is_null())
+        .order(folders::id.desc())
+        .select(Folder::as_select())
+        .first(conn)
+        .optional()
+}

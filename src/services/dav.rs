@@ -426,6 +426,14 @@ impl DavFileSystem for DavFs {
         self.remove(path)
     }
 
+    fn rename<'a>(&'a self, from: &'a DavPath, to: &'a DavPath) -> FsFuture<'a, ()> {
+        self.relocate(from, to, false)
+    }
+
+    fn copy<'a>(&'a self, from: &'a DavPath, to: &'a DavPath) -> FsFuture<'a, ()> {
+        self.relocate(from, to, true)
+    }
+
     fn get_quota(&'_ self) -> FsFuture<'_, (u64, Option<u64>)> {
         async move {
             let slug = self.quota_room.clone().ok_or(FsError::NotImplemented)?;
@@ -447,7 +455,112 @@ impl DavFileSystem for DavFs {
     }
 }
 
+/// The id of a folder named by `parent_and_name` (`None`: the room's root, made if need be).
+fn folder_or_root(
+    conn: &mut DbConn,
+    actor: &Actor,
+    slug: &str,
+    folder: Option<i64>,
+) -> Result<i64, AppError> {
+    if let Some(id) = folder {
+        return Ok(id);
+    }
+    let ctx = files::load_cabinet(conn, Some(actor), slug, RoomAction::Read)?;
+    // Something is being moved or copied out of this room, so its root exists.
+    Ok(m::root_folder(conn, ctx.room.id)?
+        .ok_or(AppError::NotFound)?
+        .id)
+}
+
+/// What is moved or copied: the item, the folder it is in, its name.
+#[derive(Debug, Clone)]
+struct Source {
+    item: files::Item,
+    parent: i64,
+    name: String,
+}
+
+/// MOVE or COPY of `item` in room `slug` into `target` (a folder id or the root) as `name`, in
+/// one transaction, through the cabinet's own move, copy and rename (so their rights apply).
+fn relocate_item(
+    conn: &mut DbConn,
+    actor: &Actor,
+    slug: &str,
+    source: Source,
+    target: Option<i64>,
+    name: &str,
+    copy: bool,
+) -> Result<(), AppError> {
+    let target = folder_or_root(conn, actor, slug, target)?;
+    let Source {
+        item,
+        parent: current_parent,
+        name: current_name,
+    } = source;
+    let moved = if copy {
+        files::copy_item(conn, actor, slug, item, target)?;
+        match item {
+            files::Item::File(_) => files::Item::File(
+                m::newest_file_in(conn, target)?
+                    .ok_or(AppError::NotFound)?
+                    .id,
+            ),
+            files::Item::Folder(_) => files::Item::Folder(
+                m::newest_folder_in(conn, target)?
+                    .ok_or(AppError::NotFound)?
+                    .id,
+            ),
+        }
+    } else {
+        if current_parent != target {
+            files::move_item(conn, actor, slug, item, target)?;
+        }
+        item
+    };
+    if copy || current_name != name {
+        files::rename(conn, actor, slug, moved, name)?;
+    }
+    Ok(())
+}
+
 impl DavFs {
+    fn relocate<'a>(&'a self, from: &'a DavPath, to: &'a DavPath, copy: bool) -> FsFuture<'a, ()> {
+        async move {
+            let (slug, source) = match self.node(from).await? {
+                Node::File { slug, file } => (
+                    slug,
+                    Source {
+                        item: files::Item::File(file.id),
+                        parent: file.folder_id,
+                        name: file.name,
+                    },
+                ),
+                Node::Folder { slug, folder } if folder.parent_id.is_some() => (
+                    slug,
+                    Source {
+                        item: files::Item::Folder(folder.id),
+                        parent: folder.parent_id.unwrap_or(0),
+                        name: folder.name,
+                    },
+                ),
+                _ => return Err(FsError::Forbidden),
+            };
+            let (to_slug, target, name) = self.parent_and_name(to).await?;
+            if to_slug != slug {
+                // Between rooms: each has its own members, quota and trash; the web does not move
+                // across rooms either.
+                return Err(FsError::Forbidden);
+            }
+            let actor = self.actor.clone();
+            self.core
+                .db
+                .write(move |conn| relocate_item(conn, &actor, &slug, source, target, &name, copy))
+                .await
+                .map_err(|e| write_error(&e))
+        }
+        .boxed()
+    }
+
     /// DELETE: the file or folder goes to the trash, as on the web.
     fn remove<'a>(&'a self, path: &'a DavPath) -> FsFuture<'a, ()> {
         async move {

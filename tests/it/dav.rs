@@ -355,3 +355,63 @@ async fn bad_paths_and_foreign_destinations_are_refused() {
     assert_eq!(res.status(), 502, "another host");
     assert_eq!(files_of(&c.app, c.room_id).len(), 1, "nothing else written");
 }
+
+#[actix_web::test]
+async fn dav_move_and_copy_stay_within_the_room_and_its_rights() {
+    let c = cabinet_with(Options::default(), 1).await;
+    c.app
+        .room("other")
+        .features(&["files"])
+        .managed_by("admin")
+        .member("hanako", "guest")
+        .create(&c.admin)
+        .await;
+    let dav = hanako_drive(&c).await;
+    assert_eq!(dav.put("/dav/cab/a.txt", b"aaa".to_vec()).await, 201);
+    let mk = dav
+        .req("MKCOL", "/dav/cab/%E8%B3%87%E6%96%99")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(mk.status(), 201);
+    let dest = |p: &str| c.app.url(p);
+    let mv = dav
+        .req("MOVE", "/dav/cab/a.txt")
+        .header("Destination", dest("/dav/cab/%E8%B3%87%E6%96%99/b.txt"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(mv.status(), 201);
+    let cp = dav
+        .req("COPY", "/dav/cab/%E8%B3%87%E6%96%99/b.txt")
+        .header("Destination", dest("/dav/cab/c.txt"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cp.status(), 201);
+    let mut names: Vec<String> = files_of(&c.app, c.room_id)
+        .into_iter()
+        .map(|f| f.1)
+        .collect();
+    names.sort();
+    assert_eq!(names, ["b.txt", "c.txt"]);
+    let got = dav.req("GET", "/dav/cab/c.txt").send().await.unwrap();
+    assert_eq!(got.bytes().await.unwrap().as_ref(), b"aaa");
+    // Into a room where she is a guest (no write), or any other room: refused.
+    for method in ["MOVE", "COPY"] {
+        let res = dav
+            .req(method, "/dav/cab/c.txt")
+            .header("Destination", dest("/dav/other/c.txt"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 403, "{method}");
+    }
+    let in_other: i64 = c.app.db(|conn| {
+        Ok(files::table
+            .filter(files::room_id.ne(c.room_id))
+            .count()
+            .get_result(conn)?)
+    });
+    assert_eq!(in_other, 0);
+}
