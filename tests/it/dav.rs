@@ -415,3 +415,130 @@ async fn dav_move_and_copy_stay_within_the_room_and_its_rights() {
     });
     assert_eq!(in_other, 0);
 }
+
+/// Runs `rclone` with the drive configured through its environment (never a config file), off
+/// the runtime's thread (the app under test answers on it).
+async fn rclone(app: &TestApp, dav: &Dav<'_>, args: &[String]) -> std::process::Output {
+    let obscured = run_blocking(vec!["obscure".into(), dav.secret.clone()], Vec::new()).await;
+    assert!(obscured.status.success(), "rclone obscure failed");
+    let pass = String::from_utf8(obscured.stdout)
+        .unwrap()
+        .trim()
+        .to_owned();
+    let env = vec![
+        ("RCLONE_CONFIG_YUI_TYPE".to_owned(), "webdav".to_owned()),
+        ("RCLONE_CONFIG_YUI_URL".to_owned(), app.url("/dav/")),
+        ("RCLONE_CONFIG_YUI_VENDOR".to_owned(), "other".to_owned()),
+        ("RCLONE_CONFIG_YUI_USER".to_owned(), dav.login.clone()),
+        ("RCLONE_CONFIG_YUI_PASS".to_owned(), pass),
+        ("RCLONE_CONFIG".to_owned(), "/dev/null".to_owned()),
+    ];
+    run_blocking(args.to_vec(), env).await
+}
+
+async fn run_blocking(args: Vec<String>, env: Vec<(String, String)>) -> std::process::Output {
+    tokio::task::spawn_blocking(move || {
+        std::process::Command::new(RCLONE)
+            .args(&args)
+            .envs(env)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+const RCLONE: &str = "/usr/bin/rclone";
+
+/// Every file below `dir` with its bytes, by path relative to `dir`.
+fn tree_of(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut out: Vec<(String, Vec<u8>)> = files_below(dir)
+        .into_iter()
+        .map(|p| {
+            let rel = p.strip_prefix(dir).unwrap().display().to_string();
+            (rel, std::fs::read(&p).unwrap())
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// A real client: rclone copies a folder with Japanese names into the drive and back out, and
+/// every byte comes back (and the cabinet holds the files, as the web shows them).
+#[actix_web::test]
+async fn rclone_copies_a_japanese_folder_in_and_out() {
+    if !std::path::Path::new(RCLONE).exists() {
+        assert!(
+            std::env::var_os("YUI_REQUIRE_RCLONE").is_none(),
+            "YUI_REQUIRE_RCLONE is set but {RCLONE} is missing"
+        );
+        eprintln!("*** SKIPPED: the rclone test needs rclone (apt-get install rclone) ***");
+        return;
+    }
+    let c = cabinet_with(Options::default(), 10).await;
+    let dav = hanako_drive(&c).await;
+    let local = tempfile::tempdir().unwrap();
+    let src = local.path().join("src");
+    std::fs::create_dir_all(src.join("写真/旅行 2026")).unwrap();
+    std::fs::write(src.join("議事録.txt"), "第1回 議事録\n".repeat(100)).unwrap();
+    std::fs::write(
+        src.join("写真/旅行 2026/海と空.bin"),
+        (0..=255u8).cycle().take(3 * MB).collect::<Vec<u8>>(),
+    )
+    .unwrap();
+    std::fs::write(src.join("写真/メモ.md"), "# メモ").unwrap();
+    let up = rclone(
+        &c.app,
+        &dav,
+        &[
+            "copy".into(),
+            src.display().to_string(),
+            "yui:cab/取り込み".into(),
+        ],
+    )
+    .await;
+    assert!(
+        up.status.success(),
+        "rclone copy in: {}",
+        String::from_utf8_lossy(&up.stderr)
+    );
+    let mut names: Vec<String> = files_of(&c.app, c.room_id)
+        .into_iter()
+        .map(|f| f.1)
+        .collect();
+    names.sort();
+    assert_eq!(names, ["メモ.md", "海と空.bin", "議事録.txt"]);
+    let back = local.path().join("back");
+    let down = rclone(
+        &c.app,
+        &dav,
+        &[
+            "copy".into(),
+            "yui:cab/取り込み".into(),
+            back.display().to_string(),
+        ],
+    )
+    .await;
+    assert!(
+        down.status.success(),
+        "rclone copy out: {}",
+        String::from_utf8_lossy(&down.stderr)
+    );
+    assert_eq!(tree_of(&back), tree_of(&src), "every byte came back");
+    let check = rclone(
+        &c.app,
+        &dav,
+        &[
+            "check".into(),
+            "--download".into(),
+            src.display().to_string(),
+            "yui:cab/取り込み".into(),
+        ],
+    )
+    .await;
+    assert!(
+        check.status.success(),
+        "rclone check: {}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+}
