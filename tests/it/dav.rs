@@ -542,3 +542,69 @@ async fn rclone_copies_a_japanese_folder_in_and_out() {
         String::from_utf8_lossy(&check.stderr)
     );
 }
+
+#[actix_web::test]
+async fn a_lock_by_one_member_gives_another_no_right_to_write() {
+    let c = cabinet_with(Options::default(), 1).await;
+    c.app.user("kyaku").create();
+    c.app.add_member(&c.admin, "cab", "kyaku", "guest").await;
+    let hanako = hanako_drive(&c).await;
+    assert_eq!(hanako.put("/dav/cab/plan.txt", b"v1".to_vec()).await, 201);
+    let lock = hanako
+        .req("LOCK", "/dav/cab/plan.txt")
+        .header("Timeout", "Second-600")
+        .body(
+            r#"<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype><D:owner>hanako</D:owner></D:lockinfo>"#,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        lock.status(),
+        200,
+        "Finder and Windows need LOCK to mount writable"
+    );
+    let token = lock
+        .headers()
+        .get("lock-token")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let browser = c.app.sign_in("kyaku").await;
+    let guest = drive(&c.app, &browser, "kyaku").await;
+    let res = guest
+        .req("PUT", "/dav/cab/plan.txt")
+        .header("If", format!("({token})"))
+        .body("guest's version")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    let got = hanako.req("GET", "/dav/cab/plan.txt").send().await.unwrap();
+    assert_eq!(got.bytes().await.unwrap().as_ref(), b"v1");
+}
+
+#[actix_web::test]
+async fn wrong_app_passwords_on_the_drive_meet_the_login_limits() {
+    let c = cabinet_with(Options::default(), 1).await;
+    let dav = hanako_drive(&c).await;
+    let wrong = Dav {
+        app: &c.app,
+        http: reqwest::Client::new(),
+        login: "hanako".into(),
+        secret: "a-guess".into(),
+    };
+    for _ in 0..yui::services::auth::IP_FAILURE_LIMIT {
+        assert_eq!(wrong.propfind(ROOM, "0").await.0, 401);
+    }
+    assert_eq!(wrong.propfind(ROOM, "0").await.0, 429);
+    assert_eq!(
+        dav.propfind(ROOM, "0").await.0,
+        429,
+        "the network is limited"
+    );
+    // The web's login form shares the count.
+    let res = c.app.try_login(&c.app.client(), "hanako", PASSWORD).await;
+    assert_eq!(res.status(), 429);
+}
