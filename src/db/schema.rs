@@ -448,6 +448,22 @@ diesel::table! {
 diesel::joinable!(events -> rooms (room_id));
 diesel::joinable!(calendar_feeds -> rooms (room_id));
 
+diesel::table! {
+    app_passwords (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        name -> Text,
+        scope -> Text,
+        secret_hash -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        last_client -> Nullable<Text>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(app_passwords -> users (user_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     sessions,
@@ -479,4 +495,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     email_changes,
     events,
     calendar_feeds,
+    app_passwords,
 );

@@ -471,3 +471,13 @@ mod tests {
         assert!(f.has(Feature::Files) && !f.has(Feature::Blog));
     }
 }
+
+text_enum! {
+    /// What an app password opens (issue #14).
+    AppPasswordScope in "app_passwords.scope" {
+        /// The WebDAV drive at `/dav/`.
+        Dav => "dav",
+        /// The Subsonic music API at `/rest/` (not served yet).
+        Subsonic => "subsonic",
+    }
+}

@@ -544,3 +544,55 @@ pub fn stale_uploads(conn: &mut DbConn, before: NaiveDateTime) -> QueryResult<Ve
         .select(uploads::id)
         .load(conn)
 }
+
+/// The live sub-folder of `parent_id` with this name key (WebDAV paths name folders).
+pub fn live_child_folder(
+    conn: &mut DbConn,
+    parent_id: i64,
+    name_key: &str,
+) -> QueryResult<Option<Folder>> {
+    folders::table
+        .filter(folders::parent_id.eq(parent_id))
+        .filter(folders::name_key.eq(name_key))
+        .filter(folders::deleted_at.is_null())
+        .select(Folder::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The live file of `folder_id` with this name key.
+pub fn live_file_named(
+    conn: &mut DbConn,
+    folder_id: i64,
+    name_key: &str,
+) -> QueryResult<Option<File>> {
+    files::table
+        .filter(files::folder_id.eq(folder_id))
+        .filter(files::name_key.eq(name_key))
+        .filter(files::deleted_at.is_null())
+        .select(File::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The newest live file of a folder (the copy a copy just made).
+pub fn newest_file_in(conn: &mut DbConn, folder_id: i64) -> QueryResult<Option<File>> {
+    files::table
+        .filter(files::folder_id.eq(folder_id))
+        .filter(files::deleted_at.is_null())
+        .order(files::id.desc())
+        .select(File::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The newest live sub-folder of a folder (the copy a copy just made).
+pub fn newest_folder_in(conn: &mut DbConn, parent_id: i64) -> QueryResult<Option<Folder>> {
+    folders::table
+        .filter(folders::parent_id.eq(parent_id))
+        .filter(folders::deleted_at.is_null())
+        .order(folders::id.desc())
+        .select(Folder::as_select())
+        .first(conn)
+        .optional()
+}

@@ -1,6 +1,7 @@
 //! Diesel rows and queries, one file per aggregate. Functions take `&mut DbConn` and return
 //! `QueryResult`, so the caller owns the transaction.
 
+pub mod app_password;
 pub mod audit;
 pub mod blog;
 pub mod comment;

@@ -154,6 +154,36 @@ fn reserve_attempt(conn: &mut DbConn, ip_key: &str, account_key: &str) -> AppRes
     Ok(login_failure::record(conn, ip_key, account_key, at)?)
 }
 
+/// Whether the login limits already refuse `ip_key` or the account `account_key` (a read, for
+/// credentials that are cheap to check: app passwords). A 256-bit app password cannot be guessed,
+/// so the few attempts that parallel requests may slip past the count matter not; the limits are
+/// there so that the app-password door is no faster way to try login passwords.
+pub fn check_limits(conn: &mut DbConn, ip_key: &str, account_key: &str) -> AppResult<()> {
+    let at = now();
+    if login_failure::count_for_ip(conn, ip_key, at - Duration::minutes(IP_WINDOW_MINUTES))?
+        >= IP_FAILURE_LIMIT
+    {
+        return Err(AppError::RateLimited("login.too_many_ip"));
+    }
+    if login_failure::count_for_account(conn, account_key, at - Duration::hours(1))?
+        >= ACCOUNT_FAILURE_LIMIT
+    {
+        return Err(AppError::RateLimited("login.too_many_account"));
+    }
+    Ok(())
+}
+
+/// Counts a failed attempt against the network and the account, as a failed login does.
+pub fn record_failure(conn: &mut DbConn, ip_key: &str, account_key: &str) -> AppResult<()> {
+    login_failure::record(conn, ip_key, account_key, now())?;
+    Ok(())
+}
+
+/// The login-limit counter of a typed login name (`u:<id>` for an account, a hash otherwise).
+pub fn limit_key(found: Option<&User>, name: &str) -> String {
+    account_key(found, name)
+}
+
 /// Checks the credentials and starts a session; returns the new cookie token.
 /// Unknown accounts, wrong passwords and disabled accounts give the same error after the same work.
 pub async fn login(core: &Core, attempt: LoginAttempt) -> AppResult<String> {

@@ -4,12 +4,14 @@
 pub mod account;
 pub mod admin;
 pub mod answer_queue;
+pub mod app_passwords;
 pub mod auth;
 pub mod authz;
 pub mod backup;
 pub mod blog;
 pub mod calendar;
 pub mod circulars;
+pub mod dav;
 pub mod files;
 pub mod form;
 pub mod home;

@@ -104,7 +104,7 @@ fn same_site_referer(req: &HttpRequest) -> Option<String> {
 pub fn render(state: &AppState, req: &HttpRequest, ctx: &ReqCtx, e: &AppError) -> HttpResponse {
     if matches!(e, AppError::Unauthenticated) {
         let here = match req.uri().path_and_query() {
-            Some(pq) if req.method() == actix_web::http::Method::GET => pq.as_str().to_owned(),
+            Some(pq) if !super::middleware::is_unsafe(req.method()) => pq.as_str().to_owned(),
             _ => "/".to_owned(),
         };
         let target = format!(

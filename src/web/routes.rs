@@ -1,10 +1,10 @@
 //! The only route table. It is written once, as data, so tests can walk it (every non-GET route must
 //! refuse a forged CSRF token).
 
-use actix_web::web;
+use actix_web::{Route, guard, web};
 
 use super::handlers::{
-    account, admin, assets, auth, calendar, files, home, invitations, notices, people, public,
+    account, admin, assets, auth, calendar, dav, files, home, invitations, notices, people, public,
     reachability, room_posts, rooms, safety,
 };
 
@@ -12,12 +12,32 @@ macro_rules! route_table {
     ($( $method:ident $path:literal => $handler:path ),* $(,)?) => {
         /// Registers every route.
         pub fn configure(cfg: &mut web::ServiceConfig) {
-            $( cfg.route($path, web::$method().to($handler)); )*
+            $( cfg.route($path, $method().to($handler)); )*
         }
 
         /// `(method, path pattern)` of every route, in registration order.
         pub const TABLE: &[(&str, &str)] = &[ $( (stringify!($method), $path) ),* ];
     };
+}
+
+/// A GET route answers HEAD too, with the same status and headers and no body (actix-http drops
+/// the body of a HEAD response and keeps its `Content-Length`): download managers, `curl -I`, link
+/// checkers and WebDAV clients send HEAD, and a route table that registers GET alone answers 404.
+fn get() -> Route {
+    web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
+}
+
+fn post() -> Route {
+    web::post()
+}
+
+fn put() -> Route {
+    web::put()
+}
+
+/// Every method (the WebDAV drive: PROPFIND, MKCOL, LOCK… besides GET and PUT).
+fn any() -> Route {
+    web::route()
 }
 
 route_table! {
@@ -46,6 +66,8 @@ route_table! {
     post "/me" => account::update_profile,
     post "/me/password" => account::change_password,
     post "/me/sessions/end" => account::end_other_sessions,
+    post "/me/app-passwords" => account::create_app_password,
+    post "/me/app-passwords/{id}/revoke" => account::revoke_app_password,
     get "/me/room" => account::my_room,
     get "/me/addresses" => reachability::show_addresses,
     post "/me/addresses" => reachability::add_address,
@@ -130,7 +152,6 @@ route_table! {
     post "/rooms/{room}/calendar/feed/revoke" => calendar::revoke_feed,
     get "/calendar" => calendar::my_calendar,
     get "/ical/{token}.ics" => calendar::ical_feed,
-    head "/ical/{token}.ics" => calendar::ical_feed,
     get "/rooms/{room}/permissions" => rooms::permissions,
     post "/rooms/{room}/permissions" => rooms::save_permissions,
     get "/admin/rooms" => rooms::admin_rooms,
@@ -159,6 +180,9 @@ route_table! {
     post "/notices/{id}/remind" => notices::remind_notice,
     post "/notices/{id}/close" => notices::close_notice,
     get "/notices/{id}/export.csv" => notices::export_notice,
+
+    any "/dav" => dav::serve,
+    any "/dav/{tail:.*}" => dav::serve,
 
     get "/admin/posts" => public::blog_moved,
     get "/admin/posts/new" => public::blog_write,

@@ -8,10 +8,11 @@
 
 use diesel::prelude::*;
 use yui::db::schema::{
-    audit_log, blobs, calendar_feeds, contact_addresses, contact_tokens, events, files, folders,
-    login_failures, notice_recipients, notices, outbox, password_resets, post_comments,
-    post_revisions, room_invitations, room_join_requests, room_members, room_notification_prefs,
-    room_permissions, room_posts, rooms, safety_officers, sessions, settings, uploads, users,
+    app_passwords, audit_log, blobs, calendar_feeds, contact_addresses, contact_tokens, events,
+    files, folders, login_failures, notice_recipients, notices, outbox, password_resets,
+    post_comments, post_revisions, room_invitations, room_join_requests, room_members,
+    room_notification_prefs, room_permissions, room_posts, rooms, safety_officers, sessions,
+    settings, uploads, users,
 };
 
 use crate::support::*;
@@ -83,6 +84,15 @@ fn people(conn: &mut yui::db::DbConn, s: &mut Vec<String>) -> QueryResult<()> {
         ))
         .load(conn)?;
     s.push(format!("sessions {v:?}"));
+    let v: Vec<(i64, String, Option<Time>)> = app_passwords::table
+        .order(app_passwords::id)
+        .select((
+            app_passwords::id,
+            app_passwords::name,
+            app_passwords::revoked_at,
+        ))
+        .load(conn)?;
+    s.push(format!("app_passwords {v:?}"));
     // The jobs loop claims the digest's day on its own schedule (its first round after start,
     // `services::notify::send_digests_if_due`), whatever requests come: under load that round
     // could land between two snapshots of a brand-new site and read as a change.
@@ -378,6 +388,7 @@ struct Objects {
     event: i64,
     event_to_delete: i64,
     series: i64,
+    app_password: i64,
 }
 
 fn form(fields: &[(&'static str, &str)]) -> Body {
@@ -519,6 +530,20 @@ fn account_step(method: &str, pattern: &str, o: &Objects) -> Option<Step> {
             ]),
         ),
         ("post", "/me/sessions/end") => step(pattern.into(), Victim, form(&[])),
+        ("post", "/me/app-passwords") => step(
+            pattern.into(),
+            Victim,
+            form(&[
+                ("name", "evil"),
+                ("scope", "dav"),
+                ("current_password", good),
+            ]),
+        ),
+        ("post", "/me/app-passwords/{id}/revoke") => step(
+            format!("/me/app-passwords/{}/revoke", o.app_password),
+            Victim,
+            form(&[]),
+        ),
         ("post", "/me/addresses") => step(
             pattern.into(),
             Admin,
@@ -839,8 +864,9 @@ fn unsafe_routes() -> Vec<(&'static str, &'static str)> {
     yui::web::routes::TABLE
         .iter()
         .copied()
-        // HEAD is as safe as GET (the feed answers both).
-        .filter(|(m, _)| *m != "get" && *m != "head")
+        // HEAD is as safe as GET (the feed answers both). The WebDAV drive (`any`) takes no
+        // CSRF token and no cookie: `dav.rs` proves a session cookie opens nothing there.
+        .filter(|(m, _)| *m != "get" && *m != "head" && *m != "any")
         .collect()
 }
 
@@ -862,9 +888,11 @@ fn the_walk_covers_every_state_changing_route() {
         .lines()
         .map(str::trim_start)
         .filter(|l| {
-            ["get ", "post ", "put ", "delete ", "patch ", "head "]
-                .iter()
-                .any(|m| l.starts_with(m))
+            [
+                "get ", "post ", "put ", "delete ", "patch ", "head ", "any ",
+            ]
+            .iter()
+            .any(|m| l.starts_with(m))
                 && l.contains(" => ")
         })
         .collect();
@@ -1037,6 +1065,7 @@ async fn site(app: &TestApp) -> (Clients, Objects) {
     arrange_cabinet(app, &admin, &victim, &mut o).await;
     arrange_mailed_links(app, &admin, &victim, &mut o).await;
     arrange_calendar(app, &admin, &victim, &mut o).await;
+    arrange_app_password(app, &victim, &mut o).await;
     app.outbox_drained().await;
     let clients = Clients {
         admin_elsewhere: app.sign_in("admin").await,
@@ -1110,6 +1139,29 @@ async fn arrange_calendar(
         .post_form(victim, "/me", "/rooms/club/calendar/feed", &[])
         .await;
     assert_eq!(res.status(), 200, "arranging a feed");
+}
+
+/// An app password of the victim's.
+async fn arrange_app_password(app: &TestApp, victim: &reqwest::Client, o: &mut Objects) {
+    let res = app
+        .post_form(
+            victim,
+            "/me",
+            "/me/app-passwords",
+            &[
+                ("name", "laptop"),
+                ("scope", "dav"),
+                ("current_password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 200, "arranging an app password");
+    o.app_password = app.db(|conn| {
+        Ok(app_passwords::table
+            .select(app_passwords::id)
+            .order(app_passwords::id.desc())
+            .first(conn)?)
+    });
 }
 
 /// A folder, a file, a file in the trash, two resumable uploads.

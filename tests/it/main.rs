@@ -8,6 +8,7 @@
 mod accessibility;
 mod accounts;
 mod admin;
+mod app_passwords;
 mod auth;
 mod backup;
 mod blog;
@@ -16,8 +17,10 @@ mod calendar;
 mod cli;
 mod crash;
 mod csrf;
+mod dav;
 mod file_store;
 mod files;
+mod head;
 mod home;
 mod mail;
 mod migrations;

@@ -8,22 +8,41 @@ use crate::error::AppError;
 use crate::services::account::{
     self, EmailLinkProblem, FromSession, PasswordForm, ProfileForm, ProfileSaved,
 };
+use crate::services::app_passwords::{self, NewAppPasswordForm};
 use crate::services::form::FormOutcome;
 use crate::services::{auth, rooms};
 use crate::web::AppState;
 use crate::web::extract::{Ctx, CurrentUser};
 use crate::web::render::{self, keep_token_private, redirect, redirect_with_flash};
-use crate::web::views::account::{EmailConfirmPage, ProfileFormView, ProfilePage};
+use crate::web::views::account::{
+    AppPasswordRow, EmailConfirmPage, NewAppPasswordView, ProfileFormView, ProfilePage,
+};
 use crate::web::views::{Errors, Layout};
 
-fn profile_page(user: &CurrentUser, form: ProfileFormView, errors: Errors) -> ProfilePage {
-    ProfilePage {
+/// The profile page with the member's app passwords (read here: every form of `/me` renders it).
+async fn profile_page(
+    state: &AppState,
+    user: &CurrentUser,
+    form: ProfileFormView,
+    errors: Errors,
+) -> Result<ProfilePage, AppError> {
+    let u = user.user().clone();
+    let items = state
+        .core
+        .db
+        .read(move |conn| app_passwords::list(conn, &u))
+        .await?;
+    Ok(ProfilePage {
         layout: Layout::new(user.ctx(), "/me"),
         form,
         login: user.user().login.clone(),
         private_rooms: user.ctx().site.private_rooms,
         errors,
-    }
+        app_passwords: AppPasswordRow::list(items, &user.ctx().site),
+        new_app_password: None,
+        app_name: String::new(),
+        dav_url: format!("{}/dav/", state.core.config.base_url()),
+    })
 }
 
 /// The profile form as the account stands.
@@ -48,7 +67,7 @@ pub async fn show_profile(
     state: web::Data<AppState>,
     user: CurrentUser,
 ) -> Result<HttpResponse, AppError> {
-    let page = profile_page(&user, saved_profile(&user), Errors::default());
+    let page = profile_page(&state, &user, saved_profile(&user), Errors::default()).await?;
     render::ok(&state, &page)
 }
 
@@ -73,9 +92,10 @@ pub async fn update_profile(
                 .map_err(|e| AppError::Internal(e.into()))?;
             Ok(res)
         }
-        FormOutcome::Invalid { errors, .. } => {
-            render::invalid(&state, &profile_page(&user, typed, errors.into()))
-        }
+        FormOutcome::Invalid { errors, .. } => render::invalid(
+            &state,
+            &profile_page(&state, &user, typed, errors.into()).await?,
+        ),
     }
 }
 
@@ -95,10 +115,57 @@ pub async fn change_password(
     match FormOutcome::of(changed, ())? {
         FormOutcome::Saved(()) => Ok(redirect_with_flash(&state, "/me", "flash.password_changed")),
         FormOutcome::Invalid { errors, .. } => {
-            let page = profile_page(&user, saved_profile(&user), errors.into());
+            let page = profile_page(&state, &user, saved_profile(&user), errors.into()).await?;
             render::invalid(&state, &page)
         }
     }
+}
+
+/// `POST /me/app-passwords`: makes an app password (the current password is needed) and shows
+/// its secret on this one page (never stored, never shown again).
+pub async fn create_app_password(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    form: web::Form<NewAppPasswordForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let name = form.name.clone();
+    let made = app_passwords::create(&state.core, user.user(), user.ctx().ip_key(), form).await;
+    match FormOutcome::of(made, ())? {
+        FormOutcome::Saved(made) => {
+            let mut page =
+                profile_page(&state, &user, saved_profile(&user), Errors::default()).await?;
+            page.new_app_password = Some(NewAppPasswordView {
+                name: made.name,
+                secret: made.secret,
+            });
+            render::ok(&state, &page)
+        }
+        FormOutcome::Invalid { errors, .. } => {
+            let mut page = profile_page(&state, &user, saved_profile(&user), errors.into()).await?;
+            page.app_name = name;
+            render::invalid(&state, &page)
+        }
+    }
+}
+
+/// `POST /me/app-passwords/{id}/revoke`: refused from the next request on.
+pub async fn revoke_app_password(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let (u, id) = (user.user().clone(), id.into_inner());
+    state
+        .core
+        .db
+        .write(move |conn| app_passwords::revoke(conn, &u, id))
+        .await?;
+    Ok(redirect_with_flash(
+        &state,
+        "/me",
+        "flash.app_password_revoked",
+    ))
 }
 
 /// The page of an email-change link: what it does (`Ok(address)`) or why it cannot.

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod assets;
 pub mod auth;
 pub mod calendar;
+pub mod dav;
 pub mod files;
 pub mod home;
 pub mod invitations;

@@ -65,6 +65,12 @@ async fn check_request(
             return Err(AppError::Forbidden);
         }
     }
+    if super::is_dav(req.path()) {
+        // Basic auth with an app password, never a cookie (`handlers::dav`). A browser that
+        // cached those credentials still sends a cross-site request's Origin or Sec-Fetch-Site,
+        // refused above.
+        return Ok(());
+    }
     if answer_link {
         // The unguessable link is the credential (DESIGN.md §8: no login, no cookie needed on a
         // phone's mail app); a forged cross-site form cannot know it, and Origin was checked above.

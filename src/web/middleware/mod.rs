@@ -24,6 +24,13 @@ pub fn outside_site(path: &str) -> bool {
     path.starts_with("/static/") || path == "/healthz"
 }
 
+/// `/dav` and below: the WebDAV drive, authenticated by Basic auth with an app password only.
+/// No CSRF token (clients have none; a session cookie opens nothing there, so there is no ambient
+/// cookie credential to ride on) and never the public page cache.
+pub fn is_dav(path: &str) -> bool {
+    path == "/dav" || path.starts_with("/dav/")
+}
+
 /// `/a/{token}`: a safety check's personal answer link (the link is the credential).
 pub fn is_answer_link(path: &str) -> bool {
     path.starts_with("/a/")

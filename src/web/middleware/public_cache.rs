@@ -21,6 +21,10 @@ pub async fn public_pages(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    if super::is_dav(req.path()) {
+        // Answers there depend on the Basic-auth account, which the cache key does not know.
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    }
     let is_get = req.method() == Method::GET || req.method() == Method::HEAD;
     // The context is borrowed, not cloned: a page from the cache costs as little as it can.
     let visitor = req.extensions().get::<Rc<ReqCtx>>().map(|c| {

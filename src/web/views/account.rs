@@ -4,6 +4,8 @@ use serde::Serialize;
 
 use super::{Errors, Layout, Page};
 use crate::services::account::ProfileForm;
+use crate::services::app_passwords::AppPasswordItem;
+use crate::services::site::SiteSettings;
 
 /// `account/me.html`: profile, password and sessions.
 #[derive(Debug, Clone, Serialize)]
@@ -17,8 +19,53 @@ pub struct ProfilePage {
     pub login: String,
     /// The site lets members have a private room (the page links to it).
     pub private_rooms: bool,
-    /// Field errors of the profile or the password form.
+    /// Field errors of the profile, password or app-password form.
     pub errors: Errors,
+    /// The member's app passwords.
+    pub app_passwords: Vec<AppPasswordRow>,
+    /// The app password just made: shown on this page once, never again.
+    pub new_app_password: Option<NewAppPasswordView>,
+    /// The name typed into the app-password form (kept when it is refused).
+    pub app_name: String,
+    /// The WebDAV address to type into a client (`<base_url>/dav/`).
+    pub dav_url: String,
+}
+
+/// One app password in the list on `/me`.
+#[derive(Debug, Clone, Serialize)]
+pub struct AppPasswordRow {
+    pub id: i64,
+    pub name: String,
+    pub scope: &'static str,
+    pub created: String,
+    pub last_used: Option<String>,
+    pub last_client: Option<String>,
+    pub revoked: Option<String>,
+}
+
+impl AppPasswordRow {
+    /// The rows of the list, times in the site's zone.
+    pub fn list(items: Vec<AppPasswordItem>, site: &SiteSettings) -> Vec<Self> {
+        items
+            .into_iter()
+            .map(|p| Self {
+                id: p.id,
+                name: p.name,
+                scope: p.scope.as_str(),
+                created: site.local_datetime(p.created_at),
+                last_used: p.last_used_at.map(|t| site.local_datetime(t)),
+                last_client: p.last_client,
+                revoked: p.revoked_at.map(|t| site.local_datetime(t)),
+            })
+            .collect()
+    }
+}
+
+/// A new app password, shown once.
+#[derive(Debug, Clone, Serialize)]
+pub struct NewAppPasswordView {
+    pub name: String,
+    pub secret: String,
 }
 
 impl Page for ProfilePage {

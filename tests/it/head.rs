@@ -1,0 +1,194 @@
+//! HEAD everywhere (issue #14 item 4): every GET route of the route table answers HEAD with the
+//! GET's status and headers and no body. The walk takes its routes from `web::routes::TABLE`, so a
+//! new GET route is checked without being listed here.
+
+use diesel::prelude::*;
+use yui::db::schema::folders;
+use yui::web::routes::TABLE;
+
+use crate::support::*;
+
+/// The headers a HEAD must repeat (the date and cookies may differ between two requests).
+const COMPARED: &[&str] = &[
+    "content-type",
+    "content-length",
+    "etag",
+    "last-modified",
+    "accept-ranges",
+    "content-disposition",
+    "cache-control",
+    "location",
+];
+
+/// Real objects for a route pattern's placeholders.
+struct Samples {
+    post: i64,
+    file: i64,
+    file_name: String,
+    folder: i64,
+    event: i64,
+    static_path: String,
+}
+
+fn sample_path(pattern: &str, s: &Samples) -> String {
+    if pattern.starts_with("/static/") {
+        return s.static_path.clone();
+    }
+    let mut path = pattern
+        .replace("{room}", "club")
+        .replace("{slug}", "no-such-post")
+        .replace("{tag}", "お知らせ")
+        .replace("{login}", "admin")
+        .replace("{code}", "en")
+        .replace("{folder}", &s.folder.to_string())
+        .replace("{upload}", "no-such-upload")
+        .replace("{token}", "a-token-that-does-not-exist-here-at-all-xyz");
+    path = if pattern.contains("/files/file/") {
+        path.replace("{id}", &s.file.to_string())
+            .replace("{name}", &s.file_name)
+    } else if pattern.contains("/calendar/events/") {
+        path.replace("{id}", &s.event.to_string())
+    } else {
+        path.replace("{id}", &s.post.to_string())
+    };
+    assert!(!path.contains('{'), "no sample for {pattern}");
+    path
+}
+
+async fn arrange(app: &TestApp, admin: &reqwest::Client) -> Samples {
+    app.room("club")
+        .features(&["blog", "files", "calendar"])
+        .managed_by("admin")
+        .create(admin)
+        .await;
+    let post = app.post_in("club", "お知らせ").published(admin).await;
+    let file = app
+        .file_in("club", "議事録.txt")
+        .bytes(b"minutes".to_vec())
+        .upload(admin)
+        .await;
+    let res = app
+        .post_form(
+            admin,
+            "/rooms/club/files",
+            "/rooms/club/files/folder/0/mkdir",
+            &[("name", "資料")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let folder = app.db(|conn| {
+        Ok(folders::table
+            .filter(folders::name.eq("資料"))
+            .select(folders::id)
+            .first(conn)?)
+    });
+    let res = app
+        .post_form(
+            admin,
+            "/rooms/club/calendar",
+            "/rooms/club/calendar/events",
+            &[
+                ("title", "予定"),
+                ("start_date", "2027-01-05"),
+                ("start_time", "10:00"),
+                ("end_time", "11:00"),
+                ("repeat", "never"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let event = location(&res)
+        .rsplit('/')
+        .next()
+        .and_then(|s| s.parse().ok())
+        .unwrap();
+    let home = admin
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let at = home.find("/static/").unwrap();
+    let end = home[at..].find('"').unwrap() + at;
+    Samples {
+        post: post.id,
+        file: file.id,
+        file_name: "議事録.txt".into(),
+        folder,
+        event,
+        static_path: home[at..end].to_owned(),
+    }
+}
+
+/// Sends GET and HEAD to every GET route as `c`; returns how many answered 200.
+async fn walk(app: &TestApp, c: &reqwest::Client, s: &Samples, who: &str) -> usize {
+    let mut ok = 0;
+    for (method, pattern) in TABLE {
+        if *method != "get" {
+            continue;
+        }
+        let url = app.url(&sample_path(pattern, s));
+        let head = c.head(&url).send().await.unwrap();
+        let get = c.get(&url).send().await.unwrap();
+        assert_eq!(head.status(), get.status(), "{who}: HEAD {pattern}");
+        for name in COMPARED {
+            assert_eq!(
+                head.headers().get(*name),
+                get.headers().get(*name),
+                "{who}: HEAD {pattern}: {name}"
+            );
+        }
+        let get_len = get.headers().get("content-length").cloned();
+        let status = head.status();
+        let body = head.bytes().await.unwrap();
+        assert!(body.is_empty(), "{who}: HEAD {pattern} sent a body");
+        let get_body = get.bytes().await.unwrap();
+        if let Some(len) = get_len {
+            assert_eq!(
+                len.to_str().unwrap(),
+                get_body.len().to_string(),
+                "{pattern}"
+            );
+        }
+        if status == 200 {
+            ok += 1;
+        }
+    }
+    ok
+}
+
+#[actix_web::test]
+async fn every_get_route_answers_head_alike() {
+    let app = TestApp::spawn();
+    let admin = app.admin_client().await;
+    let samples = arrange(&app, &admin).await;
+    let ok = walk(&app, &admin, &samples, "admin").await;
+    assert!(
+        ok >= 40,
+        "only {ok} routes answered 200: the samples went stale"
+    );
+    let visitor = app.client();
+    // The first page a visitor opens sets the pre-session cookie (and a page that sets a cookie
+    // gets no ETag); from then on both methods see the same visitor.
+    visitor.get(app.url("/login")).send().await.unwrap();
+    walk(&app, &visitor, &samples, "visitor").await;
+}
+
+#[actix_web::test]
+async fn head_of_a_file_download_has_its_length_etag_and_ranges() {
+    let app = TestApp::spawn();
+    let admin = app.admin_client().await;
+    let s = arrange(&app, &admin).await;
+    let url = app.url(&format!(
+        "/rooms/club/files/file/{}/{}",
+        s.file, s.file_name
+    ));
+    let head = admin.head(&url).send().await.unwrap();
+    assert_eq!(head.status(), 200);
+    let h = head.headers();
+    assert_eq!(h.get("content-length").unwrap(), "7");
+    assert!(h.get("etag").is_some());
+    assert_eq!(h.get("accept-ranges").unwrap(), "bytes");
+}
