@@ -40,6 +40,7 @@ pub const FLASH_KEYS: &[&str] = &[
     "flash.comment_edited",
     "flash.comment_edited_pending",
     "flash.comment_deleted",
+    "flash.app_password_revoked",
     "flash.members_imported",
     "flash.folder_created",
     "flash.files_uploaded",
