@@ -443,7 +443,26 @@ diesel::table! {
     }
 }
 
+// One changed occurrence of a series (its RECURRENCE-ID and new fields and times).
+diesel::table! {
+    event_overrides (id) {
+        id -> BigInt,
+        event_id -> BigInt,
+        /// The original start of the occurrence it replaces (UTC; all-day: the date at 00:00).
+        recurrence_id -> Timestamp,
+        title -> Text,
+        description_md -> Text,
+        description_html -> Text,
+        place -> Text,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(events -> rooms (room_id));
+diesel::joinable!(event_overrides -> events (event_id));
 diesel::joinable!(calendar_feeds -> rooms (room_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -477,4 +496,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     email_changes,
     events,
     calendar_feeds,
+    event_overrides,
 );

@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConn;
-use crate::db::schema::{calendar_feeds, events};
+use crate::db::schema::{calendar_feeds, event_overrides, events};
 use crate::db::types::EventId;
 
 /// A row of `events`.
@@ -109,8 +109,10 @@ pub fn set_exdates(
         .map(drop)
 }
 
-/// Deletes an event or a whole series.
+/// Deletes an event or a whole series (with its changed occurrences).
 pub fn delete(conn: &mut DbConn, id: EventId) -> QueryResult<()> {
+    diesel::delete(event_overrides::table.filter(event_overrides::event_id.eq(id.0)))
+        .execute(conn)?;
     diesel::delete(events::table.find(id.0))
         .execute(conn)
         .map(drop)
@@ -242,4 +244,196 @@ pub fn revoke_feeds(
     .set(calendar_feeds::revoked_at.eq(Some(at)))
     .execute(conn)
     .map(drop)
+}
+
+/// A row of `event_overrides`: one changed occurrence of a series.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = event_overrides)]
+pub struct Override {
+    pub id: i64,
+    pub event_id: i64,
+    pub recurrence_id: NaiveDateTime,
+    pub title: String,
+    pub description_md: String,
+    pub description_html: String,
+    pub place: String,
+    pub starts_at: NaiveDateTime,
+    pub ends_at: NaiveDateTime,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// What an occurrence's form sets.
+#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[diesel(table_name = event_overrides)]
+pub struct OverrideFields<'a> {
+    pub title: &'a str,
+    pub description_md: &'a str,
+    pub description_html: &'a str,
+    pub place: &'a str,
+    pub starts_at: NaiveDateTime,
+    pub ends_at: NaiveDateTime,
+}
+
+/// Sets the fields of the occurrence of `event_id` that started at `recurrence_id` (a new override,
+/// or the one it has).
+pub fn save_override(
+    conn: &mut DbConn,
+    event_id: EventId,
+    recurrence_id: NaiveDateTime,
+    fields: &OverrideFields<'_>,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    let changed = diesel::update(
+        event_overrides::table
+            .filter(event_overrides::event_id.eq(event_id.0))
+            .filter(event_overrides::recurrence_id.eq(recurrence_id)),
+    )
+    .set((fields, event_overrides::updated_at.eq(at)))
+    .execute(conn)?;
+    if changed == 0 {
+        diesel::insert_into(event_overrides::table)
+            .values((
+                fields,
+                event_overrides::event_id.eq(event_id.0),
+                event_overrides::recurrence_id.eq(recurrence_id),
+                event_overrides::created_at.eq(at),
+                event_overrides::updated_at.eq(at),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The override of one occurrence, if it has one.
+pub fn find_override(
+    conn: &mut DbConn,
+    event_id: EventId,
+    recurrence_id: NaiveDateTime,
+) -> QueryResult<Option<Override>> {
+    event_overrides::table
+        .filter(event_overrides::event_id.eq(event_id.0))
+        .filter(event_overrides::recurrence_id.eq(recurrence_id))
+        .select(Override::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The overrides of `events` whose original occurrence started in `[from, to)`.
+pub fn overrides_of(
+    conn: &mut DbConn,
+    events: &[i64],
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> QueryResult<Vec<Override>> {
+    event_overrides::table
+        .filter(event_overrides::event_id.eq_any(events))
+        .filter(event_overrides::recurrence_id.ge(from))
+        .filter(event_overrides::recurrence_id.lt(to))
+        .select(Override::as_select())
+        .load(conn)
+}
+
+/// The overrides a window of `rooms` needs, in one statement: those of `series` whose original
+/// occurrence started in `[replaced_from, to)` (they replace it, wherever they moved), and those of
+/// any series of the rooms whose own times overlap `[from, to)` (moved in from outside it).
+pub fn overrides_for_window(
+    conn: &mut DbConn,
+    rooms: &[i64],
+    series: &[i64],
+    replaced_from: NaiveDateTime,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> QueryResult<Vec<Override>> {
+    event_overrides::table
+        .inner_join(events::table)
+        .filter(events::room_id.eq_any(rooms))
+        .filter(
+            event_overrides::event_id
+                .eq_any(series)
+                .and(event_overrides::recurrence_id.ge(replaced_from))
+                .and(event_overrides::recurrence_id.lt(to))
+                .or(event_overrides::starts_at
+                    .lt(to)
+                    .and(event_overrides::ends_at.gt(from))),
+        )
+        .select(Override::as_select())
+        .load(conn)
+}
+
+/// Every override of a series, in order of the occurrences they replace.
+pub fn all_overrides(conn: &mut DbConn, event_id: EventId) -> QueryResult<Vec<Override>> {
+    event_overrides::table
+        .filter(event_overrides::event_id.eq(event_id.0))
+        .order(event_overrides::recurrence_id.asc())
+        .select(Override::as_select())
+        .load(conn)
+}
+
+/// Every override of a room's series, for its feed.
+pub fn overrides_in_room(conn: &mut DbConn, room_id: i64) -> QueryResult<Vec<Override>> {
+    event_overrides::table
+        .inner_join(events::table)
+        .filter(events::room_id.eq(room_id))
+        .order((
+            event_overrides::event_id.asc(),
+            event_overrides::recurrence_id.asc(),
+        ))
+        .select(Override::as_select())
+        .load(conn)
+}
+
+/// Removes one override.
+pub fn delete_override(conn: &mut DbConn, id: i64) -> QueryResult<()> {
+    diesel::delete(event_overrides::table.find(id))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Hands an override to another series (this-and-following: the new series takes it).
+pub fn move_override(conn: &mut DbConn, id: i64, to: EventId) -> QueryResult<()> {
+    diesel::update(event_overrides::table.find(id))
+        .set(event_overrides::event_id.eq(to.0))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Sets a series' rule, skipped occurrences and end (this-and-following ends a series early).
+pub fn set_rule(
+    conn: &mut DbConn,
+    id: EventId,
+    rrule: &str,
+    exdates: &str,
+    series_ends_at: Option<NaiveDateTime>,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(events::table.find(id.0))
+        .set((
+            events::rrule.eq(rrule),
+            events::exdates.eq(exdates),
+            events::series_ends_at.eq(series_ends_at),
+            events::sequence.eq(events::sequence + 1),
+            events::updated_at.eq(at),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// A new `SEQUENCE` and change time for a series whose occurrence changed (so feeds' `ETag`s move).
+pub fn touch(conn: &mut DbConn, id: EventId, at: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(events::table.find(id.0))
+        .set((
+            events::sequence.eq(events::sequence + 1),
+            events::updated_at.eq(at),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// An event by id.
+pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Event> {
+    events::table
+        .find(id)
+        .select(Event::as_select())
+        .first(conn)
 }

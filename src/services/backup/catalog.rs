@@ -41,6 +41,7 @@ pub const TABLES: &[&str] = &[
     "email_changes",
     "events",
     "calendar_feeds",
+    "event_overrides",
 ];
 
 /// Tables deliberately left out: `uploads` are resumable uploads in flight, whose parts are not

@@ -6,6 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::db::types::EventId;
 use crate::error::AppError;
+use crate::services::calendar::series::{self, Scope};
 use crate::services::calendar::{self, EventForm};
 use crate::services::form::{self, FormOutcome};
 use crate::services::rooms::{self, RoomCtx};
@@ -163,19 +164,41 @@ pub async fn create_event(
     }
 }
 
-/// `GET /rooms/{room}/calendar/events/{id}`.
+/// Which occurrence of a series a page or form is about, and the scope of a change.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct OccurrenceQuery {
+    /// The occurrence's original start (`recur::exdate_value`).
+    #[serde(default)]
+    at: Option<String>,
+    /// `this`, `following` or `all` (empty = all).
+    #[serde(default)]
+    scope: String,
+}
+
+/// `GET /rooms/{room}/calendar/events/{id}[?at=...]`: the event, or one occurrence of a series.
 pub async fn show_event(
     state: web::Data<AppState>,
     ctx: Ctx,
     path: web::Path<(String, i64)>,
+    query: web::Query<OccurrenceQuery>,
 ) -> Result<HttpResponse, AppError> {
     let (slug, id) = path.into_inner();
     let slug = room_slug(&slug)?.to_owned();
     let (actor, site) = (ctx.actor(), ctx.site.clone());
+    let at = query.into_inner().at;
     let p = state
         .core
         .db
-        .read(move |conn| calendar::show(conn, actor.as_ref(), &slug, EventId(id), &site))
+        .read(move |conn| {
+            calendar::show(
+                conn,
+                actor.as_ref(),
+                &slug,
+                EventId(id),
+                at.as_deref(),
+                &site,
+            )
+        })
         .await?;
     let path = format!("/rooms/{}/calendar/events/{id}", p.ctx.room.slug);
     render::ok(
@@ -207,21 +230,24 @@ pub async fn event_ics(
         .body(ics))
 }
 
-/// `GET /rooms/{room}/calendar/events/{id}/edit`.
+/// `GET /rooms/{room}/calendar/events/{id}/edit[?scope=this|following|all&at=...]`.
 pub async fn edit_event(
     state: web::Data<AppState>,
     user: CurrentUser,
     path: web::Path<(String, i64)>,
+    query: web::Query<OccurrenceQuery>,
 ) -> Result<HttpResponse, AppError> {
     let (slug, id) = path.into_inner();
     let slug = room_slug(&slug)?.to_owned();
     let actor = user.actor();
-    let (ctx, ev) = state
+    let q = query.into_inner();
+    let scope = Scope::parse(&q.scope).ok_or(AppError::NotFound)?;
+    let key = q.at.unwrap_or_default();
+    let (ctx, form) = state
         .core
         .db
-        .read(move |conn| calendar::for_edit(conn, &actor, &slug, EventId(id)))
+        .read(move |conn| series::edit_form(conn, &actor, &slug, EventId(id), scope, &key))
         .await?;
-    let form = EventForm::from_event(&ev);
     render::ok(
         &state,
         &form_page(&user, &ctx, Some(EventId(id)), &form, Errors::default()),
@@ -246,15 +272,15 @@ pub async fn update_event(
         .write(move |conn| {
             form::submit(
                 conn,
-                |conn| calendar::update(conn, &actor, &s, id, &f, &site),
+                |conn| series::update_scoped(conn, &actor, &s, id, &f, &site),
                 |conn| rooms::load(conn, Some(&actor), &s),
             )
         })
         .await?;
     match outcome {
-        FormOutcome::Saved(()) => Ok(redirect_with_flash(
+        FormOutcome::Saved(shown) => Ok(redirect_with_flash(
             &state,
-            &format!("/rooms/{slug}/calendar/events/{id}"),
+            &format!("/rooms/{slug}/calendar/events/{shown}"),
             "flash.event_saved",
         )),
         FormOutcome::Invalid { errors, page } => render::invalid(
@@ -264,19 +290,24 @@ pub async fn update_event(
     }
 }
 
-/// `POST /rooms/{room}/calendar/events/{id}/delete`: the event, or the whole series.
+/// `POST /rooms/{room}/calendar/events/{id}/delete`: the event, or with `scope` and `at` one
+/// occurrence of a series or this and the following ones.
 pub async fn delete_event(
     state: web::Data<AppState>,
     user: CurrentUser,
     path: web::Path<(String, i64)>,
+    form: web::Form<OccurrenceQuery>,
 ) -> Result<HttpResponse, AppError> {
     let (slug, id) = path.into_inner();
     let slug = room_slug(&slug)?.to_owned();
     let (actor, s) = (user.actor(), slug.clone());
+    let f = form.into_inner();
+    let scope = Scope::parse(&f.scope).ok_or(AppError::NotFound)?;
+    let key = f.at.unwrap_or_default();
     state
         .core
         .db
-        .write(move |conn| calendar::delete(conn, &actor, &s, EventId(id)))
+        .write(move |conn| series::delete_scoped(conn, &actor, &s, EventId(id), scope, &key))
         .await?;
     Ok(redirect_with_flash(
         &state,

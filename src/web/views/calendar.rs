@@ -131,6 +131,18 @@ pub(super) fn event_url(slug: &str, e: &Event) -> String {
     format!("/rooms/{slug}/calendar/events/{}", e.id)
 }
 
+/// The page of one scheduled item: an occurrence of a series has its own (`?at=`).
+pub(super) fn occurrence_url(slug: &str, s: &Scheduled) -> String {
+    match s.recurrence {
+        Some(r) => format!(
+            "{}?at={}",
+            event_url(slug, &s.event),
+            exdate_value(r, s.event.all_day)
+        ),
+        None => event_url(slug, &s.event),
+    }
+}
+
 /// The local days an occurrence covers (all-day: its dates; timed: its start's day to the day its
 /// last minute falls on).
 fn local_days(at: &Occurrence, all_day: bool, tz: Tz) -> (NaiveDateTime, NaiveDate, NaiveDate) {
@@ -208,7 +220,7 @@ impl MonthPage {
         for s in &view.items {
             let ctx: &RoomCtx = &view.rooms[s.room];
             let e = &s.event;
-            let url = event_url(&ctx.room.slug, e);
+            let url = occurrence_url(&ctx.room.slug, s);
             let (start, first, last) = local_days(&s.at, e.all_day, tz);
             for (i, cell) in cells.iter_mut().enumerate() {
                 let d = from + Duration::days(i64::try_from(i).unwrap_or(0));
@@ -315,6 +327,19 @@ pub struct UpcomingItem {
     pub when: String,
     /// The occurrence as the skip form sends it.
     pub key: String,
+    /// Its own page (edit or delete it, this and the following ones, or all).
+    pub url: String,
+}
+
+/// The one occurrence an event page is about (`?at=`).
+#[derive(Debug, Clone, Serialize)]
+pub struct OccurrenceBox {
+    /// Its original start as the forms send it.
+    pub key: String,
+    /// When it was planned (shown when it was moved).
+    pub planned: String,
+    /// It was changed alone.
+    pub changed: bool,
 }
 
 /// `calendar/event.html`.
@@ -341,6 +366,8 @@ pub struct EventShowPage {
     pub repeat: String,
     pub author_name: String,
     pub upcoming: Vec<UpcomingItem>,
+    /// The occurrence the page is about, for a series' occurrence page.
+    pub occurrence: Option<OccurrenceBox>,
     pub can_edit: bool,
     pub can_delete: bool,
     /// The month of the event in the calendar.
@@ -379,25 +406,45 @@ impl EventShowPage {
     pub fn new(layout: Layout, site: &SiteSettings, p: &EventPage) -> Self {
         let e = &p.event;
         let tz = site.timezone;
-        let first = Occurrence {
-            start: e.starts_at,
-            end: e.ends_at,
-        };
+        let first = p.occurrence.as_ref().map_or(
+            Occurrence {
+                start: e.starts_at,
+                end: e.ends_at,
+            },
+            |o| o.at,
+        );
+        let changed = p.occurrence.as_ref().and_then(|o| o.changed.as_ref());
+        let base_url = event_url(&p.ctx.room.slug, e);
         let event_tz: Tz = e.tz.parse().unwrap_or(chrono_tz::UTC);
         let rule = calendar::recur::Rule::parse(&e.rrule, event_tz);
         let month = if e.all_day {
-            e.starts_at.date()
+            first.start.date()
         } else {
-            tz.from_utc_datetime(&e.starts_at).date_naive()
+            tz.from_utc_datetime(&first.start).date_naive()
         };
         Self {
             layout,
             room: room_item(&p.ctx.room, p.ctx.access.role),
             id: e.id.0,
-            title: e.title.clone(),
-            description_html: e.description_html.clone(),
-            place: e.place.clone(),
+            title: changed.map_or_else(|| e.title.clone(), |c| c.title.clone()),
+            description_html: changed.map_or_else(
+                || e.description_html.clone(),
+                |c| c.description_html.clone(),
+            ),
+            place: changed.map_or_else(|| e.place.clone(), |c| c.place.clone()),
             when: when(e, &first, tz),
+            occurrence: p.occurrence.as_ref().map(|o| OccurrenceBox {
+                key: exdate_value(o.recurrence_id, e.all_day),
+                planned: when(
+                    e,
+                    &Occurrence {
+                        start: o.recurrence_id,
+                        end: o.recurrence_id + (e.ends_at - e.starts_at),
+                    },
+                    tz,
+                ),
+                changed: o.changed.is_some(),
+            }),
             tz: e.tz.clone(),
             all_day: e.all_day,
             recurring: !e.rrule.is_empty(),
@@ -409,9 +456,13 @@ impl EventShowPage {
             upcoming: p
                 .upcoming
                 .iter()
-                .map(|o| UpcomingItem {
-                    when: when(e, o, tz),
-                    key: exdate_value(o.start, e.all_day),
+                .map(|(r, o)| {
+                    let key = exdate_value(*r, e.all_day);
+                    UpcomingItem {
+                        when: when(e, o, tz),
+                        url: format!("{base_url}?at={key}"),
+                        key,
+                    }
                 })
                 .collect(),
             can_edit: p.can_edit,
@@ -469,6 +520,10 @@ pub struct EventFormView {
     pub days: Vec<DayBox>,
     pub until: String,
     pub count: String,
+    /// `this`, `following`, or empty (the whole series or a single event).
+    pub scope: String,
+    /// The occurrence the form changes (with `scope`).
+    pub at: String,
 }
 
 impl From<&EventForm> for EventFormView {
@@ -517,6 +572,8 @@ impl From<&EventForm> for EventFormView {
             ],
             until: f.until.clone(),
             count: f.count.clone(),
+            scope: f.scope.clone(),
+            at: f.at.clone(),
         }
     }
 }
