@@ -4,7 +4,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConn;
-use crate::db::schema::{calendar_feeds, event_overrides, events};
+use crate::db::schema::{
+    calendar_feeds, event_overrides, event_reminder_sends, event_reminders, events,
+};
 use crate::db::types::EventId;
 
 /// A row of `events`.
@@ -111,6 +113,7 @@ pub fn set_exdates(
 
 /// Deletes an event or a whole series (with its changed occurrences).
 pub fn delete(conn: &mut DbConn, id: EventId) -> QueryResult<()> {
+    delete_reminders_of(conn, id)?;
     diesel::delete(event_overrides::table.filter(event_overrides::event_id.eq(id.0)))
         .execute(conn)?;
     diesel::delete(events::table.find(id.0))
@@ -436,4 +439,183 @@ pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Event> {
         .find(id)
         .select(Event::as_select())
         .first(conn)
+}
+
+/// A row of `event_reminders`.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = event_reminders)]
+pub struct Reminder {
+    pub id: i64,
+    pub event_id: i64,
+    pub user_id: i64,
+    pub minutes_before: i32,
+    pub created_at: NaiveDateTime,
+}
+
+/// Adds a member's reminder to an event (`false`: they already have that one).
+pub fn add_reminder(
+    conn: &mut DbConn,
+    event_id: EventId,
+    user_id: i64,
+    minutes_before: i32,
+    at: NaiveDateTime,
+) -> QueryResult<bool> {
+    let exists: bool = diesel::select(diesel::dsl::exists(
+        event_reminders::table
+            .filter(event_reminders::event_id.eq(event_id.0))
+            .filter(event_reminders::user_id.eq(user_id))
+            .filter(event_reminders::minutes_before.eq(minutes_before)),
+    ))
+    .get_result(conn)?;
+    if exists {
+        return Ok(false);
+    }
+    diesel::insert_into(event_reminders::table)
+        .values((
+            event_reminders::event_id.eq(event_id.0),
+            event_reminders::user_id.eq(user_id),
+            event_reminders::minutes_before.eq(minutes_before),
+            event_reminders::created_at.eq(at),
+        ))
+        .execute(conn)
+        .map(|_| true)
+}
+
+/// A member's reminders of an event, soonest last.
+pub fn reminders_of(
+    conn: &mut DbConn,
+    event_id: EventId,
+    user_id: i64,
+) -> QueryResult<Vec<Reminder>> {
+    event_reminders::table
+        .filter(event_reminders::event_id.eq(event_id.0))
+        .filter(event_reminders::user_id.eq(user_id))
+        .order(event_reminders::minutes_before.desc())
+        .select(Reminder::as_select())
+        .load(conn)
+}
+
+/// A reminder by id (`None` when it is gone).
+pub fn find_reminder(conn: &mut DbConn, id: i64) -> QueryResult<Option<Reminder>> {
+    event_reminders::table
+        .find(id)
+        .select(Reminder::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Removes a member's reminder of an event (`NotFound` when it is not theirs or not this event's).
+pub fn delete_reminder(
+    conn: &mut DbConn,
+    id: i64,
+    event_id: EventId,
+    user_id: i64,
+) -> QueryResult<()> {
+    let mine = event_reminders::table
+        .find(id)
+        .filter(event_reminders::event_id.eq(event_id.0))
+        .filter(event_reminders::user_id.eq(user_id));
+    let found: bool = diesel::select(diesel::dsl::exists(mine)).get_result(conn)?;
+    if !found {
+        return Err(diesel::result::Error::NotFound);
+    }
+    // What it sent goes first (its rows refer to it).
+    diesel::delete(event_reminder_sends::table.filter(event_reminder_sends::reminder_id.eq(id)))
+        .execute(conn)?;
+    diesel::delete(mine).execute(conn).map(drop)
+}
+
+/// Removes every reminder of an event (with what they sent), before the event goes.
+pub fn delete_reminders_of(conn: &mut DbConn, event_id: EventId) -> QueryResult<()> {
+    let ids = event_reminders::table
+        .filter(event_reminders::event_id.eq(event_id.0))
+        .select(event_reminders::id);
+    diesel::delete(
+        event_reminder_sends::table.filter(event_reminder_sends::reminder_id.eq_any(ids)),
+    )
+    .execute(conn)?;
+    diesel::delete(event_reminders::table.filter(event_reminders::event_id.eq(event_id.0)))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Gives a new series the reminders of the series it continues (this-and-following).
+pub fn copy_reminders(
+    conn: &mut DbConn,
+    from: EventId,
+    to: EventId,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    let rows: Vec<Reminder> = event_reminders::table
+        .filter(event_reminders::event_id.eq(from.0))
+        .select(Reminder::as_select())
+        .load(conn)?;
+    for r in rows {
+        add_reminder(conn, to, r.user_id, r.minutes_before, at)?;
+    }
+    Ok(())
+}
+
+/// The reminders whose event may have an occurrence starting in `(at, until]`: it has not ended
+/// by `at` and starts (its first occurrence) before `until`. Bounds are UTC, widened by a day for
+/// all-day events by the caller.
+pub fn reminder_candidates(
+    conn: &mut DbConn,
+    at: NaiveDateTime,
+    until: NaiveDateTime,
+) -> QueryResult<Vec<(Reminder, Event)>> {
+    event_reminders::table
+        .inner_join(events::table)
+        .filter(
+            events::series_ends_at
+                .is_null()
+                .or(events::series_ends_at.gt(at)),
+        )
+        .filter(events::starts_at.le(until))
+        .order(event_reminders::id.asc())
+        .select((Reminder::as_select(), Event::as_select()))
+        .load(conn)
+}
+
+/// Claims one reminder of one occurrence: inserts its row in a savepoint of the caller's
+/// transaction (the one that queues the mail). `false` when another process (or an earlier round)
+/// has it already: the unique key refuses the second insert, on both backends, also when two
+/// transactions race (PostgreSQL makes the second wait for the first and then refuses it).
+pub fn claim_reminder(
+    conn: &mut DbConn,
+    reminder_id: i64,
+    occurrence_start: NaiveDateTime,
+    at: NaiveDateTime,
+) -> QueryResult<bool> {
+    use diesel::result::{DatabaseErrorKind, Error};
+    let inserted = conn.transaction(|c| {
+        diesel::insert_into(event_reminder_sends::table)
+            .values((
+                event_reminder_sends::reminder_id.eq(reminder_id),
+                event_reminder_sends::occurrence_start.eq(occurrence_start),
+                event_reminder_sends::sent_at.eq(at),
+            ))
+            .execute(c)
+    });
+    match inserted {
+        Ok(_) => Ok(true),
+        Err(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// The occurrences `reminders` were queued for since `since` (what a round need not claim again).
+pub fn claimed_since(
+    conn: &mut DbConn,
+    reminders: &[i64],
+    since: NaiveDateTime,
+) -> QueryResult<Vec<(i64, NaiveDateTime)>> {
+    event_reminder_sends::table
+        .filter(event_reminder_sends::reminder_id.eq_any(reminders))
+        .filter(event_reminder_sends::sent_at.ge(since))
+        .select((
+            event_reminder_sends::reminder_id,
+            event_reminder_sends::occurrence_start,
+        ))
+        .load(conn)
 }

@@ -120,6 +120,8 @@ route_table! {
     post "/rooms/{room}/calendar/events/{id}" => calendar::update_event,
     post "/rooms/{room}/calendar/events/{id}/delete" => calendar::delete_event,
     post "/rooms/{room}/calendar/events/{id}/skip" => calendar::skip_occurrence,
+    post "/rooms/{room}/calendar/events/{id}/reminders" => calendar::add_reminder,
+    post "/rooms/{room}/calendar/events/{id}/reminders/{reminder}/delete" => calendar::delete_reminder,
     post "/rooms/{room}/calendar/feed" => calendar::create_feed,
     post "/rooms/{room}/calendar/feed/revoke" => calendar::revoke_feed,
     get "/calendar" => calendar::my_calendar,

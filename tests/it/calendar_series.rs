@@ -70,7 +70,7 @@ fn override_count(app: &TestApp) -> i64 {
 }
 
 /// A weekly series on Tuesdays at 10:00 (Tokyo) from 2027-01-05; returns its page.
-async fn weekly(app: &TestApp, c: &reqwest::Client) -> String {
+pub(crate) async fn weekly(app: &TestApp, c: &reqwest::Client) -> String {
     let res = add_event(
         app,
         c,
@@ -88,7 +88,7 @@ async fn weekly(app: &TestApp, c: &reqwest::Client) -> String {
 }
 
 /// Sends the event form of `page` for one scope.
-async fn save(
+pub(crate) async fn save(
     app: &TestApp,
     c: &reqwest::Client,
     page: &str,
@@ -106,7 +106,7 @@ async fn save(
     app.post_form(c, "/me", page, &all).await
 }
 
-async fn delete(
+pub(crate) async fn delete(
     app: &TestApp,
     c: &reqwest::Client,
     page: &str,

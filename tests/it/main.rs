@@ -13,6 +13,7 @@ mod backup;
 mod blog;
 mod browser;
 mod calendar;
+mod calendar_reminders;
 mod calendar_series;
 mod cli;
 mod crash;

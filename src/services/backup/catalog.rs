@@ -42,6 +42,8 @@ pub const TABLES: &[&str] = &[
     "events",
     "calendar_feeds",
     "event_overrides",
+    "event_reminders",
+    "event_reminder_sends",
 ];
 
 /// Tables deliberately left out: `uploads` are resumable uploads in flight, whose parts are not

@@ -6,6 +6,7 @@
 pub mod holidays;
 pub mod ics;
 pub mod recur;
+pub mod reminders;
 pub mod series;
 
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Weekday};
@@ -808,6 +809,8 @@ pub struct EventPage {
     pub upcoming: Vec<(NaiveDateTime, Occurrence)>,
     /// The one occurrence the page is about (`?at=`), with its own fields when it was changed.
     pub occurrence: Option<series::OccurrenceView>,
+    /// The actor's reminders of it.
+    pub reminders: Vec<event::Reminder>,
     /// Edit it.
     pub can_edit: bool,
     /// Delete it.
@@ -870,12 +873,17 @@ pub fn show(
             .collect()
     };
     let author_name = user::find(conn, ev.created_by)?.display_name;
+    let reminders = match actor {
+        Some(a) => reminders::mine(conn, a, &ev)?,
+        None => Vec::new(),
+    };
     Ok(EventPage {
         ctx,
         event: ev,
         author_name,
         upcoming,
         occurrence,
+        reminders,
         can_edit,
         can_delete,
     })

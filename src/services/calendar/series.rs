@@ -373,6 +373,7 @@ fn split(
         ev.created_by,
         stamp,
     )?;
+    event::copy_reminders(conn, id, new_id, stamp)?;
     for o in event::all_overrides(conn, id)? {
         if o.recurrence_id < at {
             continue;

@@ -6,6 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::db::types::EventId;
 use crate::error::AppError;
+use crate::services::calendar::reminders::{self, ReminderForm};
 use crate::services::calendar::series::{self, Scope};
 use crate::services::calendar::{self, EventForm};
 use crate::services::form::{self, FormOutcome};
@@ -313,6 +314,60 @@ pub async fn delete_event(
         &state,
         &format!("/rooms/{slug}/calendar"),
         "flash.event_deleted",
+    ))
+}
+
+/// `POST /rooms/{room}/calendar/events/{id}/reminders`: "remind me N minutes/hours/days before".
+pub async fn add_reminder(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(String, i64)>,
+    form: web::Form<ReminderForm>,
+) -> Result<HttpResponse, AppError> {
+    let (slug, id) = path.into_inner();
+    let slug = room_slug(&slug)?.to_owned();
+    let (actor, s) = (user.actor(), slug.clone());
+    let form = form.into_inner();
+    let outcome = state
+        .core
+        .db
+        .write(move |conn| {
+            form::submit(
+                conn,
+                |conn| reminders::add(conn, &actor, &s, EventId(id), &form),
+                |_| Ok(()),
+            )
+        })
+        .await?;
+    let flash = match outcome {
+        FormOutcome::Saved(()) => "flash.reminder_added",
+        FormOutcome::Invalid { .. } => "flash.reminder_invalid",
+    };
+    Ok(redirect_with_flash(
+        &state,
+        &format!("/rooms/{slug}/calendar/events/{id}"),
+        flash,
+    ))
+}
+
+/// `POST /rooms/{room}/calendar/events/{id}/reminders/{reminder}/delete`.
+pub async fn delete_reminder(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(String, i64, i64)>,
+) -> Result<HttpResponse, AppError> {
+    let (slug, id, reminder) = path.into_inner();
+    let slug = room_slug(&slug)?.to_owned();
+    let (actor, s) = (user.actor(), slug.clone());
+    state
+        .core
+        .db
+        .write(move |conn| reminders::remove(conn, &actor, &s, EventId(id), reminder))
+        .await?;
+    Ok(redirect_with_flash(
+        &state,
+        &format!("/rooms/{slug}/calendar/events/{id}"),
+        "flash.reminder_removed",
     ))
 }
 

@@ -331,6 +331,15 @@ pub struct UpcomingItem {
     pub url: String,
 }
 
+/// One of the member's reminders of an event.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReminderItem {
+    pub id: i64,
+    pub amount: i32,
+    /// `minutes`, `hours` or `days`.
+    pub unit: &'static str,
+}
+
 /// The one occurrence an event page is about (`?at=`).
 #[derive(Debug, Clone, Serialize)]
 pub struct OccurrenceBox {
@@ -368,6 +377,9 @@ pub struct EventShowPage {
     pub upcoming: Vec<UpcomingItem>,
     /// The occurrence the page is about, for a series' occurrence page.
     pub occurrence: Option<OccurrenceBox>,
+    /// The member's reminders (logged-in readers may add them).
+    pub reminders: Vec<ReminderItem>,
+    pub can_remind: bool,
     pub can_edit: bool,
     pub can_delete: bool,
     /// The month of the event in the calendar.
@@ -415,6 +427,7 @@ impl EventShowPage {
         );
         let changed = p.occurrence.as_ref().and_then(|o| o.changed.as_ref());
         let base_url = event_url(&p.ctx.room.slug, e);
+        let can_remind = layout.user.is_some();
         let event_tz: Tz = e.tz.parse().unwrap_or(chrono_tz::UTC);
         let rule = calendar::recur::Rule::parse(&e.rrule, event_tz);
         let month = if e.all_day {
@@ -433,6 +446,19 @@ impl EventShowPage {
             ),
             place: changed.map_or_else(|| e.place.clone(), |c| c.place.clone()),
             when: when(e, &first, tz),
+            reminders: p
+                .reminders
+                .iter()
+                .map(|r| {
+                    let (amount, unit) = calendar::reminders::lead(r.minutes_before);
+                    ReminderItem {
+                        id: r.id,
+                        amount,
+                        unit,
+                    }
+                })
+                .collect(),
+            can_remind,
             occurrence: p.occurrence.as_ref().map(|o| OccurrenceBox {
                 key: exdate_value(o.recurrence_id, e.all_day),
                 planned: when(
