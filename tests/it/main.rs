@@ -15,6 +15,7 @@ mod browser;
 mod calendar;
 mod calendar_reminders;
 mod calendar_series;
+mod calendar_views;
 mod cli;
 mod crash;
 mod csrf;

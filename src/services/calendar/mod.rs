@@ -709,6 +709,8 @@ pub struct CalendarView {
     pub cut: bool,
     /// The actor has a live feed address for this room (room pages only).
     pub has_feed: bool,
+    /// Which of `rooms` the page shows (`/calendar`'s room filter; the others are only offered).
+    pub selected: Vec<bool>,
 }
 
 /// A room's calendar for the month of `month` (in the site's zone).
@@ -734,27 +736,41 @@ pub fn room_month(
         items,
         cut,
         has_feed,
+        selected: vec![true],
     })
 }
 
-/// `/calendar`: every room the member reads that has a calendar, for the month of `month`.
+/// `/calendar`: every room the member reads that has a calendar, for the month of `month`; with
+/// `only` (room slugs, the filter's checkboxes), just those of them (a slug of a room the member
+/// does not read selects nothing).
 pub fn combined_month(
     conn: &mut DbConn,
     actor: &Actor,
     month: NaiveDate,
     site: &SiteSettings,
+    only: &[String],
 ) -> AppResult<CalendarView> {
     let rooms = calendar_rooms(conn, actor)?;
     let (from, to) = grid_days(month);
     let window = Window::days(from, to, site.timezone);
-    let refs: Vec<&RoomCtx> = rooms.iter().collect();
-    let (items, cut) = expand(conn, &refs, &window)?;
+    let selected: Vec<bool> = rooms
+        .iter()
+        .map(|c| only.is_empty() || only.contains(&c.room.slug))
+        .collect();
+    // Indexes of the shown rooms in `rooms`, so each keeps its colour whatever is filtered out.
+    let shown: Vec<usize> = (0..rooms.len()).filter(|i| selected[*i]).collect();
+    let refs: Vec<&RoomCtx> = shown.iter().map(|i| &rooms[*i]).collect();
+    let (mut items, cut) = expand(conn, &refs, &window)?;
+    for s in &mut items {
+        s.room = shown[s.room];
+    }
     Ok(CalendarView {
         rooms,
         month,
         items,
         cut,
         has_feed: false,
+        selected,
     })
 }
 
@@ -786,12 +802,14 @@ pub fn upcoming(
     let at = now();
     items.retain(|s| s.event.all_day || s.at.end > at);
     items.truncate(UPCOMING_SHOWN);
+    let selected = vec![true; rooms.len()];
     Ok(CalendarView {
         rooms,
         month: today,
         items,
         cut,
         has_feed: false,
+        selected,
     })
 }
 

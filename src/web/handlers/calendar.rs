@@ -61,19 +61,33 @@ pub async fn room_calendar(
     render::ok(&state, &page)
 }
 
-/// `GET /calendar`: every room calendar the member reads, a colour per room.
+/// The rooms `/calendar`'s filter checked (`?room=a&room=b`: repeated, so read from the query
+/// string itself); a malformed slug is left out.
+fn filter_rooms(req: &HttpRequest) -> Vec<String> {
+    url::form_urlencoded::parse(req.query_string().as_bytes())
+        .filter(|(k, _)| k == "room")
+        .map(|(_, v)| v.into_owned())
+        .filter(|v| room_slug(v).is_ok())
+        .take(500)
+        .collect()
+}
+
+/// `GET /calendar[?room=...]`: every room calendar the member reads (or those the filter checked),
+/// a colour per room.
 pub async fn my_calendar(
     state: web::Data<AppState>,
     user: CurrentUser,
+    req: HttpRequest,
     query: web::Query<MonthQuery>,
 ) -> Result<HttpResponse, AppError> {
     let ctx = Ctx(user.0.clone());
     let month = query.month(&ctx)?;
     let (actor, site) = (user.actor(), ctx.site.clone());
+    let only = filter_rooms(&req);
     let view = state
         .core
         .db
-        .read(move |conn| calendar::combined_month(conn, &actor, month, &site))
+        .read(move |conn| calendar::combined_month(conn, &actor, month, &site, &only))
         .await?;
     let page = MonthPage::new(
         Layout::new(&ctx, "/calendar"),

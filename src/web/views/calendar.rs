@@ -82,12 +82,16 @@ pub struct AgendaItem {
     pub recurring: bool,
 }
 
-/// A room in the combined calendar's legend.
+/// A room in the combined calendar's legend, with its filter checkbox.
 #[derive(Debug, Clone, Serialize)]
 pub struct Legend {
     pub name: String,
     pub url: String,
     pub colour: usize,
+    /// The room's slug (the checkbox's value).
+    pub slug: String,
+    /// Shown (checked).
+    pub checked: bool,
 }
 
 /// The feed box of a room's calendar.
@@ -262,6 +266,7 @@ impl MonthPage {
             }
         }
         let weeks = cells.chunks(7).map(|w| Week { days: w.to_vec() }).collect();
+        let filter = filter_query(view);
         let legend = if room_page {
             Vec::new()
         } else {
@@ -272,6 +277,8 @@ impl MonthPage {
                     name: c.room.name.clone(),
                     url: format!("/rooms/{}/calendar", c.room.slug),
                     colour: colour(i),
+                    slug: c.room.slug.clone(),
+                    checked: view.selected.get(i).copied().unwrap_or(true),
                 })
                 .collect()
         };
@@ -281,9 +288,13 @@ impl MonthPage {
             month: view.month.format("%Y-%m").to_string(),
             year: view.month.year(),
             month_number: view.month.month(),
-            prev_url: month_path(base, shift_month(view.month, -1)),
-            next_url: month_path(base, shift_month(view.month, 1)),
-            today_url: base.to_owned(),
+            prev_url: month_path(base, shift_month(view.month, -1)) + &filter,
+            next_url: month_path(base, shift_month(view.month, 1)) + &filter,
+            today_url: if filter.is_empty() {
+                base.to_owned()
+            } else {
+                format!("{base}?{}", filter.trim_start_matches('&'))
+            },
             weeks,
             agenda,
             cut: view.cut,
@@ -295,6 +306,21 @@ impl MonthPage {
             }),
         }
     }
+}
+
+/// The query the month links add to keep `/calendar`'s room filter (`&room=a&room=b`), empty
+/// when every room is shown.
+fn filter_query(view: &CalendarView) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    if view.selected.iter().all(|s| *s) {
+        return out;
+    }
+    for (c, _) in view.rooms.iter().zip(&view.selected).filter(|(_, s)| **s) {
+        let slug = crate::services::url_path(&c.room.slug);
+        let _ = write!(out, "&room={}", slug.trim_start_matches('/'));
+    }
+    out
 }
 
 fn agenda_item(s: &Scheduled, ctx: &RoomCtx, url: &str, tz: Tz) -> AgendaItem {
