@@ -77,3 +77,85 @@ async fn the_combined_calendar_filters_rooms_by_checkbox() {
     let (status, _) = get(&hanako, &app, "/calendar?month=2027-01&room=..%2F..").await;
     assert_eq!(status, 200);
 }
+
+/// The items of each day of a week page, as `date: time title` lines.
+fn week(html: &str) -> Vec<String> {
+    let doc = scraper::Html::parse_document(html);
+    let mut out = Vec::new();
+    for day in doc.select(&sel("li.cal-wday")) {
+        let date = day.value().attr("data-date").unwrap();
+        let items: Vec<String> = day
+            .select(&sel(".cal-item"))
+            .map(|i| {
+                let time: String = i.select(&sel(".cal-time")).next().unwrap().text().collect();
+                let title: String = i.select(&sel("a")).next().unwrap().text().collect();
+                format!("{time} {title}")
+            })
+            .collect();
+        out.push(format!("{date}: {}", items.join(", ")));
+    }
+    out
+}
+
+/// The week view lists the seven days of the week (Sunday first) with each date's items: a series'
+/// date links to its own page, a multi-day event shows on each of its days; weeks link both ways
+/// and to the month; `/calendar/week` combines the member's rooms; a bad date or an outsider is 404.
+#[actix_web::test]
+async fn the_week_view_lists_each_day_of_the_week() {
+    let Club {
+        app, hanako, taro, ..
+    } = club().await;
+    let page = crate::calendar_series::weekly(&app, &hanako).await;
+    let res = add_event(
+        &app,
+        &hanako,
+        "club",
+        &[
+            ("title", "合宿"),
+            ("start_date", "2027-01-14"),
+            ("end_date", "2027-01-16"),
+            ("all_day", "on"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let (status, html) = get(&hanako, &app, "/rooms/club/calendar/week?date=2027-01-13").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        week(&html),
+        [
+            "2027-01-10: ",
+            "2027-01-11: ",
+            "2027-01-12: 10:00–11:00 朝練",
+            "2027-01-13: ",
+            "2027-01-14: 終日 合宿",
+            "2027-01-15: 終日 合宿",
+            "2027-01-16: 終日 合宿",
+        ]
+    );
+    assert!(html.contains(&format!("href=\"{page}?at=20270112T010000Z\"")));
+    for link in [
+        "/rooms/club/calendar/week?date=2027-01-03",
+        "/rooms/club/calendar/week?date=2027-01-17",
+        "/rooms/club/calendar?month=2027-01",
+    ] {
+        assert!(html.contains(&format!("href=\"{link}\"")), "{link}");
+    }
+    let (_, month) = get(&hanako, &app, "/rooms/club/calendar?month=2027-01").await;
+    assert!(month.contains("href=\"/rooms/club/calendar/week?date=2027-01-01\""));
+    let (status, mine) = get(&hanako, &app, "/calendar/week?date=2027-01-12").await;
+    assert_eq!(status, 200);
+    assert_eq!(week(&mine)[2], "2027-01-12: 10:00–11:00 朝練");
+    for bad in ["2027-13-01", "yesterday", "0001-01-01"] {
+        let path = format!("/rooms/club/calendar/week?date={bad}");
+        assert_eq!(get(&hanako, &app, &path).await.0, 404, "{bad}");
+    }
+    assert_eq!(
+        get(&taro, &app, "/rooms/club/calendar/week?date=2027-01-13")
+            .await
+            .0,
+        404
+    );
+    let (_, theirs) = get(&taro, &app, "/calendar/week?date=2027-01-12").await;
+    assert!(!theirs.contains("朝練"));
+}

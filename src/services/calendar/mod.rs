@@ -701,7 +701,7 @@ pub fn grid_days(month: NaiveDate) -> (NaiveDate, NaiveDate) {
 pub struct CalendarView {
     /// The rooms shown (one for a room's calendar).
     pub rooms: Vec<RoomCtx>,
-    /// The first of the month shown.
+    /// The first of the month shown (a week view: the week's Sunday).
     pub month: NaiveDate,
     /// The occurrences in the grid's days, in order.
     pub items: Vec<Scheduled>,
@@ -713,6 +713,37 @@ pub struct CalendarView {
     pub selected: Vec<bool>,
 }
 
+/// The week (Sunday first) that holds `day`: its first day and the day after its last.
+pub fn week_days(day: NaiveDate) -> (NaiveDate, NaiveDate) {
+    let from = day - Duration::days(i64::from(day.weekday().num_days_from_sunday()));
+    (from, from + Duration::days(7))
+}
+
+/// A room's calendar for the week that holds `day` (`month` in the view is the week's Sunday).
+pub fn room_week(
+    conn: &mut DbConn,
+    actor: Option<&Actor>,
+    slug: &str,
+    day: NaiveDate,
+    site: &SiteSettings,
+) -> AppResult<CalendarView> {
+    let (from, to) = week_days(day);
+    room_days(conn, actor, slug, from, (from, to), site)
+}
+
+/// `/calendar/week`: the week that holds `day` across the member's calendars (or those `only`
+/// names, as `combined_month`).
+pub fn combined_week(
+    conn: &mut DbConn,
+    actor: &Actor,
+    day: NaiveDate,
+    site: &SiteSettings,
+    only: &[String],
+) -> AppResult<CalendarView> {
+    let (from, to) = week_days(day);
+    combined_days(conn, actor, from, (from, to), site, only)
+}
+
 /// A room's calendar for the month of `month` (in the site's zone).
 pub fn room_month(
     conn: &mut DbConn,
@@ -721,9 +752,21 @@ pub fn room_month(
     month: NaiveDate,
     site: &SiteSettings,
 ) -> AppResult<CalendarView> {
+    room_days(conn, actor, slug, month, grid_days(month), site)
+}
+
+/// A room's calendar over the days `[from, to)`; `anchor` is the month or week it shows.
+fn room_days(
+    conn: &mut DbConn,
+    actor: Option<&Actor>,
+    slug: &str,
+    anchor: NaiveDate,
+    (from, to): (NaiveDate, NaiveDate),
+    site: &SiteSettings,
+) -> AppResult<CalendarView> {
+    let month = anchor;
     let ctx = rooms::load(conn, actor, slug)?;
     ensure_calendar(actor, &ctx)?;
-    let (from, to) = grid_days(month);
     let window = Window::days(from, to, site.timezone);
     let (items, cut) = expand(conn, &[&ctx], &window)?;
     let has_feed = match actor {
@@ -750,8 +793,20 @@ pub fn combined_month(
     site: &SiteSettings,
     only: &[String],
 ) -> AppResult<CalendarView> {
+    combined_days(conn, actor, month, grid_days(month), site, only)
+}
+
+/// The member's calendars over the days `[from, to)`; `anchor` is the month or week it shows.
+fn combined_days(
+    conn: &mut DbConn,
+    actor: &Actor,
+    anchor: NaiveDate,
+    (from, to): (NaiveDate, NaiveDate),
+    site: &SiteSettings,
+    only: &[String],
+) -> AppResult<CalendarView> {
+    let month = anchor;
     let rooms = calendar_rooms(conn, actor)?;
-    let (from, to) = grid_days(month);
     let window = Window::days(from, to, site.timezone);
     let selected: Vec<bool> = rooms
         .iter()

@@ -14,7 +14,7 @@ use crate::services::rooms::{self, RoomCtx};
 use crate::web::AppState;
 use crate::web::extract::{Ctx, CurrentUser, room_slug};
 use crate::web::render::{self, redirect_with_flash};
-use crate::web::views::calendar::{EventFormPage, EventShowPage, FeedPage, MonthPage};
+use crate::web::views::calendar::{EventFormPage, EventShowPage, FeedPage, MonthPage, WeekPage};
 use crate::web::views::rooms::room_item;
 use crate::web::views::{Errors, Layout};
 
@@ -39,6 +39,76 @@ impl MonthQuery {
             _ => Err(AppError::NotFound),
         }
     }
+}
+
+/// `?date=YYYY-MM-DD` of a week view (anything else is 404); none = today.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct WeekQuery {
+    date: Option<String>,
+}
+
+impl WeekQuery {
+    fn day(&self, ctx: &Ctx) -> Result<chrono::NaiveDate, AppError> {
+        match &self.date {
+            None => Ok(today(&ctx.site)),
+            Some(d) => chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                .ok()
+                .filter(|d| calendar::month_start(chrono::Datelike::year(d), 1).is_some())
+                .ok_or(AppError::NotFound),
+        }
+    }
+}
+
+/// `GET /rooms/{room}/calendar/week[?date=...]`: a room's week, a day per row.
+pub async fn room_week(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    slug: web::Path<String>,
+    query: web::Query<WeekQuery>,
+) -> Result<HttpResponse, AppError> {
+    let slug = room_slug(&slug)?.to_owned();
+    let day = query.day(&ctx)?;
+    let (actor, site) = (ctx.actor(), ctx.site.clone());
+    let view = state
+        .core
+        .db
+        .read(move |conn| calendar::room_week(conn, actor.as_ref(), &slug, day, &site))
+        .await?;
+    let base = format!("/rooms/{}/calendar", view.rooms[0].room.slug);
+    let page = WeekPage::new(
+        Layout::new(&ctx, &format!("{base}/week")),
+        &ctx.site,
+        &view,
+        &base,
+        true,
+    );
+    render::ok(&state, &page)
+}
+
+/// `GET /calendar/week[?date=...&room=...]`: the member's week across their calendars.
+pub async fn my_week(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    req: HttpRequest,
+    query: web::Query<WeekQuery>,
+) -> Result<HttpResponse, AppError> {
+    let ctx = Ctx(user.0.clone());
+    let day = query.day(&ctx)?;
+    let (actor, site) = (user.actor(), ctx.site.clone());
+    let only = filter_rooms(&req);
+    let view = state
+        .core
+        .db
+        .read(move |conn| calendar::combined_week(conn, &actor, day, &site, &only))
+        .await?;
+    let page = WeekPage::new(
+        Layout::new(&ctx, "/calendar/week"),
+        &ctx.site,
+        &view,
+        "/calendar",
+        false,
+    );
+    render::ok(&state, &page)
 }
 
 /// `GET /rooms/{room}/calendar`.

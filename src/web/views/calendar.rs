@@ -125,6 +125,8 @@ pub struct MonthPage {
     pub legend: Vec<Legend>,
     /// The feed box (members of a room's calendar).
     pub feed: Option<FeedBox>,
+    /// The week view (this week in this month, else the month's first week).
+    pub week_url: String,
 }
 
 impl Page for MonthPage {
@@ -267,21 +269,7 @@ impl MonthPage {
         }
         let weeks = cells.chunks(7).map(|w| Week { days: w.to_vec() }).collect();
         let filter = filter_query(view);
-        let legend = if room_page {
-            Vec::new()
-        } else {
-            view.rooms
-                .iter()
-                .enumerate()
-                .map(|(i, c)| Legend {
-                    name: c.room.name.clone(),
-                    url: format!("/rooms/{}/calendar", c.room.slug),
-                    colour: colour(i),
-                    slug: c.room.slug.clone(),
-                    checked: view.selected.get(i).copied().unwrap_or(true),
-                })
-                .collect()
-        };
+        let legend = legend(view, room_page);
         Self {
             layout,
             room: room.map(|c| room_item(&c.room, c.access.role)),
@@ -304,8 +292,36 @@ impl MonthPage {
             feed: room.filter(|_| logged_in).map(|_| FeedBox {
                 active: view.has_feed,
             }),
+            week_url: {
+                let day =
+                    if today.year() == view.month.year() && today.month() == view.month.month() {
+                        today
+                    } else {
+                        view.month
+                    };
+                format!("{base}/week?date={day}{filter}")
+            },
         }
     }
+}
+
+/// The rooms of the combined calendar with their colours and filter checkboxes (none on a room's
+/// own calendar).
+fn legend(view: &CalendarView, room_page: bool) -> Vec<Legend> {
+    if room_page {
+        return Vec::new();
+    }
+    view.rooms
+        .iter()
+        .enumerate()
+        .map(|(i, c)| Legend {
+            name: c.room.name.clone(),
+            url: format!("/rooms/{}/calendar", c.room.slug),
+            colour: i % COLOURS,
+            slug: c.room.slug.clone(),
+            checked: view.selected.get(i).copied().unwrap_or(true),
+        })
+        .collect()
 }
 
 /// The query the month links add to keep `/calendar`'s room filter (`&room=a&room=b`), empty
@@ -673,4 +689,136 @@ pub struct FeedPage {
 
 impl Page for FeedPage {
     const TEMPLATE: &'static str = "calendar/feed.html";
+}
+
+/// One occurrence in a day of the week view.
+#[derive(Debug, Clone, Serialize)]
+pub struct WeekItem {
+    pub title: String,
+    pub url: String,
+    /// `10:00–11:00`; empty for all-day events and the later days of a multi-day one.
+    pub time: String,
+    pub place: String,
+    pub colour: usize,
+    pub room_name: String,
+    pub all_day: bool,
+    /// It began on an earlier day.
+    pub continues_before: bool,
+}
+
+/// A day of the week view.
+#[derive(Debug, Clone, Serialize)]
+pub struct WeekDay {
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    /// Sunday = 0.
+    pub weekday: u32,
+    pub today: bool,
+    pub holiday: Option<&'static str>,
+    pub items: Vec<WeekItem>,
+    /// The new-event form on this day (who may add events in a room's calendar).
+    pub new_url: Option<String>,
+}
+
+/// `calendar/week.html`: a room's week, or the member's (`/calendar/week`), a day per row (fits a
+/// phone; no JavaScript).
+#[derive(Debug, Clone, Serialize)]
+pub struct WeekPage {
+    #[serde(flatten)]
+    pub layout: Layout,
+    pub room: Option<RoomItem>,
+    /// The week's Sunday and Saturday.
+    pub first: String,
+    pub last: String,
+    pub prev_url: String,
+    pub next_url: String,
+    pub today_url: String,
+    /// The month view of the week's Sunday.
+    pub month_url: String,
+    pub days: Vec<WeekDay>,
+    pub cut: bool,
+    pub legend: Vec<Legend>,
+    /// Where the filter form goes (`/calendar/week`) and the day it keeps.
+    pub filter_action: String,
+    pub new_url: Option<String>,
+}
+
+impl Page for WeekPage {
+    const TEMPLATE: &'static str = "calendar/week.html";
+}
+
+impl WeekPage {
+    /// The page of `view` (a week: `view.month` is its Sunday); `base` is the calendar's own path
+    /// (`/rooms/x/calendar`, `/calendar`).
+    pub fn new(
+        layout: Layout,
+        site: &SiteSettings,
+        view: &CalendarView,
+        base: &str,
+        room_page: bool,
+    ) -> Self {
+        let tz = site.timezone;
+        let today = tz.from_utc_datetime(&crate::models::now()).date_naive();
+        let first = view.month;
+        let room = view.rooms.first().filter(|_| room_page);
+        let may_add = room.filter(|c| c.can.schedule);
+        let mut days: Vec<WeekDay> = (0..7)
+            .map(|i| {
+                let d = first + Duration::days(i);
+                WeekDay {
+                    date: d.to_string(),
+                    weekday: d.weekday().num_days_from_sunday(),
+                    today: d == today,
+                    holiday: calendar::holidays::name(d),
+                    items: Vec::new(),
+                    new_url: may_add
+                        .map(|c| format!("/rooms/{}/calendar/events/new?date={d}", c.room.slug)),
+                }
+            })
+            .collect();
+        for s in &view.items {
+            let ctx: &RoomCtx = &view.rooms[s.room];
+            let e = &s.event;
+            let url = occurrence_url(&ctx.room.slug, s);
+            let (_, from, last) = local_days(&s.at, e.all_day, tz);
+            let agenda = agenda_item(s, ctx, &url, tz);
+            for (i, day) in days.iter_mut().enumerate() {
+                let d = first + Duration::days(i64::try_from(i).unwrap_or(0));
+                if d < from || d > last {
+                    continue;
+                }
+                day.items.push(WeekItem {
+                    title: agenda.title.clone(),
+                    url: url.clone(),
+                    time: if d == from {
+                        agenda.time.clone()
+                    } else {
+                        String::new()
+                    },
+                    place: agenda.place.clone(),
+                    colour: agenda.colour,
+                    room_name: agenda.room_name.clone(),
+                    all_day: e.all_day,
+                    continues_before: d > from,
+                });
+            }
+        }
+        let filter = filter_query(view);
+        let week = |d: NaiveDate| format!("{base}/week?date={d}{filter}");
+        Self {
+            layout,
+            room: room.map(|c| room_item(&c.room, c.access.role)),
+            first: first.to_string(),
+            last: (first + Duration::days(6)).to_string(),
+            prev_url: week(first - Duration::days(7)),
+            next_url: week(first + Duration::days(7)),
+            today_url: week(today),
+            month_url: month_path(base, first) + &filter,
+            days,
+            cut: view.cut,
+            legend: legend(view, room_page),
+            filter_action: format!("{base}/week"),
+            new_url: may_add.map(|c| format!("/rooms/{}/calendar/events/new", c.room.slug)),
+        }
+    }
 }
