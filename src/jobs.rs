@@ -2,8 +2,9 @@
 //! recorded, never to a disabled account; a mail server's refusal marks the address bouncing and a
 //! delivery clears that), announces scheduled room posts when their time comes, purges expired
 //! sessions, old login failures and old verification links, sends the automatic reminders of
-//! safety checks and circular notices, and keeps the room cabinets tidy (trash older than
-//! `storage.trash_days`, abandoned uploads, unused blobs), and takes the scheduled daily backup.
+//! safety checks and circular notices and the reminders members asked for before events, keeps
+//! the room cabinets tidy (trash older than `storage.trash_days`, abandoned uploads, unused
+//! blobs), and takes the scheduled daily backup.
 
 use std::time::Duration;
 
@@ -55,6 +56,17 @@ pub async fn run(core: Core, mailer: Mailer) {
                 Ok(Ok(n)) => tracing::info!(mails = n, "reminders queued"),
                 Ok(Err(e)) => tracing::error!(error = %e, "reminders failed"),
                 Err(e) => tracing::error!(error = %e, "reminders panicked"),
+            }
+            let calendar_core = core.clone();
+            let reminded = tokio::task::spawn_blocking(move || {
+                crate::services::calendar::reminders::send_due(&calendar_core, now())
+            })
+            .await;
+            match reminded {
+                Ok(Ok(0)) => {}
+                Ok(Ok(n)) => tracing::info!(mails = n, "event reminders queued"),
+                Ok(Err(e)) => tracing::error!(error = %e, "event reminders failed"),
+                Err(e) => tracing::error!(error = %e, "event reminders panicked"),
             }
             match announce_scheduled(&core).await {
                 Ok(0) => {}

@@ -445,7 +445,50 @@ diesel::table! {
     }
 }
 
+// One changed occurrence of a series (its RECURRENCE-ID and new fields and times).
+diesel::table! {
+    event_overrides (id) {
+        id -> BigInt,
+        event_id -> BigInt,
+        /// The original start of the occurrence it replaces (UTC; all-day: the date at 00:00).
+        recurrence_id -> Timestamp,
+        title -> Text,
+        description_md -> Text,
+        description_html -> Text,
+        place -> Text,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+// A member's reminder by mail, minutes before each occurrence of an event.
+diesel::table! {
+    event_reminders (id) {
+        id -> BigInt,
+        event_id -> BigInt,
+        user_id -> BigInt,
+        minutes_before -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+// One reminder of one occurrence, queued (its claim: unique on both).
+diesel::table! {
+    event_reminder_sends (id) {
+        id -> BigInt,
+        reminder_id -> BigInt,
+        /// The occurrence's original start (as `event_overrides.recurrence_id`).
+        occurrence_start -> Timestamp,
+        sent_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(events -> rooms (room_id));
+diesel::joinable!(event_reminders -> events (event_id));
+diesel::joinable!(event_reminder_sends -> event_reminders (reminder_id));
+diesel::joinable!(event_overrides -> events (event_id));
 diesel::joinable!(calendar_feeds -> rooms (room_id));
 
 diesel::table! {
@@ -496,4 +539,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     events,
     calendar_feeds,
     app_passwords,
+    event_overrides,
+    event_reminders,
+    event_reminder_sends,
 );

@@ -4,7 +4,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConn;
-use crate::db::schema::{calendar_feeds, events};
+use crate::db::schema::{
+    calendar_feeds, event_overrides, event_reminder_sends, event_reminders, events,
+};
 use crate::db::types::EventId;
 
 /// A row of `events`.
@@ -109,8 +111,11 @@ pub fn set_exdates(
         .map(drop)
 }
 
-/// Deletes an event or a whole series.
+/// Deletes an event or a whole series (with its changed occurrences).
 pub fn delete(conn: &mut DbConn, id: EventId) -> QueryResult<()> {
+    delete_reminders_of(conn, id)?;
+    diesel::delete(event_overrides::table.filter(event_overrides::event_id.eq(id.0)))
+        .execute(conn)?;
     diesel::delete(events::table.find(id.0))
         .execute(conn)
         .map(drop)
@@ -242,4 +247,375 @@ pub fn revoke_feeds(
     .set(calendar_feeds::revoked_at.eq(Some(at)))
     .execute(conn)
     .map(drop)
+}
+
+/// A row of `event_overrides`: one changed occurrence of a series.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = event_overrides)]
+pub struct Override {
+    pub id: i64,
+    pub event_id: i64,
+    pub recurrence_id: NaiveDateTime,
+    pub title: String,
+    pub description_md: String,
+    pub description_html: String,
+    pub place: String,
+    pub starts_at: NaiveDateTime,
+    pub ends_at: NaiveDateTime,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// What an occurrence's form sets.
+#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[diesel(table_name = event_overrides)]
+pub struct OverrideFields<'a> {
+    pub title: &'a str,
+    pub description_md: &'a str,
+    pub description_html: &'a str,
+    pub place: &'a str,
+    pub starts_at: NaiveDateTime,
+    pub ends_at: NaiveDateTime,
+}
+
+/// Sets the fields of the occurrence of `event_id` that started at `recurrence_id` (a new override,
+/// or the one it has).
+pub fn save_override(
+    conn: &mut DbConn,
+    event_id: EventId,
+    recurrence_id: NaiveDateTime,
+    fields: &OverrideFields<'_>,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    let changed = diesel::update(
+        event_overrides::table
+            .filter(event_overrides::event_id.eq(event_id.0))
+            .filter(event_overrides::recurrence_id.eq(recurrence_id)),
+    )
+    .set((fields, event_overrides::updated_at.eq(at)))
+    .execute(conn)?;
+    if changed == 0 {
+        diesel::insert_into(event_overrides::table)
+            .values((
+                fields,
+                event_overrides::event_id.eq(event_id.0),
+                event_overrides::recurrence_id.eq(recurrence_id),
+                event_overrides::created_at.eq(at),
+                event_overrides::updated_at.eq(at),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The override of one occurrence, if it has one.
+pub fn find_override(
+    conn: &mut DbConn,
+    event_id: EventId,
+    recurrence_id: NaiveDateTime,
+) -> QueryResult<Option<Override>> {
+    event_overrides::table
+        .filter(event_overrides::event_id.eq(event_id.0))
+        .filter(event_overrides::recurrence_id.eq(recurrence_id))
+        .select(Override::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The overrides of `events` whose original occurrence started in `[from, to)`.
+pub fn overrides_of(
+    conn: &mut DbConn,
+    events: &[i64],
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> QueryResult<Vec<Override>> {
+    event_overrides::table
+        .filter(event_overrides::event_id.eq_any(events))
+        .filter(event_overrides::recurrence_id.ge(from))
+        .filter(event_overrides::recurrence_id.lt(to))
+        .select(Override::as_select())
+        .load(conn)
+}
+
+/// The overrides a window of `rooms` needs, in one statement: those of `series` whose original
+/// occurrence started in `[replaced_from, to)` (they replace it, wherever they moved), and those of
+/// any series of the rooms whose own times overlap `[from, to)` (moved in from outside it).
+pub fn overrides_for_window(
+    conn: &mut DbConn,
+    rooms: &[i64],
+    series: &[i64],
+    replaced_from: NaiveDateTime,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> QueryResult<Vec<Override>> {
+    event_overrides::table
+        .inner_join(events::table)
+        .filter(events::room_id.eq_any(rooms))
+        .filter(
+            event_overrides::event_id
+                .eq_any(series)
+                .and(event_overrides::recurrence_id.ge(replaced_from))
+                .and(event_overrides::recurrence_id.lt(to))
+                .or(event_overrides::starts_at
+                    .lt(to)
+                    .and(event_overrides::ends_at.gt(from))),
+        )
+        .select(Override::as_select())
+        .load(conn)
+}
+
+/// Every override of a series, in order of the occurrences they replace.
+pub fn all_overrides(conn: &mut DbConn, event_id: EventId) -> QueryResult<Vec<Override>> {
+    event_overrides::table
+        .filter(event_overrides::event_id.eq(event_id.0))
+        .order(event_overrides::recurrence_id.asc())
+        .select(Override::as_select())
+        .load(conn)
+}
+
+/// Every override of a room's series, for its feed.
+pub fn overrides_in_room(conn: &mut DbConn, room_id: i64) -> QueryResult<Vec<Override>> {
+    event_overrides::table
+        .inner_join(events::table)
+        .filter(events::room_id.eq(room_id))
+        .order((
+            event_overrides::event_id.asc(),
+            event_overrides::recurrence_id.asc(),
+        ))
+        .select(Override::as_select())
+        .load(conn)
+}
+
+/// Removes one override.
+pub fn delete_override(conn: &mut DbConn, id: i64) -> QueryResult<()> {
+    diesel::delete(event_overrides::table.find(id))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Hands an override to another series (this-and-following: the new series takes it).
+pub fn move_override(conn: &mut DbConn, id: i64, to: EventId) -> QueryResult<()> {
+    diesel::update(event_overrides::table.find(id))
+        .set(event_overrides::event_id.eq(to.0))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Sets a series' rule, skipped occurrences and end (this-and-following ends a series early).
+pub fn set_rule(
+    conn: &mut DbConn,
+    id: EventId,
+    rrule: &str,
+    exdates: &str,
+    series_ends_at: Option<NaiveDateTime>,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(events::table.find(id.0))
+        .set((
+            events::rrule.eq(rrule),
+            events::exdates.eq(exdates),
+            events::series_ends_at.eq(series_ends_at),
+            events::sequence.eq(events::sequence + 1),
+            events::updated_at.eq(at),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// A new `SEQUENCE` and change time for a series whose occurrence changed (so feeds' `ETag`s move).
+pub fn touch(conn: &mut DbConn, id: EventId, at: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(events::table.find(id.0))
+        .set((
+            events::sequence.eq(events::sequence + 1),
+            events::updated_at.eq(at),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// An event by id.
+pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Event> {
+    events::table
+        .find(id)
+        .select(Event::as_select())
+        .first(conn)
+}
+
+/// A row of `event_reminders`.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = event_reminders)]
+pub struct Reminder {
+    pub id: i64,
+    pub event_id: i64,
+    pub user_id: i64,
+    pub minutes_before: i32,
+    pub created_at: NaiveDateTime,
+}
+
+/// Adds a member's reminder to an event (`false`: they already have that one).
+pub fn add_reminder(
+    conn: &mut DbConn,
+    event_id: EventId,
+    user_id: i64,
+    minutes_before: i32,
+    at: NaiveDateTime,
+) -> QueryResult<bool> {
+    let exists: bool = diesel::select(diesel::dsl::exists(
+        event_reminders::table
+            .filter(event_reminders::event_id.eq(event_id.0))
+            .filter(event_reminders::user_id.eq(user_id))
+            .filter(event_reminders::minutes_before.eq(minutes_before)),
+    ))
+    .get_result(conn)?;
+    if exists {
+        return Ok(false);
+    }
+    diesel::insert_into(event_reminders::table)
+        .values((
+            event_reminders::event_id.eq(event_id.0),
+            event_reminders::user_id.eq(user_id),
+            event_reminders::minutes_before.eq(minutes_before),
+            event_reminders::created_at.eq(at),
+        ))
+        .execute(conn)
+        .map(|_| true)
+}
+
+/// A member's reminders of an event, soonest last.
+pub fn reminders_of(
+    conn: &mut DbConn,
+    event_id: EventId,
+    user_id: i64,
+) -> QueryResult<Vec<Reminder>> {
+    event_reminders::table
+        .filter(event_reminders::event_id.eq(event_id.0))
+        .filter(event_reminders::user_id.eq(user_id))
+        .order(event_reminders::minutes_before.desc())
+        .select(Reminder::as_select())
+        .load(conn)
+}
+
+/// A reminder by id (`None` when it is gone).
+pub fn find_reminder(conn: &mut DbConn, id: i64) -> QueryResult<Option<Reminder>> {
+    event_reminders::table
+        .find(id)
+        .select(Reminder::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Removes a member's reminder of an event (`NotFound` when it is not theirs or not this event's).
+pub fn delete_reminder(
+    conn: &mut DbConn,
+    id: i64,
+    event_id: EventId,
+    user_id: i64,
+) -> QueryResult<()> {
+    let mine = event_reminders::table
+        .find(id)
+        .filter(event_reminders::event_id.eq(event_id.0))
+        .filter(event_reminders::user_id.eq(user_id));
+    let found: bool = diesel::select(diesel::dsl::exists(mine)).get_result(conn)?;
+    if !found {
+        return Err(diesel::result::Error::NotFound);
+    }
+    // What it sent goes first (its rows refer to it).
+    diesel::delete(event_reminder_sends::table.filter(event_reminder_sends::reminder_id.eq(id)))
+        .execute(conn)?;
+    diesel::delete(mine).execute(conn).map(drop)
+}
+
+/// Removes every reminder of an event (with what they sent), before the event goes.
+pub fn delete_reminders_of(conn: &mut DbConn, event_id: EventId) -> QueryResult<()> {
+    let ids = event_reminders::table
+        .filter(event_reminders::event_id.eq(event_id.0))
+        .select(event_reminders::id);
+    diesel::delete(
+        event_reminder_sends::table.filter(event_reminder_sends::reminder_id.eq_any(ids)),
+    )
+    .execute(conn)?;
+    diesel::delete(event_reminders::table.filter(event_reminders::event_id.eq(event_id.0)))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Gives a new series the reminders of the series it continues (this-and-following).
+pub fn copy_reminders(
+    conn: &mut DbConn,
+    from: EventId,
+    to: EventId,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    let rows: Vec<Reminder> = event_reminders::table
+        .filter(event_reminders::event_id.eq(from.0))
+        .select(Reminder::as_select())
+        .load(conn)?;
+    for r in rows {
+        add_reminder(conn, to, r.user_id, r.minutes_before, at)?;
+    }
+    Ok(())
+}
+
+/// The reminders whose event may have an occurrence starting in `(at, until]`: it has not ended
+/// by `at` and starts (its first occurrence) before `until`. Bounds are UTC, widened by a day for
+/// all-day events by the caller.
+pub fn reminder_candidates(
+    conn: &mut DbConn,
+    at: NaiveDateTime,
+    until: NaiveDateTime,
+) -> QueryResult<Vec<(Reminder, Event)>> {
+    event_reminders::table
+        .inner_join(events::table)
+        .filter(
+            events::series_ends_at
+                .is_null()
+                .or(events::series_ends_at.gt(at)),
+        )
+        .filter(events::starts_at.le(until))
+        .order(event_reminders::id.asc())
+        .select((Reminder::as_select(), Event::as_select()))
+        .load(conn)
+}
+
+/// Claims one reminder of one occurrence: inserts its row in a savepoint of the caller's
+/// transaction (the one that queues the mail). `false` when another process (or an earlier round)
+/// has it already: the unique key refuses the second insert, on both backends, also when two
+/// transactions race (PostgreSQL makes the second wait for the first and then refuses it).
+pub fn claim_reminder(
+    conn: &mut DbConn,
+    reminder_id: i64,
+    occurrence_start: NaiveDateTime,
+    at: NaiveDateTime,
+) -> QueryResult<bool> {
+    use diesel::result::{DatabaseErrorKind, Error};
+    let inserted = conn.transaction(|c| {
+        diesel::insert_into(event_reminder_sends::table)
+            .values((
+                event_reminder_sends::reminder_id.eq(reminder_id),
+                event_reminder_sends::occurrence_start.eq(occurrence_start),
+                event_reminder_sends::sent_at.eq(at),
+            ))
+            .execute(c)
+    });
+    match inserted {
+        Ok(_) => Ok(true),
+        Err(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// The occurrences `reminders` were queued for since `since` (what a round need not claim again).
+pub fn claimed_since(
+    conn: &mut DbConn,
+    reminders: &[i64],
+    since: NaiveDateTime,
+) -> QueryResult<Vec<(i64, NaiveDateTime)>> {
+    event_reminder_sends::table
+        .filter(event_reminder_sends::reminder_id.eq_any(reminders))
+        .filter(event_reminder_sends::sent_at.ge(since))
+        .select((
+            event_reminder_sends::reminder_id,
+            event_reminder_sends::occurrence_start,
+        ))
+        .load(conn)
 }

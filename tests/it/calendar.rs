@@ -5,17 +5,17 @@ use icalendar::Component;
 
 use crate::support::*;
 
-struct Club {
-    app: TestApp,
-    admin: reqwest::Client,
-    hanako: reqwest::Client,
-    guest: reqwest::Client,
-    taro: reqwest::Client,
+pub(crate) struct Club {
+    pub(crate) app: TestApp,
+    pub(crate) admin: reqwest::Client,
+    pub(crate) hanako: reqwest::Client,
+    pub(crate) guest: reqwest::Client,
+    pub(crate) taro: reqwest::Client,
 }
 
 /// A closed room "club" with its calendar on, managed by `manager`, with `hanako` as a member
 /// (一般), `guest` as a guest; `taro` is logged in but not a member.
-async fn club() -> Club {
+pub(crate) async fn club() -> Club {
     let app = TestApp::spawn();
     let admin = app.admin_client().await;
     app.user("manager").create();
@@ -39,13 +39,13 @@ async fn club() -> Club {
     }
 }
 
-async fn get(c: &reqwest::Client, app: &TestApp, path: &str) -> (u16, String) {
+pub(crate) async fn get(c: &reqwest::Client, app: &TestApp, path: &str) -> (u16, String) {
     let res = c.get(app.url(path)).send().await.unwrap();
     (res.status().as_u16(), res.text().await.unwrap())
 }
 
 /// Sends the new-event form of `room` with these fields (on top of a one-hour event).
-async fn add_event(
+pub(crate) async fn add_event(
     app: &TestApp,
     c: &reqwest::Client,
     room: &str,
@@ -69,7 +69,7 @@ async fn add_event(
     .await
 }
 
-fn event_count(app: &TestApp) -> i64 {
+pub(crate) fn event_count(app: &TestApp) -> i64 {
     use diesel::prelude::*;
     app.db(|conn| {
         Ok(yui::db::schema::events::table
@@ -78,7 +78,7 @@ fn event_count(app: &TestApp) -> i64 {
     })
 }
 
-fn sel(s: &str) -> scraper::Selector {
+pub(crate) fn sel(s: &str) -> scraper::Selector {
     scraper::Selector::parse(s).unwrap()
 }
 
@@ -387,7 +387,7 @@ async fn recurrence_edge_cases_follow_rfc_5545() {
 
 /// The raw lines of an `.ics` body: every line ends in CRLF, none is longer than 75 octets, and
 /// none splits a UTF-8 character (each line is valid UTF-8 on its own).
-fn ics_lines(body: &[u8]) -> Vec<String> {
+pub(crate) fn ics_lines(body: &[u8]) -> Vec<String> {
     assert!(body.ends_with(b"\r\n"));
     let text = &body[..body.len() - 2];
     let mut lines = Vec::new();
@@ -420,7 +420,7 @@ fn ics_lines(body: &[u8]) -> Vec<String> {
 }
 
 /// Unfolds RFC 5545 lines (a line starting with a space continues the one before).
-fn unfold(lines: &[String]) -> Vec<String> {
+pub(crate) fn unfold(lines: &[String]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for l in lines {
         match l.strip_prefix(' ') {
@@ -432,7 +432,7 @@ fn unfold(lines: &[String]) -> Vec<String> {
 }
 
 /// Makes a feed address for `c` in `room` and returns its path.
-async fn make_feed(app: &TestApp, c: &reqwest::Client, room: &str) -> String {
+pub(crate) async fn make_feed(app: &TestApp, c: &reqwest::Client, room: &str) -> String {
     let res = app
         .post_form(
             c,

@@ -8,11 +8,11 @@
 
 use diesel::prelude::*;
 use yui::db::schema::{
-    app_passwords, audit_log, blobs, calendar_feeds, contact_addresses, contact_tokens, events,
-    files, folders, login_failures, notice_recipients, notices, outbox, password_resets,
-    post_comments, post_revisions, room_invitations, room_join_requests, room_members,
-    room_notification_prefs, room_permissions, room_posts, rooms, safety_officers, sessions,
-    settings, uploads, users,
+    app_passwords, audit_log, blobs, calendar_feeds, contact_addresses, contact_tokens,
+    event_overrides, event_reminders, events, files, folders, login_failures, notice_recipients,
+    notices, outbox, password_resets, post_comments, post_revisions, room_invitations,
+    room_join_requests, room_members, room_notification_prefs, room_permissions, room_posts, rooms,
+    safety_officers, sessions, settings, uploads, users,
 };
 
 use crate::support::*;
@@ -315,6 +315,20 @@ fn calendar_rows(conn: &mut yui::db::DbConn, s: &mut Vec<String>) -> QueryResult
         .select((calendar_feeds::id, calendar_feeds::revoked_at))
         .load(conn)?;
     s.push(format!("calendar_feeds {v:?}"));
+    let v: Vec<(i64, i64, i32)> = event_reminders::table
+        .order(event_reminders::id)
+        .select((
+            event_reminders::id,
+            event_reminders::event_id,
+            event_reminders::minutes_before,
+        ))
+        .load(conn)?;
+    s.push(format!("event_reminders {v:?}"));
+    let v: Vec<(i64, String)> = event_overrides::table
+        .order(event_overrides::id)
+        .select((event_overrides::id, event_overrides::title))
+        .load(conn)?;
+    s.push(format!("event_overrides {v:?}"));
     Ok(())
 }
 
@@ -389,6 +403,7 @@ struct Objects {
     event_to_delete: i64,
     series: i64,
     app_password: i64,
+    reminder: i64,
 }
 
 fn form(fields: &[(&'static str, &str)]) -> Body {
@@ -454,6 +469,19 @@ fn calendar_step(method: &str, pattern: &str, o: &Objects) -> Option<Step> {
             format!("/rooms/club/calendar/events/{}/skip", o.series),
             Admin,
             form(&[("occurrence", "20270112T010000Z")]),
+        ),
+        ("post", "/rooms/{room}/calendar/events/{id}/reminders") => step(
+            format!("/rooms/club/calendar/events/{}/reminders", o.series),
+            Victim,
+            form(&[("amount", "1"), ("unit", "days")]),
+        ),
+        ("post", "/rooms/{room}/calendar/events/{id}/reminders/{reminder}/delete") => step(
+            format!(
+                "/rooms/club/calendar/events/{}/reminders/{}/delete",
+                o.event, o.reminder
+            ),
+            Victim,
+            form(&[]),
         ),
         ("post", "/rooms/{room}/calendar/feed" | "/rooms/{room}/calendar/feed/revoke") => {
             step(pattern.replace("{room}", "club"), Victim, form(&[]))
@@ -1139,6 +1167,21 @@ async fn arrange_calendar(
         .post_form(victim, "/me", "/rooms/club/calendar/feed", &[])
         .await;
     assert_eq!(res.status(), 200, "arranging a feed");
+    let res = app
+        .post_form(
+            victim,
+            "/me",
+            &format!("/rooms/club/calendar/events/{}/reminders", o.event),
+            &[("amount", "2"), ("unit", "hours")],
+        )
+        .await;
+    assert_eq!(res.status(), 303, "arranging a reminder");
+    o.reminder = app.db(|conn| {
+        Ok(event_reminders::table
+            .select(diesel::dsl::max(event_reminders::id))
+            .first::<Option<i64>>(conn)?
+            .unwrap_or(0))
+    });
 }
 
 /// An app password of the victim's.

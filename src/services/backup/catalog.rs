@@ -42,6 +42,9 @@ pub const TABLES: &[&str] = &[
     "events",
     "calendar_feeds",
     "app_passwords",
+    "event_overrides",
+    "event_reminders",
+    "event_reminder_sends",
 ];
 
 /// Tables deliberately left out: `uploads` are resumable uploads in flight, whose parts are not

@@ -6,8 +6,7 @@ use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Offset, TimeZone, Tim
 use chrono_tz::Tz;
 use icalendar::{Calendar, CalendarDateTime, Component, EventLike, Property};
 
-use super::local_span;
-use crate::models::event::Event;
+use crate::models::event::{Event, Override};
 
 /// How often subscribers should look again (RFC 7986 `REFRESH-INTERVAL`, `X-PUBLISHED-TTL`).
 const REFRESH: &str = "PT1H";
@@ -31,8 +30,55 @@ fn escape(s: &str) -> String {
         .replace('\n', "\\n")
 }
 
-/// The calendar of a room: `events` with `base_url` links to their pages.
-pub fn calendar(room_name: &str, events: &[Event], base_url: &str, slug: &str) -> String {
+/// What one VEVENT says besides the event's own UID, zone and rule.
+struct Body<'a> {
+    title: &'a str,
+    description: &'a str,
+    place: &'a str,
+    starts_at: NaiveDateTime,
+    ends_at: NaiveDateTime,
+    stamp: NaiveDateTime,
+}
+
+/// A VEVENT of `e` with `b`'s fields and times (stored as in `events`: UTC, or dates).
+fn vevent(e: &Event, b: &Body<'_>, tz: Tz, url: &str) -> icalendar::Event {
+    let mut v = icalendar::Event::new();
+    v.uid(&e.uid)
+        .timestamp(b.stamp.and_utc())
+        .summary(&text(b.title))
+        .sequence(u32::try_from(e.sequence).unwrap_or(0))
+        .add_property("URL", url);
+    if !b.description.is_empty() {
+        v.description(&text(b.description));
+    }
+    if !b.place.is_empty() {
+        v.location(&text(b.place));
+    }
+    if e.all_day {
+        v.starts(b.starts_at.date()).ends(b.ends_at.date());
+    } else {
+        v.starts(zoned(b.starts_at, tz)).ends(zoned(b.ends_at, tz));
+    }
+    v
+}
+
+/// A UTC instant as a date-time of zone `tz` (`TZID=`), as DTSTART and RECURRENCE-ID carry it.
+fn zoned(utc: NaiveDateTime, tz: Tz) -> CalendarDateTime {
+    CalendarDateTime::WithTimezone {
+        date_time: tz.from_utc_datetime(&utc).naive_local(),
+        tzid: tz.name().to_owned(),
+    }
+}
+
+/// The calendar of a room: `events` with `base_url` links to their pages, and after each series
+/// its changed occurrences (`changed`: same UID, their RECURRENCE-ID, their own fields and times).
+pub fn calendar(
+    room_name: &str,
+    events: &[Event],
+    changed: &[Override],
+    base_url: &str,
+    slug: &str,
+) -> String {
     let mut cal = Calendar::empty();
     cal.append_property(Property::new("VERSION", "2.0"));
     cal.append_property(Property::new("PRODID", "-//Yui//Calendar//JA"));
@@ -48,38 +94,27 @@ pub fn calendar(room_name: &str, events: &[Event], base_url: &str, slug: &str) -
     let mut zones: Vec<Tz> = Vec::new();
     for e in events {
         let tz: Tz = e.tz.parse().unwrap_or(chrono_tz::UTC);
-        let mut v = icalendar::Event::new();
-        v.uid(&e.uid)
-            .timestamp(e.updated_at.and_utc())
-            .summary(&text(&e.title))
-            .sequence(u32::try_from(e.sequence).unwrap_or(0))
-            .add_property(
-                "URL",
-                format!(
-                    "{}/rooms/{}/calendar/events/{}",
-                    base_url.trim_end_matches('/'),
-                    crate::services::url_path(slug).trim_start_matches('/'),
-                    e.id
-                ),
-            );
-        if !e.description_md.is_empty() {
-            v.description(&text(&e.description_md));
-        }
-        if !e.place.is_empty() {
-            v.location(&text(&e.place));
-        }
-        if e.all_day {
-            v.starts(e.starts_at.date()).ends(e.ends_at.date());
-        } else {
-            let (start, end) = local_span(e, tz);
-            let at = |date_time: NaiveDateTime| CalendarDateTime::WithTimezone {
-                date_time,
-                tzid: tz.name().to_owned(),
-            };
-            v.starts(at(start)).ends(at(end));
-            if !zones.contains(&tz) {
-                zones.push(tz);
-            }
+        let url = format!(
+            "{}/rooms/{}/calendar/events/{}",
+            base_url.trim_end_matches('/'),
+            crate::services::url_path(slug).trim_start_matches('/'),
+            e.id
+        );
+        let mut v = vevent(
+            e,
+            &Body {
+                title: &e.title,
+                description: &e.description_md,
+                place: &e.place,
+                starts_at: e.starts_at,
+                ends_at: e.ends_at,
+                stamp: e.updated_at,
+            },
+            tz,
+            &url,
+        );
+        if !e.all_day && !zones.contains(&tz) {
+            zones.push(tz);
         }
         if !e.rrule.is_empty() {
             v.add_property("RRULE", &e.rrule);
@@ -92,6 +127,28 @@ pub fn calendar(room_name: &str, events: &[Event], base_url: &str, slug: &str) -
             v.append_property(p);
         }
         cal.push(v.done());
+        for o in changed.iter().filter(|o| o.event_id == e.id.0) {
+            let key = super::recur::exdate_value(o.recurrence_id, e.all_day);
+            let mut v = vevent(
+                e,
+                &Body {
+                    title: &o.title,
+                    description: &o.description_md,
+                    place: &o.place,
+                    starts_at: o.starts_at,
+                    ends_at: o.ends_at,
+                    stamp: o.updated_at.max(e.updated_at),
+                },
+                tz,
+                &format!("{url}?at={key}"),
+            );
+            if e.all_day {
+                v.recurrence_id(o.recurrence_id.date());
+            } else {
+                v.recurrence_id(zoned(o.recurrence_id, tz));
+            }
+            cal.push(v.done());
+        }
     }
     let mut out = cal.done().to_string();
     // VTIMEZONE goes before the events; the crate has no builder for it, so its text is parsed by

@@ -6,6 +6,8 @@
 pub mod holidays;
 pub mod ics;
 pub mod recur;
+pub mod reminders;
+pub mod series;
 
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Weekday};
 use chrono_tz::Tz;
@@ -20,7 +22,7 @@ use crate::error::{AppError, AppResult, FieldErrors};
 use crate::markdown;
 /// The event row pages show (named through this service, never through `models`).
 pub use crate::models::event::Event;
-use crate::models::event::{self, EventFields};
+use crate::models::event::{self, EventFields, Override};
 use crate::models::{audit, now, user};
 use recur::{Occurrence, Rule, Timing, Window};
 
@@ -80,6 +82,13 @@ pub struct EventForm {
     /// How many times in all.
     #[serde(default)]
     pub count: String,
+    /// Which occurrences of a series the form changes (`series::Scope`: `this`, `following`,
+    /// empty = all).
+    #[serde(default)]
+    pub scope: String,
+    /// The occurrence it changes (its original start as `recur::exdate_value` writes it).
+    #[serde(default)]
+    pub at: String,
 }
 
 impl EventForm {
@@ -148,6 +157,8 @@ impl EventForm {
             day_su: has(Weekday::Sun),
             until: rule.until.map(|d| d.to_string()).unwrap_or_default(),
             count: rule.count.map(|c| c.to_string()).unwrap_or_default(),
+            scope: String::new(),
+            at: String::new(),
         }
     }
 }
@@ -519,35 +530,12 @@ pub fn update(
     };
     let fields = save_fields(conn, &clean, &exdates)?;
     event::update(conn, id, &fields.borrow(), now())?;
+    let changed = event::find_in_room(conn, ctx.room.id, id)?;
+    series::prune_overrides(conn, &changed, clean.starts_at != ev.starts_at)?;
     audit::record(
         conn,
         Some(actor.id),
         "event.updated",
-        &format!("{} #{id}", ctx.room.slug),
-        None,
-    )?;
-    Ok(())
-}
-
-/// Deletes an event or a whole series (its author, or who may edit others' content). Events have no
-/// approval, so they count as never published (TODO(#12): events waiting for approval).
-pub fn delete(conn: &mut DbConn, actor: &Actor, slug: &str, id: EventId) -> AppResult<()> {
-    let ctx = rooms::load(conn, Some(actor), slug)?;
-    ensure_calendar(Some(actor), &ctx)?;
-    let ev = event::find_in_room(conn, ctx.room.id, id)?;
-    authorize_room(
-        Some(actor),
-        &ctx.access,
-        RoomAction::DeleteContent {
-            own: ev.created_by == actor.id,
-            ever_published: false,
-        },
-    )?;
-    event::delete(conn, id)?;
-    audit::record(
-        conn,
-        Some(actor.id),
-        "event.deleted",
         &format!("{} #{id}", ctx.room.slug),
         None,
     )?;
@@ -562,31 +550,7 @@ pub fn skip_occurrence(
     id: EventId,
     occurrence: &str,
 ) -> AppResult<()> {
-    let (_, ev) = for_edit(conn, actor, slug, id)?;
-    if ev.rrule.is_empty() {
-        return Err(AppError::NotFound);
-    }
-    let tz: Tz = ev.tz.parse().unwrap_or(chrono_tz::UTC);
-    let timing = timing(&ev, tz);
-    // Only a real occurrence may be skipped (so the list holds no garbage).
-    let at = parse_occurrence(occurrence, ev.all_day).ok_or(AppError::NotFound)?;
-    let day = at.date();
-    let window = Window::days(
-        day - Duration::days(1),
-        day + Duration::days(2),
-        chrono_tz::UTC,
-    );
-    let (list, _) = recur::occurrences(&timing, &window).map_err(internal)?;
-    if !list.iter().any(|o| o.start == at) {
-        return Err(AppError::NotFound);
-    }
-    let mut exdates: Vec<&str> = ev.exdates.split(',').filter(|s| !s.is_empty()).collect();
-    let value = recur::exdate_value(at, ev.all_day);
-    if !exdates.contains(&value.as_str()) {
-        exdates.push(&value);
-    }
-    event::set_exdates(conn, id, &exdates.join(","), now())?;
-    Ok(())
+    series::delete_scoped(conn, actor, slug, id, series::Scope::This, occurrence)
 }
 
 fn parse_occurrence(s: &str, all_day: bool) -> Option<NaiveDateTime> {
@@ -620,14 +584,28 @@ fn timing(ev: &Event, tz: Tz) -> Timing<'_> {
 pub struct Scheduled {
     /// Which of the page's rooms (index into its list).
     pub room: usize,
-    /// The event or series.
+    /// The event or series (a changed occurrence's own title, place and description in it).
     pub event: Event,
     /// This occurrence (UTC, or dates for all-day events).
     pub at: Occurrence,
+    /// A series' occurrence: its original start (what names it in links), `None` for an event.
+    pub recurrence: Option<NaiveDateTime>,
+}
+
+/// The event as a changed occurrence shows it.
+fn with_override(ev: &Event, o: &Override) -> Event {
+    Event {
+        title: o.title.clone(),
+        description_md: o.description_md.clone(),
+        description_html: o.description_html.clone(),
+        place: o.place.clone(),
+        ..ev.clone()
+    }
 }
 
 /// The occurrences of `rooms`' events in `window`, in order, at most `PAGE_LIMIT`; the flag says
-/// whether some series or the page were cut short.
+/// whether some series or the page were cut short. A changed occurrence shows at its own times
+/// (also when it was moved in from outside the window), never also at its original ones.
 fn expand(
     conn: &mut DbConn,
     rooms: &[&RoomCtx],
@@ -635,12 +613,31 @@ fn expand(
 ) -> AppResult<(Vec<Scheduled>, bool)> {
     let ids: Vec<i64> = rooms.iter().map(|c| c.room.id).collect();
     // All-day events hold dates, up to a day off the UTC window either way.
-    let rows = event::in_window(
-        conn,
-        &ids,
+    let (wide_from, wide_to) = (
         window.from - Duration::days(1),
         window.to + Duration::days(1),
+    );
+    let mut rows = event::in_window(conn, &ids, wide_from, wide_to)?;
+    let series: Vec<i64> = rows
+        .iter()
+        .filter(|e| !e.rrule.is_empty())
+        .map(|e| e.id.0)
+        .collect();
+    // The changed occurrences of what starts in the window (or began up to an event's longest
+    // length before it), and those moved into it; their series is read if the window had not.
+    let overrides = event::overrides_for_window(
+        conn,
+        &ids,
+        &series,
+        wide_from - Duration::days(367),
+        wide_from,
+        wide_to,
     )?;
+    for o in &overrides {
+        if rows.iter().all(|e| e.id.0 != o.event_id) {
+            rows.push(event::find(conn, o.event_id)?);
+        }
+    }
     let mut out = Vec::new();
     let mut cut = false;
     for ev in rows {
@@ -648,12 +645,32 @@ fn expand(
         let (list, limited) = recur::occurrences(&timing(&ev, tz), window).map_err(internal)?;
         cut |= limited;
         let room = ids.iter().position(|r| *r == ev.room_id).unwrap_or(0);
+        let mine: Vec<&Override> = overrides.iter().filter(|o| o.event_id == ev.id.0).collect();
+        let repeats = !ev.rrule.is_empty();
         for at in list {
+            if mine.iter().any(|o| o.recurrence_id == at.start) {
+                continue;
+            }
             out.push(Scheduled {
                 room,
                 event: ev.clone(),
                 at,
+                recurrence: repeats.then_some(at.start),
             });
+        }
+        for o in mine {
+            let at = Occurrence {
+                start: o.starts_at,
+                end: o.ends_at,
+            };
+            if window.overlaps(&at, ev.all_day) {
+                out.push(Scheduled {
+                    room,
+                    event: with_override(&ev, o),
+                    at,
+                    recurrence: Some(o.recurrence_id),
+                });
+            }
         }
     }
     out.sort_by_key(|s| (s.at.start, s.event.id));
@@ -684,7 +701,7 @@ pub fn grid_days(month: NaiveDate) -> (NaiveDate, NaiveDate) {
 pub struct CalendarView {
     /// The rooms shown (one for a room's calendar).
     pub rooms: Vec<RoomCtx>,
-    /// The first of the month shown.
+    /// The first of the month shown (a week view: the week's Sunday).
     pub month: NaiveDate,
     /// The occurrences in the grid's days, in order.
     pub items: Vec<Scheduled>,
@@ -692,6 +709,39 @@ pub struct CalendarView {
     pub cut: bool,
     /// The actor has a live feed address for this room (room pages only).
     pub has_feed: bool,
+    /// Which of `rooms` the page shows (`/calendar`'s room filter; the others are only offered).
+    pub selected: Vec<bool>,
+}
+
+/// The week (Sunday first) that holds `day`: its first day and the day after its last.
+pub fn week_days(day: NaiveDate) -> (NaiveDate, NaiveDate) {
+    let from = day - Duration::days(i64::from(day.weekday().num_days_from_sunday()));
+    (from, from + Duration::days(7))
+}
+
+/// A room's calendar for the week that holds `day` (`month` in the view is the week's Sunday).
+pub fn room_week(
+    conn: &mut DbConn,
+    actor: Option<&Actor>,
+    slug: &str,
+    day: NaiveDate,
+    site: &SiteSettings,
+) -> AppResult<CalendarView> {
+    let (from, to) = week_days(day);
+    room_days(conn, actor, slug, from, (from, to), site)
+}
+
+/// `/calendar/week`: the week that holds `day` across the member's calendars (or those `only`
+/// names, as `combined_month`).
+pub fn combined_week(
+    conn: &mut DbConn,
+    actor: &Actor,
+    day: NaiveDate,
+    site: &SiteSettings,
+    only: &[String],
+) -> AppResult<CalendarView> {
+    let (from, to) = week_days(day);
+    combined_days(conn, actor, from, (from, to), site, only)
 }
 
 /// A room's calendar for the month of `month` (in the site's zone).
@@ -702,9 +752,21 @@ pub fn room_month(
     month: NaiveDate,
     site: &SiteSettings,
 ) -> AppResult<CalendarView> {
+    room_days(conn, actor, slug, month, grid_days(month), site)
+}
+
+/// A room's calendar over the days `[from, to)`; `anchor` is the month or week it shows.
+fn room_days(
+    conn: &mut DbConn,
+    actor: Option<&Actor>,
+    slug: &str,
+    anchor: NaiveDate,
+    (from, to): (NaiveDate, NaiveDate),
+    site: &SiteSettings,
+) -> AppResult<CalendarView> {
+    let month = anchor;
     let ctx = rooms::load(conn, actor, slug)?;
     ensure_calendar(actor, &ctx)?;
-    let (from, to) = grid_days(month);
     let window = Window::days(from, to, site.timezone);
     let (items, cut) = expand(conn, &[&ctx], &window)?;
     let has_feed = match actor {
@@ -717,27 +779,53 @@ pub fn room_month(
         items,
         cut,
         has_feed,
+        selected: vec![true],
     })
 }
 
-/// `/calendar`: every room the member reads that has a calendar, for the month of `month`.
+/// `/calendar`: every room the member reads that has a calendar, for the month of `month`; with
+/// `only` (room slugs, the filter's checkboxes), just those of them (a slug of a room the member
+/// does not read selects nothing).
 pub fn combined_month(
     conn: &mut DbConn,
     actor: &Actor,
     month: NaiveDate,
     site: &SiteSettings,
+    only: &[String],
 ) -> AppResult<CalendarView> {
+    combined_days(conn, actor, month, grid_days(month), site, only)
+}
+
+/// The member's calendars over the days `[from, to)`; `anchor` is the month or week it shows.
+fn combined_days(
+    conn: &mut DbConn,
+    actor: &Actor,
+    anchor: NaiveDate,
+    (from, to): (NaiveDate, NaiveDate),
+    site: &SiteSettings,
+    only: &[String],
+) -> AppResult<CalendarView> {
+    let month = anchor;
     let rooms = calendar_rooms(conn, actor)?;
-    let (from, to) = grid_days(month);
     let window = Window::days(from, to, site.timezone);
-    let refs: Vec<&RoomCtx> = rooms.iter().collect();
-    let (items, cut) = expand(conn, &refs, &window)?;
+    let selected: Vec<bool> = rooms
+        .iter()
+        .map(|c| only.is_empty() || only.contains(&c.room.slug))
+        .collect();
+    // Indexes of the shown rooms in `rooms`, so each keeps its colour whatever is filtered out.
+    let shown: Vec<usize> = (0..rooms.len()).filter(|i| selected[*i]).collect();
+    let refs: Vec<&RoomCtx> = shown.iter().map(|i| &rooms[*i]).collect();
+    let (mut items, cut) = expand(conn, &refs, &window)?;
+    for s in &mut items {
+        s.room = shown[s.room];
+    }
     Ok(CalendarView {
         rooms,
         month,
         items,
         cut,
         has_feed: false,
+        selected,
     })
 }
 
@@ -769,12 +857,14 @@ pub fn upcoming(
     let at = now();
     items.retain(|s| s.event.all_day || s.at.end > at);
     items.truncate(UPCOMING_SHOWN);
+    let selected = vec![true; rooms.len()];
     Ok(CalendarView {
         rooms,
         month: today,
         items,
         cut,
         has_feed: false,
+        selected,
     })
 }
 
@@ -787,20 +877,27 @@ pub struct EventPage {
     pub event: Event,
     /// Its author's display name.
     pub author_name: String,
-    /// The next occurrences (a series), from today, at most 10.
-    pub upcoming: Vec<Occurrence>,
+    /// The next occurrences (a series), from today, at most 10: each one's original start (what
+    /// names it) and when it is.
+    pub upcoming: Vec<(NaiveDateTime, Occurrence)>,
+    /// The one occurrence the page is about (`?at=`), with its own fields when it was changed.
+    pub occurrence: Option<series::OccurrenceView>,
+    /// The actor's reminders of it.
+    pub reminders: Vec<event::Reminder>,
     /// Edit it.
     pub can_edit: bool,
     /// Delete it.
     pub can_delete: bool,
 }
 
-/// Loads an event's page.
+/// Loads an event's page, or the page of one of its occurrences (`at`, as `exdate_value` writes
+/// its original start).
 pub fn show(
     conn: &mut DbConn,
     actor: Option<&Actor>,
     slug: &str,
     id: EventId,
+    at: Option<&str>,
     site: &SiteSettings,
 ) -> AppResult<EventPage> {
     let ctx = rooms::load(conn, actor, slug)?;
@@ -817,6 +914,10 @@ pub fn show(
         },
     )
     .is_ok();
+    let occurrence = match at {
+        Some(key) => Some(series::occurrence_view(conn, &ev, key)?),
+        None => None,
+    };
     let tz: Tz = ev.tz.parse().unwrap_or(chrono_tz::UTC);
     let upcoming = if ev.rrule.is_empty() {
         Vec::new()
@@ -825,14 +926,37 @@ pub fn show(
         let window = Window::days(today, today + Duration::days(3 * 366), site.timezone);
         let (mut list, _) = recur::occurrences(&timing(&ev, tz), &window).map_err(internal)?;
         list.truncate(10);
-        list
+        let changed = match (list.first(), list.last()) {
+            (Some(a), Some(b)) => {
+                event::overrides_of(conn, &[ev.id.0], a.start, b.start + Duration::seconds(1))?
+            }
+            _ => Vec::new(),
+        };
+        list.into_iter()
+            .map(|o| {
+                let at = changed
+                    .iter()
+                    .find(|c| c.recurrence_id == o.start)
+                    .map_or(o, |c| Occurrence {
+                        start: c.starts_at,
+                        end: c.ends_at,
+                    });
+                (o.start, at)
+            })
+            .collect()
     };
     let author_name = user::find(conn, ev.created_by)?.display_name;
+    let reminders = match actor {
+        Some(a) => reminders::mine(conn, a, &ev)?,
+        None => Vec::new(),
+    };
     Ok(EventPage {
         ctx,
         event: ev,
         author_name,
         upcoming,
+        occurrence,
+        reminders,
         can_edit,
         can_delete,
     })
@@ -849,9 +973,11 @@ pub fn event_ics(
     let ctx = rooms::load(conn, actor, slug)?;
     ensure_calendar(actor, &ctx)?;
     let ev = event::find_in_room(conn, ctx.room.id, id)?;
+    let changed = event::all_overrides(conn, id)?;
     Ok(ics::calendar(
         &ctx.room.name,
         &[ev],
+        &changed,
         base_url,
         &ctx.room.slug,
     ))
@@ -917,7 +1043,8 @@ pub fn feed(
         return Ok((etag, None));
     }
     let events = event::all_in_room(conn, ctx.room.id)?;
-    let ics = ics::calendar(&ctx.room.name, &events, base_url, &ctx.room.slug);
+    let changed = event::overrides_in_room(conn, ctx.room.id)?;
+    let ics = ics::calendar(&ctx.room.name, &events, &changed, base_url, &ctx.room.slug);
     Ok((etag.clone(), Some(FeedBody { ics, etag })))
 }
 

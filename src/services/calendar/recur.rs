@@ -64,7 +64,7 @@ pub fn nth_of_month(date: NaiveDate) -> u32 {
 }
 
 /// The end of `until` (its last second) in `tz`, in UTC: what `UNTIL` says for a timed event.
-fn until_utc(until: NaiveDate, tz: Tz) -> NaiveDateTime {
+pub fn until_utc(until: NaiveDate, tz: Tz) -> NaiveDateTime {
     let local = until.and_time(NaiveTime::from_hms_opt(23, 59, 59).unwrap_or(NaiveTime::MIN));
     tz.from_local_datetime(&local)
         .latest()
@@ -232,6 +232,31 @@ impl Window {
     }
 }
 
+impl Window {
+    /// Whether an occurrence (UTC, or dates for all-day events) overlaps the window.
+    pub fn overlaps(&self, o: &Occurrence, all_day: bool) -> bool {
+        if all_day {
+            o.start < self.to_date.and_time(NaiveTime::MIN)
+                && o.end > self.from_date.and_time(NaiveTime::MIN)
+        } else {
+            o.start < self.to && o.end > self.from
+        }
+    }
+}
+
+/// Whether a series has an occurrence starting exactly at `at` (UTC, or the date at 00:00 for
+/// all-day events): only a real occurrence may be skipped, changed or split at.
+pub fn is_occurrence(t: &Timing<'_>, at: NaiveDateTime) -> Result<bool, RuleError> {
+    let day = at.date();
+    let window = Window::days(
+        day - Duration::days(1),
+        day + Duration::days(2),
+        chrono_tz::UTC,
+    );
+    let (list, _) = occurrences(t, &window)?;
+    Ok(list.iter().any(|o| o.start == at))
+}
+
 /// One occurrence: its start and end, UTC for timed events, dates at 00:00 for all-day ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Occurrence {
@@ -375,6 +400,16 @@ fn skip_ahead<'a>(t: &Timing<'a>, from: NaiveDateTime) -> Option<Timing<'a>> {
         ends_at: new_start + (t.ends_at - t.starts_at),
         ..t.clone()
     })
+}
+
+/// How many occurrences a series has that start before `at` (at most `MAX_COUNT`; what a counted
+/// series has used up).
+pub fn count_before(t: &Timing<'_>, at: NaiveDateTime) -> Result<usize, RuleError> {
+    let before = rrule::Tz::UTC.from_utc_datetime(&(at - Duration::seconds(1)));
+    let all = rrule_set(t)?
+        .before(before)
+        .all(u16::try_from(MAX_COUNT).unwrap_or(u16::MAX));
+    Ok(all.dates.len())
 }
 
 /// When the last occurrence of a series ends (`None`: it never ends), for the window index.

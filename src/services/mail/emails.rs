@@ -120,6 +120,25 @@ impl EmailTemplate for EmailChangeNotice<'_> {
     const FOOTER: Footer = Footer::NotYou;
 }
 
+/// `event_reminder`: a reminder the member asked for, before an event (or one date of a series).
+#[derive(Debug, Serialize)]
+pub struct EventReminder<'a> {
+    /// The event's title (the date's own, when it was changed alone).
+    pub title: &'a str,
+    /// When it is, in the site's zone.
+    pub when: &'a str,
+    /// Where (may be empty).
+    pub place: &'a str,
+    /// The room's name.
+    pub room: &'a str,
+    /// The event's page (the date's own for a series).
+    pub link: &'a str,
+}
+
+impl EmailTemplate for EventReminder<'_> {
+    const NAME: &'static str = "event_reminder";
+}
+
 /// `join_request`: someone asks to join a room the recipient manages.
 #[derive(Debug, Serialize)]
 pub struct JoinRequest<'a> {

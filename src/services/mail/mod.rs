@@ -399,6 +399,30 @@ mod tests {
                     link: "http://x.test/rooms/r/posts/1",
                 },
             ),
+            one(
+                t,
+                lang,
+                "花子",
+                &EventReminder {
+                    title: "朝練",
+                    when: "2027-01-05 10:00–11:00 (Asia/Tokyo)",
+                    place: "体育館",
+                    room: "club",
+                    link: "http://x.test/rooms/club/calendar/events/1?at=20270105T010000Z",
+                },
+            ),
+            one(
+                t,
+                lang,
+                "花子",
+                &EventReminder {
+                    title: "遠足",
+                    when: "2027-01-06",
+                    place: "",
+                    room: "club",
+                    link: "http://x.test/rooms/club/calendar/events/2",
+                },
+            ),
             one(t, lang, "花子", &PasswordChanged { login: "hanako" }),
             one(
                 t,

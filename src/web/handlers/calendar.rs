@@ -6,13 +6,15 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::db::types::EventId;
 use crate::error::AppError;
+use crate::services::calendar::reminders::{self, ReminderForm};
+use crate::services::calendar::series::{self, Scope};
 use crate::services::calendar::{self, EventForm};
 use crate::services::form::{self, FormOutcome};
 use crate::services::rooms::{self, RoomCtx};
 use crate::web::AppState;
 use crate::web::extract::{Ctx, CurrentUser, room_slug};
 use crate::web::render::{self, redirect_with_flash};
-use crate::web::views::calendar::{EventFormPage, EventShowPage, FeedPage, MonthPage};
+use crate::web::views::calendar::{EventFormPage, EventShowPage, FeedPage, MonthPage, WeekPage};
 use crate::web::views::rooms::room_item;
 use crate::web::views::{Errors, Layout};
 
@@ -39,6 +41,76 @@ impl MonthQuery {
     }
 }
 
+/// `?date=YYYY-MM-DD` of a week view (anything else is 404); none = today.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct WeekQuery {
+    date: Option<String>,
+}
+
+impl WeekQuery {
+    fn day(&self, ctx: &Ctx) -> Result<chrono::NaiveDate, AppError> {
+        match &self.date {
+            None => Ok(today(&ctx.site)),
+            Some(d) => chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                .ok()
+                .filter(|d| calendar::month_start(chrono::Datelike::year(d), 1).is_some())
+                .ok_or(AppError::NotFound),
+        }
+    }
+}
+
+/// `GET /rooms/{room}/calendar/week[?date=...]`: a room's week, a day per row.
+pub async fn room_week(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    slug: web::Path<String>,
+    query: web::Query<WeekQuery>,
+) -> Result<HttpResponse, AppError> {
+    let slug = room_slug(&slug)?.to_owned();
+    let day = query.day(&ctx)?;
+    let (actor, site) = (ctx.actor(), ctx.site.clone());
+    let view = state
+        .core
+        .db
+        .read(move |conn| calendar::room_week(conn, actor.as_ref(), &slug, day, &site))
+        .await?;
+    let base = format!("/rooms/{}/calendar", view.rooms[0].room.slug);
+    let page = WeekPage::new(
+        Layout::new(&ctx, &format!("{base}/week")),
+        &ctx.site,
+        &view,
+        &base,
+        true,
+    );
+    render::ok(&state, &page)
+}
+
+/// `GET /calendar/week[?date=...&room=...]`: the member's week across their calendars.
+pub async fn my_week(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    req: HttpRequest,
+    query: web::Query<WeekQuery>,
+) -> Result<HttpResponse, AppError> {
+    let ctx = Ctx(user.0.clone());
+    let day = query.day(&ctx)?;
+    let (actor, site) = (user.actor(), ctx.site.clone());
+    let only = filter_rooms(&req);
+    let view = state
+        .core
+        .db
+        .read(move |conn| calendar::combined_week(conn, &actor, day, &site, &only))
+        .await?;
+    let page = WeekPage::new(
+        Layout::new(&ctx, "/calendar/week"),
+        &ctx.site,
+        &view,
+        "/calendar",
+        false,
+    );
+    render::ok(&state, &page)
+}
+
 /// `GET /rooms/{room}/calendar`.
 pub async fn room_calendar(
     state: web::Data<AppState>,
@@ -59,19 +131,33 @@ pub async fn room_calendar(
     render::ok(&state, &page)
 }
 
-/// `GET /calendar`: every room calendar the member reads, a colour per room.
+/// The rooms `/calendar`'s filter checked (`?room=a&room=b`: repeated, so read from the query
+/// string itself); a malformed slug is left out.
+fn filter_rooms(req: &HttpRequest) -> Vec<String> {
+    url::form_urlencoded::parse(req.query_string().as_bytes())
+        .filter(|(k, _)| k == "room")
+        .map(|(_, v)| v.into_owned())
+        .filter(|v| room_slug(v).is_ok())
+        .take(500)
+        .collect()
+}
+
+/// `GET /calendar[?room=...]`: every room calendar the member reads (or those the filter checked),
+/// a colour per room.
 pub async fn my_calendar(
     state: web::Data<AppState>,
     user: CurrentUser,
+    req: HttpRequest,
     query: web::Query<MonthQuery>,
 ) -> Result<HttpResponse, AppError> {
     let ctx = Ctx(user.0.clone());
     let month = query.month(&ctx)?;
     let (actor, site) = (user.actor(), ctx.site.clone());
+    let only = filter_rooms(&req);
     let view = state
         .core
         .db
-        .read(move |conn| calendar::combined_month(conn, &actor, month, &site))
+        .read(move |conn| calendar::combined_month(conn, &actor, month, &site, &only))
         .await?;
     let page = MonthPage::new(
         Layout::new(&ctx, "/calendar"),
@@ -163,19 +249,41 @@ pub async fn create_event(
     }
 }
 
-/// `GET /rooms/{room}/calendar/events/{id}`.
+/// Which occurrence of a series a page or form is about, and the scope of a change.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct OccurrenceQuery {
+    /// The occurrence's original start (`recur::exdate_value`).
+    #[serde(default)]
+    at: Option<String>,
+    /// `this`, `following` or `all` (empty = all).
+    #[serde(default)]
+    scope: String,
+}
+
+/// `GET /rooms/{room}/calendar/events/{id}[?at=...]`: the event, or one occurrence of a series.
 pub async fn show_event(
     state: web::Data<AppState>,
     ctx: Ctx,
     path: web::Path<(String, i64)>,
+    query: web::Query<OccurrenceQuery>,
 ) -> Result<HttpResponse, AppError> {
     let (slug, id) = path.into_inner();
     let slug = room_slug(&slug)?.to_owned();
     let (actor, site) = (ctx.actor(), ctx.site.clone());
+    let at = query.into_inner().at;
     let p = state
         .core
         .db
-        .read(move |conn| calendar::show(conn, actor.as_ref(), &slug, EventId(id), &site))
+        .read(move |conn| {
+            calendar::show(
+                conn,
+                actor.as_ref(),
+                &slug,
+                EventId(id),
+                at.as_deref(),
+                &site,
+            )
+        })
         .await?;
     let path = format!("/rooms/{}/calendar/events/{id}", p.ctx.room.slug);
     render::ok(
@@ -207,21 +315,24 @@ pub async fn event_ics(
         .body(ics))
 }
 
-/// `GET /rooms/{room}/calendar/events/{id}/edit`.
+/// `GET /rooms/{room}/calendar/events/{id}/edit[?scope=this|following|all&at=...]`.
 pub async fn edit_event(
     state: web::Data<AppState>,
     user: CurrentUser,
     path: web::Path<(String, i64)>,
+    query: web::Query<OccurrenceQuery>,
 ) -> Result<HttpResponse, AppError> {
     let (slug, id) = path.into_inner();
     let slug = room_slug(&slug)?.to_owned();
     let actor = user.actor();
-    let (ctx, ev) = state
+    let q = query.into_inner();
+    let scope = Scope::parse(&q.scope).ok_or(AppError::NotFound)?;
+    let key = q.at.unwrap_or_default();
+    let (ctx, form) = state
         .core
         .db
-        .read(move |conn| calendar::for_edit(conn, &actor, &slug, EventId(id)))
+        .read(move |conn| series::edit_form(conn, &actor, &slug, EventId(id), scope, &key))
         .await?;
-    let form = EventForm::from_event(&ev);
     render::ok(
         &state,
         &form_page(&user, &ctx, Some(EventId(id)), &form, Errors::default()),
@@ -246,15 +357,15 @@ pub async fn update_event(
         .write(move |conn| {
             form::submit(
                 conn,
-                |conn| calendar::update(conn, &actor, &s, id, &f, &site),
+                |conn| series::update_scoped(conn, &actor, &s, id, &f, &site),
                 |conn| rooms::load(conn, Some(&actor), &s),
             )
         })
         .await?;
     match outcome {
-        FormOutcome::Saved(()) => Ok(redirect_with_flash(
+        FormOutcome::Saved(shown) => Ok(redirect_with_flash(
             &state,
-            &format!("/rooms/{slug}/calendar/events/{id}"),
+            &format!("/rooms/{slug}/calendar/events/{shown}"),
             "flash.event_saved",
         )),
         FormOutcome::Invalid { errors, page } => render::invalid(
@@ -264,24 +375,83 @@ pub async fn update_event(
     }
 }
 
-/// `POST /rooms/{room}/calendar/events/{id}/delete`: the event, or the whole series.
+/// `POST /rooms/{room}/calendar/events/{id}/delete`: the event, or with `scope` and `at` one
+/// occurrence of a series or this and the following ones.
 pub async fn delete_event(
     state: web::Data<AppState>,
     user: CurrentUser,
     path: web::Path<(String, i64)>,
+    form: web::Form<OccurrenceQuery>,
 ) -> Result<HttpResponse, AppError> {
     let (slug, id) = path.into_inner();
     let slug = room_slug(&slug)?.to_owned();
     let (actor, s) = (user.actor(), slug.clone());
+    let f = form.into_inner();
+    let scope = Scope::parse(&f.scope).ok_or(AppError::NotFound)?;
+    let key = f.at.unwrap_or_default();
     state
         .core
         .db
-        .write(move |conn| calendar::delete(conn, &actor, &s, EventId(id)))
+        .write(move |conn| series::delete_scoped(conn, &actor, &s, EventId(id), scope, &key))
         .await?;
     Ok(redirect_with_flash(
         &state,
         &format!("/rooms/{slug}/calendar"),
         "flash.event_deleted",
+    ))
+}
+
+/// `POST /rooms/{room}/calendar/events/{id}/reminders`: "remind me N minutes/hours/days before".
+pub async fn add_reminder(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(String, i64)>,
+    form: web::Form<ReminderForm>,
+) -> Result<HttpResponse, AppError> {
+    let (slug, id) = path.into_inner();
+    let slug = room_slug(&slug)?.to_owned();
+    let (actor, s) = (user.actor(), slug.clone());
+    let form = form.into_inner();
+    let outcome = state
+        .core
+        .db
+        .write(move |conn| {
+            form::submit(
+                conn,
+                |conn| reminders::add(conn, &actor, &s, EventId(id), &form),
+                |_| Ok(()),
+            )
+        })
+        .await?;
+    let flash = match outcome {
+        FormOutcome::Saved(()) => "flash.reminder_added",
+        FormOutcome::Invalid { .. } => "flash.reminder_invalid",
+    };
+    Ok(redirect_with_flash(
+        &state,
+        &format!("/rooms/{slug}/calendar/events/{id}"),
+        flash,
+    ))
+}
+
+/// `POST /rooms/{room}/calendar/events/{id}/reminders/{reminder}/delete`.
+pub async fn delete_reminder(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(String, i64, i64)>,
+) -> Result<HttpResponse, AppError> {
+    let (slug, id, reminder) = path.into_inner();
+    let slug = room_slug(&slug)?.to_owned();
+    let (actor, s) = (user.actor(), slug.clone());
+    state
+        .core
+        .db
+        .write(move |conn| reminders::remove(conn, &actor, &s, EventId(id), reminder))
+        .await?;
+    Ok(redirect_with_flash(
+        &state,
+        &format!("/rooms/{slug}/calendar/events/{id}"),
+        "flash.reminder_removed",
     ))
 }
 

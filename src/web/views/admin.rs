@@ -433,6 +433,8 @@ mod tests {
         "room.restored",
         "room.request_approved",
         "room.request_declined",
+        "event.occurrence_deleted",
+        "event.following_deleted",
     ];
 
     /// The string literals in the third argument (the action) of every `audit::record(` call

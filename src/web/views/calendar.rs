@@ -82,12 +82,16 @@ pub struct AgendaItem {
     pub recurring: bool,
 }
 
-/// A room in the combined calendar's legend.
+/// A room in the combined calendar's legend, with its filter checkbox.
 #[derive(Debug, Clone, Serialize)]
 pub struct Legend {
     pub name: String,
     pub url: String,
     pub colour: usize,
+    /// The room's slug (the checkbox's value).
+    pub slug: String,
+    /// Shown (checked).
+    pub checked: bool,
 }
 
 /// The feed box of a room's calendar.
@@ -121,6 +125,8 @@ pub struct MonthPage {
     pub legend: Vec<Legend>,
     /// The feed box (members of a room's calendar).
     pub feed: Option<FeedBox>,
+    /// The week view (this week in this month, else the month's first week).
+    pub week_url: String,
 }
 
 impl Page for MonthPage {
@@ -129,6 +135,18 @@ impl Page for MonthPage {
 
 pub(super) fn event_url(slug: &str, e: &Event) -> String {
     format!("/rooms/{slug}/calendar/events/{}", e.id)
+}
+
+/// The page of one scheduled item: an occurrence of a series has its own (`?at=`).
+pub(super) fn occurrence_url(slug: &str, s: &Scheduled) -> String {
+    match s.recurrence {
+        Some(r) => format!(
+            "{}?at={}",
+            event_url(slug, &s.event),
+            exdate_value(r, s.event.all_day)
+        ),
+        None => event_url(slug, &s.event),
+    }
 }
 
 /// The local days an occurrence covers (all-day: its dates; timed: its start's day to the day its
@@ -208,7 +226,7 @@ impl MonthPage {
         for s in &view.items {
             let ctx: &RoomCtx = &view.rooms[s.room];
             let e = &s.event;
-            let url = event_url(&ctx.room.slug, e);
+            let url = occurrence_url(&ctx.room.slug, s);
             let (start, first, last) = local_days(&s.at, e.all_day, tz);
             for (i, cell) in cells.iter_mut().enumerate() {
                 let d = from + Duration::days(i64::try_from(i).unwrap_or(0));
@@ -250,28 +268,21 @@ impl MonthPage {
             }
         }
         let weeks = cells.chunks(7).map(|w| Week { days: w.to_vec() }).collect();
-        let legend = if room_page {
-            Vec::new()
-        } else {
-            view.rooms
-                .iter()
-                .enumerate()
-                .map(|(i, c)| Legend {
-                    name: c.room.name.clone(),
-                    url: format!("/rooms/{}/calendar", c.room.slug),
-                    colour: colour(i),
-                })
-                .collect()
-        };
+        let filter = filter_query(view);
+        let legend = legend(view, room_page);
         Self {
             layout,
             room: room.map(|c| room_item(&c.room, c.access.role)),
             month: view.month.format("%Y-%m").to_string(),
             year: view.month.year(),
             month_number: view.month.month(),
-            prev_url: month_path(base, shift_month(view.month, -1)),
-            next_url: month_path(base, shift_month(view.month, 1)),
-            today_url: base.to_owned(),
+            prev_url: month_path(base, shift_month(view.month, -1)) + &filter,
+            next_url: month_path(base, shift_month(view.month, 1)) + &filter,
+            today_url: if filter.is_empty() {
+                base.to_owned()
+            } else {
+                format!("{base}?{}", filter.trim_start_matches('&'))
+            },
             weeks,
             agenda,
             cut: view.cut,
@@ -281,8 +292,51 @@ impl MonthPage {
             feed: room.filter(|_| logged_in).map(|_| FeedBox {
                 active: view.has_feed,
             }),
+            week_url: {
+                let day =
+                    if today.year() == view.month.year() && today.month() == view.month.month() {
+                        today
+                    } else {
+                        view.month
+                    };
+                format!("{base}/week?date={day}{filter}")
+            },
         }
     }
+}
+
+/// The rooms of the combined calendar with their colours and filter checkboxes (none on a room's
+/// own calendar).
+fn legend(view: &CalendarView, room_page: bool) -> Vec<Legend> {
+    if room_page {
+        return Vec::new();
+    }
+    view.rooms
+        .iter()
+        .enumerate()
+        .map(|(i, c)| Legend {
+            name: c.room.name.clone(),
+            url: format!("/rooms/{}/calendar", c.room.slug),
+            colour: i % COLOURS,
+            slug: c.room.slug.clone(),
+            checked: view.selected.get(i).copied().unwrap_or(true),
+        })
+        .collect()
+}
+
+/// The query the month links add to keep `/calendar`'s room filter (`&room=a&room=b`), empty
+/// when every room is shown.
+fn filter_query(view: &CalendarView) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    if view.selected.iter().all(|s| *s) {
+        return out;
+    }
+    for (c, _) in view.rooms.iter().zip(&view.selected).filter(|(_, s)| **s) {
+        let slug = crate::services::url_path(&c.room.slug);
+        let _ = write!(out, "&room={}", slug.trim_start_matches('/'));
+    }
+    out
 }
 
 fn agenda_item(s: &Scheduled, ctx: &RoomCtx, url: &str, tz: Tz) -> AgendaItem {
@@ -315,6 +369,28 @@ pub struct UpcomingItem {
     pub when: String,
     /// The occurrence as the skip form sends it.
     pub key: String,
+    /// Its own page (edit or delete it, this and the following ones, or all).
+    pub url: String,
+}
+
+/// One of the member's reminders of an event.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReminderItem {
+    pub id: i64,
+    pub amount: i32,
+    /// `minutes`, `hours` or `days`.
+    pub unit: &'static str,
+}
+
+/// The one occurrence an event page is about (`?at=`).
+#[derive(Debug, Clone, Serialize)]
+pub struct OccurrenceBox {
+    /// Its original start as the forms send it.
+    pub key: String,
+    /// When it was planned (shown when it was moved).
+    pub planned: String,
+    /// It was changed alone.
+    pub changed: bool,
 }
 
 /// `calendar/event.html`.
@@ -341,6 +417,11 @@ pub struct EventShowPage {
     pub repeat: String,
     pub author_name: String,
     pub upcoming: Vec<UpcomingItem>,
+    /// The occurrence the page is about, for a series' occurrence page.
+    pub occurrence: Option<OccurrenceBox>,
+    /// The member's reminders (logged-in readers may add them).
+    pub reminders: Vec<ReminderItem>,
+    pub can_remind: bool,
     pub can_edit: bool,
     pub can_delete: bool,
     /// The month of the event in the calendar.
@@ -379,25 +460,59 @@ impl EventShowPage {
     pub fn new(layout: Layout, site: &SiteSettings, p: &EventPage) -> Self {
         let e = &p.event;
         let tz = site.timezone;
-        let first = Occurrence {
-            start: e.starts_at,
-            end: e.ends_at,
-        };
+        let first = p.occurrence.as_ref().map_or(
+            Occurrence {
+                start: e.starts_at,
+                end: e.ends_at,
+            },
+            |o| o.at,
+        );
+        let changed = p.occurrence.as_ref().and_then(|o| o.changed.as_ref());
+        let base_url = event_url(&p.ctx.room.slug, e);
+        let can_remind = layout.user.is_some();
         let event_tz: Tz = e.tz.parse().unwrap_or(chrono_tz::UTC);
         let rule = calendar::recur::Rule::parse(&e.rrule, event_tz);
         let month = if e.all_day {
-            e.starts_at.date()
+            first.start.date()
         } else {
-            tz.from_utc_datetime(&e.starts_at).date_naive()
+            tz.from_utc_datetime(&first.start).date_naive()
         };
         Self {
             layout,
             room: room_item(&p.ctx.room, p.ctx.access.role),
             id: e.id.0,
-            title: e.title.clone(),
-            description_html: e.description_html.clone(),
-            place: e.place.clone(),
+            title: changed.map_or_else(|| e.title.clone(), |c| c.title.clone()),
+            description_html: changed.map_or_else(
+                || e.description_html.clone(),
+                |c| c.description_html.clone(),
+            ),
+            place: changed.map_or_else(|| e.place.clone(), |c| c.place.clone()),
             when: when(e, &first, tz),
+            reminders: p
+                .reminders
+                .iter()
+                .map(|r| {
+                    let (amount, unit) = calendar::reminders::lead(r.minutes_before);
+                    ReminderItem {
+                        id: r.id,
+                        amount,
+                        unit,
+                    }
+                })
+                .collect(),
+            can_remind,
+            occurrence: p.occurrence.as_ref().map(|o| OccurrenceBox {
+                key: exdate_value(o.recurrence_id, e.all_day),
+                planned: when(
+                    e,
+                    &Occurrence {
+                        start: o.recurrence_id,
+                        end: o.recurrence_id + (e.ends_at - e.starts_at),
+                    },
+                    tz,
+                ),
+                changed: o.changed.is_some(),
+            }),
             tz: e.tz.clone(),
             all_day: e.all_day,
             recurring: !e.rrule.is_empty(),
@@ -409,9 +524,13 @@ impl EventShowPage {
             upcoming: p
                 .upcoming
                 .iter()
-                .map(|o| UpcomingItem {
-                    when: when(e, o, tz),
-                    key: exdate_value(o.start, e.all_day),
+                .map(|(r, o)| {
+                    let key = exdate_value(*r, e.all_day);
+                    UpcomingItem {
+                        when: when(e, o, tz),
+                        url: format!("{base_url}?at={key}"),
+                        key,
+                    }
                 })
                 .collect(),
             can_edit: p.can_edit,
@@ -469,6 +588,10 @@ pub struct EventFormView {
     pub days: Vec<DayBox>,
     pub until: String,
     pub count: String,
+    /// `this`, `following`, or empty (the whole series or a single event).
+    pub scope: String,
+    /// The occurrence the form changes (with `scope`).
+    pub at: String,
 }
 
 impl From<&EventForm> for EventFormView {
@@ -517,6 +640,8 @@ impl From<&EventForm> for EventFormView {
             ],
             until: f.until.clone(),
             count: f.count.clone(),
+            scope: f.scope.clone(),
+            at: f.at.clone(),
         }
     }
 }
@@ -564,4 +689,136 @@ pub struct FeedPage {
 
 impl Page for FeedPage {
     const TEMPLATE: &'static str = "calendar/feed.html";
+}
+
+/// One occurrence in a day of the week view.
+#[derive(Debug, Clone, Serialize)]
+pub struct WeekItem {
+    pub title: String,
+    pub url: String,
+    /// `10:00–11:00`; empty for all-day events and the later days of a multi-day one.
+    pub time: String,
+    pub place: String,
+    pub colour: usize,
+    pub room_name: String,
+    pub all_day: bool,
+    /// It began on an earlier day.
+    pub continues_before: bool,
+}
+
+/// A day of the week view.
+#[derive(Debug, Clone, Serialize)]
+pub struct WeekDay {
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    /// Sunday = 0.
+    pub weekday: u32,
+    pub today: bool,
+    pub holiday: Option<&'static str>,
+    pub items: Vec<WeekItem>,
+    /// The new-event form on this day (who may add events in a room's calendar).
+    pub new_url: Option<String>,
+}
+
+/// `calendar/week.html`: a room's week, or the member's (`/calendar/week`), a day per row (fits a
+/// phone; no JavaScript).
+#[derive(Debug, Clone, Serialize)]
+pub struct WeekPage {
+    #[serde(flatten)]
+    pub layout: Layout,
+    pub room: Option<RoomItem>,
+    /// The week's Sunday and Saturday.
+    pub first: String,
+    pub last: String,
+    pub prev_url: String,
+    pub next_url: String,
+    pub today_url: String,
+    /// The month view of the week's Sunday.
+    pub month_url: String,
+    pub days: Vec<WeekDay>,
+    pub cut: bool,
+    pub legend: Vec<Legend>,
+    /// Where the filter form goes (`/calendar/week`) and the day it keeps.
+    pub filter_action: String,
+    pub new_url: Option<String>,
+}
+
+impl Page for WeekPage {
+    const TEMPLATE: &'static str = "calendar/week.html";
+}
+
+impl WeekPage {
+    /// The page of `view` (a week: `view.month` is its Sunday); `base` is the calendar's own path
+    /// (`/rooms/x/calendar`, `/calendar`).
+    pub fn new(
+        layout: Layout,
+        site: &SiteSettings,
+        view: &CalendarView,
+        base: &str,
+        room_page: bool,
+    ) -> Self {
+        let tz = site.timezone;
+        let today = tz.from_utc_datetime(&crate::models::now()).date_naive();
+        let first = view.month;
+        let room = view.rooms.first().filter(|_| room_page);
+        let may_add = room.filter(|c| c.can.schedule);
+        let mut days: Vec<WeekDay> = (0..7)
+            .map(|i| {
+                let d = first + Duration::days(i);
+                WeekDay {
+                    date: d.to_string(),
+                    weekday: d.weekday().num_days_from_sunday(),
+                    today: d == today,
+                    holiday: calendar::holidays::name(d),
+                    items: Vec::new(),
+                    new_url: may_add
+                        .map(|c| format!("/rooms/{}/calendar/events/new?date={d}", c.room.slug)),
+                }
+            })
+            .collect();
+        for s in &view.items {
+            let ctx: &RoomCtx = &view.rooms[s.room];
+            let e = &s.event;
+            let url = occurrence_url(&ctx.room.slug, s);
+            let (_, from, last) = local_days(&s.at, e.all_day, tz);
+            let agenda = agenda_item(s, ctx, &url, tz);
+            for (i, day) in days.iter_mut().enumerate() {
+                let d = first + Duration::days(i64::try_from(i).unwrap_or(0));
+                if d < from || d > last {
+                    continue;
+                }
+                day.items.push(WeekItem {
+                    title: agenda.title.clone(),
+                    url: url.clone(),
+                    time: if d == from {
+                        agenda.time.clone()
+                    } else {
+                        String::new()
+                    },
+                    place: agenda.place.clone(),
+                    colour: agenda.colour,
+                    room_name: agenda.room_name.clone(),
+                    all_day: e.all_day,
+                    continues_before: d > from,
+                });
+            }
+        }
+        let filter = filter_query(view);
+        let week = |d: NaiveDate| format!("{base}/week?date={d}{filter}");
+        Self {
+            layout,
+            room: room.map(|c| room_item(&c.room, c.access.role)),
+            first: first.to_string(),
+            last: (first + Duration::days(6)).to_string(),
+            prev_url: week(first - Duration::days(7)),
+            next_url: week(first + Duration::days(7)),
+            today_url: week(today),
+            month_url: month_path(base, first) + &filter,
+            days,
+            cut: view.cut,
+            legend: legend(view, room_page),
+            filter_action: format!("{base}/week"),
+            new_url: may_add.map(|c| format!("/rooms/{}/calendar/events/new", c.room.slug)),
+        }
+    }
 }

@@ -172,6 +172,7 @@ mod tests {
             <ConfirmPage as Page>::TEMPLATE,
             <home::HomePage as Page>::TEMPLATE,
             <calendar::MonthPage as Page>::TEMPLATE,
+            <calendar::WeekPage as Page>::TEMPLATE,
             <calendar::EventShowPage as Page>::TEMPLATE,
             <calendar::EventFormPage as Page>::TEMPLATE,
             <calendar::FeedPage as Page>::TEMPLATE,

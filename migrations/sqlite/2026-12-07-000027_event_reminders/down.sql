@@ -1,0 +1,2 @@
+DROP TABLE event_reminder_sends;
+DROP TABLE event_reminders;
