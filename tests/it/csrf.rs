@@ -776,6 +776,23 @@ fn post_step(method: &str, pattern: &str, o: &Objects) -> Option<Step> {
             Admin,
             form(&[]),
         ),
+        // After the approval above: the victim changes, then deletes, that same comment of theirs.
+        ("post", "/rooms/{room}/posts/{id}/comments/{comment}") => step(
+            format!(
+                "/rooms/club/posts/{}/comments/{}",
+                o.post_live, o.waiting_comment
+            ),
+            Victim,
+            form(&[("comment", "hacked")]),
+        ),
+        ("post", "/rooms/{room}/posts/{id}/comments/{comment}/delete") => step(
+            format!(
+                "/rooms/club/posts/{}/comments/{}/delete",
+                o.post_live, o.waiting_comment
+            ),
+            Victim,
+            form(&[]),
+        ),
         ("post", "/rooms/{room}/notifications") => step(
             "/rooms/club/notifications".into(),
             Victim,

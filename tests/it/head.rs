@@ -3,7 +3,7 @@
 //! new GET route is checked without being listed here.
 
 use diesel::prelude::*;
-use yui::db::schema::folders;
+use yui::db::schema::{folders, post_comments};
 use yui::web::routes::TABLE;
 
 use crate::support::*;
@@ -27,6 +27,7 @@ struct Samples {
     file_name: String,
     folder: i64,
     event: i64,
+    comment: i64,
     static_path: String,
 }
 
@@ -41,6 +42,7 @@ fn sample_path(pattern: &str, s: &Samples) -> String {
         .replace("{login}", "admin")
         .replace("{code}", "en")
         .replace("{folder}", &s.folder.to_string())
+        .replace("{comment}", &s.comment.to_string())
         .replace("{upload}", "no-such-upload")
         .replace("{token}", "a-token-that-does-not-exist-here-at-all-xyz");
     path = if pattern.contains("/files/file/") {
@@ -102,6 +104,21 @@ async fn arrange(app: &TestApp, admin: &reqwest::Client) -> Samples {
         .next()
         .and_then(|s| s.parse().ok())
         .unwrap();
+    let res = app
+        .post_form(
+            admin,
+            &post.path,
+            &format!("{}/comments", post.path),
+            &[("comment", "了解です")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let comment = app.db(|conn| {
+        Ok(post_comments::table
+            .select(post_comments::id)
+            .order(post_comments::id.desc())
+            .first(conn)?)
+    });
     let home = admin
         .get(app.url("/"))
         .send()
@@ -118,6 +135,7 @@ async fn arrange(app: &TestApp, admin: &reqwest::Client) -> Samples {
         file_name: "議事録.txt".into(),
         folder,
         event,
+        comment,
         static_path: home[at..end].to_owned(),
     }
 }
