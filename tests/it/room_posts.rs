@@ -115,6 +115,65 @@ async fn the_approvals_link_follows_parent_rooms_and_adjusted_cells() {
     );
 }
 
+/// The count beside the approvals link: what waits in the rooms where this person may approve
+/// (never another room's revisions), everything for a site admin, and one fewer once decided.
+#[actix_web::test]
+async fn the_approvals_link_counts_what_waits_for_this_approver_only() {
+    let Council {
+        app, chief, member, ..
+    } = council().await;
+    let admin = app.sign_in("admin").await;
+    // A second room with approval, where `chief` is a plain member and `other` approves.
+    let other = app.user("other").signed_in().await;
+    app.room("annex")
+        .with_approval()
+        .managed_by("manager")
+        .member("other", "chief_editor")
+        .member("chief", "member")
+        .member("member", "member")
+        .create(&admin)
+        .await;
+    for (room, title) in [
+        ("council", "一つ目の報告"),
+        ("council", "二つ目の報告"),
+        ("annex", "別室の報告"),
+    ] {
+        app.post_in(room, title).submit(&member).await;
+    }
+    let badge = |n: usize| format!("aria-label=\"承認待ち {n} 件\"");
+    let nav = async |c: &reqwest::Client| get(c, &app, "/rooms").await.1;
+    assert!(
+        nav(&chief).await.contains(&badge(2)),
+        "council's two, not annex's"
+    );
+    assert!(nav(&other).await.contains(&badge(1)), "annex's one");
+    assert!(
+        nav(&admin).await.contains(&badge(3)),
+        "a site admin approves everywhere"
+    );
+    assert!(!nav(&member).await.contains("href=\"/inbox\""));
+    // Approving one takes it off the count.
+    let (_, inbox) = get(&chief, &app, "/inbox").await;
+    let revision = revision_in(&inbox);
+    let post = inbox
+        .split("href=\"")
+        .map(|rest| rest.split('"').next().unwrap_or(""))
+        .find(|href| href.starts_with("/rooms/council/posts/"))
+        .unwrap()
+        .to_owned();
+    let res = app
+        .post_form(
+            &chief,
+            "/inbox",
+            &format!("{post}/approve"),
+            &[("revision", &revision), ("back", "inbox")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert!(nav(&chief).await.contains(&badge(1)));
+    assert!(nav(&admin).await.contains(&badge(2)));
+}
+
 #[actix_web::test]
 async fn a_member_s_post_waits_for_the_chief_editor_who_approves_it_from_the_inbox() {
     let Council {
