@@ -481,6 +481,7 @@ fn write_posts(
                 tags,
                 action: "submit".into(),
                 lang: String::new(),
+                image: String::new(),
             });
         }
         core.db.run_sync(true, |conn| {
