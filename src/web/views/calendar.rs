@@ -827,3 +827,62 @@ impl WeekPage {
         }
     }
 }
+
+/// `calendar/import.html`: what an `.ics` import did, or every reason it did nothing.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportPage {
+    /// The site layout.
+    #[serde(flatten)]
+    pub layout: Layout,
+    /// The room.
+    pub room: RoomItem,
+    /// Events added.
+    pub added: usize,
+    /// Events the room already had.
+    pub skipped: usize,
+    /// Why nothing was imported (empty when it was).
+    pub problems: Vec<ImportProblem>,
+}
+
+/// One reason an import was refused.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportProblem {
+    /// The event's place in the file (0: the file itself).
+    pub number: usize,
+    /// Its title.
+    pub title: String,
+    /// An i18n key.
+    pub message: &'static str,
+}
+
+impl Page for ImportPage {
+    const TEMPLATE: &'static str = "calendar/import.html";
+}
+
+impl ImportPage {
+    /// The page for `outcome` in `ctx`'s room.
+    pub fn new(layout: Layout, ctx: &RoomCtx, outcome: &calendar::import::Imported) -> Self {
+        let (added, skipped, problems) = match outcome {
+            calendar::import::Imported::Done { added, skipped } => (*added, *skipped, Vec::new()),
+            calendar::import::Imported::Refused(problems) => (
+                0,
+                0,
+                problems
+                    .iter()
+                    .map(|p| ImportProblem {
+                        number: p.number,
+                        title: p.title.clone(),
+                        message: p.message,
+                    })
+                    .collect(),
+            ),
+        };
+        Self {
+            layout,
+            room: room_item(&ctx.room, None),
+            added,
+            skipped,
+            problems,
+        }
+    }
+}
