@@ -38,3 +38,4 @@ mod search;
 mod security;
 mod support;
 mod upgrade;
+mod wordpress;

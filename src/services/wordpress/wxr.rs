@@ -434,3 +434,83 @@ impl State {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wxr(body: &str) -> String {
+        format!(
+            "<?xml version=\"1.0\"?><rss><channel><wp:wxr_version>1.2</wp:wxr_version>{body}</channel></rss>"
+        )
+    }
+
+    fn items(text: &str, limit: u64) -> Result<Vec<Item>, WxrError> {
+        let mut out = Vec::new();
+        read_with_limit(text.as_bytes(), limit, &mut |e| {
+            if let Entry::Item(i) = e {
+                out.push(*i);
+            }
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    #[test]
+    fn items_comments_and_terms_are_read() {
+        let text = wxr(concat!(
+            "<item><title>A &amp; B &#x3042;</title><wp:post_id>7</wp:post_id>",
+            "<content:encoded><![CDATA[<p>x &nbsp; y</p>]]></content:encoded>",
+            "<category domain=\"post_tag\" nicename=\"t\"><![CDATA[タグ]]></category>",
+            "<wp:postmeta><wp:meta_key>_wp_attached_file</wp:meta_key><wp:meta_value>2024/01/a.png</wp:meta_value></wp:postmeta>",
+            "<wp:comment><wp:comment_id>3</wp:comment_id><wp:comment_approved>0</wp:comment_approved></wp:comment>",
+            "</item>"
+        ));
+        let got = items(&text, MAX_TEXT_BYTES).unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].title, "A & B あ");
+        assert_eq!(got[0].content, "<p>x &nbsp; y</p>");
+        assert_eq!(got[0].terms[0].domain, "post_tag");
+        assert_eq!(got[0].terms[0].name, "タグ");
+        assert_eq!(got[0].attached_file, "2024/01/a.png");
+        assert_eq!(got[0].comments[0].approved, "0");
+    }
+
+    #[test]
+    fn hostile_xml_is_refused() {
+        let laughs = "<?xml version=\"1.0\"?><!DOCTYPE rss [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">]><rss><channel><title>&b;</title></channel></rss>";
+        assert!(matches!(items(laughs, MAX_TEXT_BYTES), Err(WxrError::DocType)));
+        let external = "<!DOCTYPE rss SYSTEM \"http://127.0.0.1:9/x.dtd\"><rss/>";
+        assert!(matches!(items(external, MAX_TEXT_BYTES), Err(WxrError::DocType)));
+        // An entity never declared (no DOCTYPE) is not guessed either.
+        let undeclared = wxr("<item><title>&passwd;</title></item>");
+        assert!(
+            matches!(items(&undeclared, MAX_TEXT_BYTES), Err(WxrError::Entity(e)) if e == "passwd")
+        );
+        let attr = wxr("<item><category domain=\"&x;\">c</category></item>");
+        assert!(items(&attr, MAX_TEXT_BYTES).is_err());
+        // A text node larger than the limit is refused while it is read (the limit here is
+        // 1 KiB; 1 MiB of text must not be taken in whole).
+        let big = wxr(&format!(
+            "<item><content:encoded>{}</content:encoded></item>",
+            "x".repeat(1024 * 1024)
+        ));
+        assert!(matches!(items(&big, 1024), Err(WxrError::TooLarge(..))));
+        // Pieces (text, references, CDATA) of one field add up to the same limit.
+        let pieces = wxr(&format!(
+            "<item><title>{}</title></item>",
+            "<![CDATA[xxxxxxxxxx]]>&amp;".repeat(200)
+        ));
+        assert!(matches!(items(&pieces, 1024), Err(WxrError::TooLarge(..))));
+        let deep = wxr(&format!("{}{}", "<a>".repeat(40), "</a>".repeat(40)));
+        assert!(matches!(items(&deep, MAX_TEXT_BYTES), Err(WxrError::TooDeep)));
+        assert!(matches!(
+            items("<html><body/></html>", MAX_TEXT_BYTES),
+            Err(WxrError::NotWxr(_))
+        ));
+        assert!(matches!(
+            items("<rss><channel><item>", MAX_TEXT_BYTES),
+            Err(WxrError::Xml(..))
+        ));
+    }
+}
