@@ -66,8 +66,30 @@ pub fn html_as_markdown(html: &str) -> String {
 /// block or line break becomes a space, inline markup none, as in `plain_text`), entities decoded.
 pub fn html_text(html: &str) -> String {
     const BREAKS: &[&str] = &[
-        "p", "br", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "td", "th",
-        "table", "blockquote", "pre", "figure", "figcaption", "hr", "dd", "dt", "img",
+        "p",
+        "br",
+        "div",
+        "li",
+        "ul",
+        "ol",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "tr",
+        "td",
+        "th",
+        "table",
+        "blockquote",
+        "pre",
+        "figure",
+        "figcaption",
+        "hr",
+        "dd",
+        "dt",
+        "img",
     ];
     let mut raw = String::with_capacity(html.len());
     let mut tag = String::new();
@@ -217,7 +239,10 @@ mod tests {
     fn imported_html_renders_as_itself_and_stays_safe() {
         let dirty = "<p>一段落</p>\n\n<pre>a\n\n  \nb *c*</pre>\n\n<p>*not em* <script>alert(1)</script><a href=\"javascript:x()\">l</a></p>";
         let clean = clean_html(dirty);
-        assert!(!clean.contains("<script") && !clean.contains("javascript:"), "{clean}");
+        assert!(
+            !clean.contains("<script") && !clean.contains("javascript:"),
+            "{clean}"
+        );
         let md = html_as_markdown(&clean);
         assert!(!md.split('\n').any(|l| l.trim().is_empty()), "{md}");
         let html = render(&md);

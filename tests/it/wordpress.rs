@@ -134,11 +134,18 @@ async fn a_wordpress_export_becomes_the_public_blog_once() {
     assert_eq!(status, 200);
     assert!(second.contains("collision-marker"), "{second}");
     // The draft stays a draft: not at its address, not on the front page.
-    let (status, _) = get(&app, "/posts/%E4%B8%8B%E6%9B%B8%E3%81%8D%E3%81%AE%E8%A8%98%E4%BA%8B").await;
+    let (status, _) = get(
+        &app,
+        "/posts/%E4%B8%8B%E6%9B%B8%E3%81%8D%E3%81%AE%E8%A8%98%E4%BA%8B",
+    )
+    .await;
     assert_eq!(status, 404);
     let (_, front) = get(&app, "/").await;
     assert!(front.contains("はじめての防災訓練"), "{front}");
-    assert!(!front.contains("draft-marker") && !front.contains("下書きの記事"), "{front}");
+    assert!(
+        !front.contains("draft-marker") && !front.contains("下書きの記事"),
+        "{front}"
+    );
     let draft_status: String = app.db(|conn| {
         Ok(post_revisions::table
             .filter(post_revisions::title.eq("下書きの記事"))
@@ -184,8 +191,14 @@ async fn a_wordpress_export_becomes_the_public_blog_once() {
         out.contains("posts        0 imported, 3 already there"),
         "{out}"
     );
-    assert!(out.contains("comments     0 imported, 3 already there"), "{out}");
-    assert!(out.contains("attachments  0 imported, 1 already there"), "{out}");
+    assert!(
+        out.contains("comments     0 imported, 3 already there"),
+        "{out}"
+    );
+    assert!(
+        out.contains("attachments  0 imported, 1 already there"),
+        "{out}"
+    );
     assert_eq!(counts(&app), before);
 }
 
@@ -222,7 +235,11 @@ async fn hostile_xml_is_refused_and_nothing_is_written() {
     assert_eq!(counts(&app), before);
     // Broken halfway (an unclosed element after good items): nothing half-imported.
     let broken = dir.path().join("broken.xml");
-    std::fs::write(&broken, good.replace("</channel>", "<item><title>x</title>")).unwrap();
+    std::fs::write(
+        &broken,
+        good.replace("</channel>", "<item><title>x</title>"),
+    )
+    .unwrap();
     let (ok, out) = import(&app, &broken, &[]);
     assert!(!ok, "{out}");
     assert!(out.contains("not well-formed"), "{out}");
@@ -233,10 +250,7 @@ async fn hostile_xml_is_refused_and_nothing_is_written() {
 async fn an_export_goes_into_a_room_without_tags_or_addresses() {
     let app = TestApp::spawn();
     let admin = app.admin_client().await;
-    app.room("town")
-        .features(&["blog"])
-        .create(&admin)
-        .await;
+    app.room("town").features(&["blog"]).create(&admin).await;
     let uploads = fixture("uploads");
     let (ok, out) = import(
         &app,
@@ -266,7 +280,10 @@ async fn an_export_goes_into_a_room_without_tags_or_addresses() {
         .unwrap();
     assert_eq!(res.status(), 200);
     let page = res.text().await.unwrap();
-    assert!(page.contains("参加者は<strong>42名</strong>でした。"), "{page}");
+    assert!(
+        page.contains("参加者は<strong>42名</strong>でした。"),
+        "{page}"
+    );
     assert!(!page.contains("alert("), "{page}");
     // Not in the public blog.
     let (status, _) = get(&app, "/posts/%E3%81%AF%E3%81%98%E3%82%81%E3%81%A6").await;

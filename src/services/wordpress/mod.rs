@@ -215,7 +215,8 @@ fn rewrite_uploads(html: &str, urls: &HashMap<String, String>) -> String {
     if urls.is_empty() || !html.contains(MARK) {
         return html.to_owned();
     }
-    let is_edge = |c: char| matches!(c, '"' | '\'' | '(' | ')' | '=' | '<' | '>') || c.is_whitespace();
+    let is_edge =
+        |c: char| matches!(c, '"' | '\'' | '(' | ')' | '=' | '<' | '>') || c.is_whitespace();
     let mut out = String::with_capacity(html.len());
     let mut rest = html;
     while let Some(i) = rest.find(MARK) {
@@ -237,10 +238,46 @@ fn rewrite_uploads(html: &str, urls: &HashMap<String, String>) -> String {
 
 /// HTML tags that start a block (WordPress's `wpautop` leaves these alone).
 const BLOCK_TAGS: &[&str] = &[
-    "address", "article", "aside", "blockquote", "dd", "details", "div", "dl", "dt", "figcaption",
-    "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "iframe", "li",
-    "nav", "ol", "p", "pre", "section", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
-    "video", "audio", "script", "style",
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "dd",
+    "details",
+    "div",
+    "dl",
+    "dt",
+    "figcaption",
+    "figure",
+    "footer",
+    "form",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hr",
+    "iframe",
+    "li",
+    "nav",
+    "ol",
+    "p",
+    "pre",
+    "section",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "tr",
+    "ul",
+    "video",
+    "audio",
+    "script",
+    "style",
 ];
 
 fn starts_block(chunk: &str) -> bool {
@@ -396,7 +433,13 @@ impl Writer<'_> {
     }
 
     fn remember(&self, conn: &mut DbConn, guid: &str, id: i64) -> AppResult<()> {
-        Ok(import_source::remember(conn, &self.source, guid, id, self.at)?)
+        Ok(import_source::remember(
+            conn,
+            &self.source,
+            guid,
+            id,
+            self.at,
+        )?)
     }
 
     /// A new disabled member (to be invited later).
@@ -488,20 +531,17 @@ impl Writer<'_> {
         };
         self.author(conn, &a)?;
         let id = self.authors.get(&a.login).copied();
-        self.authors.insert(login.to_owned(), id.unwrap_or_default());
+        self.authors
+            .insert(login.to_owned(), id.unwrap_or_default());
         id.ok_or_else(|| AppError::Internal(anyhow::anyhow!("no author for {login}")))
     }
 
-    fn attachment(
-        &mut self,
-        conn: &mut DbConn,
-        a: &Attachment,
-        uploads: &Path,
-    ) -> AppResult<()> {
+    fn attachment(&mut self, conn: &mut DbConn, a: &Attachment, uploads: &Path) -> AppResult<()> {
         let guid = format!("attachment:{}", a.post_id);
         if let Some(id) = self.seen(conn, &guid)? {
             if let Ok(f) = crate::models::file::find_file(conn, self.room.id, id) {
-                self.urls.insert(a.rel.clone(), file_url(&self.room.slug, id, &f.name));
+                self.urls
+                    .insert(a.rel.clone(), file_url(&self.room.slug, id, &f.name));
             }
             self.summary.attachments.already += 1;
             return Ok(());
@@ -511,7 +551,10 @@ impl Writer<'_> {
             s.skip(format!("attachment {}: {why}", a.rel));
         };
         let Some(path) = safe_join(uploads, &a.rel) else {
-            skip(&mut self.summary, "not a plain path under the uploads folder");
+            skip(
+                &mut self.summary,
+                "not a plain path under the uploads folder",
+            );
             return Ok(());
         };
         match std::fs::symlink_metadata(&path) {
@@ -597,7 +640,8 @@ impl Writer<'_> {
                 "publish" | "future" => RevisionStatus::Published,
                 "draft" => RevisionStatus::Draft,
                 "private" => {
-                    self.summary.skip(format!("private {kind}: kept as a draft"));
+                    self.summary
+                        .skip(format!("private {kind}: kept as a draft"));
                     RevisionStatus::Draft
                 }
                 "pending" => RevisionStatus::Pending,
@@ -631,7 +675,11 @@ impl Writer<'_> {
             .decode_utf8_lossy()
             .into_owned();
         let title = clean_title(&item.title, &slug_source);
-        let title = if title.is_empty() { "無題".to_owned() } else { title };
+        let title = if title.is_empty() {
+            "無題".to_owned()
+        } else {
+            title
+        };
         let tags = self.tags(item);
         let search_text =
             crate::textsearch::normalize(&format!("{title} {text} {}", tags.join(", ")));
@@ -820,8 +868,34 @@ fn safe_join(uploads: &Path, rel: &str) -> Option<PathBuf> {
     }
     let root = uploads.canonicalize().ok()?;
     let joined = root.join(rel_path);
-    let real = joined.canonicalize().ok()?;
-    real.starts_with(&root).then_some(real)
+    let resolved = joined.canonicalize().ok()?;
+    resolved.starts_with(&root).then_some(resolved)
+}
+
+/// The room posts go into: `--room`, else the public space; it must be live and have posts.
+fn target_room(core: &Core, opts: &Options) -> anyhow::Result<room::Room> {
+    let room = core
+        .db
+        .run_sync(false, |conn| {
+            Ok(match &opts.room {
+                Some(slug) => room::find_by_slug_opt(conn, slug)?,
+                None => Some(room::public_space(conn)?),
+            })
+        })
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "no room {:?} (give a room's address, as in /rooms/ADDRESS)",
+                opts.room.as_deref().unwrap_or("")
+            )
+        })?;
+    if room.archived {
+        anyhow::bail!("the room {} is archived", room.slug);
+    }
+    if !room.features.has(Feature::Blog) {
+        anyhow::bail!("the room {} has its posts turned off", room.slug);
+    }
+    Ok(room)
 }
 
 /// Runs the import of a file `check` passed; `progress` is told the number of items in the file, then each item done.
@@ -837,28 +911,7 @@ pub fn import(
         anyhow::bail!("--uploads {}: not a folder", dir.display());
     }
     progress(Progress::Start(scan.items));
-    let err = |e: AppError| anyhow::anyhow!("{e}");
-    let room = core
-        .db
-        .run_sync(false, |conn| {
-            Ok(match &opts.room {
-                Some(slug) => room::find_by_slug_opt(conn, slug)?,
-                None => Some(room::public_space(conn)?),
-            })
-        })
-        .map_err(err)?
-        .ok_or_else(|| {
-            anyhow::anyhow!(
-                "no room {:?} (give a room's address, as in /rooms/ADDRESS)",
-                opts.room.as_deref().unwrap_or("")
-            )
-        })?;
-    if room.archived {
-        anyhow::bail!("the room {} is archived", room.slug);
-    }
-    if !room.features.has(Feature::Blog) {
-        anyhow::bail!("the room {} has its posts turned off", room.slug);
-    }
+    let room = target_room(core, opts)?;
     let base = scan.base.trim_end_matches('/');
     let mut w = Writer {
         core,
@@ -893,7 +946,8 @@ pub fn import(
                     }
                 } else {
                     w.summary.attachments.skipped += scan.attachments.len();
-                    w.summary.skip("attachments: the room's cabinet is turned off");
+                    w.summary
+                        .skip("attachments: the room's cabinet is turned off");
                 }
             } else if !scan.attachments.is_empty() {
                 w.summary.attachments.skipped += scan.attachments.len();

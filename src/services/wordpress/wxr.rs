@@ -90,7 +90,9 @@ pub enum WxrError {
          attack, or not a WordPress export); refused, nothing was imported"
     )]
     DocType,
-    #[error("the file uses an unknown entity &{0}; (only &amp; &lt; &gt; &quot; &apos; and character references are allowed); refused, nothing was imported")]
+    #[error(
+        "the file uses an unknown entity &{0}; (only &amp; &lt; &gt; &quot; &apos; and character references are allowed); refused, nothing was imported"
+    )]
     Entity(String),
     #[error("a text in the file is larger than {} bytes (near byte {}); refused, nothing was imported", .0, .1)]
     TooLarge(u64, u64),
@@ -223,11 +225,15 @@ pub fn read_with_limit<R: BufRead>(
             }
             Event::End(_) => st.end(on)?,
             Event::Text(t) => {
-                let s = t.xml10_content().map_err(|e| WxrError::Xml(at, e.to_string()))?;
+                let s = t
+                    .xml10_content()
+                    .map_err(|e| WxrError::Xml(at, e.to_string()))?;
                 st.push(&s, limit, at)?;
             }
             Event::CData(t) => {
-                let s = t.xml10_content().map_err(|e| WxrError::Xml(at, e.to_string()))?;
+                let s = t
+                    .xml10_content()
+                    .map_err(|e| WxrError::Xml(at, e.to_string()))?;
                 st.push(&s, limit, at)?;
             }
             Event::GeneralRef(r) => {
@@ -257,7 +263,10 @@ pub fn read_with_limit<R: BufRead>(
         return Err(WxrError::NotWxr("no <rss> element"));
     }
     if !st.path.is_empty() {
-        return Err(WxrError::Xml(reader.buffer_position(), "the file ends early".into()));
+        return Err(WxrError::Xml(
+            reader.buffer_position(),
+            "the file ends early".into(),
+        ));
     }
     if !st.seen_channel {
         return Err(WxrError::NotWxr("no <channel>"));
@@ -407,10 +416,8 @@ impl State {
                 term.name = trimmed();
                 it.terms.push(term);
             }
-            "wp:postmeta" => {
-                if self.meta_key == "_wp_attached_file" {
-                    it.attached_file = std::mem::take(&mut self.meta_value);
-                }
+            "wp:postmeta" if self.meta_key == "_wp_attached_file" => {
+                it.attached_file = std::mem::take(&mut self.meta_value);
             }
             "wp:comment" => it.comments.push(std::mem::take(&mut self.comment)),
             _ => {}
@@ -479,9 +486,15 @@ mod tests {
     #[test]
     fn hostile_xml_is_refused() {
         let laughs = "<?xml version=\"1.0\"?><!DOCTYPE rss [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">]><rss><channel><title>&b;</title></channel></rss>";
-        assert!(matches!(items(laughs, MAX_TEXT_BYTES), Err(WxrError::DocType)));
+        assert!(matches!(
+            items(laughs, MAX_TEXT_BYTES),
+            Err(WxrError::DocType)
+        ));
         let external = "<!DOCTYPE rss SYSTEM \"http://127.0.0.1:9/x.dtd\"><rss/>";
-        assert!(matches!(items(external, MAX_TEXT_BYTES), Err(WxrError::DocType)));
+        assert!(matches!(
+            items(external, MAX_TEXT_BYTES),
+            Err(WxrError::DocType)
+        ));
         // An entity never declared (no DOCTYPE) is not guessed either.
         let undeclared = wxr("<item><title>&passwd;</title></item>");
         assert!(
@@ -503,7 +516,10 @@ mod tests {
         ));
         assert!(matches!(items(&pieces, 1024), Err(WxrError::TooLarge(..))));
         let deep = wxr(&format!("{}{}", "<a>".repeat(40), "</a>".repeat(40)));
-        assert!(matches!(items(&deep, MAX_TEXT_BYTES), Err(WxrError::TooDeep)));
+        assert!(matches!(
+            items(&deep, MAX_TEXT_BYTES),
+            Err(WxrError::TooDeep)
+        ));
         assert!(matches!(
             items("<html><body/></html>", MAX_TEXT_BYTES),
             Err(WxrError::NotWxr(_))
