@@ -291,3 +291,40 @@ async fn an_export_goes_into_a_room_without_tags_or_addresses() {
     let (ok, out) = import(&app, &fixture("export.xml"), &["--room", "nowhere"]);
     assert!(!ok && out.contains("no room \"nowhere\""), "{out}");
 }
+
+#[actix_web::test]
+async fn two_imports_at_once_bring_everything_in_once() {
+    let app = TestApp::spawn();
+    let uploads = fixture("uploads");
+    let spawn = || {
+        let mut cmd = yui(app.data_dir());
+        cmd.arg("--database-url")
+            .arg(app.core.config.database_url())
+            .args(["import", "wordpress"])
+            .arg(fixture("export.xml"))
+            .arg("--uploads")
+            .arg(&uploads)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        cmd.spawn().unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    for child in [a, b] {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let [posts, _, comments, _, files, _] = counts(&app);
+    assert_eq!((posts, comments, files), (4, 3, 1));
+    let authors: i64 = app.db(|conn| {
+        Ok(users::table
+            .filter(users::login.eq_any(["taro", "hanako.w", "taro-2", "hanako.w-2"]))
+            .count()
+            .get_result(conn)?)
+    });
+    assert_eq!(authors, 2);
+}
