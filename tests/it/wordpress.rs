@@ -70,6 +70,7 @@ async fn a_wordpress_export_becomes_the_public_blog_once() {
         "{out}"
     );
     assert!(out.contains("authors      2 imported"), "{out}");
+    assert!(out.contains("commenters   2 imported"), "{out}");
     assert!(out.contains("attachments  1 imported"), "{out}");
     assert!(out.contains("1 × comment marked \"spam\""), "{out}");
     assert!(out.contains("1 × item of type \"nav_menu_item\""), "{out}");

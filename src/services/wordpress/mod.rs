@@ -79,6 +79,8 @@ pub struct Summary {
     pub pages: Count,
     pub comments: Count,
     pub authors: Count,
+    /// Visitors who commented (disabled members too).
+    pub commenters: Count,
     pub attachments: Count,
     pub tags: Count,
     /// Why things were left out or changed: reason → how many.
@@ -104,6 +106,7 @@ impl Summary {
             line("pages", &self.pages),
             line("comments", &self.comments),
             line("authors", &self.authors),
+            line("commenters", &self.commenters),
             line("attachments", &self.attachments),
             line("tags", &self.tags),
         ];
@@ -417,6 +420,8 @@ struct Writer<'a> {
     room: room::Room,
     public: bool,
     at: NaiveDateTime,
+    /// The site's language: a post whose letters do not tell is written in it.
+    language: Lang,
     password_hash: String,
     /// WordPress login → member id.
     authors: HashMap<String, i64>,
@@ -683,7 +688,7 @@ impl Writer<'_> {
         let tags = self.tags(item);
         let search_text =
             crate::textsearch::normalize(&format!("{title} {text} {}", tags.join(", ")));
-        let lang = Lang::of_text(&format!("{title} {text}")).unwrap_or(Lang::Ja);
+        let lang = Lang::of_text(&format!("{title} {text}")).unwrap_or(self.language);
         let id = room_post::insert_post(conn, self.room.id, author, date)?;
         if self.public {
             let slug = self.free_slug(conn, &slug_source, &title)?;
@@ -832,6 +837,7 @@ impl Writer<'_> {
         let name = clean_name(&c.author, "WordPress");
         let id = self.new_member(conn, &name, "wp-commenter", &c.author_email, &name)?;
         self.remember(conn, &key, id)?;
+        self.summary.commenters.imported += 1;
         Ok(id)
     }
 }
@@ -923,6 +929,11 @@ pub fn import(
         },
         room,
         at: now(),
+        language: core
+            .db
+            .run_sync(false, super::site::load)
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .language,
         password_hash: super::account::unusable_password_hash()?,
         authors: HashMap::new(),
         author_ids: HashMap::new(),
