@@ -36,9 +36,26 @@ pub fn run(cmd: ImportCommand, config: Config) -> anyhow::Result<()> {
     let ImportCommand::Wordpress(args) = cmd;
     // The whole file is checked before the site is even opened: a hostile or broken file
     // changes nothing at all.
-    let scan = wordpress::check(&args.file)?;
+    let terminal = std::io::stderr().is_terminal();
+    let spinner = if terminal {
+        let s = indicatif::ProgressBar::new_spinner();
+        s.set_style(
+            indicatif::ProgressStyle::with_template("checking {spinner} {pos} items")
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
+        );
+        s
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let scan = wordpress::check(&args.file, &mut |n| {
+        if n % 64 == 0 {
+            spinner.set_position(n);
+        }
+    });
+    spinner.finish_and_clear();
+    let scan = scan?;
     let core = crate::app::build_core(config)?;
-    let bar = if std::io::stderr().is_terminal() {
+    let bar = if terminal {
         let bar = indicatif::ProgressBar::new(scan.items);
         bar.set_style(
             indicatif::ProgressStyle::with_template(

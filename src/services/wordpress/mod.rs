@@ -142,7 +142,8 @@ pub struct Scan {
 
 /// Reads the whole file once without writing anything: refuses it if it is hostile or not a
 /// WordPress export, and gathers what the second pass needs first.
-pub fn check(path: &Path) -> anyhow::Result<Scan> {
+/// `checked` is told the number of items read so far.
+pub fn check(path: &Path, checked: &mut dyn FnMut(u64)) -> anyhow::Result<Scan> {
     let mut s = Scan::default();
     let file = open(path)?;
     wxr::read(file, &mut |entry| {
@@ -156,6 +157,7 @@ pub fn check(path: &Path) -> anyhow::Result<Scan> {
             Entry::Author(a) => s.authors.push(a),
             Entry::Item(item) => {
                 s.items += 1;
+                checked(s.items);
                 if item.post_type == "attachment" {
                     let rel = if item.attached_file.is_empty() {
                         uploads_path(&item.attachment_url).unwrap_or_default()
