@@ -124,6 +124,12 @@ async fn a_wordpress_export_becomes_the_public_blog_once() {
     assert_eq!(status, 200);
     assert!(tag_page.contains("はじめての防災訓練"), "{tag_page}");
 
+    // Search finds imported text (a word from the body, not the title), never the draft's.
+    let (_, found) = get(&app, "/search?q=%E5%8F%82%E5%8A%A0%E8%80%85").await;
+    assert!(found.contains("はじめての防災訓練"), "{found}");
+    let (_, found) = get(&app, "/search?q=draft-marker").await;
+    assert!(!found.contains("下書きの記事"), "{found}");
+
     // The page is a post at its own address; the post that wanted the same address got -2.
     let (status, about) = get(&app, "/posts/about").await;
     assert_eq!(status, 200);
