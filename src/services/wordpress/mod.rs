@@ -1054,5 +1054,19 @@ mod tests {
         assert!(safe_join(&dir, "../etc/passwd").is_none());
         assert!(safe_join(&dir, "/etc/passwd").is_none());
         assert!(safe_join(&dir, "").is_none());
+        // A link inside the uploads folder that leads out of it is not followed.
+        let uploads = tempfile_dir();
+        std::fs::create_dir_all(uploads.join("2024")).unwrap();
+        std::os::unix::fs::symlink("/etc/passwd", uploads.join("2024/x.jpg")).unwrap();
+        assert!(safe_join(&uploads, "2024/x.jpg").is_none());
+        std::fs::write(uploads.join("2024/y.jpg"), b"y").unwrap();
+        assert!(safe_join(&uploads, "2024/y.jpg").is_some());
+        std::fs::remove_dir_all(&uploads).unwrap();
+    }
+
+    fn tempfile_dir() -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("yui-wp-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
     }
 }
