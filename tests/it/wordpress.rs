@@ -61,7 +61,7 @@ async fn a_wordpress_export_becomes_the_public_blog_once() {
     assert!(ok, "{out}");
     assert!(out.contains("imported into /rooms/public"), "{out}");
     assert!(
-        out.contains("posts        3 imported, 0 already there, 0 skipped"),
+        out.contains("posts        5 imported, 0 already there, 0 skipped"),
         "{out}"
     );
     assert!(out.contains("pages        1 imported"), "{out}");
@@ -74,6 +74,7 @@ async fn a_wordpress_export_becomes_the_public_blog_once() {
     assert!(out.contains("attachments  1 imported"), "{out}");
     assert!(out.contains("1 × comment marked \"spam\""), "{out}");
     assert!(out.contains("1 × item of type \"nav_menu_item\""), "{out}");
+    assert!(out.contains("1 × private post: kept as a draft"), "{out}");
 
     // The Japanese address (%e3%81%af%e3%81%98%e3%82%81%e3%81%a6 = はじめて) is kept, the date
     // too, and the HTML is the sanitiser's: no script, no handler, no javascript: link.
@@ -160,6 +161,30 @@ async fn a_wordpress_export_becomes_the_public_blog_once() {
             .first(conn)?)
     });
     assert_eq!(draft_status, "draft");
+    // Pending stays waiting for approval, private becomes a draft: neither is public.
+    let mut states: Vec<(String, String, Option<i64>)> = app.db(|conn| {
+        Ok(post_revisions::table
+            .inner_join(room_posts::table)
+            .filter(post_revisions::title.eq_any(["承認待ちの記事", "役員だけの記事"]))
+            .select((
+                post_revisions::title,
+                post_revisions::status,
+                room_posts::live_revision_id,
+            ))
+            .load(conn)?)
+    });
+    states.sort();
+    assert_eq!(
+        states,
+        [
+            ("役員だけの記事".to_owned(), "draft".to_owned(), None),
+            ("承認待ちの記事".to_owned(), "pending".to_owned(), None),
+        ]
+    );
+    for path in ["/posts/pending-post", "/posts/officers-only"] {
+        assert_eq!(get(&app, path).await.0, 404, "{path}");
+    }
+    assert!(!front.contains("pending-marker") && !front.contains("private-marker"));
 
     // Authors are disabled members to invite later, their login and name kept.
     let authors: Vec<(String, String, bool)> = app.db(|conn| {
@@ -195,7 +220,7 @@ async fn a_wordpress_export_becomes_the_public_blog_once() {
     let (ok, out) = import(&app, &fixture("export.xml"), &["--uploads", uploads]);
     assert!(ok, "{out}");
     assert!(
-        out.contains("posts        0 imported, 3 already there"),
+        out.contains("posts        0 imported, 5 already there"),
         "{out}"
     );
     assert!(
@@ -266,7 +291,7 @@ async fn an_export_goes_into_a_room_without_tags_or_addresses() {
     );
     assert!(ok, "{out}");
     assert!(out.contains("imported into /rooms/town"), "{out}");
-    assert!(out.contains("posts        3 imported"), "{out}");
+    assert!(out.contains("posts        5 imported"), "{out}");
     assert!(
         out.contains("only the public space's posts have tags"),
         "{out}"
@@ -326,7 +351,7 @@ async fn two_imports_at_once_bring_everything_in_once() {
         );
     }
     let [posts, _, comments, _, files, _] = counts(&app);
-    assert_eq!((posts, comments, files), (4, 3, 1));
+    assert_eq!((posts, comments, files), (6, 3, 1));
     let authors: i64 = app.db(|conn| {
         Ok(users::table
             .filter(users::login.eq_any(["taro", "hanako.w", "taro-2", "hanako.w-2"]))
