@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
-use pulldown_cmark::{Event, Options, Parser, TagEnd, html};
+use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd, html};
 
 /// Longest accepted Markdown source, in characters (posts, notices).
 pub const MAX_BODY_CHARS: usize = 200_000;
@@ -175,8 +175,23 @@ pub fn cut(text: &str, max_chars: usize) -> String {
 /// (`**全員**参加` is 全員参加, not 全員 参加).
 pub fn plain_text(source: &str) -> String {
     let mut out = String::with_capacity(source.len());
+    // An HTML block's text counts too (an imported post is one), read as the sanitiser leaves
+    // it, so a script's source never becomes an excerpt.
+    let mut html_block: Option<String> = None;
     for event in Parser::new(source) {
         match event {
+            Event::Start(Tag::HtmlBlock) => html_block = Some(String::new()),
+            Event::Html(t) => {
+                if let Some(b) = html_block.as_mut() {
+                    b.push_str(&t);
+                }
+            }
+            Event::End(TagEnd::HtmlBlock) => {
+                if let Some(b) = html_block.take() {
+                    out.push_str(&html_text(&clean_html(&b)));
+                }
+                out.push(' ');
+            }
             Event::Text(t) | Event::Code(t) => out.push_str(&t),
             Event::End(
                 TagEnd::Emphasis
@@ -248,6 +263,13 @@ mod tests {
         let html = render(&md);
         assert_eq!(html, format!("<div>{clean}</div>"));
         assert!(html.contains("a\n\n  \nb *c*"), "{html}");
+        // Its plain text (excerpts, search) is the same whether read from the HTML or, after an
+        // edit in the editor, from the Markdown source; a script's source is never part of it.
+        assert_eq!(plain_text(&md), html_text(&clean));
+        assert_eq!(
+            plain_text("<div>\n<script>alert(1)</script>\n</div>\n\nok"),
+            "ok"
+        );
         assert_eq!(
             html_text("<p>A &amp; B<br>C&#x3042;</p><p title=\"x>y\">D<strong>E</strong></p>"),
             "A & B C\u{3042} DE"
