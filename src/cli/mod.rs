@@ -1,8 +1,9 @@
 //! The command line: `yui [serve] | migrate | user … | check | demo | backup | restore | verify-backup |
-//! migrate-db`.
+//! migrate-db | import wordpress`.
 
 mod backup;
 mod demo;
+mod import;
 mod serve;
 mod user;
 
@@ -53,6 +54,9 @@ pub enum Command {
     VerifyBackup(backup::VerifyArgs),
     /// Copy the site's whole database to another one (SQLite ⇄ PostgreSQL) and compare them.
     MigrateDb(backup::MigrateDbArgs),
+    /// Bring in content from another system (`yui import wordpress export.xml`).
+    #[command(subcommand)]
+    Import(import::ImportCommand),
 }
 
 /// Runs the parsed command line.
@@ -88,6 +92,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::VerifyBackup(args) => backup::run_verify(&args, &config),
         Command::MigrateDb(args) => backup::run_migrate_db(&args, &config),
+        Command::Import(cmd) => import::run(cmd, config),
     }
 }
 

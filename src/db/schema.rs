@@ -507,6 +507,19 @@ diesel::table! {
 
 diesel::joinable!(app_passwords -> users (user_id));
 
+// What an import brought in, by its source's own id (`yui import wordpress`): runs are idempotent.
+diesel::table! {
+    import_sources (source, guid) {
+        /// The source site (`wordpress:{base url}`).
+        source -> Text,
+        /// The item's id there with its kind (`post:12`, `comment:34`, `author:admin`).
+        guid -> Text,
+        /// The row it became.
+        target_id -> BigInt,
+        imported_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     sessions,
@@ -542,4 +555,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     event_overrides,
     event_reminders,
     event_reminder_sends,
+    import_sources,
 );

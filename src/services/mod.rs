@@ -32,6 +32,7 @@ pub mod search;
 pub mod setup;
 pub mod site;
 pub mod token;
+pub mod wordpress;
 
 use std::sync::Arc;
 

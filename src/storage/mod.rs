@@ -321,6 +321,47 @@ impl Storage {
         })
     }
 
+    /// Stages a copy of a file on this machine (`yui import wordpress --uploads`), read in 1 MiB
+    /// pieces and hashed as it is copied, refusing more than `limit` bytes. Blocking.
+    pub fn stage_file(&self, source: &Path, limit: u64) -> Result<Staged, StoreError> {
+        use std::io::{Read, Write};
+        let (path, claim) = claim_new_tmp(&self.tmp_dir())?;
+        let copy = |out: &std::fs::File| -> Result<(String, u64), StoreError> {
+            let mut input = std::fs::File::open(source)?;
+            let mut out = io::BufWriter::with_capacity(WRITE_BUFFER, out);
+            let mut hasher = Sha256::new();
+            let mut buf = vec![0u8; 1024 * 1024];
+            let mut size = 0u64;
+            loop {
+                let n = input.read(&mut buf)?;
+                if n == 0 {
+                    break;
+                }
+                size += n as u64;
+                if size > limit {
+                    return Err(StoreError::TooLarge);
+                }
+                hasher.update(&buf[..n]);
+                out.write_all(&buf[..n])?;
+            }
+            out.flush()?;
+            out.get_ref().sync_all()?;
+            Ok((hex(&hasher.finalize()), size))
+        };
+        match copy(&claim) {
+            Ok((sha256, size)) => Ok(Staged {
+                path,
+                sha256,
+                size,
+                _claim: Some(claim),
+            }),
+            Err(e) => {
+                let _ = std::fs::remove_file(&path);
+                Err(e)
+            }
+        }
+    }
+
     /// Removes staged bytes that were not needed (the blob existed already) or not committed.
     pub fn discard(&self, staged: &Staged) {
         if let Err(e) = remove_if_exists(&staged.path) {

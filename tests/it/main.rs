@@ -40,3 +40,4 @@ mod search;
 mod security;
 mod support;
 mod upgrade;
+mod wordpress;

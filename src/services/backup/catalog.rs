@@ -45,6 +45,7 @@ pub const TABLES: &[&str] = &[
     "event_overrides",
     "event_reminders",
     "event_reminder_sends",
+    "import_sources",
 ];
 
 /// Tables deliberately left out: `uploads` are resumable uploads in flight, whose parts are not

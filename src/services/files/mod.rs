@@ -31,7 +31,7 @@ pub use resumable::{
 };
 pub use trash::{TrashView, delete_item, restore_item, trash_view};
 pub use tree::{Change, Item, change_item, copy_item, create_folder, move_item, rename};
-pub use uploads::{UploadTarget, check_upload, commit_upload, store_upload};
+pub use uploads::{UploadTarget, check_upload, commit_upload, import_file, store_upload};
 
 use super::Actor;
 use super::authz::{RoomAction, authorize_room};

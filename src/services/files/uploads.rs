@@ -163,3 +163,69 @@ pub fn commit_upload(
     )?;
     Ok(id)
 }
+
+/// Records staged bytes as a file of a room brought in by an import (`yui import wordpress`,
+/// run by the site's operator on the server, so no actor is asked): into the sub-folder
+/// `folder_name` of the room's root (made if missing), as `uploaded_by`, within the room's quota
+/// (`Err(AppError::OverQuota)` otherwise). A taken name gets ` (2)`. Returns the file id.
+pub fn import_file(
+    storage: &Storage,
+    conn: &mut DbConn,
+    room_id: i64,
+    folder_name: &str,
+    uploaded_by: i64,
+    staged: &Staged,
+    name: &CleanName,
+) -> AppResult<i64> {
+    let at = now();
+    let root = match m::root_folder(conn, room_id)? {
+        Some(f) => f.id,
+        None => m::insert_folder(conn, room_id, None, "", "", uploaded_by, at)?,
+    };
+    let folder = crate::files::names::clean_name(folder_name)
+        .map_err(|k| AppError::Internal(anyhow::anyhow!("folder name: {k}")))?;
+    let folder_id = match m::live_child_folder(conn, root, &folder.key)? {
+        Some(f) => f.id,
+        None => m::insert_folder(
+            conn,
+            room_id,
+            Some(root),
+            &folder.name,
+            &folder.key,
+            uploaded_by,
+            at,
+        )?,
+    };
+    m::lock_room_quota(conn, room_id)?;
+    let quota = crate::models::room::find(conn, room_id)?.quota_bytes;
+    let size = i64::try_from(staged.size).map_err(|_| AppError::PayloadTooLarge)?;
+    if m::room_usage(conn, room_id)?.saturating_add(size) > quota {
+        return Err(AppError::OverQuota);
+    }
+    let known_size = m::touch_blob(conn, &staged.sha256, size, at)?;
+    storage.ensure_blob(staged).map_err(StoreError::from)?;
+    if known_size.is_some_and(|n| n != size) {
+        m::set_blob_size(conn, &staged.sha256, size)?;
+    }
+    let name = free_name(conn, folder_id, name)?;
+    let content_type = content_type_for(&name.name);
+    Ok(m::insert_file(
+        conn,
+        &NewFile {
+            room_id,
+            folder_id,
+            name: &name.name,
+            name_key: &name.key,
+            blob_sha256: &staged.sha256,
+            size,
+            content_type: &content_type,
+            title: None,
+            artist: None,
+            album: None,
+            track: None,
+            uploaded_by,
+            created_at: at,
+            updated_at: at,
+        },
+    )?)
+}
