@@ -9,6 +9,7 @@ pub mod contact;
 pub mod email_change;
 pub mod event;
 pub mod file;
+pub mod music;
 pub mod invitation;
 pub mod login_failure;
 pub mod nav;
