@@ -107,23 +107,29 @@ pub fn read_audio_details(path: &std::path::Path) -> AudioDetails {
         read_ok: true,
         ..AudioDetails::default()
     };
-    let Some(tag) = tagged.primary_tag().or_else(|| tagged.first_tag()) else {
-        return out;
-    };
+    // The primary tag first, then the others (a WAV may carry RIFF INFO beside ID3v2).
+    let primary = tagged.primary_tag_type();
+    let mut tags: Vec<&lofty::tag::Tag> = tagged.tags().iter().collect();
+    tags.sort_by_key(|t| t.tag_type() != primary);
     let text = |v: Option<&str>| {
         v.map(|s| s.trim().chars().take(MAX_NAME_CHARS).collect::<String>())
             .filter(|s| !s.is_empty())
     };
+    let first = |f: &dyn Fn(&lofty::tag::Tag) -> Option<String>| tags.iter().find_map(|t| f(t));
     out.tags = AudioTags {
-        title: text(tag.title().as_deref()),
-        artist: text(tag.artist().as_deref()),
-        album: text(tag.album().as_deref()),
-        track: tag.track().map(i64::from),
+        title: first(&|t| text(t.title().as_deref())),
+        artist: first(&|t| text(t.artist().as_deref())),
+        album: first(&|t| text(t.album().as_deref())),
+        track: tags.iter().find_map(|t| t.track()).map(i64::from),
     };
-    out.album_artist = text(tag.get_string(&ItemKey::AlbumArtist));
-    out.genre = text(tag.genre().as_deref());
-    out.year = tag.year().map(i64::from).filter(|y| (1..=9999).contains(y));
-    out.disc = tag.disk().map(i64::from);
+    out.album_artist = first(&|t| text(t.get_string(&ItemKey::AlbumArtist)));
+    out.genre = first(&|t| text(t.genre().as_deref()));
+    out.year = tags
+        .iter()
+        .find_map(|t| t.year())
+        .map(i64::from)
+        .filter(|y| (1..=9999).contains(y));
+    out.disc = tags.iter().find_map(|t| t.disk()).map(i64::from);
     out.has_picture = tagged.tags().iter().any(|t| !t.pictures().is_empty());
     out
 }

@@ -36,5 +36,6 @@ mod safety;
 mod safety_crash;
 mod search;
 mod security;
+mod subsonic;
 mod support;
 mod upgrade;
