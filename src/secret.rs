@@ -153,14 +153,21 @@ mod tests {
         let a = Secret::from_bytes([1; 32]);
         let b = Secret::from_bytes([2; 32]);
         let sealed = a.seal("subsonic", "秘密 secret");
-        assert_ne!(sealed, a.seal("subsonic", "秘密 secret"), "a fresh nonce each time");
+        assert_ne!(
+            sealed,
+            a.seal("subsonic", "秘密 secret"),
+            "a fresh nonce each time"
+        );
         assert_eq!(a.open("subsonic", &sealed).as_deref(), Some("秘密 secret"));
         assert_eq!(a.open("other", &sealed), None);
         assert_eq!(b.open("subsonic", &sealed), None);
         let mut altered = sealed.into_bytes();
         let last = altered.len() - 1;
         altered[last] = if altered[last] == b'A' { b'B' } else { b'A' };
-        assert_eq!(a.open("subsonic", &String::from_utf8(altered).unwrap()), None);
+        assert_eq!(
+            a.open("subsonic", &String::from_utf8(altered).unwrap()),
+            None
+        );
         assert_eq!(a.open("subsonic", "short"), None);
     }
 

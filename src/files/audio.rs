@@ -140,8 +140,11 @@ pub fn embedded_picture(path: &std::path::Path) -> Option<(Vec<u8>, String)> {
     use lofty::file::TaggedFileExt;
     use lofty::picture::PictureType;
     let tagged = open_tagged(path)?;
-    let pictures: Vec<&lofty::picture::Picture> =
-        tagged.tags().iter().flat_map(lofty::tag::Tag::pictures).collect();
+    let pictures: Vec<&lofty::picture::Picture> = tagged
+        .tags()
+        .iter()
+        .flat_map(lofty::tag::Tag::pictures)
+        .collect();
     let pic = pictures
         .iter()
         .find(|p| p.pic_type() == PictureType::CoverFront)

@@ -81,7 +81,12 @@ pub fn stars(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<(String, NaiveD
 }
 
 /// Stars `items` for a member (an item already starred stays as it was).
-pub fn star(conn: &mut DbConn, user_id: i64, items: &[String], at: NaiveDateTime) -> QueryResult<()> {
+pub fn star(
+    conn: &mut DbConn,
+    user_id: i64,
+    items: &[String],
+    at: NaiveDateTime,
+) -> QueryResult<()> {
     let known: Vec<String> = subsonic_stars::table
         .filter(subsonic_stars::user_id.eq(user_id))
         .filter(subsonic_stars::item.eq_any(items))
@@ -187,7 +192,9 @@ pub fn update_playlist(
 ) -> QueryResult<()> {
     let target = playlists::table.filter(playlists::id.eq(id));
     if let Some(n) = name {
-        diesel::update(target).set(playlists::name.eq(n)).execute(conn)?;
+        diesel::update(target)
+            .set(playlists::name.eq(n))
+            .execute(conn)?;
     }
     if let Some(c) = comment {
         diesel::update(target)

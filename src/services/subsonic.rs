@@ -591,9 +591,10 @@ pub async fn open_song(core: &Core, actor: &Actor, id: &str) -> AppResult<files:
 /// whole: `NotFound`).
 pub async fn set_stars(core: &Core, actor: &Actor, items: Vec<String>, on: bool) -> AppResult<()> {
     let lib = library(core, actor).await?;
-    if items.iter().any(|i| {
-        lib.song(i).is_none() && lib.album(i).is_none() && lib.artist(i).is_none() && on
-    }) {
+    if items
+        .iter()
+        .any(|i| lib.song(i).is_none() && lib.album(i).is_none() && lib.artist(i).is_none() && on)
+    {
         return Err(AppError::NotFound);
     }
     let uid = actor.id;

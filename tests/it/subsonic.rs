@@ -73,7 +73,11 @@ fn untagged_song() -> Vec<u8> {
 }
 
 fn with_query(app: &TestApp, path: &str, q: &[(&str, &str)]) -> String {
-    format!("{}?{}", app.url(path), serde_urlencoded::to_string(q).unwrap())
+    format!(
+        "{}?{}",
+        app.url(path),
+        serde_urlencoded::to_string(q).unwrap()
+    )
 }
 
 fn md5_hex(s: &str) -> String {
@@ -204,15 +208,13 @@ async fn music() -> Music {
         )
         .await;
     assert!(res.status().is_success() || res.status().is_redirection());
-    let other_song = c
-        .app
-        .db(|conn| {
-            use yui::db::schema::files;
-            Ok(files::table
-                .filter(files::name.eq("秘密.wav"))
-                .select(files::id)
-                .first::<i64>(conn)?)
-        });
+    let other_song = c.app.db(|conn| {
+        use yui::db::schema::files;
+        Ok(files::table
+            .filter(files::name.eq("秘密.wav"))
+            .select(files::id)
+            .first::<i64>(conn)?)
+    });
     Music { c, other_song }
 }
 
@@ -279,7 +281,11 @@ async fn subsonic_signs_in_only_with_a_live_music_app_password() {
     let bad_token = md5_hex(&format!("{secret}x{salt}"));
     for q in [
         vec![("u", "hanako".into()), ("t", bad_token), ("s", salt.into())],
-        vec![("u", "hanako".into()), ("t", token.clone()), ("s", "other".into())],
+        vec![
+            ("u", "hanako".into()),
+            ("t", token.clone()),
+            ("s", "other".into()),
+        ],
         vec![("u", "hanako".into()), ("p", PASSWORD.into())],
         vec![("u", "nobody".into()), ("p", secret.clone())],
     ] {
@@ -289,7 +295,10 @@ async fn subsonic_signs_in_only_with_a_live_music_app_password() {
     }
     let dav = make_app_password(app, &m.c.hanako, "drive").await;
     let v = ping(vec![("u", "hanako".into()), ("p", dav.clone())]).await;
-    assert_eq!(v["error"]["code"], 40, "a WebDAV password opens no music: {v}");
+    assert_eq!(
+        v["error"]["code"], 40,
+        "a WebDAV password opens no music: {v}"
+    );
     let v = ping(vec![("apiKey", dav)]).await;
     assert_eq!(v["error"]["code"], 44, "{v}");
     // Missing or conflicting credentials.
@@ -299,6 +308,30 @@ async fn subsonic_signs_in_only_with_a_live_music_app_password() {
     assert_eq!(v["error"]["code"], 10, "{v}");
     let v = ping(vec![("u", "hanako".into()), ("apiKey", secret.clone())]).await;
     assert_eq!(v["error"]["code"], 43, "{v}");
+    // A signed-in browser's session cookie opens nothing here, GET or a cross-site POST.
+    let res =
+        m.c.hanako
+            .get(app.url("/rest/ping?f=json"))
+            .send()
+            .await
+            .unwrap();
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(v["subsonic-response"]["error"]["code"], 10, "{v}");
+    let res =
+        m.c.hanako
+            .post(app.url("/rest/createPlaylist"))
+            .header("Origin", "https://evil.example")
+            .form(&[("name", "forged"), ("f", "json")])
+            .send()
+            .await
+            .unwrap();
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(v["subsonic-response"]["error"]["code"], 10, "{v}");
+    let lists: i64 = app.db(|conn| {
+        use yui::db::schema::playlists;
+        Ok(playlists::table.count().get_result(conn)?)
+    });
+    assert_eq!(lists, 0);
     // Failures count like failed logins.
     let failures: i64 = app.db(|conn| {
         use yui::db::schema::login_failures;
@@ -324,7 +357,11 @@ async fn subsonic_signs_in_only_with_a_live_music_app_password() {
     assert!(res.status().is_success() || res.status().is_redirection());
     for q in [
         vec![("u", "hanako".into()), ("p", secret.clone())],
-        vec![("u", "hanako".into()), ("t", token.clone()), ("s", salt.into())],
+        vec![
+            ("u", "hanako".into()),
+            ("t", token.clone()),
+            ("s", salt.into()),
+        ],
     ] {
         let v = ping(q).await;
         assert_eq!(v["error"]["code"], 40, "revoked: {v}");
@@ -352,7 +389,10 @@ async fn subsonic_answers_xml_json_jsonp_and_form_posts_and_never_html() {
             xml.contains(r#"<subsonic-response "#) && xml.contains(r#"status="ok""#),
             "{xml}"
         );
-        assert!(xml.contains(r#"xmlns="http://subsonic.org/restapi""#), "{xml}");
+        assert!(
+            xml.contains(r#"xmlns="http://subsonic.org/restapi""#),
+            "{xml}"
+        );
     }
     let res = sub
         .call("ping", &[("f", "jsonp"), ("callback", "cb")])
@@ -379,7 +419,10 @@ async fn subsonic_answers_xml_json_jsonp_and_form_posts_and_never_html() {
     let res = sub.call("noSuchMethod", &[]).await;
     assert_eq!(res.status(), 200);
     let xml = res.text().await.unwrap();
-    assert!(xml.contains(r#"status="failed""#) && xml.contains(r#"code="0""#), "{xml}");
+    assert!(
+        xml.contains(r#"status="failed""#) && xml.contains(r#"code="0""#),
+        "{xml}"
+    );
     assert!(!xml.contains("<html"), "{xml}");
     sub.fails("getSong", &[], 10).await;
     sub.fails("getSong", &[("id", "s999999")], 70).await;
@@ -412,7 +455,10 @@ async fn subsonic_browses_searches_and_lists_the_readable_library() {
         .iter()
         .map(|s| s["title"].as_str().unwrap())
         .collect();
-    assert!(titles.contains(&"朝の歌") && titles.contains(&"ふるさと"), "{titles:?}");
+    assert!(
+        titles.contains(&"朝の歌") && titles.contains(&"ふるさと"),
+        "{titles:?}"
+    );
     let parent = child[0]["parent"].as_str().unwrap().to_owned();
     let v = sub.ok("getMusicDirectory", &[("id", &parent)]).await;
     assert_eq!(v["directory"]["name"], "資料室");
@@ -479,7 +525,12 @@ async fn subsonic_browses_searches_and_lists_the_readable_library() {
     assert_eq!(seen.len(), 3, "{seen:?}");
     let v = sub.ok("search3", &[("query", "\"\"")]).await;
     assert_eq!(song_ids(&v["searchResult3"]["song"]).len(), 3);
-    for kind in ["random", "newest", "alphabeticalByName", "alphabeticalByArtist"] {
+    for kind in [
+        "random",
+        "newest",
+        "alphabeticalByName",
+        "alphabeticalByArtist",
+    ] {
         let v = sub.ok("getAlbumList2", &[("type", kind)]).await;
         assert_eq!(
             v["albumList2"]["album"].as_array().unwrap().len(),
@@ -498,18 +549,23 @@ async fn subsonic_browses_searches_and_lists_the_readable_library() {
     assert_eq!(v["genres"]["genre"][0]["value"], "合唱");
     assert_eq!(v["genres"]["genre"][0]["songCount"], 2);
     // The XML shape: attributes, repeated elements, genre names as text.
+    let xml = sub.call("getGenres", &[]).await.text().await.unwrap();
+    assert!(
+        xml.contains(r#"<genres><genre songCount="2" albumCount="1">合唱</genre></genres>"#),
+        "{xml}"
+    );
     let xml = sub
-        .call("getGenres", &[])
+        .call("getAlbum", &[("id", album["id"].as_str().unwrap())])
         .await
         .text()
         .await
         .unwrap();
     assert!(
-        xml.contains(r#"<genres><genre songCount="2" albumCount="1">合唱</genre></genres>"#),
+        xml.contains(r#"<album "#)
+            && xml.contains(r#"<song "#)
+            && xml.contains(r#"title="朝の歌""#),
         "{xml}"
     );
-    let xml = sub.call("getAlbum", &[("id", album["id"].as_str().unwrap())]).await.text().await.unwrap();
-    assert!(xml.contains(r#"<album "#) && xml.contains(r#"<song "#) && xml.contains(r#"title="朝の歌""#), "{xml}");
     // Cover art: the embedded picture, by song or album.
     for cover in [id.as_str(), album["id"].as_str().unwrap()] {
         let res = sub.call("getCoverArt", &[("id", cover)]).await;
@@ -517,7 +573,9 @@ async fn subsonic_browses_searches_and_lists_the_readable_library() {
         assert_eq!(res.bytes().await.unwrap().as_ref(), PNG);
     }
     // Tags were read once per blob and kept.
-    let kept: i64 = m.c.app.db(|conn| Ok(audio_meta::table.count().get_result(conn)?));
+    let kept: i64 =
+        m.c.app
+            .db(|conn| Ok(audio_meta::table.count().get_result(conn)?));
     assert_eq!(kept, 3, "three distinct blobs of hanako's room were read");
 }
 
@@ -527,7 +585,10 @@ async fn subsonic_streams_exact_ranges_through_the_download_path() {
     let sub = client(&m).await;
     let bytes = untagged_song();
     let v = sub.ok("search3", &[("query", "ふるさと")]).await;
-    let id = v["searchResult3"]["song"][0]["id"].as_str().unwrap().to_owned();
+    let id = v["searchResult3"]["song"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     for method in ["stream", "stream.view", "download"] {
         let res = sub.call(method, &[("id", &id)]).await;
         assert_eq!(res.status(), 200);
@@ -571,8 +632,13 @@ async fn subsonic_never_shows_a_room_one_cannot_read() {
     let other = format!("s{}", m.other_song);
     // Not listed anywhere.
     let v = sub.ok("search3", &[("query", "")]).await;
-    assert!(!song_ids(&v["searchResult3"]["song"]).contains(&other), "{v}");
-    let v = sub.ok("getAlbumList2", &[("type", "alphabeticalByName")]).await;
+    assert!(
+        !song_ids(&v["searchResult3"]["song"]).contains(&other),
+        "{v}"
+    );
+    let v = sub
+        .ok("getAlbumList2", &[("type", "alphabeticalByName")])
+        .await;
     assert!(!v.to_string().contains("内緒"), "{v}");
     // Not reachable by a guessed id either.
     for method in ["getSong", "stream", "download", "getCoverArt"] {
@@ -580,7 +646,10 @@ async fn subsonic_never_shows_a_room_one_cannot_read() {
     }
     let res = sub.call("stream", &[("id", &other)]).await;
     assert!(
-        res.headers()["content-type"].to_str().unwrap().starts_with("text/xml"),
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/xml"),
         "an error, not bytes"
     );
     let other_root: i64 = m.c.app.db(|conn| {
@@ -595,14 +664,25 @@ async fn subsonic_never_shows_a_room_one_cannot_read() {
             .select(folders::id)
             .first(conn)?)
     });
-    sub.fails("getMusicDirectory", &[("id", &format!("d{other_root}"))], 70)
-        .await;
-    sub.fails("createPlaylist", &[("name", "盗み"), ("songId", &other)], 70)
-        .await;
+    sub.fails(
+        "getMusicDirectory",
+        &[("id", &format!("d{other_root}"))],
+        70,
+    )
+    .await;
+    sub.fails(
+        "createPlaylist",
+        &[("name", "盗み"), ("songId", &other)],
+        70,
+    )
+    .await;
     sub.fails("star", &[("id", &other)], 70).await;
     // Hanako's own song, starred and in a playlist; then she leaves the room's members.
     let v = sub.ok("search3", &[("query", "朝の歌")]).await;
-    let mine = v["searchResult3"]["song"][0]["id"].as_str().unwrap().to_owned();
+    let mine = v["searchResult3"]["song"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     sub.ok("star", &[("id", &mine)]).await;
     let v = sub.ok("getStarred2", &[]).await;
     assert_eq!(song_ids(&v["starred2"]["song"]), vec![mine.clone()]);
@@ -611,19 +691,24 @@ async fn subsonic_never_shows_a_room_one_cannot_read() {
         .await;
     assert_eq!(v["playlist"]["songCount"], 1, "{v}");
     let playlist = v["playlist"]["id"].as_str().unwrap().to_owned();
-    let res = m
-        .c
-        .app
-        .post_form(
-            &m.c.admin,
-            "/rooms/cab/members",
-            "/rooms/cab/members/hanako",
-            &[("action", "remove")],
-        )
-        .await;
+    let res =
+        m.c.app
+            .post_form(
+                &m.c.admin,
+                "/rooms/cab/members",
+                "/rooms/cab/members/hanako",
+                &[("action", "remove")],
+            )
+            .await;
     assert!(res.status().is_success() || res.status().is_redirection());
     let v = sub.ok("getMusicFolders", &[]).await;
-    assert_eq!(v["musicFolders"]["musicFolder"].as_array().map_or(0, Vec::len), 0, "{v}");
+    assert_eq!(
+        v["musicFolders"]["musicFolder"]
+            .as_array()
+            .map_or(0, Vec::len),
+        0,
+        "{v}"
+    );
     sub.fails("stream", &[("id", &mine)], 70).await;
     let v = sub.ok("getStarred2", &[]).await;
     assert!(song_ids(&v["starred2"]["song"]).is_empty(), "{v}");
@@ -658,7 +743,10 @@ async fn subsonic_playlists_are_per_member() {
     .await;
     let v = sub.ok("getPlaylist", &[("id", &pid)]).await;
     assert_eq!(v["playlist"]["name"], "夕方");
-    assert_eq!(song_ids(&v["playlist"]["entry"]), vec![ids[1].clone(), ids[2].clone()]);
+    assert_eq!(
+        song_ids(&v["playlist"]["entry"]),
+        vec![ids[1].clone(), ids[2].clone()]
+    );
     let v = sub.ok("getPlaylists", &[]).await;
     assert_eq!(v["playlists"]["playlist"].as_array().unwrap().len(), 1);
     // The admin's client sees none of hanako's playlists and cannot touch them.
@@ -670,23 +758,30 @@ async fn subsonic_playlists_are_per_member() {
         secret,
     };
     let v = admin.ok("getPlaylists", &[]).await;
-    assert_eq!(v["playlists"]["playlist"].as_array().map_or(0, Vec::len), 0, "{v}");
+    assert_eq!(
+        v["playlists"]["playlist"].as_array().map_or(0, Vec::len),
+        0,
+        "{v}"
+    );
     admin.fails("getPlaylist", &[("id", &pid)], 70).await;
     admin.fails("deletePlaylist", &[("id", &pid)], 70).await;
     sub.ok("scrobble", &[("id", &ids[0])]).await;
     sub.ok("deletePlaylist", &[("id", &pid)]).await;
     sub.fails("getPlaylist", &[("id", &pid)], 70).await;
     // The same bytes twice are read once.
-    let before: i64 = m.c.app.db(|conn| Ok(audio_meta::table.count().get_result(conn)?));
-    let res = m
-        .c
-        .app
-        .upload_form(&m.c.hanako, "cab", 0, &[("複製.wav", untagged_song())])
-        .await;
+    let before: i64 =
+        m.c.app
+            .db(|conn| Ok(audio_meta::table.count().get_result(conn)?));
+    let res =
+        m.c.app
+            .upload_form(&m.c.hanako, "cab", 0, &[("複製.wav", untagged_song())])
+            .await;
     assert!(res.status().is_success() || res.status().is_redirection());
     let v = sub.ok("search3", &[("query", "")]).await;
     assert_eq!(song_ids(&v["searchResult3"]["song"]).len(), 4);
-    let after: i64 = m.c.app.db(|conn| Ok(audio_meta::table.count().get_result(conn)?));
+    let after: i64 =
+        m.c.app
+            .db(|conn| Ok(audio_meta::table.count().get_result(conn)?));
     assert_eq!(before, after);
     assert_eq!(files_of(&m.c.app, m.c.room_id).len(), 5);
 }

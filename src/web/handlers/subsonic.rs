@@ -233,10 +233,9 @@ fn respond(format: &Format, status: &str, body: Map<String, Value>) -> HttpRespo
         Format::Json => res
             .content_type("application/json")
             .body(json!({ "subsonic-response": whole }).to_string()),
-        Format::Jsonp(cb) => res.content_type("text/javascript").body(format!(
-            "{cb}({});",
-            json!({ "subsonic-response": whole })
-        )),
+        Format::Jsonp(cb) => res
+            .content_type("text/javascript")
+            .body(format!("{cb}({});", json!({ "subsonic-response": whole }))),
     }
 }
 
@@ -535,7 +534,10 @@ impl Call<'_> {
         Ok(lib::library(&self.state.core, &self.actor).await?)
     }
 
-    #[expect(clippy::too_many_lines, reason = "one arm per API method: the dispatch table")]
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one arm per API method: the dispatch table"
+    )]
     async fn run(&self, method: &str) -> Result<Answer, Failure> {
         match method {
             "ping" => Ok(empty()),
@@ -655,7 +657,10 @@ impl Call<'_> {
             }
             other => Err(Failure(
                 Code::Generic,
-                format!("Unknown method: {}", other.chars().take(60).collect::<String>()),
+                format!(
+                    "Unknown method: {}",
+                    other.chars().take(60).collect::<String>()
+                ),
             )),
         }
     }
@@ -698,7 +703,10 @@ impl Call<'_> {
         for f in l.folders.iter().filter(|f| only.is_none_or(|o| o == f.id)) {
             let (dirs, songs) = l.children(f.root);
             for d in dirs {
-                entries.push((d.name.clone(), json!({ "id": format!("d{}", d.id), "name": d.name })));
+                entries.push((
+                    d.name.clone(),
+                    json!({ "id": format!("d{}", d.id), "name": d.name }),
+                ));
             }
             children.extend(songs.into_iter().map(|s| song_json(&l, s)));
         }
@@ -1003,7 +1011,10 @@ impl Call<'_> {
                 .content_type(mime)
                 .insert_header((header::ETAG, etag))
                 .insert_header((header::CACHE_CONTROL, "private, max-age=86400"))
-                .insert_header((header::CONTENT_SECURITY_POLICY, "sandbox; default-src 'none'"))
+                .insert_header((
+                    header::CONTENT_SECURITY_POLICY,
+                    "sandbox; default-src 'none'",
+                ))
                 .body(bytes),
         ))
     }
@@ -1012,7 +1023,11 @@ impl Call<'_> {
         let l = self.library().await?;
         let p = lib::playlist(&self.state.core, &self.actor, &self.user.login, &l, id).await?;
         let mut m = playlist_json(&l, &p);
-        let entries: Vec<Value> = p.songs.iter().map(|&i| song_json(&l, &l.songs[i])).collect();
+        let entries: Vec<Value> = p
+            .songs
+            .iter()
+            .map(|&i| song_json(&l, &l.songs[i]))
+            .collect();
         m.insert("entry".into(), Value::Array(entries));
         Ok(body("playlist", Value::Object(m)))
     }
@@ -1100,7 +1115,10 @@ mod tests {
 
     #[test]
     fn enc_passwords_are_hex_utf8() {
-        assert_eq!(decode_password("enc:736563726574").as_deref(), Some("secret"));
+        assert_eq!(
+            decode_password("enc:736563726574").as_deref(),
+            Some("secret")
+        );
         assert_eq!(decode_password("plain").as_deref(), Some("plain"));
         assert_eq!(decode_password("enc:7"), None);
         assert_eq!(decode_password("enc:zz"), None);
