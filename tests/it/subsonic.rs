@@ -785,3 +785,76 @@ async fn subsonic_playlists_are_per_member() {
     assert_eq!(before, after);
     assert_eq!(files_of(&m.c.app, m.c.room_id).len(), 5);
 }
+
+/// A real client library: py-sonic (token authentication, form POSTs) lists the music folders,
+/// searches everything and streams a song, whose bytes must be the stored ones. It is installed
+/// with pip into a venv under the target directory; without python3 or the package it skips
+/// loudly, unless `YUI_REQUIRE_PYSONIC` is set (CI).
+#[actix_web::test]
+async fn py_sonic_lists_searches_and_streams() {
+    let required = std::env::var_os("YUI_REQUIRE_PYSONIC").is_some();
+    let venv = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("py-sonic-venv");
+    let python = venv.join("bin/python");
+    if !python.exists() {
+        let made = std::process::Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .is_ok_and(|s| s.success())
+            && std::process::Command::new(venv.join("bin/pip"))
+                .args(["install", "-q", "py-sonic==1.2.0"])
+                .status()
+                .is_ok_and(|s| s.success());
+        if !made {
+            assert!(
+                !required,
+                "YUI_REQUIRE_PYSONIC is set but py-sonic could not be installed"
+            );
+            eprintln!("*** SKIPPED: the py-sonic test needs python3 and pip install py-sonic ***");
+            return;
+        }
+    }
+    let m = music().await;
+    let sub = client(&m).await;
+    let script = r#"
+import hashlib, json, sys
+import libsonic
+base, port, user, pw = sys.argv[1:5]
+c = libsonic.Connection(base, user, pw, port=int(port), appName="py-sonic-test")
+assert c.ping()
+folders = [f["name"] for f in c.getMusicFolders()["musicFolders"]["musicFolder"]]
+songs = c.search3("", artistCount=0, albumCount=0, songCount=50)["searchResult3"]["song"]
+song = next(s for s in songs if s["title"] == "ふるさと")
+data = c.stream(song["id"]).read()
+print(json.dumps({"folders": folders, "songs": len(songs), "sha256": hashlib.sha256(data).hexdigest()}))
+"#;
+    let (host, port) = m.c.app.base.rsplit_once(':').unwrap();
+    let args = vec![
+        "-c".to_owned(),
+        script.to_owned(),
+        host.to_owned(),
+        port.to_owned(),
+        "hanako".to_owned(),
+        sub.secret.clone(),
+    ];
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(python)
+            .args(&args)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "py-sonic failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["folders"], serde_json::json!(["資料室"]));
+    assert_eq!(v["songs"], 3);
+    assert_eq!(
+        v["sha256"].as_str().unwrap(),
+        crate::files::sha_hex(&untagged_song())
+    );
+}
