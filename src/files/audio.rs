@@ -120,7 +120,11 @@ pub fn read_audio_details(path: &std::path::Path) -> AudioDetails {
         title: first(&|t| text(t.title().as_deref())),
         artist: first(&|t| text(t.artist().as_deref())),
         album: first(&|t| text(t.album().as_deref())),
-        track: tags.iter().find_map(|t| t.track()).map(i64::from),
+        track: tags
+            .iter()
+            .find_map(|t| t.track())
+            .map(i64::from)
+            .filter(|t| *t > 0),
     };
     out.album_artist = first(&|t| text(t.get_string(&ItemKey::AlbumArtist)));
     out.genre = first(&|t| text(t.genre().as_deref()));

@@ -162,6 +162,8 @@ pub struct Library {
     pub artists: Vec<Artist>,
     /// The account's stars: item id → when.
     pub stars: HashMap<String, NaiveDateTime>,
+    /// Folders that hold songs, themselves or below.
+    with_songs: HashSet<i64>,
 }
 
 /// A short stable id for a name: the first 64 bits of its SHA-256, hex.
@@ -415,7 +417,9 @@ fn build(loaded: Loaded) -> Library {
         .collect();
     folders.sort_by(|a, b| a.name.cmp(&b.name));
     let (albums, artists) = group(&songs);
+    let with_songs = folders_with_songs(&songs, &dirs);
     Library {
+        with_songs,
         folders,
         songs,
         dirs,
@@ -423,6 +427,23 @@ fn build(loaded: Loaded) -> Library {
         artists,
         stars: loaded.stars.into_iter().collect(),
     }
+}
+
+/// The folders that hold songs, themselves or below (each song's folder and its parents).
+fn folders_with_songs(songs: &[Song], dirs: &HashMap<i64, Dir>) -> HashSet<i64> {
+    let mut out = HashSet::new();
+    for s in songs {
+        let mut cur = Some(s.folder_id);
+        for _ in 0..=files::MAX_DEPTH + 1 {
+            let Some(c) = cur else { break };
+            if !out.insert(c) {
+                // Its parents are in already.
+                break;
+            }
+            cur = dirs.get(&c).and_then(|d| d.parent);
+        }
+    }
+    out
 }
 
 fn group(songs: &[Song]) -> (Vec<Album>, Vec<Artist>) {
@@ -527,30 +548,11 @@ impl Library {
         let mut dirs: Vec<&Dir> = self
             .dirs
             .values()
-            .filter(|d| d.parent == Some(dir) && self.has_songs_under(d.id))
+            .filter(|d| d.parent == Some(dir) && self.with_songs.contains(&d.id))
             .collect();
         dirs.sort_by(|a, b| a.name.cmp(&b.name));
         let songs = self.songs.iter().filter(|s| s.folder_id == dir).collect();
         (dirs, songs)
-    }
-
-    /// Whether a folder holds songs, itself or below.
-    fn has_songs_under(&self, dir: i64) -> bool {
-        self.songs.iter().any(|s| {
-            let mut cur = Some(s.folder_id);
-            let mut steps = 0;
-            while let Some(c) = cur {
-                if c == dir {
-                    return true;
-                }
-                steps += 1;
-                if steps > files::MAX_DEPTH + 1 {
-                    break;
-                }
-                cur = self.dirs.get(&c).and_then(|d| d.parent);
-            }
-            false
-        })
     }
 
     /// Genres with their song and album counts, by name.

@@ -23,7 +23,7 @@ const PNG: &[u8] = &[
     0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
 ];
 
-/// A WAV tone with RIFF INFO tags, plus an ID3v2 tag (genre, year, cover) written by lofty.
+/// A WAV tone with RIFF INFO tags, plus an `ID3v2` tag (genre, year, cover) written by lofty.
 fn tagged_song(freq: f32, title: &str, artist: &str, album: &str, track: u32) -> Vec<u8> {
     use lofty::config::WriteOptions;
     use lofty::picture::{MimeType, Picture, PictureType};
@@ -81,10 +81,15 @@ fn with_query(app: &TestApp, path: &str, q: &[(&str, &str)]) -> String {
 }
 
 fn md5_hex(s: &str) -> String {
-    md5::Md5::digest(s.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&md5::Md5::digest(s.as_bytes()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::new(), |mut s, b| {
+        write!(s, "{b:02x}").unwrap();
+        s
+    })
 }
 
 /// A Subsonic client of `login` with an app password.
@@ -218,7 +223,7 @@ async fn music() -> Music {
     Music { c, other_song }
 }
 
-async fn client<'a>(m: &'a Music) -> Sub<'a> {
+async fn client(m: &Music) -> Sub<'_> {
     let secret = music_password(&m.c.app, &m.c.hanako, "phone").await;
     Sub {
         app: &m.c.app,
@@ -263,7 +268,7 @@ async fn subsonic_signs_in_only_with_a_live_music_app_password() {
     assert_eq!(v["status"], "ok", "{v}");
     assert_eq!(v["version"], "1.16.1");
     assert_eq!(v["openSubsonic"], true);
-    let hex: String = secret.bytes().map(|b| format!("{b:02x}")).collect();
+    let hex = hex(secret.as_bytes());
     let v = ping(vec![("u", "hanako".into()), ("p", format!("enc:{hex}"))]).await;
     assert_eq!(v["status"], "ok", "{v}");
     let salt = "c19b2d";
@@ -386,7 +391,7 @@ async fn subsonic_answers_xml_json_jsonp_and_form_posts_and_never_html() {
         );
         let xml = res.text().await.unwrap();
         assert!(
-            xml.contains(r#"<subsonic-response "#) && xml.contains(r#"status="ok""#),
+            xml.contains(r"<subsonic-response ") && xml.contains(r#"status="ok""#),
             "{xml}"
         );
         assert!(
@@ -561,9 +566,7 @@ async fn subsonic_browses_searches_and_lists_the_readable_library() {
         .await
         .unwrap();
     assert!(
-        xml.contains(r#"<album "#)
-            && xml.contains(r#"<song "#)
-            && xml.contains(r#"title="朝の歌""#),
+        xml.contains(r"<album ") && xml.contains(r"<song ") && xml.contains(r#"title="朝の歌""#),
         "{xml}"
     );
     // Cover art: the embedded picture, by song or album.
@@ -572,11 +575,78 @@ async fn subsonic_browses_searches_and_lists_the_readable_library() {
         assert_eq!(res.headers()["content-type"], "image/png");
         assert_eq!(res.bytes().await.unwrap().as_ref(), PNG);
     }
+    // Nested folders: Artist/Album/song.wav names an untagged song's artist and album, and the
+    // folders are browsable from the index down.
+    let mut parent = 0;
+    for name in ["さくら楽団", "春の盤"] {
+        let res =
+            m.c.app
+                .post_form(
+                    &m.c.hanako,
+                    "/rooms/cab/files",
+                    &format!("/rooms/cab/files/folder/{parent}/mkdir"),
+                    &[("name", name)],
+                )
+                .await;
+        assert_eq!(res.status(), 303);
+        parent = m.c.app.db(|conn| {
+            use yui::db::schema::folders;
+            Ok(folders::table
+                .filter(folders::name.eq(name))
+                .select(folders::id)
+                .first(conn)?)
+        });
+    }
+    let song = tone_wav(
+        220.0,
+        1,
+        ToneTags {
+            title: "",
+            artist: "",
+            album: "",
+            track: 0,
+        },
+    );
+    let res =
+        m.c.app
+            .upload_form(&m.c.hanako, "cab", parent, &[("春.wav", song)])
+            .await;
+    assert!(res.status().is_success() || res.status().is_redirection());
+    let v = sub.ok("search3", &[("query", "春")]).await;
+    let s = &v["searchResult3"]["song"][0];
+    assert_eq!(
+        (&s["artist"], &s["album"]),
+        (&Value::from("さくら楽団"), &Value::from("春の盤")),
+        "{v}"
+    );
+    assert_eq!(s["path"], "資料室/さくら楽団/春の盤/春.wav");
+    let v = sub.ok("getIndexes", &[]).await;
+    let entry = v["indexes"]["index"][0]["artist"][0].clone();
+    assert_eq!(entry["name"], "さくら楽団", "{v}");
+    let v = sub
+        .ok(
+            "getMusicDirectory",
+            &[("id", entry["id"].as_str().unwrap())],
+        )
+        .await;
+    let album_dir = v["directory"]["child"][0].clone();
+    assert_eq!(
+        (&album_dir["title"], &album_dir["isDir"]),
+        (&Value::from("春の盤"), &Value::from(true)),
+        "{v}"
+    );
+    let v = sub
+        .ok(
+            "getMusicDirectory",
+            &[("id", album_dir["id"].as_str().unwrap())],
+        )
+        .await;
+    assert_eq!(v["directory"]["child"][0]["title"], "春", "{v}");
     // Tags were read once per blob and kept.
     let kept: i64 =
         m.c.app
             .db(|conn| Ok(audio_meta::table.count().get_result(conn)?));
-    assert_eq!(kept, 3, "three distinct blobs of hanako's room were read");
+    assert_eq!(kept, 4, "four distinct blobs of hanako's room were read");
 }
 
 #[actix_web::test]
