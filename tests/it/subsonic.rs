@@ -928,3 +928,60 @@ print(json.dumps({"folders": folders, "songs": len(songs), "sha256": hashlib.sha
         crate::files::sha_hex(&untagged_song())
     );
 }
+
+/// The statements one call runs, as the fewest of three tries (the jobs loop may add its own).
+async fn statements(sub: &Sub<'_>, method: &str, params: &[(&str, &str)]) -> u64 {
+    let mut fewest = u64::MAX;
+    for _ in 0..3 {
+        let before = sub.app.core.db.statements();
+        sub.ok(method, params).await;
+        fewest = fewest.min(sub.app.core.db.statements() - before);
+    }
+    fewest
+}
+
+/// The library is loaded in a fixed number of statements, however many songs and folders.
+#[actix_web::test]
+async fn subsonic_calls_run_a_fixed_number_of_statements() {
+    let m = music().await;
+    let sub = client(&m).await;
+    let calls: &[(&str, &[(&str, &str)])] = &[
+        ("search3", &[("query", "")]),
+        ("getAlbumList2", &[("type", "newest")]),
+        ("getArtists", &[]),
+        ("getIndexes", &[]),
+    ];
+    let mut before = Vec::new();
+    for (method, params) in calls {
+        before.push(statements(&sub, method, params).await);
+    }
+    let songs: Vec<(String, Vec<u8>)> = (0..12u8)
+        .map(|i| {
+            let name = format!("曲{i}.wav");
+            let freq = 200.0 + f32::from(i) * 10.0;
+            let bytes = tagged_song(
+                freq,
+                &format!("歌{i}"),
+                &format!("歌手{}", i % 4),
+                &format!("盤{}", i % 3),
+                1,
+            );
+            (name, bytes)
+        })
+        .collect();
+    let refs: Vec<(&str, Vec<u8>)> = songs.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
+    let res = m.c.app.upload_form(&m.c.hanako, "cab", 0, &refs).await;
+    assert!(res.status().is_success() || res.status().is_redirection());
+    // The first call reads the new songs' tags and keeps them.
+    let v = sub
+        .ok("search3", &[("query", ""), ("songCount", "100")])
+        .await;
+    assert_eq!(song_ids(&v["searchResult3"]["song"]).len(), 15);
+    for ((method, params), n) in calls.iter().zip(before) {
+        assert_eq!(
+            statements(&sub, method, params).await,
+            n,
+            "{method} runs as many statements for 15 songs as for 3"
+        );
+    }
+}
