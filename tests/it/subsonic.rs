@@ -985,3 +985,24 @@ async fn subsonic_calls_run_a_fixed_number_of_statements() {
         );
     }
 }
+
+/// Two apps syncing a fresh library at once both get every song, and each blob's tags are kept
+/// once (the one that loses the race to store them answers with what it read).
+#[actix_web::test]
+async fn two_first_syncs_at_once_both_succeed_and_keep_tags_once() {
+    let m = music().await;
+    let sub = client(&m).await;
+    let (a, b) = futures_util::join!(
+        sub.json("search3", &[("query", "")]),
+        sub.json("search3", &[("query", "")])
+    );
+    for v in [a, b] {
+        assert_eq!(v["status"], "ok", "{v}");
+        assert_eq!(song_ids(&v["searchResult3"]["song"]).len(), 3, "{v}");
+        assert_eq!(v["searchResult3"]["song"][0]["title"], "朝の歌", "{v}");
+    }
+    let kept: i64 =
+        m.c.app
+            .db(|conn| Ok(audio_meta::table.count().get_result(conn)?));
+    assert_eq!(kept, 3);
+}
