@@ -430,6 +430,22 @@ async fn subsonic_answers_xml_json_jsonp_and_form_posts_and_never_html() {
     );
     assert!(!xml.contains("<html"), "{xml}");
     sub.fails("getSong", &[], 10).await;
+    // The extensions are public (OpenSubsonic), nothing else is.
+    let v: Value = reqwest::Client::new()
+        .get(m.c.app.url("/rest/getOpenSubsonicExtensions?f=json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let names: Vec<&str> = v["subsonic-response"]["openSubsonicExtensions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["apiKeyAuthentication", "formPost"], "{v}");
     sub.fails("getSong", &[("id", "s999999")], 70).await;
     let res = reqwest::Client::new()
         .get(m.c.app.url("/rest/getSong.view?id=s1"))

@@ -370,6 +370,10 @@ pub async fn serve(
         Err(f) => return fail(&Format::Xml, &f),
     };
     let format = Format::of(&p);
+    if method == "getOpenSubsonicExtensions" {
+        // OpenSubsonic: answered without credentials, so an app can learn what it may use.
+        return respond(&format, "ok", extensions());
+    }
     let user = match authenticate(&state, &ctx, &req, &p).await {
         Ok(u) => u,
         Err(f) => return fail(&format, &f),
@@ -398,6 +402,19 @@ fn body(key: &str, v: Value) -> Answer {
     let mut m = Map::new();
     m.insert(key.into(), v);
     Answer::Body(m)
+}
+
+/// The `OpenSubsonic` extensions served.
+fn extensions() -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert(
+        "openSubsonicExtensions".into(),
+        json!([
+            { "name": "apiKeyAuthentication", "versions": [1] },
+            { "name": "formPost", "versions": [1] },
+        ]),
+    );
+    m
 }
 
 fn empty() -> Answer {
@@ -544,13 +561,6 @@ impl Call<'_> {
             "getLicense" => Ok(body(
                 "license",
                 json!({ "valid": true, "email": "", "licenseExpires": "2099-12-31T00:00:00.000Z" }),
-            )),
-            "getOpenSubsonicExtensions" => Ok(body(
-                "openSubsonicExtensions",
-                json!([
-                    { "name": "apiKeyAuthentication", "versions": [1] },
-                    { "name": "formPost", "versions": [1] },
-                ]),
             )),
             "getUser" => self.get_user().await,
             "getScanStatus" => {
