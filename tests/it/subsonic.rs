@@ -306,6 +306,35 @@ async fn subsonic_signs_in_only_with_a_live_music_app_password() {
     );
     let v = ping(vec![("apiKey", dav)]).await;
     assert_eq!(v["error"]["code"], 44, "{v}");
+    // The music password's secret is kept sealed (never in clear), the drive's only hashed.
+    let kept: Vec<(String, Option<String>)> = app.db(|conn| {
+        use yui::db::schema::app_passwords;
+        Ok(app_passwords::table
+            .order(app_passwords::id)
+            .select((app_passwords::scope, app_passwords::secret_sealed))
+            .load(conn)?)
+    });
+    assert_eq!(kept.len(), 2);
+    let sealed = kept[0].1.clone().unwrap();
+    assert_eq!(kept[0].0, "subsonic");
+    assert!(
+        !sealed.contains(&secret) && sealed.len() > secret.len(),
+        "{sealed}"
+    );
+    assert_eq!(kept[1], ("dav".to_owned(), None));
+    let me =
+        m.c.hanako
+            .get(app.url("/me"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+    assert!(
+        me.contains("Subsonic") && me.contains(r#"value="subsonic""#),
+        "/me offers music passwords"
+    );
     // Missing or conflicting credentials.
     let v = ping(vec![]).await;
     assert_eq!(v["error"]["code"], 10, "{v}");
@@ -430,6 +459,8 @@ async fn subsonic_answers_xml_json_jsonp_and_form_posts_and_never_html() {
     );
     assert!(!xml.contains("<html"), "{xml}");
     sub.fails("getSong", &[], 10).await;
+    let v = sub.ok("getPodcasts", &[]).await;
+    assert!(v["podcasts"].is_object(), "{v}");
     // The extensions are public (OpenSubsonic), nothing else is.
     let v: Value = reqwest::Client::new()
         .get(m.c.app.url("/rest/getOpenSubsonicExtensions?f=json"))

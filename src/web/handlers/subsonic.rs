@@ -404,6 +404,27 @@ fn body(key: &str, v: Value) -> Answer {
     Answer::Body(m)
 }
 
+/// The element of an always-empty answer for a method about something Yui does not keep.
+fn nothing_kept(method: &str) -> Option<&'static str> {
+    Some(match method {
+        "getArtistInfo" => "artistInfo",
+        "getArtistInfo2" => "artistInfo2",
+        "getAlbumInfo" | "getAlbumInfo2" => "albumInfo",
+        "getSimilarSongs" => "similarSongs",
+        "getSimilarSongs2" => "similarSongs2",
+        "getTopSongs" => "topSongs",
+        "getNowPlaying" => "nowPlaying",
+        "getPodcasts" => "podcasts",
+        "getNewestPodcasts" => "newestPodcasts",
+        "getInternetRadioStations" => "internetRadioStations",
+        "getShares" => "shares",
+        "getBookmarks" => "bookmarks",
+        "getPlayQueue" => "playQueue",
+        "getLyrics" => "lyrics",
+        _ => return None,
+    })
+}
+
 /// The `OpenSubsonic` extensions served.
 fn extensions() -> Map<String, Value> {
     let mut m = Map::new();
@@ -664,6 +685,12 @@ impl Call<'_> {
             "scrobble" => {
                 self.p.require("id")?;
                 Ok(empty())
+            }
+            // What Yui does not keep (podcasts, radio, shares, bookmarks, play queues, lyrics,
+            // artist and album notes): an empty answer, which apps show as "nothing yet",
+            // rather than an error they report.
+            other if nothing_kept(other).is_some() => {
+                Ok(body(nothing_kept(other).unwrap_or_default(), json!({})))
             }
             other => Err(Failure(
                 Code::Generic,
