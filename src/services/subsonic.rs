@@ -347,6 +347,13 @@ fn build(loaded: Loaded) -> Library {
         parts
     };
     let mut songs = Vec::new();
+    // Many songs share an album and an artist: each name is hashed once.
+    let mut ids: HashMap<String, String> = HashMap::new();
+    let mut id_of = |prefix: &str, name: String| -> String {
+        ids.entry(format!("{prefix}{name}"))
+            .or_insert_with(|| name_id(prefix, &name))
+            .clone()
+    };
     for (f, meta) in loaded.files {
         if !dirs.contains_key(&f.folder_id) {
             continue;
@@ -379,8 +386,8 @@ fn build(loaded: Loaded) -> Library {
             room_id: f.room_id,
             folder_id: f.folder_id,
             suffix: suffix_of(&f.name),
-            album_id: name_id("al", &format!("{album_artist}\u{0}{album}")),
-            artist_id: name_id("ar", &album_artist),
+            album_id: id_of("al", format!("{album_artist}\u{0}{album}")),
+            artist_id: id_of("ar", album_artist.clone()),
             title,
             artist,
             album,

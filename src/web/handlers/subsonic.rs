@@ -896,6 +896,8 @@ impl Call<'_> {
         let l = self.library().await?;
         let only = self.p.int("musicFolderId");
         let hit = |s: &str| q.is_empty() || s.to_lowercase().contains(&q);
+        let p = self.p;
+        // Each list is paged before it is written out: an empty query pages through everything.
         let artists: Vec<Value> = l
             .artists
             .iter()
@@ -907,6 +909,8 @@ impl Call<'_> {
                         .any(|&i| l.albums[i].songs.iter().any(|&s| l.songs[s].room_id == o))
                 })
             })
+            .skip(p.number("artistOffset", 0))
+            .take(p.number("artistCount", 20).min(MAX_PAGE))
             .map(|a| Value::Object(artist_json(&l, a)))
             .collect();
         let albums: Vec<Value> = l
@@ -914,14 +918,17 @@ impl Call<'_> {
             .iter()
             .filter(|a| hit(&a.name) || hit(&a.artist))
             .filter(|a| only.is_none_or(|o| a.songs.iter().any(|&s| l.songs[s].room_id == o)))
+            .skip(p.number("albumOffset", 0))
+            .take(p.number("albumCount", 20).min(MAX_PAGE))
             .map(|a| Value::Object(album_json(&l, a)))
             .collect();
         let songs: Vec<Value> = l
             .songs_in(only)
             .filter(|(_, s)| hit(&s.title) || hit(&s.artist) || hit(&s.album) || hit(&s.name))
+            .skip(p.number("songOffset", 0))
+            .take(p.number("songCount", 20).min(MAX_PAGE))
             .map(|(_, s)| song_json(&l, s))
             .collect();
-        let p = self.p;
         let key = if method == "search2" {
             "searchResult2"
         } else {
@@ -930,9 +937,9 @@ impl Call<'_> {
         Ok(body(
             key,
             json!({
-                "artist": page(&artists, p.number("artistOffset", 0), p.number("artistCount", 20)),
-                "album": page(&albums, p.number("albumOffset", 0), p.number("albumCount", 20)),
-                "song": page(&songs, p.number("songOffset", 0), p.number("songCount", 20)),
+                "artist": artists,
+                "album": albums,
+                "song": songs,
             }),
         ))
     }
