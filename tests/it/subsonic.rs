@@ -904,14 +904,16 @@ async fn subsonic_playlists_are_per_member() {
 }
 
 /// A real client library: py-sonic (token authentication, form POSTs) lists the music folders,
-/// searches everything and streams a song, whose bytes must be the stored ones. It is installed
-/// with pip into a venv under the target directory; without python3 or the package it skips
-/// loudly, unless `YUI_REQUIRE_PYSONIC` is set (CI).
+/// searches everything and streams a song, whose bytes must be the stored ones. CI installs it
+/// (`.ci/run`, `YUI_PYSONIC_PYTHON`); otherwise it is installed with pip into a venv under the
+/// target directory, and without python3 or the package the test skips loudly, unless
+/// `YUI_REQUIRE_PYSONIC` is set.
 #[actix_web::test]
 async fn py_sonic_lists_searches_and_streams() {
     let required = std::env::var_os("YUI_REQUIRE_PYSONIC").is_some();
     let venv = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("py-sonic-venv");
-    let python = venv.join("bin/python");
+    let python = std::env::var_os("YUI_PYSONIC_PYTHON")
+        .map_or_else(|| venv.join("bin/python"), std::path::PathBuf::from);
     if !python.exists() {
         let made = std::process::Command::new("python3")
             .args(["-m", "venv"])
