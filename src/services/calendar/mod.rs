@@ -5,6 +5,7 @@
 
 pub mod holidays;
 pub mod ics;
+pub mod import;
 pub mod recur;
 pub mod reminders;
 pub mod series;

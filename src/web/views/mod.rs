@@ -176,6 +176,7 @@ mod tests {
             <calendar::EventShowPage as Page>::TEMPLATE,
             <calendar::EventFormPage as Page>::TEMPLATE,
             <calendar::FeedPage as Page>::TEMPLATE,
+            <calendar::ImportPage as Page>::TEMPLATE,
         ];
         let mut on_disk = Vec::new();
         page_templates(
