@@ -74,6 +74,64 @@ impl Secret {
         mac.update(value.as_bytes());
         crate::services::token::to_hex(&mac.finalize().into_bytes())
     }
+
+    /// The AEAD key for `purpose`: HMAC-SHA256 of `aead:purpose` under the secret, so a sealed
+    /// value is bound to what it is for and no other token shares its key.
+    fn aead_for(&self, purpose: &str) -> chacha20poly1305::ChaCha20Poly1305 {
+        use chacha20poly1305::KeyInit as _;
+        let mut mac = <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(&self.0)
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        mac.update(b"aead:");
+        mac.update(purpose.as_bytes());
+        chacha20poly1305::ChaCha20Poly1305::new_from_slice(&mac.finalize().into_bytes())
+            .unwrap_or_else(|_| unreachable!("HMAC-SHA256 gives the 32 bytes the key needs"))
+    }
+
+    /// Encrypts a short secret that must be read back (a Subsonic app password, whose token
+    /// authentication needs the secret itself): ChaCha20-Poly1305 under a key derived from
+    /// `secret.key` for `purpose`, a random 96-bit nonce, base64url of nonce ‖ ciphertext ‖ tag.
+    /// A copy of the database alone opens nothing.
+    pub fn seal(&self, purpose: &str, plain: &str) -> String {
+        use chacha20poly1305::aead::{Aead as _, Payload};
+        let mut nonce = [0u8; 12];
+        rand::Rng::fill_bytes(&mut rand::rng(), &mut nonce);
+        let sealed = self
+            .aead_for(purpose)
+            .encrypt(
+                &nonce.into(),
+                Payload {
+                    msg: plain.as_bytes(),
+                    aad: purpose.as_bytes(),
+                },
+            )
+            .unwrap_or_else(|_| unreachable!("a short secret is far below the AEAD's limits"));
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&sealed);
+        URL_SAFE_NO_PAD.encode(out)
+    }
+
+    /// Opens what `seal` made for the same `purpose`; `None` if it was altered, sealed for
+    /// another purpose or under another `secret.key`.
+    pub fn open(&self, purpose: &str, sealed: &str) -> Option<String> {
+        use chacha20poly1305::aead::{Aead as _, Payload};
+        let bytes = URL_SAFE_NO_PAD.decode(sealed).ok()?;
+        if bytes.len() < 12 {
+            return None;
+        }
+        let (nonce, body) = bytes.split_at(12);
+        let nonce: [u8; 12] = nonce.try_into().ok()?;
+        let plain = self
+            .aead_for(purpose)
+            .decrypt(
+                &nonce.into(),
+                Payload {
+                    msg: body,
+                    aad: purpose.as_bytes(),
+                },
+            )
+            .ok()?;
+        String::from_utf8(plain).ok()
+    }
 }
 
 #[cfg(test)]
@@ -88,6 +146,29 @@ mod tests {
         assert_ne!(a.token_for("answer:1:2"), a.token_for("answer:1:3"));
         assert_ne!(a.token_for("answer:1:2"), b.token_for("answer:1:2"));
         assert!(crate::services::token::looks_like_token(&a.token_for("x")));
+    }
+
+    #[test]
+    fn sealed_secrets_open_only_with_their_key_and_purpose() {
+        let a = Secret::from_bytes([1; 32]);
+        let b = Secret::from_bytes([2; 32]);
+        let sealed = a.seal("subsonic", "秘密 secret");
+        assert_ne!(
+            sealed,
+            a.seal("subsonic", "秘密 secret"),
+            "a fresh nonce each time"
+        );
+        assert_eq!(a.open("subsonic", &sealed).as_deref(), Some("秘密 secret"));
+        assert_eq!(a.open("other", &sealed), None);
+        assert_eq!(b.open("subsonic", &sealed), None);
+        let mut altered = sealed.into_bytes();
+        let last = altered.len() - 1;
+        altered[last] = if altered[last] == b'A' { b'B' } else { b'A' };
+        assert_eq!(
+            a.open("subsonic", &String::from_utf8(altered).unwrap()),
+            None
+        );
+        assert_eq!(a.open("subsonic", "short"), None);
     }
 
     #[test]

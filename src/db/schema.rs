@@ -502,6 +502,7 @@ diesel::table! {
         last_used_at -> Nullable<Timestamp>,
         last_client -> Nullable<Text>,
         revoked_at -> Nullable<Timestamp>,
+        secret_sealed -> Nullable<Text>,
     }
 }
 
@@ -519,6 +520,57 @@ diesel::table! {
         imported_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    audio_meta (blob_sha256) {
+        blob_sha256 -> Text,
+        title -> Nullable<Text>,
+        artist -> Nullable<Text>,
+        album -> Nullable<Text>,
+        album_artist -> Nullable<Text>,
+        genre -> Nullable<Text>,
+        year -> Nullable<BigInt>,
+        track -> Nullable<BigInt>,
+        disc -> Nullable<BigInt>,
+        duration_ms -> BigInt,
+        bitrate_kbps -> Nullable<BigInt>,
+        has_picture -> Bool,
+        read_ok -> Bool,
+        read_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    subsonic_stars (user_id, item) {
+        user_id -> BigInt,
+        item -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    playlists (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        name -> Text,
+        comment -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    playlist_entries (playlist_id, position) {
+        playlist_id -> BigInt,
+        position -> BigInt,
+        file_id -> BigInt,
+    }
+}
+
+diesel::joinable!(subsonic_stars -> users (user_id));
+diesel::joinable!(playlists -> users (user_id));
+diesel::joinable!(playlist_entries -> playlists (playlist_id));
+diesel::joinable!(playlist_entries -> files (file_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -552,6 +604,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     events,
     calendar_feeds,
     app_passwords,
+    audio_meta,
+    subsonic_stars,
+    playlists,
+    playlist_entries,
     event_overrides,
     event_reminders,
     event_reminder_sends,

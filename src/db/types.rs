@@ -477,7 +477,7 @@ text_enum! {
     AppPasswordScope in "app_passwords.scope" {
         /// The WebDAV drive at `/dav/`.
         Dav => "dav",
-        /// The Subsonic music API at `/rest/` (not served yet).
+        /// The Subsonic music API at `/rest/` (its secret also kept sealed, for token sign-in).
         Subsonic => "subsonic",
     }
 }

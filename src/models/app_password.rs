@@ -1,4 +1,4 @@
-//! App passwords: per-member credentials for WebDAV (and later Subsonic) clients.
+//! App passwords: per-member credentials for WebDAV and Subsonic clients.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -22,6 +22,8 @@ pub struct AppPassword {
     pub last_used_at: Option<NaiveDateTime>,
     pub last_client: Option<String>,
     pub revoked_at: Option<NaiveDateTime>,
+    /// The secret sealed under the site's key (scope `subsonic` only: token authentication).
+    pub secret_sealed: Option<String>,
 }
 
 /// Records a new app password (its secret's keyed hash); returns its id.
@@ -31,6 +33,7 @@ pub fn insert(
     name: &str,
     scope: AppPasswordScope,
     secret_hash: &str,
+    secret_sealed: Option<&str>,
     at: NaiveDateTime,
 ) -> QueryResult<i64> {
     diesel::insert_into(app_passwords::table)
@@ -39,6 +42,7 @@ pub fn insert(
             app_passwords::name.eq(name),
             app_passwords::scope.eq(scope.as_str()),
             app_passwords::secret_hash.eq(secret_hash),
+            app_passwords::secret_sealed.eq(secret_sealed),
             app_passwords::created_at.eq(at),
         ))
         .execute(conn)?;
@@ -80,6 +84,41 @@ pub fn find_live(
         .select((AppPassword::as_select(), User::as_select()))
         .first(conn)
         .optional()
+}
+
+/// The live app password with this keyed hash, whoever's it is (the `OpenSubsonic` `apiKey`, which
+/// names no account), with its account.
+pub fn find_live_by_hash(
+    conn: &mut DbConn,
+    secret_hash: &str,
+) -> QueryResult<Option<(AppPassword, User)>> {
+    app_passwords::table
+        .inner_join(users::table)
+        .filter(app_passwords::secret_hash.eq(secret_hash))
+        .filter(app_passwords::revoked_at.is_null())
+        .select((AppPassword::as_select(), User::as_select()))
+        .first(conn)
+        .optional()
+}
+
+/// The live app passwords of `scope` with a sealed secret, of the account with this login, with
+/// the account (Subsonic's token authentication tries each).
+pub fn live_sealed_for_login(
+    conn: &mut DbConn,
+    login: &str,
+    scope: AppPasswordScope,
+) -> QueryResult<Vec<(AppPassword, User)>> {
+    app_passwords::table
+        .inner_join(users::table)
+        .filter(users::login.eq(login))
+        .filter(app_passwords::scope.eq(scope.as_str()))
+        .filter(app_passwords::secret_sealed.is_not_null())
+        .filter(app_passwords::revoked_at.is_null())
+        .order(app_passwords::id.desc())
+        // A member has at most 50 live ones (`services::app_passwords::MAX_LIVE`).
+        .limit(50)
+        .select((AppPassword::as_select(), User::as_select()))
+        .load(conn)
 }
 
 /// Revokes one of a member's app passwords; returns whether a live one was revoked.

@@ -12,6 +12,7 @@ pub mod file;
 pub mod import_source;
 pub mod invitation;
 pub mod login_failure;
+pub mod music;
 pub mod nav;
 pub mod new_post_mail;
 pub mod notice;

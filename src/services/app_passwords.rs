@@ -1,9 +1,13 @@
 //! App passwords (`/me`): per-member credentials for clients that cannot log in through a form
-//! (WebDAV drives; later Subsonic players). Each is a 256-bit random token shown once; the database
+//! (WebDAV drives, Subsonic music players). Each is a 256-bit random token shown once; the database
 //! keeps its HMAC-SHA256 under the site's secret key (`Secret::keyed_hash`), not an argon2 hash:
 //! a random 256-bit value needs no slow hash against guessing, and a WebDAV client sends it with
 //! every request (a folder copy is hundreds of requests), where argon2's ~50 ms each on the capped
 //! hashing pool would be the bottleneck. Keyed, so a copy of the database alone cannot test one.
+//!
+//! The one exception: Subsonic's token authentication sends `md5(password + salt)`, which only
+//! the secret itself can check, so an app password of scope `subsonic` also keeps its secret sealed
+//! with ChaCha20-Poly1305 under a key derived from `secret.key` (`Secret::seal`); `/me` says so.
 //!
 //! These clients accept only app passwords, never the login password; a failure counts against
 //! the same limits as a failed login (`auth::check_limits`, `auth::record_failure`). Making one
@@ -29,6 +33,8 @@ const TOUCH_EVERY_SECONDS: i64 = 60;
 const CLIENT_CHARS: usize = 200;
 /// The `purpose` of the keyed hash, so an app password's hash is no other token's.
 const PURPOSE: &str = "app-password";
+/// The `purpose` of a sealed Subsonic secret.
+const SEAL_PURPOSE: &str = "app-password:subsonic";
 
 /// The form that makes an app password.
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -36,7 +42,7 @@ pub struct NewAppPasswordForm {
     /// What the member calls it ("laptop", "phone").
     #[serde(default)]
     pub name: String,
-    /// `dav` (the only scope served so far).
+    /// `dav` or `subsonic`.
     #[serde(default)]
     pub scope: String,
     /// The account's login password.
@@ -99,15 +105,15 @@ pub async fn create(
     if !(1..=80).contains(&n) || name.chars().any(char::is_control) {
         errors.add("app_name", "error.app_password_name");
     }
-    // TODO(#14): Subsonic's token+salt needs the secret itself (stored encrypted, not hashed).
-    let scope = AppPasswordScope::Dav;
-    if AppPasswordScope::parse(&form.scope) != Some(scope) {
+    let scope = AppPasswordScope::parse(&form.scope);
+    if scope.is_none() {
         errors.add("app_scope", "error.invalid_choice");
     }
     if form.current_password.is_empty() {
         errors.add("app_current_password", "error.app_password_needs_password");
     }
     errors.into_result()?;
+    let scope = scope.unwrap_or(AppPasswordScope::Dav);
     auth::confirm_password(
         core,
         user,
@@ -118,6 +124,9 @@ pub async fn create(
     .await?;
     let secret = new_token();
     let hash = core.secret.keyed_hash(PURPOSE, &secret);
+    // Only Subsonic's token authentication needs the secret back (see the module's comment).
+    let sealed =
+        (scope == AppPasswordScope::Subsonic).then(|| core.secret.seal(SEAL_PURPOSE, &secret));
     let (uid, n2) = (user.id, name.clone());
     let id = core
         .db
@@ -127,7 +136,7 @@ pub async fn create(
                 e.add("app_name", "error.app_password_too_many");
                 return Err(AppError::Invalid(e));
             }
-            let id = app_password::insert(conn, uid, &n2, scope, &hash, now())?;
+            let id = app_password::insert(conn, uid, &n2, scope, &hash, sealed.as_deref(), now())?;
             audit::record(conn, Some(uid), "app_password.created", &n2, None)?;
             Ok(id)
         })
@@ -181,24 +190,95 @@ pub async fn authenticate(
     creds: ClientCredentials,
     scope: AppPasswordScope,
 ) -> AppResult<Result<User, Refused>> {
-    let hash =
-        looks_like_token(&creds.password).then(|| core.secret.keyed_hash(PURPOSE, &creds.password));
-    let login = creds.login.clone();
-    let ip_key = creds.ip_key.clone();
+    let ClientCredentials {
+        login,
+        password,
+        ip_key,
+        client,
+    } = creds;
+    check(
+        core,
+        Some(login),
+        Proof::Password(password),
+        ip_key,
+        client,
+        scope,
+    )
+    .await
+}
+
+/// How a client proves that it holds an app password.
+#[derive(Debug, Clone)]
+pub enum Proof {
+    /// The secret itself (Basic auth, Subsonic's `p=`).
+    Password(String),
+    /// Subsonic's `t` = md5(secret + `s`), hex.
+    Token {
+        /// `t`.
+        token: String,
+        /// `s`.
+        salt: String,
+    },
+    /// The `OpenSubsonic` `apiKey`: the secret, without a login.
+    ApiKey(String),
+}
+
+/// Checks a `proof` of an app password of `scope` from a client (`login` is `None` for an API
+/// key, which names its account itself); returns its account. Every failure counts like a failed
+/// login, against the network and the account it named.
+pub async fn check(
+    core: &Core,
+    login: Option<String>,
+    proof: Proof,
+    ip_key: String,
+    client: String,
+    scope: AppPasswordScope,
+) -> AppResult<Result<User, Refused>> {
+    let hash = match &proof {
+        Proof::Password(p) | Proof::ApiKey(p) => {
+            looks_like_token(p).then(|| core.secret.keyed_hash(PURPOSE, p))
+        }
+        Proof::Token { .. } => None,
+    };
+    let ip = ip_key.clone();
+    let secret = core.secret.clone();
     let found = core
         .db
         .read(move |conn| {
-            let account = user::find_by_login_opt(conn, &login)?;
-            let key = auth::limit_key(account.as_ref(), &login);
-            match auth::check_limits(conn, &ip_key, &key) {
+            let (account, live) = match (&login, &proof) {
+                (Some(login), Proof::Password(_)) => {
+                    let account = user::find_by_login_opt(conn, login)?;
+                    let live = match (&account, &hash) {
+                        (Some(_), Some(h)) => app_password::find_live(conn, login, h)?,
+                        _ => None,
+                    };
+                    (account, live)
+                }
+                (Some(login), Proof::Token { .. }) => {
+                    let account = user::find_by_login_opt(conn, login)?;
+                    let candidates = if account.is_some() {
+                        app_password::live_sealed_for_login(conn, login, scope)?
+                    } else {
+                        Vec::new()
+                    };
+                    (account, token_match(&secret, &proof, candidates))
+                }
+                (None, Proof::ApiKey(_)) => {
+                    let live = match &hash {
+                        Some(h) => app_password::find_live_by_hash(conn, h)?,
+                        None => None,
+                    };
+                    (live.as_ref().map(|(_, u)| u.clone()), live)
+                }
+                _ => (None, None),
+            };
+            let name = login.as_deref().unwrap_or("(api key)");
+            let key = auth::limit_key(account.as_ref(), name);
+            match auth::check_limits(conn, &ip, &key) {
                 Ok(()) => {}
                 Err(AppError::RateLimited(_)) => return Ok(Err(Refused::Limited)),
                 Err(e) => return Err(e),
             }
-            let live = match (&account, &hash) {
-                (Some(_), Some(h)) => app_password::find_live(conn, &login, h)?,
-                _ => None,
-            };
             Ok(Ok((key, live)))
         })
         .await?;
@@ -208,13 +288,12 @@ pub async fn authenticate(
     };
     let usable = live.filter(|(p, u)| p.scope == scope && !u.disabled);
     let Some((pw, user)) = usable else {
-        let ip_key = creds.ip_key;
         core.db
             .write(move |conn| auth::record_failure(conn, &ip_key, &key))
             .await?;
         return Ok(Err(Refused::Wrong));
     };
-    let client: String = creds.client.chars().take(CLIENT_CHARS).collect();
+    let client: String = client.chars().take(CLIENT_CHARS).collect();
     let at = now();
     let stale = pw
         .last_used_at
@@ -225,4 +304,35 @@ pub async fn authenticate(
             .await?;
     }
     Ok(Ok(user))
+}
+
+/// The candidate whose sealed secret `s` gives the token `t` (compared in constant time).
+fn token_match(
+    secret: &crate::secret::Secret,
+    proof: &Proof,
+    candidates: Vec<(app_password::AppPassword, User)>,
+) -> Option<(app_password::AppPassword, User)> {
+    use md5::Digest as _;
+    use subtle::ConstantTimeEq as _;
+    let Proof::Token { token, salt } = proof else {
+        return None;
+    };
+    if salt.is_empty() || token.len() != 32 {
+        return None;
+    }
+    let token = token.to_ascii_lowercase();
+    candidates.into_iter().find(|(p, _)| {
+        let Some(plain) = p
+            .secret_sealed
+            .as_deref()
+            .and_then(|s| secret.open(SEAL_PURPOSE, s))
+        else {
+            return false;
+        };
+        let mut h = md5::Md5::new();
+        h.update(plain.as_bytes());
+        h.update(salt.as_bytes());
+        let expected = crate::services::token::to_hex(&h.finalize());
+        bool::from(expected.as_bytes().ct_eq(token.as_bytes()))
+    })
 }

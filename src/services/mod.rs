@@ -31,6 +31,7 @@ pub mod safety;
 pub mod search;
 pub mod setup;
 pub mod site;
+pub mod subsonic;
 pub mod token;
 pub mod wordpress;
 

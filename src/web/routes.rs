@@ -5,7 +5,7 @@ use actix_web::{Route, guard, web};
 
 use super::handlers::{
     account, admin, assets, auth, calendar, dav, files, home, invitations, notices, people, public,
-    reachability, room_posts, rooms, safety,
+    reachability, room_posts, rooms, safety, subsonic,
 };
 
 macro_rules! route_table {
@@ -188,6 +188,10 @@ route_table! {
 
     any "/dav" => dav::serve,
     any "/dav/{tail:.*}" => dav::serve,
+
+    // The Subsonic API (`ping` and `ping.view` alike; POST is OpenSubsonic's form post).
+    get "/rest/{method}" => subsonic::serve,
+    post "/rest/{method}" => subsonic::serve,
 
     get "/admin/posts" => public::blog_moved,
     get "/admin/posts/new" => public::blog_write,

@@ -10,9 +10,9 @@ use diesel::prelude::*;
 use yui::db::schema::{
     app_passwords, audit_log, blobs, calendar_feeds, contact_addresses, contact_tokens,
     event_overrides, event_reminders, events, files, folders, login_failures, notice_recipients,
-    notices, outbox, password_resets, post_comments, post_revisions, room_invitations,
-    room_join_requests, room_members, room_notification_prefs, room_permissions, room_posts, rooms,
-    safety_officers, sessions, settings, uploads, users,
+    notices, outbox, password_resets, playlist_entries, playlists, post_comments, post_revisions,
+    room_invitations, room_join_requests, room_members, room_notification_prefs, room_permissions,
+    room_posts, rooms, safety_officers, sessions, settings, subsonic_stars, uploads, users,
 };
 
 use crate::support::*;
@@ -93,6 +93,26 @@ fn people(conn: &mut yui::db::DbConn, s: &mut Vec<String>) -> QueryResult<()> {
         ))
         .load(conn)?;
     s.push(format!("app_passwords {v:?}"));
+    // The Subsonic API's per-member rows (`/rest/` is outside the walk; no web form changes them).
+    let v: Vec<(i64, String)> = subsonic_stars::table
+        .order((subsonic_stars::user_id, subsonic_stars::item))
+        .select((subsonic_stars::user_id, subsonic_stars::item))
+        .load(conn)?;
+    s.push(format!("subsonic_stars {v:?}"));
+    let v: Vec<(i64, String, String)> = playlists::table
+        .order(playlists::id)
+        .select((playlists::id, playlists::name, playlists::comment))
+        .load(conn)?;
+    s.push(format!("playlists {v:?}"));
+    let v: Vec<(i64, i64, i64)> = playlist_entries::table
+        .order((playlist_entries::playlist_id, playlist_entries::position))
+        .select((
+            playlist_entries::playlist_id,
+            playlist_entries::position,
+            playlist_entries::file_id,
+        ))
+        .load(conn)?;
+    s.push(format!("playlist_entries {v:?}"));
     // The jobs loop claims the digest's day on its own schedule (its first round after start,
     // `services::notify::send_digests_if_due`), whatever requests come: under load that round
     // could land between two snapshots of a brand-new site and read as a change.
@@ -919,8 +939,11 @@ fn unsafe_routes() -> Vec<(&'static str, &'static str)> {
         .iter()
         .copied()
         // HEAD is as safe as GET (the feed answers both). The WebDAV drive (`any`) takes no
-        // CSRF token and no cookie: `dav.rs` proves a session cookie opens nothing there.
-        .filter(|(m, _)| *m != "get" && *m != "head" && *m != "any")
+        // CSRF token and no cookie: `dav.rs` proves a session cookie opens nothing there. The
+        // Subsonic API (`/rest/`) takes its credentials from each request's parameters, never
+        // from a cookie, so a forged request has nothing to ride on: `subsonic.rs` proves a
+        // signed-in browser's cookie opens nothing there.
+        .filter(|(m, p)| *m != "get" && *m != "head" && *m != "any" && !p.starts_with("/rest/"))
         .collect()
 }
 

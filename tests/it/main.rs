@@ -38,6 +38,7 @@ mod safety;
 mod safety_crash;
 mod search;
 mod security;
+mod subsonic;
 mod support;
 mod upgrade;
 mod wordpress;

@@ -46,6 +46,10 @@ pub const TABLES: &[&str] = &[
     "event_reminders",
     "event_reminder_sends",
     "import_sources",
+    "audio_meta",
+    "subsonic_stars",
+    "playlists",
+    "playlist_entries",
 ];
 
 /// Tables deliberately left out: `uploads` are resumable uploads in flight, whose parts are not

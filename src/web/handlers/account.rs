@@ -42,6 +42,7 @@ async fn profile_page(
         new_app_password: None,
         app_name: String::new(),
         dav_url: format!("{}/dav/", state.core.config.base_url()),
+        subsonic_url: state.core.config.base_url(),
     })
 }
 

@@ -254,6 +254,17 @@ pub async fn download_file(
         .read(move |conn| files::download(&core, conn, actor.as_ref(), &slug, id))
         .await?;
     let inline = is_inline_type(&d.content_type) && query.download.is_none();
+    send_blob(&req, d, inline).await
+}
+
+/// Serves a file's blob after the permission check (also the Subsonic API's `stream` and
+/// `download`): `NamedFile` in constant memory with Range, `If-Range`, `ETag` and
+/// `Last-Modified`, the stored type only when `inline`, and the sandboxing CSP.
+pub async fn send_blob(
+    req: &HttpRequest,
+    d: files::Download,
+    inline: bool,
+) -> Result<HttpResponse, AppError> {
     let blob = d.path.clone();
     let file = web::block(move || NamedFile::open(blob))
         .await
@@ -273,7 +284,7 @@ pub async fn download_file(
         // drive If-None-Match, If-Range and If-Modified-Since, so resumed downloads get ranges.
         .use_etag(true)
         .use_last_modified(true);
-    let mut res = file.into_response(&req);
+    let mut res = file.into_response(req);
     let h = res.headers_mut();
     // Ranges must reach the client as they are: no gzip on top.
     h.insert(

@@ -16,6 +16,7 @@ pub mod reachability;
 pub mod room_posts;
 pub mod rooms;
 pub mod safety;
+pub mod subsonic;
 
 /// The answer of a confirmation page (`views::ConfirmPage`): `confirmed=yes` when the person
 /// pressed its button; absent on the first request, which shows the page.

@@ -10,7 +10,7 @@ use actix_web::middleware::Next;
 use actix_web::{HttpMessage, web};
 use futures_util::StreamExt;
 
-use super::{is_answer_link, is_unsafe, state_of};
+use super::{is_answer_link, is_subsonic, is_unsafe, state_of};
 use crate::error::{AppError, FieldErrors};
 use crate::services::token::same_secret;
 use crate::web::AppState;
@@ -26,7 +26,9 @@ pub async fn check(
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     let state = state_of(&req)?;
+    // `/rest/`: credentials travel in each request's parameters, never in a cookie (`is_subsonic`).
     if is_unsafe(req.method())
+        && !is_subsonic(req.path())
         && let Err(e) = check_request(&mut req, &state, &ctx).await
     {
         return Ok(req.error_response(e));

@@ -31,6 +31,14 @@ pub fn is_dav(path: &str) -> bool {
     path == "/dav" || path.starts_with("/dav/")
 }
 
+/// `/rest/` and below: the Subsonic API, authenticated by an app password in its parameters on
+/// every request, never by a cookie. No CSRF token or Origin check (there is no ambient
+/// credential a forged request could ride on: a session cookie opens nothing there, and a browser
+/// keeps no credentials for it) and never the public page cache (answers depend on the account).
+pub fn is_subsonic(path: &str) -> bool {
+    path == "/rest" || path.starts_with("/rest/")
+}
+
 /// `/a/{token}`: a safety check's personal answer link (the link is the credential).
 pub fn is_answer_link(path: &str) -> bool {
     path.starts_with("/a/")

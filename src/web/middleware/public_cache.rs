@@ -21,8 +21,9 @@ pub async fn public_pages(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    if super::is_dav(req.path()) {
-        // Answers there depend on the Basic-auth account, which the cache key does not know.
+    if super::is_dav(req.path()) || super::is_subsonic(req.path()) {
+        // Answers there depend on the account (Basic auth, Subsonic's parameters), which the
+        // cache key does not know.
         return Ok(next.call(req).await?.map_into_boxed_body());
     }
     let is_get = req.method() == Method::GET || req.method() == Method::HEAD;

@@ -29,6 +29,8 @@ pub struct ProfilePage {
     pub app_name: String,
     /// The WebDAV address to type into a client (`<base_url>/dav/`).
     pub dav_url: String,
+    /// The Subsonic server address to type into a music app (`<base_url>`; apps add `/rest/`).
+    pub subsonic_url: String,
 }
 
 /// One app password in the list on `/me`.

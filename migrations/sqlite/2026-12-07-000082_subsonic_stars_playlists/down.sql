@@ -1,0 +1,3 @@
+DROP TABLE playlist_entries;
+DROP TABLE playlists;
+DROP TABLE subsonic_stars;
