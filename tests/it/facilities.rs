@@ -470,3 +470,94 @@ async fn parallel_bookings_of_one_slot_let_exactly_one_win() {
     assert_eq!(bookings(&s.app).len(), 4);
     let _ = (&s.admin, &s.kanri, &s.guest, &s.taro, &s.manager);
 }
+
+/// The statements one GET of `path` runs (the fewest of three tries, as `query_budget`).
+async fn statements(app: &TestApp, c: &reqwest::Client, path: &str) -> u64 {
+    let mut fewest = u64::MAX;
+    for _ in 0..3 {
+        let before = app.core.db.statements();
+        let res = c.get(app.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        res.bytes().await.unwrap();
+        fewest = fewest.min(app.core.db.statements() - before);
+    }
+    fewest
+}
+
+/// The booking screens run a fixed number of statements, however many rooms the member is in
+/// and however many rooms booked (NetCommons took 23 minutes with 126 rooms): never one per room.
+#[actix_web::test]
+async fn the_booking_screens_run_a_fixed_number_of_statements_however_many_rooms() {
+    let (s, id) = site(false).await;
+    assert_eq!(book(&s.app, &s.hanako, id, &[]).await.status(), 303);
+    let week = format!("/facilities/{id}?date=2027-01-04");
+    let day = "/facilities?date=2027-01-04";
+    let small = (
+        statements(&s.app, &s.hanako, day).await,
+        statements(&s.app, &s.hanako, &week).await,
+    );
+    // Twenty more rooms hanako is in, every one allowed to book, each with a booking that week.
+    let mut slugs = vec!["club".to_owned()];
+    for r in 0..20 {
+        let slug = format!("room{r}");
+        s.app
+            .room(&slug)
+            .closed()
+            .features(&["calendar"])
+            .managed_by("manager")
+            .member("hanako", "member")
+            .create(&s.admin)
+            .await;
+        slugs.push(slug);
+    }
+    let edit = format!("/admin/facilities/{id}/edit");
+    let rooms = slugs.join(" ");
+    let res = s
+        .app
+        .post_form(
+            &s.admin,
+            &edit,
+            &format!("/admin/facilities/{id}"),
+            &[
+                ("name", "会議室A"),
+                ("category", "会議室"),
+                ("opens", "08:00"),
+                ("closes", "18:00"),
+                ("day_mo", "on"),
+                ("day_tu", "on"),
+                ("day_we", "on"),
+                ("day_th", "on"),
+                ("day_fr", "on"),
+                ("rooms", rooms.as_str()),
+                ("managers", "kanri"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    for (r, slug) in slugs.iter().enumerate().skip(1) {
+        let start = format!("{:02}:00", 8 + r % 10);
+        let end = format!("{:02}:30", 8 + r % 10);
+        let date = format!("2027-01-{:02}", 5 + r / 10);
+        let res = book(
+            &s.app,
+            &s.hanako,
+            id,
+            &[
+                ("room", slug.as_str()),
+                ("start_date", date.as_str()),
+                ("start_time", start.as_str()),
+                ("end_time", end.as_str()),
+            ],
+        )
+        .await;
+        assert_eq!(res.status(), 303, "{slug} {date} {start}");
+    }
+    let big = (
+        statements(&s.app, &s.hanako, day).await,
+        statements(&s.app, &s.hanako, &week).await,
+    );
+    eprintln!("statements (day view, week view): 1 room {small:?} → 21 rooms {big:?}");
+    assert_eq!(small, big);
+    let (_, html) = get(&s.hanako, &s.app, &week).await;
+    assert_eq!(html.matches("<option value=\"room").count(), 20);
+}
