@@ -45,7 +45,11 @@ pub struct FacilityFields<'a> {
 /// Every facility, by category and name.
 pub fn list(conn: &mut DbConn) -> QueryResult<Vec<Facility>> {
     facilities::table
-        .order((facilities::category.asc(), facilities::name.asc(), facilities::id.asc()))
+        .order((
+            facilities::category.asc(),
+            facilities::name.asc(),
+            facilities::id.asc(),
+        ))
         .select(Facility::as_select())
         .load(conn)
 }
@@ -74,7 +78,11 @@ pub fn lock(conn: &mut DbConn, id: i64) -> QueryResult<Facility> {
 }
 
 /// Inserts a facility; returns its id.
-pub fn insert(conn: &mut DbConn, fields: &FacilityFields<'_>, at: NaiveDateTime) -> QueryResult<i64> {
+pub fn insert(
+    conn: &mut DbConn,
+    fields: &FacilityFields<'_>,
+    at: NaiveDateTime,
+) -> QueryResult<i64> {
     diesel::insert_into(facilities::table)
         .values((
             fields,
@@ -106,10 +114,13 @@ pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<()> {
             events::booking_state.eq(""),
         ))
         .execute(conn)?;
-    diesel::delete(facility_rooms::table.filter(facility_rooms::facility_id.eq(id))).execute(conn)?;
+    diesel::delete(facility_rooms::table.filter(facility_rooms::facility_id.eq(id)))
+        .execute(conn)?;
     diesel::delete(facility_managers::table.filter(facility_managers::facility_id.eq(id)))
         .execute(conn)?;
-    diesel::delete(facilities::table.find(id)).execute(conn).map(drop)
+    diesel::delete(facilities::table.find(id))
+        .execute(conn)
+        .map(drop)
 }
 
 /// Replaces the rooms that may book a facility and its managers.
@@ -119,13 +130,17 @@ pub fn set_rooms_and_managers(
     room_ids: &[i64],
     manager_ids: &[i64],
 ) -> QueryResult<()> {
-    diesel::delete(facility_rooms::table.filter(facility_rooms::facility_id.eq(id))).execute(conn)?;
+    diesel::delete(facility_rooms::table.filter(facility_rooms::facility_id.eq(id)))
+        .execute(conn)?;
     diesel::delete(facility_managers::table.filter(facility_managers::facility_id.eq(id)))
         .execute(conn)?;
     // One row at a time: the multi-backend connection has no batch insert.
     for r in room_ids {
         diesel::insert_into(facility_rooms::table)
-            .values((facility_rooms::facility_id.eq(id), facility_rooms::room_id.eq(*r)))
+            .values((
+                facility_rooms::facility_id.eq(id),
+                facility_rooms::room_id.eq(*r),
+            ))
             .execute(conn)?;
     }
     for u in manager_ids {
@@ -195,7 +210,8 @@ pub fn bookings_in_window(
     if let Some(f) = facility {
         q = q.filter(events::facility_id.eq(f));
     }
-    q.order((events::starts_at.asc(), events::id.asc())).load(conn)
+    q.order((events::starts_at.asc(), events::id.asc()))
+        .load(conn)
 }
 
 /// A reservation (an event that names a facility).
@@ -220,7 +236,12 @@ pub fn confirm_booking(conn: &mut DbConn, id: i64, at: NaiveDateTime) -> QueryRe
 }
 
 /// Names a new event as a reservation of `facility`.
-pub fn mark_booking(conn: &mut DbConn, event_id: i64, facility: i64, state: &str) -> QueryResult<()> {
+pub fn mark_booking(
+    conn: &mut DbConn,
+    event_id: i64,
+    facility: i64,
+    state: &str,
+) -> QueryResult<()> {
     diesel::update(events::table.find(event_id))
         .set((
             events::facility_id.eq(Some(facility)),

@@ -508,8 +508,7 @@ pub fn authorize_facility(
         FacilityAction::View => Ok(()),
         FacilityAction::Manage if a.is_admin => Ok(()),
         FacilityAction::Manage => Err(AppError::NotFound),
-        FacilityAction::Approve if a.is_admin || facts.manager => Ok(()),
-        FacilityAction::Approve => Err(AppError::Forbidden),
+        FacilityAction::Approve | FacilityAction::Cancel if a.is_admin || facts.manager => Ok(()),
         FacilityAction::Book => {
             may_write(room)?;
             if facts.room_allowed {
@@ -518,9 +517,8 @@ pub fn authorize_facility(
                 Err(AppError::Forbidden)
             }
         }
-        FacilityAction::Cancel if a.is_admin || facts.manager => Ok(()),
         FacilityAction::Cancel if facts.booker => may_write(room),
-        FacilityAction::Cancel => Err(AppError::Forbidden),
+        FacilityAction::Approve | FacilityAction::Cancel => Err(AppError::Forbidden),
     }
 }
 
@@ -1029,10 +1027,29 @@ mod tests {
             ("cancel", FacilityAction::Cancel),
         ];
         let fact_sets = [
-            ("allowed", FacilityFacts { room_allowed: true, ..FacilityFacts::default() }),
+            (
+                "allowed",
+                FacilityFacts {
+                    room_allowed: true,
+                    ..FacilityFacts::default()
+                },
+            ),
             ("not-allowed", FacilityFacts::default()),
-            ("allowed+booker", FacilityFacts { room_allowed: true, booker: true, manager: false }),
-            ("manager", FacilityFacts { manager: true, ..FacilityFacts::default() }),
+            (
+                "allowed+booker",
+                FacilityFacts {
+                    room_allowed: true,
+                    booker: true,
+                    manager: false,
+                },
+            ),
+            (
+                "manager",
+                FacilityFacts {
+                    manager: true,
+                    ..FacilityFacts::default()
+                },
+            ),
         ];
         for who in &actors() {
             for visibility in Visibility::ALL {
@@ -1043,7 +1060,12 @@ mod tests {
                             "{} | {} | {facts_name} | {action_name} => {}",
                             who.name,
                             visibility.as_str(),
-                            outcome(authorize_facility(who.actor.as_ref(), Some(&room), facts, action))
+                            outcome(authorize_facility(
+                                who.actor.as_ref(),
+                                Some(&room),
+                                facts,
+                                action
+                            ))
                         ));
                     }
                 }
@@ -1069,10 +1091,15 @@ mod tests {
                 if who.role == Some(RoomRole::Guest) && !who.admin() {
                     assert!(!book(allowed), "{} books as a guest", who.name);
                 }
-                assert!(!book(FacilityFacts::default()), "{} books unallowed", who.name);
+                assert!(
+                    !book(FacilityFacts::default()),
+                    "{} books unallowed",
+                    who.name
+                );
                 if book(allowed) {
                     assert!(
-                        authorize_room(who.actor.as_ref(), &room, RoomAction::CreateContent).is_ok(),
+                        authorize_room(who.actor.as_ref(), &room, RoomAction::CreateContent)
+                            .is_ok(),
                         "{} books without writing",
                         who.name
                     );

@@ -4,8 +4,8 @@
 use actix_web::{Route, guard, web};
 
 use super::handlers::{
-    account, admin, assets, auth, calendar, dav, facilities, files, home, invitations, notices, people, public,
-    reachability, room_posts, rooms, safety,
+    account, admin, assets, auth, calendar, dav, facilities, files, home, invitations, notices,
+    people, public, reachability, room_posts, rooms, safety,
 };
 
 macro_rules! route_table {

@@ -10,10 +10,9 @@ use diesel::prelude::*;
 use yui::db::schema::{
     app_passwords, audit_log, blobs, calendar_feeds, contact_addresses, contact_tokens,
     event_overrides, event_reminders, events, facilities, facility_managers, facility_rooms, files,
-    folders, login_failures, notice_recipients,
-    notices, outbox, password_resets, post_comments, post_revisions, room_invitations,
-    room_join_requests, room_members, room_notification_prefs, room_permissions, room_posts, rooms,
-    safety_officers, sessions, settings, uploads, users,
+    folders, login_failures, notice_recipients, notices, outbox, password_resets, post_comments,
+    post_revisions, room_invitations, room_join_requests, room_members, room_notification_prefs,
+    room_permissions, room_posts, rooms, safety_officers, sessions, settings, uploads, users,
 };
 
 use crate::support::*;
@@ -1360,7 +1359,11 @@ async fn arrange_facilities(
                 .unwrap_or(0))
         }));
     }
-    (o.booking_to_cancel, o.booking_to_approve, o.booking_to_reject) = (ids[0], ids[1], ids[2]);
+    (
+        o.booking_to_cancel,
+        o.booking_to_approve,
+        o.booking_to_reject,
+    ) = (ids[0], ids[1], ids[2]);
 }
 
 /// An app password of the victim's.

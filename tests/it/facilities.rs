@@ -69,7 +69,12 @@ async fn site(needs_approval: bool) -> (Site, i64) {
         fields.push(("needs_approval", "on"));
     }
     let res = app
-        .post_form(&admin, "/admin/facilities/new", "/admin/facilities", &fields)
+        .post_form(
+            &admin,
+            "/admin/facilities/new",
+            "/admin/facilities",
+            &fields,
+        )
         .await;
     assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
     let id = app.db(|conn| {
@@ -150,20 +155,34 @@ async fn a_booking_shows_in_the_room_calendar_and_its_feed() {
     assert!(ics.contains("DTSTART"), "{ics}");
     let (status, html) = get(&s.hanako, &s.app, "/facilities?date=2027-01-04").await;
     assert_eq!(status, 200);
-    assert!(html.contains("会議室A") && html.contains("10:00–11:00"), "{html}");
+    assert!(
+        html.contains("会議室A") && html.contains("10:00–11:00"),
+        "{html}"
+    );
     assert!(html.contains("定例会議"), "{html}");
     // Someone who cannot read `club` sees that the slot is taken, not what or by whom.
     let (_, html) = get(&s.taro, &s.app, "/facilities?date=2027-01-04").await;
     assert!(html.contains("10:00–11:00"), "{html}");
     assert!(!html.contains("定例会議"), "{html}");
-    let (status, html) = get(&s.hanako, &s.app, &format!("/facilities/{id}?date=2027-01-06")).await;
+    let (status, html) = get(
+        &s.hanako,
+        &s.app,
+        &format!("/facilities/{id}?date=2027-01-06"),
+    )
+    .await;
     assert_eq!(status, 200);
-    assert!(html.contains("定例会議"), "the week of 2027-01-06 holds Monday 01-04: {html}");
+    assert!(
+        html.contains("定例会議"),
+        "the week of 2027-01-06 holds Monday 01-04: {html}"
+    );
     // The calendar's own edit form does not change a booking behind the facility's back.
     let event = bookings(&s.app)[0].0;
     let res = s
         .hanako
-        .get(s.app.url(&format!("/rooms/club/calendar/events/{event}/edit")))
+        .get(
+            s.app
+                .url(&format!("/rooms/club/calendar/events/{event}/edit")),
+        )
         .send()
         .await
         .unwrap();
@@ -237,8 +256,14 @@ async fn double_bookings_are_refused_naming_the_conflicting_date() {
 async fn bookings_outside_hours_days_or_a_year_are_refused_under_the_field() {
     let (s, id) = site(false).await;
     let cases: [(&[(&str, &str)], &str); 5] = [
-        (&[("start_time", "07:00"), ("end_time", "09:00")], "start_time"),
-        (&[("start_time", "17:30"), ("end_time", "18:30")], "start_time"),
+        (
+            &[("start_time", "07:00"), ("end_time", "09:00")],
+            "start_time",
+        ),
+        (
+            &[("start_time", "17:30"), ("end_time", "18:30")],
+            "start_time",
+        ),
         (&[("start_date", "2027-01-09")], "start_date"),
         (&[("repeat", "weekly"), ("day_mo", "on")], "until"),
         (&[("repeat", "daily"), ("until", "2028-06-01")], "until"),
@@ -305,7 +330,10 @@ async fn a_manager_approves_or_rejects_pending_bookings() {
     let list = bookings(&s.app);
     assert_eq!(list[0].2, "pending");
     let (_, html) = get(&s.hanako, &s.app, "/facilities?date=2027-01-04").await;
-    assert!(html.contains("仮予約") || html.contains("Pending"), "{html}");
+    assert!(
+        html.contains("仮予約") || html.contains("Pending"),
+        "{html}"
+    );
     assert_eq!(book(&s.app, &s.jiro, id, &[]).await.status(), 409);
     let page = format!("/facilities/{id}");
     let approve = format!("/facilities/bookings/{}/approve", list[0].0);
@@ -351,11 +379,17 @@ async fn only_the_booker_or_a_manager_cancels() {
     let page = format!("/facilities/{id}");
     let cancel = |e: i64| format!("/facilities/bookings/{e}/cancel");
     assert_eq!(
-        s.app.post_form(&s.jiro, &page, &cancel(first), &[]).await.status(),
+        s.app
+            .post_form(&s.jiro, &page, &cancel(first), &[])
+            .await
+            .status(),
         403
     );
     assert_eq!(
-        s.app.post_form(&s.taro, &page, &cancel(first), &[]).await.status(),
+        s.app
+            .post_form(&s.taro, &page, &cancel(first), &[])
+            .await
+            .status(),
         404
     );
     assert_eq!(bookings(&s.app).len(), 1);
@@ -371,11 +405,17 @@ async fn only_the_booker_or_a_manager_cancels() {
         .await;
     assert_eq!(res.status(), 303);
     assert_eq!(
-        s.app.post_form(&s.hanako, &page, &cancel(first), &[]).await.status(),
+        s.app
+            .post_form(&s.hanako, &page, &cancel(first), &[])
+            .await
+            .status(),
         404
     );
     assert_eq!(
-        s.app.post_form(&s.kanri, &page, &cancel(first), &[]).await.status(),
+        s.app
+            .post_form(&s.kanri, &page, &cancel(first), &[])
+            .await
+            .status(),
         303
     );
     assert!(bookings(&s.app).is_empty());
@@ -383,7 +423,10 @@ async fn only_the_booker_or_a_manager_cancels() {
     assert_eq!(book(&s.app, &s.jiro, id, &[]).await.status(), 303);
     let second = bookings(&s.app)[0].0;
     assert_eq!(
-        s.app.post_form(&s.jiro, &page, &cancel(second), &[]).await.status(),
+        s.app
+            .post_form(&s.jiro, &page, &cancel(second), &[])
+            .await
+            .status(),
         303
     );
     assert!(bookings(&s.app).is_empty());
@@ -427,10 +470,16 @@ async fn parallel_bookings_of_one_slot_let_exactly_one_win() {
         1,
         "{statuses:?}"
     );
-    assert!(statuses.iter().all(|s| *s == 303 || *s == 409), "{statuses:?}");
+    assert!(
+        statuses.iter().all(|s| *s == 303 || *s == 409),
+        "{statuses:?}"
+    );
     assert_eq!(bookings(&s.app).len(), 1);
     // A series and a single booking on its third date, a few rounds of both at once.
-    for (round, day) in ["2027-02-15", "2027-03-15", "2027-04-19"].iter().enumerate() {
+    for (round, day) in ["2027-02-15", "2027-03-15", "2027-04-19"]
+        .iter()
+        .enumerate()
+    {
         let start = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").unwrap()
             - chrono::Duration::days(14);
         let start = start.to_string();

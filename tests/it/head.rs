@@ -60,6 +60,31 @@ fn sample_path(pattern: &str, s: &Samples) -> String {
     path
 }
 
+/// A facility every room may book.
+async fn sample_facility(app: &TestApp, admin: &reqwest::Client) -> i64 {
+    let res = app
+        .post_form(
+            admin,
+            "/admin/facilities/new",
+            "/admin/facilities",
+            &[
+                ("name", "会議室"),
+                ("opens", "08:00"),
+                ("closes", "18:00"),
+                ("day_mo", "on"),
+                ("all_rooms", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    app.db(|conn| {
+        Ok(facilities::table
+            .select(facilities::id)
+            .order(facilities::id.desc())
+            .first(conn)?)
+    })
+}
+
 async fn arrange(app: &TestApp, admin: &reqwest::Client) -> Samples {
     app.room("club")
         .features(&["blog", "files", "calendar"])
@@ -107,27 +132,7 @@ async fn arrange(app: &TestApp, admin: &reqwest::Client) -> Samples {
         .next()
         .and_then(|s| s.parse().ok())
         .unwrap();
-    let res = app
-        .post_form(
-            admin,
-            "/admin/facilities/new",
-            "/admin/facilities",
-            &[
-                ("name", "会議室"),
-                ("opens", "08:00"),
-                ("closes", "18:00"),
-                ("day_mo", "on"),
-                ("all_rooms", "on"),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), 303);
-    let facility = app.db(|conn| {
-        Ok(facilities::table
-            .select(facilities::id)
-            .order(facilities::id.desc())
-            .first(conn)?)
-    });
+    let facility = sample_facility(app, admin).await;
     let res = app
         .post_form(
             admin,

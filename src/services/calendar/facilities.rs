@@ -8,7 +8,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Timelike, Weekday};
+use chrono::{
+    Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Timelike, Weekday,
+};
 use chrono_tz::Tz;
 
 use super::recur::{self, Occurrence, Window};
@@ -19,10 +21,10 @@ use crate::error::{AppError, AppResult, FieldErrors};
 use crate::models::event::{self, Event};
 use crate::models::facility::{self, Facility, FacilityFields};
 use crate::models::{audit, now, room, user};
+use crate::services::Actor;
 use crate::services::authz::{FacilityAction, FacilityFacts, authorize_facility};
 use crate::services::rooms::{self, RoomCtx};
 use crate::services::site::SiteSettings;
-use crate::services::Actor;
 
 /// A recurring booking may span at most this long (first start to last end).
 pub const MAX_SERIES_DAYS: i64 = 366;
@@ -322,7 +324,11 @@ pub fn edit_form(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<Facilit
         day_sa: day(Weekday::Sat),
         day_su: day(Weekday::Sun),
         all_rooms: f.all_rooms.then(|| "on".to_owned()),
-        rooms: rooms.into_iter().map(|(_, s)| s).collect::<Vec<_>>().join(" "),
+        rooms: rooms
+            .into_iter()
+            .map(|(_, s)| s)
+            .collect::<Vec<_>>()
+            .join(" "),
         needs_approval: f.needs_approval.then(|| "on".to_owned()),
         managers: managers
             .into_iter()
@@ -488,7 +494,9 @@ fn facts(
     booker: bool,
 ) -> AppResult<FacilityFacts> {
     let room_allowed = match room_id {
-        Some(r) if !f.all_rooms => facility::rooms_of(conn, f.id)?.iter().any(|(id, _)| *id == r),
+        Some(r) if !f.all_rooms => facility::rooms_of(conn, f.id)?
+            .iter()
+            .any(|(id, _)| *id == r),
         Some(_) => true,
         None => false,
     };
@@ -695,6 +703,10 @@ pub fn decide(conn: &mut DbConn, actor: &Actor, id: i64, approve: bool) -> AppRe
 
 /// One occurrence of a reservation on a page.
 #[derive(Debug, Clone)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "independent facts about one booking and what the viewer may do with it"
+)]
 pub struct Slot {
     /// The reservation's event id.
     pub event_id: i64,
@@ -859,12 +871,12 @@ pub fn facility_view(
     let managed: HashSet<i64> = facility::managed_by(conn, actor.id)?.into_iter().collect();
     let slots = expand_slots(actor, rows, &window, site, &readable, &managed)?;
     let allowed = facility::rooms_of(conn, id)?;
-    let manager = managed.contains(&id);
+    let is_manager = managed.contains(&id);
     let mut bookable: Vec<(String, String)> = readable
         .values()
         .filter(|c| {
             let facts = FacilityFacts {
-                manager,
+                manager: is_manager,
                 room_allowed: f.all_rooms || allowed.iter().any(|(r, _)| *r == c.room.id),
                 booker: false,
             };
@@ -873,11 +885,12 @@ pub fn facility_view(
         .map(|c| (c.room.slug.clone(), c.room.name.clone()))
         .collect();
     bookable.sort();
-    let waiting = if manager || actor.is_admin {
+    let waiting = if is_manager || actor.is_admin {
         let pending = facility::pending_of(conn, &[id])?;
         let far = Window::days(
             site.timezone.from_utc_datetime(&now()).date_naive() - Duration::days(1),
-            site.timezone.from_utc_datetime(&now()).date_naive() + Duration::days(MAX_SERIES_DAYS * 2),
+            site.timezone.from_utc_datetime(&now()).date_naive()
+                + Duration::days(MAX_SERIES_DAYS * 2),
             site.timezone,
         );
         let mut list = expand_slots(actor, pending, &far, site, &readable, &managed)?;

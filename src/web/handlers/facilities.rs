@@ -211,7 +211,12 @@ pub async fn admin_facilities(
     render::ok(&state, &page)
 }
 
-fn form_page(admin: &Admin, id: Option<i64>, form: &FacilityForm, errors: Errors) -> FacilityFormPage {
+fn form_page(
+    admin: &Admin,
+    id: Option<i64>,
+    form: &FacilityForm,
+    errors: Errors,
+) -> FacilityFormPage {
     let layout = Layout::new(admin.ctx(), &FacilityFormPage::path(id));
     FacilityFormPage::new(layout, id, form, errors)
 }

@@ -12,6 +12,10 @@ use crate::services::calendar::facilities::{
 
 /// One booking's date on a page.
 #[derive(Debug, Clone, Serialize)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "independent facts about one booking and what the viewer may do with it"
+)]
 pub struct SlotItem {
     pub event_id: i64,
     /// `HH:MM–HH:MM`.
