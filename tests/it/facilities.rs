@@ -335,6 +335,18 @@ async fn a_manager_approves_or_rejects_pending_bookings() {
         "{html}"
     );
     assert_eq!(book(&s.app, &s.jiro, id, &[]).await.status(), 409);
+    // Tentative in the room's feed until approved; its event page leads to the facility.
+    let feed = s.app.url(&make_feed(&s.app, &s.hanako, "club").await);
+    let ics = reqwest::get(&feed).await.unwrap().text().await.unwrap();
+    assert!(ics.contains("STATUS:TENTATIVE"), "{ics}");
+    let (_, html) = get(
+        &s.hanako,
+        &s.app,
+        &format!("/rooms/club/calendar/events/{}", list[0].0),
+    )
+    .await;
+    assert!(html.contains(&format!("href=\"/facilities/{id}\"")), "{html}");
+    assert!(!html.contains("/edit\""), "no calendar edit for a booking: {html}");
     let page = format!("/facilities/{id}");
     let approve = format!("/facilities/bookings/{}/approve", list[0].0);
     let res = s.app.post_form(&s.hanako, &page, &approve, &[]).await;
@@ -344,6 +356,8 @@ async fn a_manager_approves_or_rejects_pending_bookings() {
     let res = s.app.post_form(&s.kanri, &page, &approve, &[]).await;
     assert_eq!(res.status(), 303);
     assert_eq!(bookings(&s.app)[0].2, "confirmed");
+    let ics = reqwest::get(&feed).await.unwrap().text().await.unwrap();
+    assert!(!ics.contains("STATUS:TENTATIVE"), "{ics}");
     let res = s.app.post_form(&s.kanri, &page, &approve, &[]).await;
     assert_eq!(res.status(), 409, "approved already");
     // Another one rejected: gone, the slot free again.
