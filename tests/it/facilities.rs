@@ -345,8 +345,14 @@ async fn a_manager_approves_or_rejects_pending_bookings() {
         &format!("/rooms/club/calendar/events/{}", list[0].0),
     )
     .await;
-    assert!(html.contains(&format!("href=\"/facilities/{id}\"")), "{html}");
-    assert!(!html.contains("/edit\""), "no calendar edit for a booking: {html}");
+    assert!(
+        html.contains(&format!("href=\"/facilities/{id}\"")),
+        "{html}"
+    );
+    assert!(
+        !html.contains("/edit\""),
+        "no calendar edit for a booking: {html}"
+    );
     let page = format!("/facilities/{id}");
     let approve = format!("/facilities/bookings/{}/approve", list[0].0);
     let res = s.app.post_form(&s.hanako, &page, &approve, &[]).await;

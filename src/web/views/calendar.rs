@@ -539,8 +539,7 @@ impl EventShowPage {
                 .collect(),
             can_edit: p.can_edit && p.event.facility_id.is_none(),
             facility_url: p.event.facility_id.map(|f| format!("/facilities/{f}")),
-            booking_pending: p.event.booking_state
-                == crate::services::calendar::facilities::PENDING,
+            booking_pending: p.event.booking_state == calendar::facilities::PENDING,
             can_delete: p.can_delete,
             calendar_url: format!(
                 "/rooms/{}/calendar?month={}",
