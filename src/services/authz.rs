@@ -518,6 +518,10 @@ pub fn authorize_facility(
             }
         }
         FacilityAction::Cancel if facts.booker => may_write(room),
+        // Someone with no part in a booking whose room they cannot read: as if it were not there.
+        FacilityAction::Cancel if !room.is_some_and(|r| can_read_room(actor, r)) => {
+            Err(AppError::NotFound)
+        }
         FacilityAction::Approve | FacilityAction::Cancel => Err(AppError::Forbidden),
     }
 }

@@ -655,14 +655,12 @@ fn booking_facts(
 /// room, the facility's managers, site admins. Returns the facility's id.
 pub fn cancel(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<i64> {
     let (ev, f, ctx, facts) = booking_facts(conn, actor, id)?;
-    let access = ctx.as_ref().map(|c| &c.access);
-    if facts.manager || actor.is_admin || facts.booker {
-        authorize_facility(Some(actor), access, facts, FacilityAction::Cancel)?;
-    } else {
-        // Someone with no part in it: as if it were not there when its room is hidden from them.
-        authorize_facility(Some(actor), access, facts, FacilityAction::Cancel)
-            .map_err(|e| if ctx.is_some() { e } else { AppError::NotFound })?;
-    }
+    authorize_facility(
+        Some(actor),
+        ctx.as_ref().map(|c| &c.access),
+        facts,
+        FacilityAction::Cancel,
+    )?;
     event::delete(conn, ev.id)?;
     audit::record(
         conn,
