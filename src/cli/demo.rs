@@ -661,17 +661,9 @@ fn fill_calendars(core: &crate::services::Core) -> Result<(), AppError> {
     })
 }
 
-/// Facilities (施設予約): two meeting rooms (one needs approval by `hanako`) and the gym for the
-/// town's room, with a weekly booking, a one-off and one waiting for approval.
-fn fill_facilities(core: &crate::services::Core) -> Result<(), AppError> {
-    use chrono::{Datelike, Duration};
-
-    use crate::services::calendar::{
-        self,
-        facilities::{self, Booked, BookingForm, FacilityForm},
-    };
-    let site = SiteSettings::default();
-    let month = calendar::this_month(&site);
+/// The demo's facilities: two meeting rooms (one needs approval by `hanako`) and the town's gym.
+fn demo_facilities() -> [crate::services::calendar::facilities::FacilityForm; 3] {
+    use crate::services::calendar::facilities::FacilityForm;
     let on = || Some("on".to_owned());
     let weekdays = FacilityForm {
         day_mo: on(),
@@ -682,7 +674,7 @@ fn fill_facilities(core: &crate::services::Core) -> Result<(), AppError> {
         all_rooms: on(),
         ..FacilityForm::default()
     };
-    let rooms = [
+    [
         FacilityForm {
             name: "会議室A".into(),
             category: "会議室".into(),
@@ -712,7 +704,22 @@ fn fill_facilities(core: &crate::services::Core) -> Result<(), AppError> {
             rooms: "town".into(),
             ..weekdays
         },
-    ];
+    ]
+}
+
+/// Facilities (施設予約): two meeting rooms (one needs approval by `hanako`) and the gym for the
+/// town's room, with a weekly booking, a one-off and one waiting for approval.
+fn fill_facilities(core: &crate::services::Core) -> Result<(), AppError> {
+    use chrono::{Datelike, Duration};
+
+    use crate::services::calendar::{
+        self,
+        facilities::{self, Booked, BookingForm},
+    };
+    let site = SiteSettings::default();
+    let month = calendar::this_month(&site);
+    let on = || Some("on".to_owned());
+    let rooms = demo_facilities();
     let monday =
         month + Duration::days(i64::from((7 - month.weekday().num_days_from_monday()) % 7));
     core.db.run_sync(true, |conn| {

@@ -115,6 +115,19 @@ fn account_commands_create_reset_and_disable() {
     assert!(!ok && out.contains("not found"), "{out}");
 }
 
+/// The demo's facilities have bookings, one of them waiting for approval.
+fn assert_demo_facilities(conn: &mut yui::db::DbConn) {
+    let n: i64 = facilities::table.count().get_result(conn).unwrap();
+    assert_eq!(n, 3);
+    let states: Vec<String> = events::table
+        .filter(events::facility_id.is_not_null())
+        .select(events::booking_state)
+        .load(conn)
+        .unwrap();
+    assert_eq!(states.len(), 4, "{states:?}");
+    assert!(states.contains(&"pending".to_owned()), "{states:?}");
+}
+
 /// The demo manager may start a drill in every room, and every cabinet has sample files.
 fn assert_demo_rooms_ready(conn: &mut yui::db::DbConn) {
     let manager: i64 = users::table
@@ -269,16 +282,7 @@ fn check_and_demo_fill_an_empty_site() {
     );
     assert_demo_members_reachable(&mut conn);
     assert_demo_rooms_ready(&mut conn);
-    // Facilities with bookings, one of them waiting for approval.
-    let n: i64 = facilities::table.count().get_result(&mut conn).unwrap();
-    assert_eq!(n, 3);
-    let states: Vec<String> = events::table
-        .filter(events::facility_id.is_not_null())
-        .select(events::booking_state)
-        .load(&mut conn)
-        .unwrap();
-    assert_eq!(states.len(), 4, "{states:?}");
-    assert!(states.contains(&"pending".to_owned()), "{states:?}");
+    assert_demo_facilities(&mut conn);
     let (ok, out) = run(
         yui(dir.path()).args(["demo", "--password", DEMO_PASSWORD]),
         None,
