@@ -15,7 +15,9 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
         .url_schemes(HashSet::from(["http", "https", "mailto"]))
         .add_tags(["figure", "figcaption"])
         .add_generic_attributes(["id"])
-        .id_prefix(Some("u-"));
+        .id_prefix(Some("u-"))
+        // Images below the fold wait until they are scrolled to (a post with many photos on a phone).
+        .set_tag_attribute_value("img", "loading", "lazy");
     b
 });
 

@@ -324,6 +324,15 @@ fn create_people(db: &crate::db::Db, hash: &str) -> Result<Vec<Actor>, AppError>
         let settings = SettingsForm {
             title: "結 Yui デモ".to_owned(),
             tagline: "みんなの掲示板 — a neighbourhood blog".to_owned(),
+            // The community centre's own closing days, beside the national holidays.
+            holidays: [
+                "2026-12-29 年末休館",
+                "2026-12-30 年末休館",
+                "2026-12-31 年末休館",
+                "2027-01-02 年始休館",
+                "2027-01-03 年始休館",
+            ]
+            .join("\n"),
             ..SettingsForm::from(&crate::services::site::load(conn)?)
         };
         crate::services::admin::save_settings(conn, &admin, &settings, "127.0.0.1")?;
@@ -482,6 +491,7 @@ fn write_posts(
                 tags,
                 action: "submit".into(),
                 lang: String::new(),
+                image: String::new(),
             });
         }
         core.db.run_sync(true, |conn| {

@@ -2,20 +2,27 @@
 //! browser may show inline (everything else is a download, so no uploaded HTML or SVG ever runs in
 //! the site's origin).
 
+/// The image types a page may show (raster only: an SVG can carry script).
+pub const IMAGE_TYPES: [&str; 6] = [
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "image/avif",
+    "image/bmp",
+];
+
 /// Types a browser may show inline; everything else is downloaded (never rendered: no HTML, no SVG).
 pub fn is_inline_type(content_type: &str) -> bool {
     content_type.starts_with("audio/")
         || content_type.starts_with("video/")
-        || matches!(
-            content_type,
-            "application/pdf"
-                | "image/png"
-                | "image/jpeg"
-                | "image/gif"
-                | "image/webp"
-                | "image/avif"
-                | "image/bmp"
-        )
+        || content_type == "application/pdf"
+        || is_image_type(content_type)
+}
+
+/// Whether a post may show this file as an image.
+pub fn is_image_type(content_type: &str) -> bool {
+    IMAGE_TYPES.contains(&content_type)
 }
 
 /// The type a file is stored with, from its name.

@@ -55,6 +55,15 @@ pub struct EventFields<'a> {
     pub series_ends_at: Option<NaiveDateTime>,
 }
 
+/// The room of the event with this `UID`, if any (an import skips what the room already has).
+pub fn room_of_uid(conn: &mut DbConn, uid: &str) -> QueryResult<Option<i64>> {
+    events::table
+        .filter(events::uid.eq(uid))
+        .select(events::room_id)
+        .first(conn)
+        .optional()
+}
+
 /// Inserts an event; returns its id.
 pub fn insert(
     conn: &mut DbConn,

@@ -144,6 +144,25 @@ pub fn room_folders(conn: &mut DbConn, room_id: i64) -> QueryResult<Vec<Folder>>
         .load(conn)
 }
 
+/// The newest live files of a room whose type is one of `types` (the post editor's image picker),
+/// at most `limit`; a file in a folder that is in the trash is still among them (the caller knows
+/// the folders).
+pub fn room_files_of_types(
+    conn: &mut DbConn,
+    room_id: i64,
+    types: &[&str],
+    limit: i64,
+) -> QueryResult<Vec<File>> {
+    files::table
+        .filter(files::room_id.eq(room_id))
+        .filter(files::deleted_at.is_null())
+        .filter(files::content_type.eq_any(types))
+        .order((files::created_at.desc(), files::id.desc()))
+        .limit(limit)
+        .select(File::as_select())
+        .load(conn)
+}
+
 /// A file with its uploader's display name.
 pub type FileWithUploader = (File, String);
 

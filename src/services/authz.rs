@@ -236,7 +236,7 @@ pub enum RoomAction {
 }
 
 /// The roles that may publish in some room: allowed by default, or adjustable so a room may allow it
-/// (`rooms::may_approve_somewhere` asks `authorize_room` only about rooms where one is held).
+/// (`rooms::approvals_waiting` asks `authorize_room` only about rooms where one is held).
 pub fn roles_that_may_publish() -> Vec<RoomRole> {
     RoomRole::ALL
         .into_iter()

@@ -1,4 +1,4 @@
-//! What the navigation shows a logged-in member on every page: the approvals link, the count of
+//! What the navigation shows a logged-in member on every page: the approvals link with its count, the count of
 //! unread circular notices and the banner of a safety check waiting for their answer. Loaded by one
 //! query (`models::nav`) per request; the approvals link is still `authorize_room`'s decision.
 
@@ -13,6 +13,8 @@ use crate::models::nav;
 pub struct NavFacts {
     /// Whether the approval inbox may hold something for them.
     pub may_approve: bool,
+    /// How many revisions wait there for their approval now.
+    pub waiting_approvals: i64,
     /// Circular notices they have not read yet.
     pub unread_notices: i64,
     /// An open safety check they have not answered (the oldest).
@@ -56,8 +58,10 @@ pub fn for_member(conn: &mut DbConn, actor: &Actor) -> AppResult<NavFacts> {
         }),
         _ => None,
     };
+    let approvals = rooms::approvals_waiting(actor, &rows)?;
     Ok(NavFacts {
-        may_approve: rooms::may_approve_somewhere(actor, &rows)?,
+        may_approve: approvals.is_some(),
+        waiting_approvals: approvals.unwrap_or(0),
         unread_notices: first.unread_notices,
         pending_safety,
     })

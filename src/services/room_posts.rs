@@ -46,6 +46,9 @@ pub struct RoomPostForm {
     /// (`Lang::of_text`), or the author's own language when the text does not tell.
     #[serde(default)]
     pub lang: String,
+    /// The image picker's choice (a file id of the room's cabinet), for `insert_image`.
+    #[serde(default)]
+    pub image: String,
 }
 
 struct CleanPost {

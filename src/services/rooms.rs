@@ -1024,14 +1024,16 @@ pub fn save_permissions(
     Ok(())
 }
 
-/// Whether the approval inbox can hold anything for this person (the navigation's 承認 link): a
-/// site admin, or someone `authorize_room` lets publish in at least one room they belong to, with
-/// that room's overrides and behind parents they may read. Only rooms where their role could
-/// publish at all are asked; `rows` are those rooms with their chains of parents, as
-/// `models::nav::rows` loads them with the navigation's other facts (ordered by room, then depth).
-pub fn may_approve_somewhere(actor: &Actor, rows: &[NavRow]) -> AppResult<bool> {
+/// Whether the approval inbox can hold anything for this person (the navigation's 承認 link), and
+/// how many revisions it holds now: `None` unless they are a site admin (every waiting revision)
+/// or someone `authorize_room` lets publish in at least one room they belong to, with that room's
+/// overrides and behind parents they may read (the revisions waiting in those rooms, as
+/// `room_posts::inbox` lists them). Only rooms where their role could publish at all are asked;
+/// `rows` are those rooms with their chains of parents, as `models::nav::rows` loads them with the
+/// navigation's other facts (ordered by room, then depth).
+pub fn approvals_waiting(actor: &Actor, rows: &[NavRow]) -> AppResult<Option<i64>> {
     if super::authz::is_site_admin(actor) {
-        return Ok(true);
+        return Ok(Some(rows.first().map_or(0, |row| row.waiting_anywhere)));
     }
     // A stored value this version does not know is an error, as on every other load.
     let access = |row: &NavRow, parent_readable: bool, overrides| -> AppResult<RoomAccess> {
@@ -1064,6 +1066,7 @@ pub fn may_approve_somewhere(actor: &Actor, rows: &[NavRow]) -> AppResult<bool> 
             archived,
         })
     };
+    let mut waiting = None;
     for chain in rows.chunk_by(|a, b| a.candidate == b.candidate) {
         let Some(top) = chain.last().filter(|r| r.candidate.is_some()) else {
             continue;
@@ -1081,12 +1084,13 @@ pub fn may_approve_somewhere(actor: &Actor, rows: &[NavRow]) -> AppResult<bool> 
             (Some(role), Some(allowed)) => vec![(RoomPermission::Publish, role, allowed)],
             _ => Vec::new(),
         };
+        let waiting_here = room.waiting_here;
         let room = access(room, parent_readable, overrides)?;
         if authorize_room(Some(actor), &room, RoomAction::Publish).is_ok() {
-            return Ok(true);
+            waiting = Some(waiting.unwrap_or(0) + waiting_here);
         }
     }
-    Ok(false)
+    Ok(waiting)
 }
 
 /// Addresses that begin with this are reserved for private rooms, so no room can pose as one.

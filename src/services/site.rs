@@ -1,10 +1,12 @@
-//! Site settings the admin edits in the web panel (title, tagline, default language, time zone).
+//! Site settings the admin edits in the web panel (title, tagline, default language, time zone,
+//! the site's own holidays).
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
 use chrono_tz::Tz;
 
 use crate::db::DbConn;
@@ -25,6 +27,8 @@ pub struct SiteSettings {
     pub timezone: Tz,
     /// Every member may have a private room (マイルーム).
     pub private_rooms: bool,
+    /// Days the admin adds to the calendars' holidays (創立記念日, 臨時休業), with their names.
+    pub holidays: Arc<BTreeMap<NaiveDate, String>>,
 }
 
 impl Default for SiteSettings {
@@ -35,6 +39,7 @@ impl Default for SiteSettings {
             language: Lang::Ja,
             timezone: chrono_tz::Asia::Tokyo,
             private_rooms: false,
+            holidays: Arc::default(),
         }
     }
 }
@@ -62,6 +67,19 @@ impl SiteSettings {
             .with_timezone(&self.timezone)
             .format("%Y-%m-%dT%H:%M")
             .to_string()
+    }
+
+    /// What a calendar writes on `day`: the national holiday (the Cabinet Office's list) and the
+    /// site's own day, both when both fall on it.
+    pub fn holiday(&self, day: NaiveDate) -> Option<String> {
+        let national = crate::services::calendar::holidays::name(day);
+        let own = self.holidays.get(&day);
+        match (national, own) {
+            (Some(n), Some(o)) => Some(format!("{n} · {o}")),
+            (Some(n), None) => Some(n.to_owned()),
+            (None, Some(o)) => Some(o.clone()),
+            (None, None) => None,
+        }
     }
 
     /// Parses a `datetime-local` input in the site's time zone into UTC.
@@ -92,10 +110,44 @@ pub fn load(conn: &mut DbConn) -> AppResult<SiteSettings> {
             "site.language" => s.language = Lang::parse(&value).unwrap_or_default(),
             "site.timezone" => s.timezone = value.parse().unwrap_or(chrono_tz::Asia::Tokyo),
             "site.private_rooms" => s.private_rooms = value == "true",
+            // Stored as the admin wrote it (checked then); a line that no longer parses is skipped.
+            HOLIDAYS_KEY => {
+                s.holidays = Arc::new(
+                    parse_holidays(&value)
+                        .into_iter()
+                        .filter_map(Result::ok)
+                        .collect(),
+                );
+            }
             _ => {}
         }
     }
     Ok(s)
+}
+
+/// Where the site's own holidays are stored: one `YYYY-MM-DD name` per line.
+const HOLIDAYS_KEY: &str = "calendar.holidays";
+/// Most days the admin may add, and the longest name.
+const MAX_HOLIDAYS: usize = 500;
+const MAX_HOLIDAY_NAME: usize = 40;
+
+/// Each non-empty line of the admin's holiday list: a day and its name, or the line's number (1 =
+/// the first) when it is not `YYYY-MM-DD name` with a name of at most 40 characters.
+fn parse_holidays(text: &str) -> Vec<Result<(NaiveDate, String), usize>> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .map(|(i, line)| {
+            let line = line.trim();
+            let (day, name) = line.split_once(char::is_whitespace).ok_or(i + 1)?;
+            let day = NaiveDate::parse_from_str(day, "%Y-%m-%d").map_err(|_| i + 1)?;
+            let name = name.trim();
+            if name.chars().count() > MAX_HOLIDAY_NAME {
+                return Err(i + 1);
+            }
+            Ok((day, name.to_owned()))
+        })
+        .collect()
 }
 
 /// The admin's settings form.
@@ -108,6 +160,9 @@ pub struct SettingsForm {
     /// Checkbox: members get a private room.
     #[serde(default)]
     pub private_rooms: Option<String>,
+    /// The site's own holidays, one `YYYY-MM-DD name` per line.
+    #[serde(default)]
+    pub holidays: String,
 }
 
 impl From<&SiteSettings> for SettingsForm {
@@ -119,6 +174,12 @@ impl From<&SiteSettings> for SettingsForm {
             language: s.language.code().to_owned(),
             timezone: s.timezone.name().to_owned(),
             private_rooms: s.private_rooms.then(|| "on".to_owned()),
+            holidays: s
+                .holidays
+                .iter()
+                .map(|(day, name)| format!("{day} {name}"))
+                .collect::<Vec<_>>()
+                .join("\n"),
         }
     }
 }
@@ -140,7 +201,20 @@ pub fn save(conn: &mut DbConn, form: &SettingsForm) -> AppResult<()> {
     if form.timezone.parse::<Tz>().is_err() {
         errors.add("timezone", "error.invalid_timezone");
     }
+    let holidays = parse_holidays(&form.holidays);
+    if holidays.len() > MAX_HOLIDAYS || holidays.iter().any(Result::is_err) {
+        errors.add("holidays", "error.holiday_lines");
+    }
     errors.into_result()?;
+    // Kept in date order, one per line, so the form shows them sorted next time.
+    let holidays: BTreeMap<NaiveDate, String> =
+        holidays.into_iter().filter_map(Result::ok).collect();
+    let holidays = holidays
+        .iter()
+        .map(|(day, name)| format!("{day} {name}"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    setting::set(conn, HOLIDAYS_KEY, &holidays)?;
     setting::set(conn, "site.title", title)?;
     setting::set(conn, "site.tagline", form.tagline.trim())?;
     setting::set(conn, "site.language", lang.unwrap_or_default().code())?;

@@ -151,6 +151,7 @@ route_table! {
     post "/rooms/{room}/calendar/events/{id}/skip" => calendar::skip_occurrence,
     post "/rooms/{room}/calendar/events/{id}/reminders" => calendar::add_reminder,
     post "/rooms/{room}/calendar/events/{id}/reminders/{reminder}/delete" => calendar::delete_reminder,
+    post "/rooms/{room}/calendar/import" => calendar::import_events,
     post "/rooms/{room}/calendar/feed" => calendar::create_feed,
     post "/rooms/{room}/calendar/feed/revoke" => calendar::revoke_feed,
     get "/calendar" => calendar::my_calendar,

@@ -1699,3 +1699,118 @@ async fn a_member_reads_a_csv_in_the_page_and_changes_their_comment_on_a_phone()
         .unwrap();
     eprintln!("browser test took {:.1?}", started.elapsed());
 }
+
+/// Whether every `<img>` in the post body has loaded real pixels, and how many there are.
+async fn loaded_images(driver: &WebDriver) -> WebDriverResult<(usize, usize)> {
+    driver
+        .execute(
+            "var imgs = Array.from(document.querySelectorAll('.post-body img'));\
+             return [imgs.length, imgs.filter(function (i) { return i.complete && i.naturalWidth > 0; }).length];",
+            Vec::<serde_json::Value>::new(),
+        )
+        .await?
+        .convert()
+}
+
+/// Images in a post on a phone: one uploaded from the editor (the script inserts its Markdown at
+/// the cursor), one picked from the cabinet with the picker (the server inserts it, keeping what
+/// was typed); the published post shows both, scaled to the screen.
+#[actix_web::test]
+async fn a_member_puts_two_photos_into_a_post_on_a_phone() {
+    if !browser_available() {
+        return;
+    }
+    let started = Instant::now();
+    let (_chromedriver, _profile, driver) = launch().await;
+    let app = TestApp::spawn();
+    let admin = app.admin_client().await;
+    let hanako = app.user("hanako").signed_in().await;
+    app.room("town")
+        .named("3年2組 保護者会")
+        .features(&["blog", "files"])
+        .member("hanako", "member")
+        .create(&admin)
+        .await;
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/images");
+    let flowers = std::fs::read(fixtures.join("花壇.png")).unwrap();
+    let picked = app
+        .file_in("town", "花壇.png")
+        .bytes(flowers)
+        .upload(&hanako)
+        .await;
+    let photo = fixtures.join("運動会.png");
+    let app = &app;
+    driver
+        .run_and_quit(|driver| async move {
+            let driver = &driver;
+            driver.set_window_rect(0, 0, 390, 844).await?;
+            log_in(driver, app, "hanako").await?;
+            driver.goto(app.url("/rooms/town/posts/new")).await?;
+            fill(driver, "title", "運動会のようす").await?;
+            fill(driver, "body", "晴れました。").await?;
+            // The upload field appears only with the script; choosing a file uploads and inserts it.
+            find(driver, "#image_file")
+                .await?
+                .send_keys(photo.to_string_lossy())
+                .await?;
+            let area = find(driver, "textarea#body").await?;
+            let deadline = Instant::now() + TIMEOUT;
+            let body = loop {
+                let value = area.prop("value").await?.unwrap_or_default();
+                if value.contains("![運動会](") {
+                    break value;
+                }
+                assert!(Instant::now() < deadline, "not inserted: {value}");
+                tokio::time::sleep(POLL).await;
+            };
+            assert!(
+                body.starts_with("晴れました。\n\n![運動会](/rooms/town/files/file/"),
+                "{body}"
+            );
+            assert!(
+                text_of(driver, ".image-status")
+                    .await?
+                    .contains("運動会.png")
+            );
+            shot(driver, "73-editor-image-uploaded-390.png").await?;
+            // The picker: the server adds the chosen image and keeps the rest.
+            select(driver, "image", &picked.id.to_string()).await?;
+            click_away(driver, "button[value=insert_image]").await?;
+            let body = find(driver, "textarea#body")
+                .await?
+                .prop("value")
+                .await?
+                .unwrap_or_default();
+            assert!(
+                body.contains("![運動会](")
+                    && body.trim_end().ends_with(".png)")
+                    && body.contains("![花壇]("),
+                "{body}"
+            );
+            assert_eq!(
+                find(driver, "#title")
+                    .await?
+                    .prop("value")
+                    .await?
+                    .as_deref(),
+                Some("運動会のようす")
+            );
+            click_away(driver, "form.editor button.primary").await?;
+            find(driver, ".post-body img").await?;
+            let deadline = Instant::now() + TIMEOUT;
+            loop {
+                let (all, loaded) = loaded_images(driver).await?;
+                if all == 2 && loaded == 2 {
+                    break;
+                }
+                assert!(Instant::now() < deadline, "{loaded} of {all} images loaded");
+                tokio::time::sleep(POLL).await;
+            }
+            assert_fits_width(driver, "a post with two photos").await?;
+            shot(driver, "74-post-with-photos-390.png").await?;
+            Ok::<_, WebDriverError>(())
+        })
+        .await
+        .unwrap();
+    eprintln!("browser test took {:.1?}", started.elapsed());
+}

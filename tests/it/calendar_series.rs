@@ -6,7 +6,7 @@ use crate::calendar::{Club, add_event, club, event_count, get, ics_lines, make_f
 use crate::support::*;
 
 /// The agenda of a month page as `date time title` lines.
-fn agenda(html: &str) -> Vec<String> {
+pub(crate) fn agenda(html: &str) -> Vec<String> {
     let doc = scraper::Html::parse_document(html);
     let mut out = Vec::new();
     let mut date = String::new();
@@ -39,7 +39,7 @@ fn cell(html: &str, date: &str) -> Vec<String> {
         .collect()
 }
 
-async fn month(app: &TestApp, c: &reqwest::Client, m: &str) -> String {
+pub(crate) async fn month(app: &TestApp, c: &reqwest::Client, m: &str) -> String {
     let (status, html) = get(c, app, &format!("/rooms/club/calendar?month={m}")).await;
     assert_eq!(status, 200);
     html

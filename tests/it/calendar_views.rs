@@ -159,3 +159,105 @@ async fn the_week_view_lists_each_day_of_the_week() {
     let (_, theirs) = get(&taro, &app, "/calendar/week?date=2027-01-12").await;
     assert!(!theirs.contains("朝練"));
 }
+
+/// The holidays a month grid or week view marks: `(date, name)`.
+fn marked_holidays(html: &str) -> Vec<(String, String)> {
+    let doc = scraper::Html::parse_document(html);
+    doc.select(&sel(".holiday"))
+        .map(|day| {
+            let date = day.value().attr("data-date").unwrap_or("").to_owned();
+            let name = day
+                .select(&sel(".cal-holiday"))
+                .next()
+                .map(|n| n.text().collect())
+                .unwrap_or_default();
+            (date, name)
+        })
+        .collect()
+}
+
+/// The admin adds the site's own days (創立記念日) in the settings; the calendars mark them beside
+/// the Cabinet Office's national holidays (both names on a day that is both). A malformed line
+/// is refused under the field and nothing changes; a member cannot change them.
+#[actix_web::test]
+async fn the_admin_adds_the_site_s_own_holidays_beside_the_national_ones() {
+    let Club {
+        app, admin, hanako, ..
+    } = club().await;
+    let settings = async |holidays: &str| {
+        app.post_form(
+            &admin,
+            "/admin/settings",
+            "/admin/settings",
+            &[
+                ("title", "結の学校"),
+                ("tagline", ""),
+                ("language", "ja"),
+                ("timezone", "Asia/Tokyo"),
+                ("holidays", holidays),
+            ],
+        )
+        .await
+    };
+    let res = settings("2027-05-10 創立記念日\r\n\r\n2027-01-01 開校記念式典\r\n").await;
+    assert_eq!(res.status(), 303);
+    let (_, may) = get(&hanako, &app, "/rooms/club/calendar?month=2027-05").await;
+    assert_eq!(
+        marked_holidays(&may),
+        [
+            ("2027-04-29".to_owned(), "昭和の日".to_owned()),
+            ("2027-05-03".to_owned(), "憲法記念日".to_owned()),
+            ("2027-05-04".to_owned(), "みどりの日".to_owned()),
+            ("2027-05-05".to_owned(), "こどもの日".to_owned()),
+            ("2027-05-10".to_owned(), "創立記念日".to_owned()),
+        ]
+    );
+    let (_, week) = get(&hanako, &app, "/calendar/week?date=2027-01-01").await;
+    assert!(
+        marked_holidays(&week)
+            .contains(&("2027-01-01".to_owned(), "元日 · 開校記念式典".to_owned())),
+        "{:?}",
+        marked_holidays(&week)
+    );
+    // The form shows them back in date order.
+    let (_, form) = get(&admin, &app, "/admin/settings").await;
+    assert!(form.contains(">2027-01-01 開校記念式典\n2027-05-10 創立記念日</textarea>"));
+
+    for bad in [
+        "2027-13-01 十三月",
+        "創立記念日",
+        "2027-06-01",
+        &format!("2027-06-01 {}", "長".repeat(41)),
+    ] {
+        let res = settings(bad).await;
+        assert_eq!(res.status(), 422, "{bad}");
+        assert!(res.text().await.unwrap().contains("1行に1日"), "{bad}");
+    }
+    let (_, may) = get(&hanako, &app, "/rooms/club/calendar?month=2027-05").await;
+    assert_eq!(
+        marked_holidays(&may).len(),
+        5,
+        "a refused list changes nothing"
+    );
+
+    let res = app
+        .post_form(
+            &hanako,
+            "/rooms/club/calendar",
+            "/admin/settings",
+            &[
+                ("title", "乗っ取り"),
+                ("language", "ja"),
+                ("timezone", "UTC"),
+                ("holidays", "2027-05-11 休み"),
+            ],
+        )
+        .await;
+    assert!(
+        matches!(res.status().as_u16(), 403 | 404),
+        "{}",
+        res.status()
+    );
+    let (_, may) = get(&hanako, &app, "/rooms/club/calendar?month=2027-05").await;
+    assert!(!may.contains("休み"));
+}

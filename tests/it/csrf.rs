@@ -384,8 +384,8 @@ enum Who {
 enum Body {
     /// `application/x-www-form-urlencoded` (the token in `_csrf`).
     Form(Vec<(&'static str, String)>),
-    /// A plain upload form (the token in the query).
-    Multipart(&'static str, Vec<u8>),
+    /// A plain upload form (the token in the query): the field, the file's name, its bytes.
+    Multipart(&'static str, &'static str, Vec<u8>),
     /// A resumable upload's chunk (the token in `X-CSRF-Token`).
     Bytes(Vec<u8>),
 }
@@ -576,6 +576,15 @@ fn calendar_step(method: &str, pattern: &str, o: &Objects) -> Option<Step> {
             ),
             Victim,
             form(&[]),
+        ),
+        ("post", "/rooms/{room}/calendar/import") => step(
+            "/rooms/club/calendar/import".to_owned(),
+            Victim,
+            Body::Multipart(
+                "file",
+                "planted.ics",
+                b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//x//EN\r\nBEGIN:VEVENT\r\nUID:planted\r\nSUMMARY:planted\r\nDTSTART:20270105T010000Z\r\nDTEND:20270105T020000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n".to_vec(),
+            ),
         ),
         ("post", "/rooms/{room}/calendar/feed" | "/rooms/{room}/calendar/feed/revoke") => {
             step(pattern.replace("{room}", "club"), Victim, form(&[]))
@@ -909,7 +918,7 @@ fn cabinet_step(method: &str, pattern: &str, o: &Objects) -> Option<Step> {
         ("post", "/rooms/{room}/files/folder/{folder}/upload") => step(
             format!("/rooms/club/files/folder/{}/upload", o.folder),
             Victim,
-            Body::Multipart("evil.txt", b"evil bytes".to_vec()),
+            Body::Multipart("files", "evil.txt", b"evil bytes".to_vec()),
         ),
         ("post", "/rooms/{room}/files/folder/{folder}/mkdir") => step(
             format!("/rooms/club/files/folder/{}/mkdir", o.folder),
@@ -1570,9 +1579,9 @@ async fn send(
             }
             req.form(&all)
         }
-        Body::Multipart(name, bytes) => {
+        Body::Multipart(field, name, bytes) => {
             let part = reqwest::multipart::Part::bytes(bytes.clone()).file_name(*name);
-            req.multipart(reqwest::multipart::Form::new().part("files", part))
+            req.multipart(reqwest::multipart::Form::new().part(*field, part))
         }
         Body::Bytes(bytes) => {
             let req = req

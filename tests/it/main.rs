@@ -14,6 +14,8 @@ mod backup;
 mod blog;
 mod browser;
 mod calendar;
+mod calendar_import;
+mod calendar_oracle;
 mod calendar_reminders;
 mod calendar_series;
 mod calendar_views;

@@ -115,6 +115,65 @@ async fn the_approvals_link_follows_parent_rooms_and_adjusted_cells() {
     );
 }
 
+/// The count beside the approvals link: what waits in the rooms where this person may approve
+/// (never another room's revisions), everything for a site admin, and one fewer once decided.
+#[actix_web::test]
+async fn the_approvals_link_counts_what_waits_for_this_approver_only() {
+    let Council {
+        app, chief, member, ..
+    } = council().await;
+    let admin = app.sign_in("admin").await;
+    // A second room with approval, where `chief` is a plain member and `other` approves.
+    let other = app.user("other").signed_in().await;
+    app.room("annex")
+        .with_approval()
+        .managed_by("manager")
+        .member("other", "chief_editor")
+        .member("chief", "member")
+        .member("member", "member")
+        .create(&admin)
+        .await;
+    for (room, title) in [
+        ("council", "一つ目の報告"),
+        ("council", "二つ目の報告"),
+        ("annex", "別室の報告"),
+    ] {
+        app.post_in(room, title).submit(&member).await;
+    }
+    let badge = |n: usize| format!("aria-label=\"承認待ち {n} 件\"");
+    let nav = async |c: &reqwest::Client| get(c, &app, "/rooms").await.1;
+    assert!(
+        nav(&chief).await.contains(&badge(2)),
+        "council's two, not annex's"
+    );
+    assert!(nav(&other).await.contains(&badge(1)), "annex's one");
+    assert!(
+        nav(&admin).await.contains(&badge(3)),
+        "a site admin approves everywhere"
+    );
+    assert!(!nav(&member).await.contains("href=\"/inbox\""));
+    // Approving one takes it off the count.
+    let (_, inbox) = get(&chief, &app, "/inbox").await;
+    let revision = revision_in(&inbox);
+    let post = inbox
+        .split("href=\"")
+        .map(|rest| rest.split('"').next().unwrap_or(""))
+        .find(|href| href.starts_with("/rooms/council/posts/"))
+        .unwrap()
+        .to_owned();
+    let res = app
+        .post_form(
+            &chief,
+            "/inbox",
+            &format!("{post}/approve"),
+            &[("revision", &revision), ("back", "inbox")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert!(nav(&chief).await.contains(&badge(1)));
+    assert!(nav(&admin).await.contains(&badge(2)));
+}
+
 #[actix_web::test]
 async fn a_member_s_post_waits_for_the_chief_editor_who_approves_it_from_the_inbox() {
     let Council {
@@ -1226,4 +1285,128 @@ async fn authors_change_and_delete_their_comments_and_moderators_delete_them() {
         .await;
     assert_eq!(res.status(), 303);
     assert_eq!(comment_words(&app, id), None);
+}
+
+/// Text as tera writes it into a page (a textarea's contents, an attribute).
+fn escaped(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#x27;")
+}
+
+/// Images in posts without JavaScript: the editor's picker offers the room cabinet's raster images
+/// (never an SVG, another room's file or one in the trash); choosing one adds its Markdown to the
+/// end of the text and saves nothing; a file id of another room or an SVG is refused under the
+/// picker; the published post shows the image to its readers, who may open it.
+#[actix_web::test]
+async fn a_cabinet_image_is_picked_into_a_post_and_shown_to_its_readers() {
+    let app = TestApp::spawn();
+    let admin = app.admin_client().await;
+    let author = app.user("author").signed_in().await;
+    let reader = app.user("reader").signed_in().await;
+    app.room("club")
+        .features(&["blog", "files"])
+        .managed_by("author")
+        .member("reader", "member")
+        .create(&admin)
+        .await;
+    app.room("other")
+        .features(&["blog", "files"])
+        .managed_by("author")
+        .create(&admin)
+        .await;
+    let png = b"\x89PNG\r\n\x1a\nnot really a picture".to_vec();
+    let photo = app
+        .file_in("club", "運動会 1.png")
+        .bytes(png.clone())
+        .upload(&author)
+        .await;
+    let svg = app
+        .file_in("club", "logo.svg")
+        .bytes(b"<svg xmlns=\"http://www.w3.org/2000/svg\"/>".to_vec())
+        .upload(&author)
+        .await;
+    let elsewhere = app
+        .file_in("other", "secret.png")
+        .bytes(png.clone())
+        .upload(&author)
+        .await;
+    let option = |id: i64| format!("<option value=\"{id}\">");
+    let (code, page) = get(&author, &app, "/rooms/club/posts/new").await;
+    assert_eq!(code, 200);
+    assert!(page.contains(&format!("{}運動会 1.png</option>", option(photo.id))));
+    assert!(!page.contains(&option(svg.id)), "an SVG is never offered");
+    assert!(
+        !page.contains(&option(elsewhere.id)),
+        "another room's image"
+    );
+
+    let posts_before = get(&author, &app, "/rooms/club").await.1;
+    let insert = async |image: &str| {
+        app.post_form(
+            &author,
+            "/rooms/club/posts/new",
+            "/rooms/club/posts",
+            &[
+                ("title", "運動会"),
+                ("body", "写真です。\r\n"),
+                ("action", "insert_image"),
+                ("image", image),
+            ],
+        )
+        .await
+    };
+    let res = insert(&photo.id.to_string()).await;
+    assert_eq!(res.status(), 200);
+    let editor = res.text().await.unwrap();
+    let markdown = format!(
+        "![運動会 1](/rooms/club/files/file/{}/%E9%81%8B%E5%8B%95%E4%BC%9A%201.png)",
+        photo.id
+    );
+    assert!(
+        editor.contains(&format!(
+            "写真です。\n\n{}\n</textarea>",
+            escaped(&markdown)
+        )),
+        "the image's Markdown ends the text"
+    );
+    assert!(editor.contains("value=\"運動会\""), "what was typed stays");
+    assert_eq!(
+        get(&author, &app, "/rooms/club").await.1,
+        posts_before,
+        "inserting saves nothing"
+    );
+    for refused in [elsewhere.id.to_string(), svg.id.to_string(), "x".to_owned()] {
+        let res = insert(&refused).await;
+        assert_eq!(res.status(), 422, "image {refused}");
+        let page = res.text().await.unwrap();
+        assert!(
+            page.contains("その画像はこのルームのファイル置き場にありません。"),
+            "image {refused}"
+        );
+        assert!(!page.contains("secret.png"));
+    }
+
+    let post = app
+        .post_in("club", "運動会")
+        .body(&format!("写真です。\n\n{markdown}\n"))
+        .published(&author)
+        .await;
+    let (code, page) = get(&reader, &app, &post.path).await;
+    assert_eq!(code, 200);
+    let img = format!(
+        "<img src=\"/rooms/club/files/file/{}/%E9%81%8B%E5%8B%95%E4%BC%9A%201.png\" alt=\"運動会 1\" loading=\"lazy\">",
+        photo.id
+    );
+    assert!(page.contains(&img), "{page}");
+    let res = reader
+        .get(app.url(&format!("/rooms/club/files/file/{}/x", photo.id)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "image/png");
+    assert_eq!(res.bytes().await.unwrap().to_vec(), png);
 }

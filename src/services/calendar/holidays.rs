@@ -1,10 +1,20 @@
-//! Japanese national holidays (国民の祝日), computed from the Act on National Holidays as amended up
-//! to 2021 (Happy Monday days, the equinox formula, 振替休日 and 国民の休日, the moves of 2019–2021),
-//! for 2000 to 2099; other years have none. Names as the Cabinet Office's list writes them (休日
-//! for a substitute or in-between day).
+//! Japanese national holidays (国民の祝日). The Cabinet Office's list (`syukujitsu.csv`, beside this
+//! file) is the source for every year it covers: it names the one-off days no rule can know (即位礼
+//! 正殿の儀, the Olympic moves of 2020–2021). For the years after its last, the days are computed
+//! from the Act on National Holidays as amended up to 2021 (Happy Monday days, the equinox formula,
+//! 振替休日 and 国民の休日), up to 2099; a test checks that these rules give exactly the list's days
+//! for every year from 2000 to its last, so the years beyond it follow the same law. Days an admin
+//! adds for the site (創立記念日, 臨時休業) live in the database (`models::calendar`'s holidays).
 //!
-//! TODO(#12): ship the Cabinet Office's `syukujitsu.csv` (UTF-8, with its attribution) as data and
-//! let the admin add days; this machine could not fetch it, so the rules stand in for it.
+//! The list: 「国民の祝日」について, 内閣府 (Cabinet Office, Government of Japan),
+//! <https://www8.cao.go.jp/chosei/shukujitsu/gaiyou.html>, `syukujitsu.csv` as published with the
+//! days up to 2027, converted once from `Shift_JIS` to UTF-8 and otherwise unchanged. Used under the
+//! Government of Japan Standard Terms of Use (compatible with CC BY 4.0), which ask for this
+//! attribution. To update it: download the new file and run
+//! `iconv -f SHIFT_JIS -t UTF-8 syukujitsu.csv | tr -d '\r'` over the one here.
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
 
@@ -105,7 +115,7 @@ fn named(y: i32) -> Vec<(NaiveDate, &'static str)> {
 /// Every holiday of year `y`, in order: the named ones, 振替休日 (a holiday on a Sunday moves to
 /// the next day that is not one; before 2007 only to Monday) and 国民の休日 (a weekday between two
 /// holidays), both written 休日.
-pub fn of_year(y: i32) -> Vec<(NaiveDate, &'static str)> {
+fn of_year(y: i32) -> Vec<(NaiveDate, &'static str)> {
     if !YEARS.contains(&y) {
         return Vec::new();
     }
@@ -141,12 +151,49 @@ pub fn of_year(y: i32) -> Vec<(NaiveDate, &'static str)> {
     days
 }
 
-/// The holiday on `day`, if it is one.
+/// The Cabinet Office's list, as shipped.
+const LIST_CSV: &str = include_str!("syukujitsu.csv");
+
+/// The list by day (its header skipped; a line that does not parse would be a broken file, which
+/// the tests read in full).
+static LIST: LazyLock<BTreeMap<NaiveDate, &'static str>> = LazyLock::new(|| {
+    LIST_CSV
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let (day, name) = line.split_once(',')?;
+            Some((NaiveDate::parse_from_str(day, "%Y/%m/%d").ok()?, name))
+        })
+        .collect()
+});
+
+/// The last year the list covers (the rules take over after it).
+fn list_last_year() -> i32 {
+    LIST.last_key_value().map_or(0, |(day, _)| day.year())
+}
+
+/// The holiday on `day`, if it is one: from the list where it covers the year, else by the rules.
 pub fn name(day: NaiveDate) -> Option<&'static str> {
+    if day.year() <= list_last_year() {
+        return LIST.get(&day).copied();
+    }
     of_year(day.year())
         .into_iter()
         .find(|(d, _)| *d == day)
         .map(|(_, n)| n)
+}
+
+/// Every holiday of year `y` as `name` tells them.
+pub fn in_year(y: i32) -> Vec<(NaiveDate, &'static str)> {
+    if y <= list_last_year() {
+        let from = NaiveDate::from_ymd_opt(y, 1, 1);
+        let to = NaiveDate::from_ymd_opt(y, 12, 31);
+        let (Some(from), Some(to)) = (from, to) else {
+            return Vec::new();
+        };
+        return LIST.range(from..=to).map(|(d, n)| (*d, *n)).collect();
+    }
+    of_year(y)
 }
 
 #[cfg(test)]
@@ -160,9 +207,10 @@ mod tests {
             .collect()
     }
 
-    /// The Cabinet Office's published list for 2019 (the accession year) and 2026.
+    /// The rules alone, against the Cabinet Office's published lists for 2019 (the accession
+    /// year) and 2026.
     #[test]
-    fn matches_the_published_lists() {
+    fn the_rules_give_the_published_lists() {
         assert_eq!(
             list(2019),
             [
@@ -222,5 +270,46 @@ mod tests {
             Some("休日")
         );
         assert!(of_year(1999).is_empty());
+    }
+
+    /// The shipped list parses in full, starts in 1955 and reaches at least 2027.
+    #[test]
+    fn the_cabinet_office_list_is_read_in_full() {
+        let lines = LIST_CSV.lines().count() - 1;
+        assert_eq!(LIST.len(), lines, "every line is a day");
+        assert_eq!(LIST.first_key_value().map(|(d, _)| d.year()), Some(1955));
+        assert!(list_last_year() >= 2027);
+        assert_eq!(
+            name(NaiveDate::from_ymd_opt(1959, 4, 10).unwrap()),
+            Some("結婚の儀"),
+            "a day only the list knows"
+        );
+        assert_eq!(
+            name(NaiveDate::from_ymd_opt(2027, 3, 22).unwrap()),
+            Some("休日")
+        );
+        assert_eq!(name(NaiveDate::from_ymd_opt(2027, 3, 23).unwrap()), None);
+    }
+
+    /// The law's rules give exactly the list's days and names for every year from 2000 to the
+    /// list's last, so the years after it (computed) follow the same law.
+    #[test]
+    fn the_rules_agree_with_the_cabinet_office_list() {
+        for y in 2000..=list_last_year() {
+            let listed = in_year(y);
+            let mut computed = of_year(y);
+            // The only name the rules cannot know: the day that became スポーツの日 was written
+            // with both names in 2019.
+            for (d, n) in &mut computed {
+                if *d == NaiveDate::from_ymd_opt(2019, 10, 14).unwrap() {
+                    *n = "体育の日（スポーツの日）";
+                }
+            }
+            assert_eq!(computed, listed, "{y}");
+        }
+        // After the list, the rules take over.
+        let y = list_last_year() + 1;
+        assert_eq!(in_year(y), of_year(y));
+        assert!(!in_year(2099).is_empty());
     }
 }

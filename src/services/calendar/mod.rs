@@ -6,6 +6,7 @@
 pub mod facilities;
 pub mod holidays;
 pub mod ics;
+pub mod import;
 pub mod recur;
 pub mod reminders;
 pub mod series;

@@ -16,6 +16,7 @@
 mod check;
 mod download;
 mod gc;
+mod images;
 mod resumable;
 mod trash;
 mod tree;
@@ -24,6 +25,7 @@ mod uploads;
 pub use check::{ScrubReport, scrub_blobs};
 pub use download::{Download, FolderZip, PreviewSource, download, folder_zip, preview};
 pub use gc::{collect_garbage, housekeeping};
+pub use images::{CabinetImage, PostImages, post_image, post_images};
 pub use resumable::{
     cancel_upload, create_upload, finish_upload, own_upload, put_chunk, upload_progress,
 };

@@ -14,7 +14,9 @@ use crate::services::rooms::{self, RoomCtx};
 use crate::web::AppState;
 use crate::web::extract::{Ctx, CurrentUser, room_slug};
 use crate::web::render::{self, redirect_with_flash};
-use crate::web::views::calendar::{EventFormPage, EventShowPage, FeedPage, MonthPage, WeekPage};
+use crate::web::views::calendar::{
+    EventFormPage, EventShowPage, FeedPage, ImportPage, MonthPage, WeekPage,
+};
 use crate::web::views::rooms::room_item;
 use crate::web::views::{Errors, Layout};
 
@@ -558,4 +560,45 @@ pub async fn ical_feed(
         None => res.finish(),
         Some(b) => res.content_type("text/calendar; charset=utf-8").body(b.ics),
     })
+}
+
+/// `POST /rooms/{room}/calendar/import`: an `.ics` file (multipart, the CSRF token in the query),
+/// imported all or nothing; the page says what was imported or every reason nothing was.
+pub async fn import_events(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    slug: web::Path<String>,
+    mut form: actix_multipart::Multipart,
+) -> Result<HttpResponse, AppError> {
+    use futures_util::StreamExt as _;
+    let slug = room_slug(&slug)?.to_owned();
+    // At most one byte more than the import takes, so a larger file is refused as too large.
+    let mut bytes = Vec::new();
+    while let Some(field) = form.next().await {
+        let mut field =
+            field.map_err(|_| AppError::Invalid(crate::error::FieldErrors::default()))?;
+        if field.name() != Some("file") {
+            continue;
+        }
+        while let Some(chunk) = field.next().await {
+            let chunk =
+                chunk.map_err(|_| AppError::Invalid(crate::error::FieldErrors::default()))?;
+            let room = (calendar::import::MAX_BYTES + 1).saturating_sub(bytes.len());
+            bytes.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        }
+    }
+    // Not UTF-8: the parser sees nothing it can read, and says so.
+    let text = String::from_utf8(bytes).unwrap_or_default();
+    let (actor, site, s) = (user.actor(), user.ctx().site.clone(), slug.clone());
+    let (ctx, outcome) = state
+        .core
+        .db
+        .write(move |conn| calendar::import::import(conn, &actor, &s, &text, &site))
+        .await?;
+    let layout = Layout::new(user.ctx(), &format!("/rooms/{slug}/calendar"));
+    let page = ImportPage::new(layout, &ctx, &outcome);
+    match outcome {
+        calendar::import::Imported::Done { .. } => render::ok(&state, &page),
+        calendar::import::Imported::Refused(_) => render::invalid(&state, &page),
+    }
 }

@@ -6,6 +6,7 @@ use actix_web::{HttpResponse, web};
 use crate::db::types::{CommentId, PostId, RevisionId};
 use crate::error::AppError;
 use crate::i18n;
+use crate::services::files::{self as cabinet, PostImages};
 use crate::services::form::{self, FormOutcome};
 use crate::services::room_posts::{self, RoomPostForm, Saved};
 use crate::services::rooms::{self, RoomCtx};
@@ -14,7 +15,7 @@ use crate::web::extract::{Ctx, CurrentUser, room_slug};
 use crate::web::render::{self, redirect_with_flash};
 use crate::web::views::room_posts::{
     CommentPage, EditorExtras, EditorForm, EditorPage, InboxPage, RoomPostPage, WhatsNewPage,
-    inbox_item, live_item,
+    body_with_image, image_markdown, inbox_item, live_item,
 };
 use crate::web::views::{ConfirmPage, Errors, Layout, feed};
 
@@ -47,32 +48,105 @@ async fn preview_page(
     form: RoomPostForm,
 ) -> Result<HttpResponse, AppError> {
     let (actor, body) = (user.actor(), form.body.clone());
-    let (ctx, html) = state
+    let (ctx, html, images) = state
         .core
         .db
-        .read(move |conn| room_posts::preview(conn, &actor, &slug, post_id, &body))
+        .read(move |conn| {
+            let (ctx, html) = room_posts::preview(conn, &actor, &slug, post_id, &body)?;
+            let images = cabinet::post_images(conn, &actor, &ctx)?;
+            Ok((ctx, html, images))
+        })
         .await?;
     let extras = EditorExtras {
         preview: Some(html),
+        images,
+        ..EditorExtras::default()
+    };
+    render::ok(state, &editor(user, &ctx, post_id, (&form).into(), extras))
+}
+
+/// The editor again with the image chosen in its picker added to the end of the body (the picker
+/// without JavaScript; nothing is saved). An image this author may not read in this room's
+/// cabinet is refused under the picker.
+async fn insert_image_page(
+    state: &AppState,
+    user: &CurrentUser,
+    slug: String,
+    post_id: Option<i64>,
+    mut form: RoomPostForm,
+) -> Result<HttpResponse, AppError> {
+    let actor = user.actor();
+    let chosen = form.image.trim().parse::<i64>().ok().filter(|id| *id > 0);
+    let (ctx, image, images) = state
+        .core
+        .db
+        .read(move |conn| {
+            // The same room and post checks as a preview.
+            let (ctx, _) = room_posts::preview(conn, &actor, &slug, post_id, "")?;
+            let image = match chosen {
+                Some(id) => match cabinet::post_image(conn, &actor, &slug, id) {
+                    Ok(image) => Some(image),
+                    Err(AppError::NotFound) => None,
+                    Err(e) => return Err(e),
+                },
+                None => None,
+            };
+            let images = cabinet::post_images(conn, &actor, &ctx)?;
+            Ok((ctx, image, images))
+        })
+        .await?;
+    let Some(image) = image else {
+        let mut errors = crate::error::FieldErrors::default();
+        errors.add("image", "editor.image_not_found");
+        let extras = EditorExtras {
+            errors: errors.into(),
+            images,
+            ..EditorExtras::default()
+        };
+        return render::invalid(state, &editor(user, &ctx, post_id, (&form).into(), extras));
+    };
+    form.body = body_with_image(&form.body, &image_markdown(&ctx.room.slug, &image));
+    let extras = EditorExtras {
+        images,
         ..EditorExtras::default()
     };
     render::ok(state, &editor(user, &ctx, post_id, (&form).into(), extras))
 }
 
 /// The editor shown again with the errors of a refused save (422).
-fn editor_invalid(
+async fn editor_invalid(
     state: &AppState,
     user: &CurrentUser,
-    ctx: &RoomCtx,
+    ctx: RoomCtx,
     post_id: Option<i64>,
     form: &RoomPostForm,
     errors: Errors,
 ) -> Result<HttpResponse, AppError> {
+    let actor = user.actor();
+    let (ctx, images) = state
+        .core
+        .db
+        .read(move |conn| {
+            let images = cabinet::post_images(conn, &actor, &ctx)?;
+            Ok((ctx, images))
+        })
+        .await?;
     let extras = EditorExtras {
         errors,
+        images,
         ..EditorExtras::default()
     };
-    render::invalid(state, &editor(user, ctx, post_id, form.into(), extras))
+    render::invalid(state, &editor(user, &ctx, post_id, form.into(), extras))
+}
+
+/// The room for an editor page and the cabinet's images for its picker.
+fn with_images(
+    conn: &mut crate::db::DbConn,
+    actor: &crate::services::Actor,
+    ctx: RoomCtx,
+) -> crate::error::AppResult<(RoomCtx, PostImages)> {
+    let images = cabinet::post_images(conn, actor, &ctx)?;
+    Ok((ctx, images))
 }
 
 /// `GET /rooms/{room}/posts/new`.
@@ -83,16 +157,20 @@ pub async fn new_post(
 ) -> Result<HttpResponse, AppError> {
     let slug = room_slug(&slug)?.to_owned();
     let actor = user.actor();
-    let ctx = state
+    let (ctx, images) = state
         .core
         .db
-        .read(move |conn| room_posts::room_for_new_post(conn, &actor, &slug))
+        .read(move |conn| {
+            let ctx = room_posts::room_for_new_post(conn, &actor, &slug)?;
+            with_images(conn, &actor, ctx)
+        })
         .await?;
     let form = (&RoomPostForm::default()).into();
-    render::ok(
-        &state,
-        &editor(&user, &ctx, None, form, EditorExtras::default()),
-    )
+    let extras = EditorExtras {
+        images,
+        ..EditorExtras::default()
+    };
+    render::ok(&state, &editor(&user, &ctx, None, form, extras))
 }
 
 /// `POST /rooms/{room}/posts`.
@@ -104,8 +182,10 @@ pub async fn create_post(
 ) -> Result<HttpResponse, AppError> {
     let slug = room_slug(&slug)?.to_owned();
     let form = form.into_inner();
-    if form.action == "preview" {
-        return preview_page(&state, &user, slug, None, form).await;
+    match form.action.as_str() {
+        "preview" => return preview_page(&state, &user, slug, None, form).await,
+        "insert_image" => return insert_image_page(&state, &user, slug, None, form).await,
+        _ => {}
     }
     let (actor, core, site) = (user.actor(), state.core.clone(), user.ctx().site.clone());
     let (s, f) = (slug.clone(), form.clone());
@@ -127,7 +207,7 @@ pub async fn create_post(
             saved_flash(saved),
         )),
         FormOutcome::Invalid { errors, page } => {
-            editor_invalid(&state, &user, &page, None, &form, errors.into())
+            editor_invalid(&state, &user, page, None, &form, errors.into()).await
         }
     }
 }
@@ -160,14 +240,19 @@ pub async fn edit_post(
     let (slug, id) = path.into_inner();
     let slug = room_slug(&slug)?.to_owned();
     let actor = user.actor();
-    let (ctx, post, rev) = state
+    let (ctx, post, rev, images) = state
         .core
         .db
-        .read(move |conn| room_posts::for_edit(conn, &actor, &slug, id))
+        .read(move |conn| {
+            let (ctx, post, rev) = room_posts::for_edit(conn, &actor, &slug, id)?;
+            let (ctx, images) = with_images(conn, &actor, ctx)?;
+            Ok((ctx, post, rev, images))
+        })
         .await?;
     let form = EditorForm::from_revision(&user.ctx().site, &post, &rev);
     let extras = EditorExtras {
         note: (rev.status == crate::db::types::RevisionStatus::SentBack).then(|| rev.note.clone()),
+        images,
         ..EditorExtras::default()
     };
     render::ok(&state, &editor(&user, &ctx, Some(id), form, extras))
@@ -183,8 +268,10 @@ pub async fn update_post(
     let (slug, id) = path.into_inner();
     let slug = room_slug(&slug)?.to_owned();
     let form = form.into_inner();
-    if form.action == "preview" {
-        return preview_page(&state, &user, slug, Some(id), form).await;
+    match form.action.as_str() {
+        "preview" => return preview_page(&state, &user, slug, Some(id), form).await,
+        "insert_image" => return insert_image_page(&state, &user, slug, Some(id), form).await,
+        _ => {}
     }
     let (actor, core, site) = (user.actor(), state.core.clone(), user.ctx().site.clone());
     let (s, f) = (slug.clone(), form.clone());
@@ -206,7 +293,7 @@ pub async fn update_post(
             saved_flash(saved),
         )),
         FormOutcome::Invalid { errors, page } => {
-            editor_invalid(&state, &user, &page, Some(id), &form, errors.into())
+            editor_invalid(&state, &user, page, Some(id), &form, errors.into()).await
         }
     }
 }

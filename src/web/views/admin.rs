@@ -183,6 +183,7 @@ impl SettingsPage {
                 language: form.language.clone(),
                 timezone: form.timezone.clone(),
                 private_rooms: form.private_rooms.is_some(),
+                holidays: form.holidays.clone(),
             },
             timezones: [
                 "Asia/Tokyo",
@@ -205,6 +206,8 @@ pub struct SettingsView {
     pub language: String,
     pub timezone: String,
     pub private_rooms: bool,
+    /// The site's own holidays, one `YYYY-MM-DD name` per line.
+    pub holidays: String,
 }
 
 /// `admin/overview.html`: the admin's start page: the first steps of a new site, each with its

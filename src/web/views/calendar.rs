@@ -46,8 +46,8 @@ pub struct DayCell {
     /// Inside the month shown (not a spill-over day of the first or last week).
     pub in_month: bool,
     pub today: bool,
-    /// A Japanese national holiday's name (`services::calendar::holidays`).
-    pub holiday: Option<&'static str>,
+    /// The day's holiday: a Japanese national one (`services::calendar::holidays`), the site's own.
+    pub holiday: Option<String>,
     pub items: Vec<CellItem>,
     /// How many more than the cell lists.
     pub more: usize,
@@ -182,7 +182,12 @@ fn shift_month(d: NaiveDate, by: i32) -> NaiveDate {
 }
 
 /// The empty cells of the grid of `month` (whole weeks), each with its new-event link when `may_add`.
-fn day_cells(month: NaiveDate, today: NaiveDate, may_add: Option<&RoomCtx>) -> Vec<DayCell> {
+fn day_cells(
+    site: &SiteSettings,
+    month: NaiveDate,
+    today: NaiveDate,
+    may_add: Option<&RoomCtx>,
+) -> Vec<DayCell> {
     let (from, to) = calendar::grid_days(month);
     let days = usize::try_from((to - from).num_days()).unwrap_or(0);
     (0..days)
@@ -194,7 +199,7 @@ fn day_cells(month: NaiveDate, today: NaiveDate, may_add: Option<&RoomCtx>) -> V
                 weekday: d.weekday().num_days_from_sunday(),
                 in_month: d.month() == month.month(),
                 today: d == today,
-                holiday: calendar::holidays::name(d),
+                holiday: site.holiday(d),
                 items: Vec::new(),
                 more: 0,
                 new_url: may_add
@@ -221,7 +226,7 @@ impl MonthPage {
         let may_add = room.filter(|c| c.can.schedule);
         let colour = |i: usize| i % COLOURS;
         // Day cells, and for each occurrence the cells it covers.
-        let mut cells = day_cells(view.month, today, may_add);
+        let mut cells = day_cells(site, view.month, today, may_add);
         let mut agenda: Vec<AgendaDay> = Vec::new();
         for s in &view.items {
             let ctx: &RoomCtx = &view.rooms[s.room];
@@ -720,7 +725,7 @@ pub struct WeekDay {
     /// Sunday = 0.
     pub weekday: u32,
     pub today: bool,
-    pub holiday: Option<&'static str>,
+    pub holiday: Option<String>,
     pub items: Vec<WeekItem>,
     /// The new-event form on this day (who may add events in a room's calendar).
     pub new_url: Option<String>,
@@ -775,7 +780,7 @@ impl WeekPage {
                     date: d.to_string(),
                     weekday: d.weekday().num_days_from_sunday(),
                     today: d == today,
-                    holiday: calendar::holidays::name(d),
+                    holiday: site.holiday(d),
                     items: Vec::new(),
                     new_url: may_add
                         .map(|c| format!("/rooms/{}/calendar/events/new?date={d}", c.room.slug)),
@@ -825,6 +830,65 @@ impl WeekPage {
             legend: legend(view, room_page),
             filter_action: format!("{base}/week"),
             new_url: may_add.map(|c| format!("/rooms/{}/calendar/events/new", c.room.slug)),
+        }
+    }
+}
+
+/// `calendar/import.html`: what an `.ics` import did, or every reason it did nothing.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportPage {
+    /// The site layout.
+    #[serde(flatten)]
+    pub layout: Layout,
+    /// The room.
+    pub room: RoomItem,
+    /// Events added.
+    pub added: usize,
+    /// Events the room already had.
+    pub skipped: usize,
+    /// Why nothing was imported (empty when it was).
+    pub problems: Vec<ImportProblem>,
+}
+
+/// One reason an import was refused.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportProblem {
+    /// The event's place in the file (0: the file itself).
+    pub number: usize,
+    /// Its title.
+    pub title: String,
+    /// An i18n key.
+    pub message: &'static str,
+}
+
+impl Page for ImportPage {
+    const TEMPLATE: &'static str = "calendar/import.html";
+}
+
+impl ImportPage {
+    /// The page for `outcome` in `ctx`'s room.
+    pub fn new(layout: Layout, ctx: &RoomCtx, outcome: &calendar::import::Imported) -> Self {
+        let (added, skipped, problems) = match outcome {
+            calendar::import::Imported::Done { added, skipped } => (*added, *skipped, Vec::new()),
+            calendar::import::Imported::Refused(problems) => (
+                0,
+                0,
+                problems
+                    .iter()
+                    .map(|p| ImportProblem {
+                        number: p.number,
+                        title: p.title.clone(),
+                        message: p.message,
+                    })
+                    .collect(),
+            ),
+        };
+        Self {
+            layout,
+            room: room_item(&ctx.room, None),
+            added,
+            skipped,
+            problems,
         }
     }
 }

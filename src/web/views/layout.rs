@@ -46,6 +46,8 @@ pub struct NavUser {
     pub is_admin: bool,
     /// The approvals link.
     pub may_approve: bool,
+    /// Revisions waiting there for their approval.
+    pub waiting_approvals: i64,
     /// Unread circular notices.
     pub unread_notices: i64,
 }
@@ -78,6 +80,7 @@ impl Layout {
             display_name: s.user.display_name.clone(),
             is_admin: is_site_admin(&Actor::from(&s.user)),
             may_approve: ctx.nav.may_approve,
+            waiting_approvals: ctx.nav.waiting_approvals,
             unread_notices: ctx.nav.unread_notices,
         });
         // Not on the safety pages themselves (the answer form is right there).

@@ -181,6 +181,7 @@ mod tests {
             <facilities::FacilityPage as Page>::TEMPLATE,
             <facilities::AdminFacilitiesPage as Page>::TEMPLATE,
             <facilities::FacilityFormPage as Page>::TEMPLATE,
+            <calendar::ImportPage as Page>::TEMPLATE,
         ];
         let mut on_disk = Vec::new();
         page_templates(

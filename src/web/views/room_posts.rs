@@ -4,9 +4,10 @@ use serde::Serialize;
 
 use super::blog::post_url;
 use super::rooms::{RoomItem, room_item};
-use super::{Errors, Layout, Page};
+use super::{Errors, Layout, Page, path_segment};
 use crate::i18n::Lang;
 use crate::services::Actor;
+use crate::services::files::{CabinetImage, PostImages};
 use crate::services::room_posts::{LivePost, PendingRow, Revision, RoomPost};
 use crate::services::room_posts::{PostWithComments, RoomPostForm, waits_for_approval};
 use crate::services::rooms::RoomCtx;
@@ -301,6 +302,56 @@ pub struct EditorPage {
     pub form: EditorForm,
     /// Field errors.
     pub errors: Errors,
+    /// The room cabinet's images the picker offers (newest first).
+    pub images: Vec<ImageChoice>,
+    /// Where the editor's script starts an image upload into the cabinet's top folder (`None`:
+    /// the room has no cabinet or the author may not upload there).
+    pub image_upload: Option<String>,
+    /// The cabinet's upload and file addresses, which the script completes with ids.
+    pub uploads_base: String,
+    /// The start of a file's address.
+    pub file_base: String,
+}
+
+/// An image the editor's picker offers.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImageChoice {
+    /// The file.
+    pub id: i64,
+    /// Its folders and name (`写真 / 運動会.jpg`).
+    pub label: String,
+}
+
+/// The Markdown that shows `image` of the room `slug` in a post: its name without the extension as
+/// the alternative text, the file's own address (the name percent-encoded, so spaces and Japanese
+/// stay one link).
+pub fn image_markdown(slug: &str, image: &CabinetImage) -> String {
+    let stem = image
+        .name
+        .rsplit_once('.')
+        .map_or(image.name.as_str(), |(stem, _)| stem);
+    let mut alt = String::with_capacity(stem.len());
+    for c in stem.chars() {
+        if matches!(c, '\\' | '[' | ']' | '*' | '_' | '`' | '<' | '>') {
+            alt.push('\\');
+        }
+        alt.push(c);
+    }
+    format!(
+        "![{alt}](/rooms/{slug}/files/file/{}/{})",
+        image.id,
+        path_segment(&image.name)
+    )
+}
+
+/// The body with the image's Markdown added at its end, on a paragraph of its own.
+pub fn body_with_image(body: &str, markdown: &str) -> String {
+    let trimmed = body.trim_end();
+    if trimmed.is_empty() {
+        format!("{markdown}\n")
+    } else {
+        format!("{trimmed}\n\n{markdown}\n")
+    }
 }
 
 impl Page for EditorPage {
@@ -366,6 +417,8 @@ pub struct EditorExtras {
     pub preview: Option<String>,
     /// Field errors.
     pub errors: Errors,
+    /// The cabinet's images and whether the author may upload one.
+    pub images: PostImages,
 }
 
 impl EditorPage {
@@ -389,6 +442,27 @@ impl EditorPage {
             public_space: ctx.room.is_public_space(),
             form,
             errors: extras.errors,
+            images: extras
+                .images
+                .images
+                .iter()
+                .map(|image| ImageChoice {
+                    id: image.id,
+                    label: image
+                        .folders
+                        .iter()
+                        .chain(std::iter::once(&image.name))
+                        .map(String::as_str)
+                        .collect::<Vec<_>>()
+                        .join(" / "),
+                })
+                .collect(),
+            image_upload: extras
+                .images
+                .may_upload
+                .then(|| format!("/rooms/{}/files/folder/0/uploads", ctx.room.slug)),
+            uploads_base: format!("/rooms/{}/files/uploads/", ctx.room.slug),
+            file_base: format!("/rooms/{}/files/file/", ctx.room.slug),
         }
     }
 
