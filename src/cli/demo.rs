@@ -183,6 +183,7 @@ pub fn run(args: &DemoArgs, config: Config) -> anyhow::Result<()> {
     let authors = create_people(&db, &hash).map_err(err)?;
     write_room_posts(&core).map_err(err)?;
     fill_calendars(&core).map_err(err)?;
+    fill_facilities(&core).map_err(err)?;
     fill_cabinets(&core).map_err(err)?;
     if args.room_posts > 0 {
         fill_room(&core, args.room_posts).map_err(err)?;
@@ -665,6 +666,146 @@ fn fill_calendars(core: &crate::services::Core) -> Result<(), AppError> {
         ];
         for (who, room, form) in &events {
             calendar::create(conn, who, room, form, &site)?;
+        }
+        Ok(())
+    })
+}
+
+/// The demo's facilities: two meeting rooms (one needs approval by `hanako`) and the town's gym.
+fn demo_facilities() -> [crate::services::calendar::facilities::FacilityForm; 3] {
+    use crate::services::calendar::facilities::FacilityForm;
+    let on = || Some("on".to_owned());
+    let weekdays = FacilityForm {
+        day_mo: on(),
+        day_tu: on(),
+        day_we: on(),
+        day_th: on(),
+        day_fr: on(),
+        all_rooms: on(),
+        ..FacilityForm::default()
+    };
+    [
+        FacilityForm {
+            name: "会議室A".into(),
+            category: "会議室".into(),
+            description: "12人まで。プロジェクターあり。".into(),
+            opens: "08:00".into(),
+            closes: "18:00".into(),
+            ..weekdays.clone()
+        },
+        FacilityForm {
+            name: "会議室B（承認制）".into(),
+            category: "会議室".into(),
+            description: "予約は施設管理者（花子）の承認が必要です。".into(),
+            opens: "08:00".into(),
+            closes: "18:00".into(),
+            needs_approval: on(),
+            managers: "hanako".into(),
+            ..weekdays.clone()
+        },
+        FacilityForm {
+            name: "体育館".into(),
+            category: "施設".into(),
+            opens: "09:00".into(),
+            closes: "21:00".into(),
+            day_sa: on(),
+            day_su: on(),
+            all_rooms: None,
+            rooms: "town".into(),
+            ..weekdays
+        },
+    ]
+}
+
+/// Facilities (施設予約): two meeting rooms (one needs approval by `hanako`) and the gym for the
+/// town's room, with a weekly booking, a one-off and one waiting for approval.
+fn fill_facilities(core: &crate::services::Core) -> Result<(), AppError> {
+    use chrono::{Datelike, Duration};
+
+    use crate::services::calendar::{
+        self,
+        facilities::{self, Booked, BookingForm},
+    };
+    let site = SiteSettings::default();
+    let month = calendar::this_month(&site);
+    let on = || Some("on".to_owned());
+    let rooms = demo_facilities();
+    let monday =
+        month + Duration::days(i64::from((7 - month.weekday().num_days_from_monday()) % 7));
+    core.db.run_sync(true, |conn| {
+        let admin = actor_by_login(conn, "admin")?;
+        let mut ids = Vec::new();
+        for f in &rooms {
+            ids.push(facilities::create_facility(conn, &admin, f)?);
+        }
+        let (chief, manager, member) = (
+            actor_by_login(conn, "chief")?,
+            actor_by_login(conn, "manager")?,
+            actor_by_login(conn, "member")?,
+        );
+        let book =
+            |room: &str, title: &str, day: chrono::NaiveDate, start: &str, end: &str| BookingForm {
+                room: room.into(),
+                title: title.into(),
+                start_time: start.into(),
+                end_time: end.into(),
+                ..BookingForm {
+                    start_date: day.to_string(),
+                    repeat: "never".into(),
+                    ..BookingForm::default()
+                }
+            };
+        let bookings = [
+            (
+                &chief,
+                ids[0],
+                BookingForm {
+                    repeat: "weekly".into(),
+                    day_mo: on(),
+                    count: "12".into(),
+                    ..book("staff", "職員会議", monday, "15:00", "16:00")
+                },
+            ),
+            (
+                &manager,
+                ids[0],
+                book(
+                    "town",
+                    "役員会",
+                    monday + Duration::days(2),
+                    "10:00",
+                    "12:00",
+                ),
+            ),
+            (
+                &member,
+                ids[1],
+                book(
+                    "staff",
+                    "面談",
+                    monday + Duration::days(3),
+                    "13:00",
+                    "14:00",
+                ),
+            ),
+            (
+                &manager,
+                ids[2],
+                book(
+                    "town",
+                    "バドミントン教室",
+                    monday + Duration::days(5),
+                    "10:00",
+                    "12:00",
+                ),
+            ),
+        ];
+        for (who, facility, form) in &bookings {
+            match facilities::book(conn, who, *facility, form, &site)? {
+                Booked::Done { .. } => {}
+                Booked::Invalid(e) => return Err(AppError::Invalid(e)),
+                Booked::Taken(_) => return Err(AppError::Conflict("error.conflict")),
+            }
         }
         Ok(())
     })

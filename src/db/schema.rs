@@ -430,6 +430,10 @@ diesel::table! {
         created_by -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        /// A facility reservation's facility (NULL: an ordinary event).
+        facility_id -> Nullable<BigInt>,
+        /// `confirmed` or `pending` for a reservation, empty otherwise.
+        booking_state -> Text,
     }
 }
 
@@ -486,6 +490,46 @@ diesel::table! {
 }
 
 diesel::joinable!(events -> rooms (room_id));
+
+// Facilities a room may book (施設予約); times are minutes after midnight in the site's zone.
+diesel::table! {
+    facilities (id) {
+        id -> BigInt,
+        name -> Text,
+        category -> Text,
+        description -> Text,
+        opens_at -> Integer,
+        closes_at -> Integer,
+        /// Bookable weekdays as bits, Monday = 1 … Sunday = 64.
+        weekdays -> Integer,
+        all_rooms -> Bool,
+        needs_approval -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    facility_rooms (id) {
+        id -> BigInt,
+        facility_id -> BigInt,
+        room_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    facility_managers (id) {
+        id -> BigInt,
+        facility_id -> BigInt,
+        user_id -> BigInt,
+    }
+}
+
+diesel::joinable!(events -> facilities (facility_id));
+diesel::joinable!(facility_rooms -> facilities (facility_id));
+diesel::joinable!(facility_rooms -> rooms (room_id));
+diesel::joinable!(facility_managers -> facilities (facility_id));
+diesel::joinable!(facility_managers -> users (user_id));
 diesel::joinable!(event_reminders -> events (event_id));
 diesel::joinable!(event_reminder_sends -> event_reminders (reminder_id));
 diesel::joinable!(event_overrides -> events (event_id));
@@ -612,4 +656,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     event_reminders,
     event_reminder_sends,
     import_sources,
+    facilities,
+    facility_rooms,
+    facility_managers,
 );

@@ -31,6 +31,10 @@ pub struct Event {
     pub created_by: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// A reservation's facility (施設予約), `None` for an ordinary event.
+    pub facility_id: Option<i64>,
+    /// `confirmed` or `pending` for a reservation, empty otherwise.
+    pub booking_state: String,
 }
 
 /// What an event's form sets (insert and update alike).

@@ -8,6 +8,7 @@ pub mod comment;
 pub mod contact;
 pub mod email_change;
 pub mod event;
+pub mod facility;
 pub mod file;
 pub mod import_source;
 pub mod invitation;

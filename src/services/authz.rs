@@ -454,6 +454,78 @@ pub fn capabilities(actor: Option<&Actor>, room: &RoomAccess) -> RoomCapabilitie
     }
 }
 
+/// Something one does with facility reservations (施設予約).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FacilityAction {
+    /// See the facilities and their bookings: anyone logged in.
+    View,
+    /// Create, change or delete facilities: site admins.
+    Manage,
+    /// Book a facility for a room: someone who may create events in that room's calendar (never a
+    /// guest), when the facility lets that room book.
+    Book,
+    /// Approve or reject a pending booking: the facility's managers and site admins.
+    Approve,
+    /// Cancel a booking: the facility's managers, site admins, and its booker while they may still
+    /// create events in the booking room (a booker removed from the room may not).
+    Cancel,
+}
+
+/// What the facility rules need to know besides the actor and the booking room.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FacilityFacts {
+    /// The actor is one of the facility's managers.
+    pub manager: bool,
+    /// The facility lets the booking room book (every room, or the room is on its list).
+    pub room_allowed: bool,
+    /// The actor made the booking.
+    pub booker: bool,
+}
+
+/// Allows or denies a facility action. `room` is the booking room as the actor sees it (for
+/// `Book` and `Cancel`; `None` elsewhere). A room the actor cannot read is 404; a readable room
+/// the facility does not take, or a role that may not write there, is 403.
+pub fn authorize_facility(
+    actor: Option<&Actor>,
+    room: Option<&RoomAccess>,
+    facts: FacilityFacts,
+    action: FacilityAction,
+) -> Result<(), AppError> {
+    let Some(a) = actor else {
+        return Err(AppError::Unauthenticated);
+    };
+    let may_write = |room: Option<&RoomAccess>| -> Result<(), AppError> {
+        let room = room.ok_or(AppError::NotFound)?;
+        authorize_room(actor, room, RoomAction::UseFeature(Feature::Calendar))?;
+        // Readable but not writable: say so (403), the room's existence is no secret to them.
+        authorize_room(actor, room, RoomAction::CreateContent).map_err(|_| AppError::Forbidden)?;
+        if room.role == Some(RoomRole::Guest) && !a.is_admin {
+            return Err(AppError::Forbidden);
+        }
+        Ok(())
+    };
+    match action {
+        FacilityAction::View => Ok(()),
+        FacilityAction::Manage if a.is_admin => Ok(()),
+        FacilityAction::Manage => Err(AppError::NotFound),
+        FacilityAction::Approve | FacilityAction::Cancel if a.is_admin || facts.manager => Ok(()),
+        FacilityAction::Book => {
+            may_write(room)?;
+            if facts.room_allowed {
+                Ok(())
+            } else {
+                Err(AppError::Forbidden)
+            }
+        }
+        FacilityAction::Cancel if facts.booker => may_write(room),
+        // Someone with no part in a booking whose room they cannot read: as if it were not there.
+        FacilityAction::Cancel if !room.is_some_and(|r| can_read_room(actor, r)) => {
+            Err(AppError::NotFound)
+        }
+        FacilityAction::Approve | FacilityAction::Cancel => Err(AppError::Forbidden),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::ffi::OsStr;
@@ -629,6 +701,7 @@ mod tests {
             Ok(()) => "ok",
             Err(AppError::Unauthenticated) => "login",
             Err(AppError::NotFound) => "404",
+            Err(AppError::Forbidden) => "403",
             Err(e) => panic!("unexpected {e}"),
         }
     }
@@ -940,7 +1013,111 @@ mod tests {
         unreadable_parent_section(&mut lines);
         archived_and_featureless_section(&mut lines);
         overrides_section(&mut lines);
+        facility_section(&mut lines);
         lines.join("\n") + "\n"
+    }
+
+    /// Facility reservations: every actor × booking-room visibility × facts × facility action.
+    fn facility_section(lines: &mut Vec<String>) {
+        lines.push(
+            "# facilities (open room, calendar on): actor | visibility | facts | action => outcome"
+                .to_owned(),
+        );
+        let actions = [
+            ("view", FacilityAction::View),
+            ("manage", FacilityAction::Manage),
+            ("book", FacilityAction::Book),
+            ("approve", FacilityAction::Approve),
+            ("cancel", FacilityAction::Cancel),
+        ];
+        let fact_sets = [
+            (
+                "allowed",
+                FacilityFacts {
+                    room_allowed: true,
+                    ..FacilityFacts::default()
+                },
+            ),
+            ("not-allowed", FacilityFacts::default()),
+            (
+                "allowed+booker",
+                FacilityFacts {
+                    room_allowed: true,
+                    booker: true,
+                    manager: false,
+                },
+            ),
+            (
+                "manager",
+                FacilityFacts {
+                    manager: true,
+                    ..FacilityFacts::default()
+                },
+            ),
+        ];
+        for who in &actors() {
+            for visibility in Visibility::ALL {
+                let room = room_for(who, visibility, true, JoinPolicy::Open, true, &[]);
+                for (facts_name, facts) in fact_sets {
+                    for (action_name, action) in actions {
+                        lines.push(format!(
+                            "{} | {} | {facts_name} | {action_name} => {}",
+                            who.name,
+                            visibility.as_str(),
+                            outcome(authorize_facility(
+                                who.actor.as_ref(),
+                                Some(&room),
+                                facts,
+                                action
+                            ))
+                        ));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Independent of the table: a guest of the room never books, whatever the facility allows;
+    /// nobody books for a room the facility does not take; only managers and admins approve.
+    #[test]
+    fn facility_rules_hold_for_every_actor() {
+        let allowed = FacilityFacts {
+            room_allowed: true,
+            ..FacilityFacts::default()
+        };
+        for who in &actors() {
+            for visibility in Visibility::ALL {
+                let room = room_for(who, visibility, true, JoinPolicy::Open, true, &[]);
+                let book = |facts| {
+                    authorize_facility(who.actor.as_ref(), Some(&room), facts, FacilityAction::Book)
+                        .is_ok()
+                };
+                if who.role == Some(RoomRole::Guest) && !who.admin() {
+                    assert!(!book(allowed), "{} books as a guest", who.name);
+                }
+                assert!(
+                    !book(FacilityFacts::default()),
+                    "{} books unallowed",
+                    who.name
+                );
+                if book(allowed) {
+                    assert!(
+                        authorize_room(who.actor.as_ref(), &room, RoomAction::CreateContent)
+                            .is_ok(),
+                        "{} books without writing",
+                        who.name
+                    );
+                }
+                let approve = authorize_facility(
+                    who.actor.as_ref(),
+                    Some(&room),
+                    allowed,
+                    FacilityAction::Approve,
+                )
+                .is_ok();
+                assert_eq!(approve, who.admin(), "{} approves", who.name);
+            }
+        }
     }
 
     fn join_policy_section(lines: &mut Vec<String>) {

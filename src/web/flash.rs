@@ -11,6 +11,13 @@ pub const COOKIE: &str = "yui_flash";
 /// Flash messages that may be carried over a redirect (each is an i18n key).
 pub const FLASH_KEYS: &[&str] = &[
     "flash.logged_in",
+    "flash.booked",
+    "flash.booking_pending",
+    "flash.booking_cancelled",
+    "flash.booking_approved",
+    "flash.booking_rejected",
+    "flash.facility_saved",
+    "flash.facility_deleted",
     "flash.logged_out",
     "flash.saved",
     "flash.password_changed",

@@ -4,8 +4,8 @@
 use actix_web::{Route, guard, web};
 
 use super::handlers::{
-    account, admin, assets, auth, calendar, dav, files, home, invitations, notices, people, public,
-    reachability, room_posts, rooms, safety, subsonic,
+    account, admin, assets, auth, calendar, dav, facilities, files, home, invitations, notices,
+    people, public, reachability, room_posts, rooms, safety, subsonic,
 };
 
 macro_rules! route_table {
@@ -157,6 +157,18 @@ route_table! {
     get "/calendar" => calendar::my_calendar,
     get "/calendar/week" => calendar::my_week,
     get "/ical/{token}.ics" => calendar::ical_feed,
+    get "/facilities" => facilities::list_facilities,
+    get "/facilities/{id}" => facilities::show_facility,
+    post "/facilities/{id}/bookings" => facilities::book_facility,
+    post "/facilities/bookings/{id}/cancel" => facilities::cancel_booking,
+    post "/facilities/bookings/{id}/approve" => facilities::approve_booking,
+    post "/facilities/bookings/{id}/reject" => facilities::reject_booking,
+    get "/admin/facilities" => facilities::admin_facilities,
+    get "/admin/facilities/new" => facilities::new_facility,
+    post "/admin/facilities" => facilities::create_facility,
+    get "/admin/facilities/{id}/edit" => facilities::edit_facility,
+    post "/admin/facilities/{id}" => facilities::update_facility,
+    post "/admin/facilities/{id}/delete" => facilities::delete_facility,
     get "/rooms/{room}/permissions" => rooms::permissions,
     post "/rooms/{room}/permissions" => rooms::save_permissions,
     get "/admin/rooms" => rooms::admin_rooms,

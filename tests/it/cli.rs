@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
-use yui::db::schema::{post_revisions, room_posts, rooms, users};
+use yui::db::schema::{events, facilities, post_revisions, room_posts, rooms, users};
 
 /// What the demo accounts get: it must pass the password rule for every one of them.
 const DEMO_PASSWORD: &str = "tea at the old station";
@@ -113,6 +113,19 @@ fn account_commands_create_reset_and_disable() {
     assert!(disabled);
     let (ok, out) = run(yui(dir.path()).args(["user", "disable", "ghost"]), None);
     assert!(!ok && out.contains("not found"), "{out}");
+}
+
+/// The demo's facilities have bookings, one of them waiting for approval.
+fn assert_demo_facilities(conn: &mut yui::db::DbConn) {
+    let n: i64 = facilities::table.count().get_result(conn).unwrap();
+    assert_eq!(n, 3);
+    let states: Vec<String> = events::table
+        .filter(events::facility_id.is_not_null())
+        .select(events::booking_state)
+        .load(conn)
+        .unwrap();
+    assert_eq!(states.len(), 4, "{states:?}");
+    assert!(states.contains(&"pending".to_owned()), "{states:?}");
 }
 
 /// The demo manager may start a drill in every room, and every cabinet has sample files.
@@ -269,6 +282,7 @@ fn check_and_demo_fill_an_empty_site() {
     );
     assert_demo_members_reachable(&mut conn);
     assert_demo_rooms_ready(&mut conn);
+    assert_demo_facilities(&mut conn);
     let (ok, out) = run(
         yui(dir.path()).args(["demo", "--password", DEMO_PASSWORD]),
         None,

@@ -9,10 +9,11 @@
 use diesel::prelude::*;
 use yui::db::schema::{
     app_passwords, audit_log, blobs, calendar_feeds, contact_addresses, contact_tokens,
-    event_overrides, event_reminders, events, files, folders, login_failures, notice_recipients,
-    notices, outbox, password_resets, playlist_entries, playlists, post_comments, post_revisions,
-    room_invitations, room_join_requests, room_members, room_notification_prefs, room_permissions,
-    room_posts, rooms, safety_officers, sessions, settings, subsonic_stars, uploads, users,
+    event_overrides, event_reminders, events, facilities, facility_managers, facility_rooms, files,
+    folders, login_failures, notice_recipients, notices, outbox, password_resets, playlist_entries,
+    playlists, post_comments, post_revisions, room_invitations, room_join_requests, room_members,
+    room_notification_prefs, room_permissions, room_posts, rooms, safety_officers, sessions,
+    settings, subsonic_stars, uploads, users,
 };
 
 use crate::support::*;
@@ -330,6 +331,32 @@ fn calendar_rows(conn: &mut yui::db::DbConn, s: &mut Vec<String>) -> QueryResult
         .select((events::id, events::title, events::exdates, events::sequence))
         .load(conn)?;
     s.push(format!("events {v:?}"));
+    let v: Vec<(i64, Option<i64>, String)> = events::table
+        .order(events::id)
+        .select((events::id, events::facility_id, events::booking_state))
+        .load(conn)?;
+    s.push(format!("bookings {v:?}"));
+    let v: Vec<(i64, String, i32, i32, bool)> = facilities::table
+        .order(facilities::id)
+        .select((
+            facilities::id,
+            facilities::name,
+            facilities::opens_at,
+            facilities::closes_at,
+            facilities::needs_approval,
+        ))
+        .load(conn)?;
+    s.push(format!("facilities {v:?}"));
+    let v: Vec<(i64, i64)> = facility_rooms::table
+        .order(facility_rooms::id)
+        .select((facility_rooms::facility_id, facility_rooms::room_id))
+        .load(conn)?;
+    s.push(format!("facility_rooms {v:?}"));
+    let v: Vec<(i64, i64)> = facility_managers::table
+        .order(facility_managers::id)
+        .select((facility_managers::facility_id, facility_managers::user_id))
+        .load(conn)?;
+    s.push(format!("facility_managers {v:?}"));
     let v: Vec<(i64, Option<chrono::NaiveDateTime>)> = calendar_feeds::table
         .order(calendar_feeds::id)
         .select((calendar_feeds::id, calendar_feeds::revoked_at))
@@ -424,6 +451,11 @@ struct Objects {
     series: i64,
     app_password: i64,
     reminder: i64,
+    facility: i64,
+    facility_to_delete: i64,
+    booking_to_cancel: i64,
+    booking_to_approve: i64,
+    booking_to_reject: i64,
 }
 
 fn form(fields: &[(&'static str, &str)]) -> Body {
@@ -456,6 +488,69 @@ fn step_for(method: &str, pattern: &str, o: &Objects) -> Option<Step> {
         .or_else(|| cabinet_step(method, pattern, o))
         .or_else(|| notice_step(method, pattern, o))
         .or_else(|| calendar_step(method, pattern, o))
+        .or_else(|| facility_step(method, pattern, o))
+}
+
+/// Facility reservations: booking, cancelling, approving, rejecting; the admin's facility pages.
+fn facility_step(method: &str, pattern: &str, o: &Objects) -> Option<Step> {
+    use Who::*;
+    let step = |path: String, who: Who, body: Body| Some(Step { path, who, body });
+    let facility = |name: &str| {
+        form(&[
+            ("name", name),
+            ("category", "会議室"),
+            ("opens", "08:00"),
+            ("closes", "18:00"),
+            ("day_mo", "on"),
+            ("day_tu", "on"),
+            ("day_we", "on"),
+            ("day_th", "on"),
+            ("day_fr", "on"),
+            ("all_rooms", "on"),
+            ("needs_approval", "on"),
+        ])
+    };
+    match (method, pattern) {
+        ("post", "/facilities/{id}/bookings") => step(
+            format!("/facilities/{}/bookings", o.facility),
+            Victim,
+            form(&[
+                ("room", "club"),
+                ("title", "hacked"),
+                ("start_date", "2027-01-08"),
+                ("start_time", "10:00"),
+                ("end_time", "11:00"),
+                ("repeat", "never"),
+            ]),
+        ),
+        ("post", "/facilities/bookings/{id}/cancel") => step(
+            format!("/facilities/bookings/{}/cancel", o.booking_to_cancel),
+            Victim,
+            form(&[]),
+        ),
+        ("post", "/facilities/bookings/{id}/approve") => step(
+            format!("/facilities/bookings/{}/approve", o.booking_to_approve),
+            Admin,
+            form(&[]),
+        ),
+        ("post", "/facilities/bookings/{id}/reject") => step(
+            format!("/facilities/bookings/{}/reject", o.booking_to_reject),
+            Admin,
+            form(&[]),
+        ),
+        ("post", "/admin/facilities") => step(pattern.into(), Admin, facility("hacked")),
+        ("post", "/admin/facilities/{id}") => step(
+            format!("/admin/facilities/{}", o.facility),
+            Admin,
+            facility("hacked"),
+        ),
+        ("post", "/admin/facilities/{id}/delete") => step(
+            format!("/admin/facilities/{}/delete", o.facility_to_delete),
+            Admin,
+            form(&[]),
+        ),
+        _ => None,
+    }
 }
 
 /// A room's calendar: events, one date of a series, feed addresses.
@@ -1142,6 +1237,7 @@ async fn site(app: &TestApp) -> (Clients, Objects) {
     arrange_cabinet(app, &admin, &victim, &mut o).await;
     arrange_mailed_links(app, &admin, &victim, &mut o).await;
     arrange_calendar(app, &admin, &victim, &mut o).await;
+    arrange_facilities(app, &admin, &victim, &mut o).await;
     arrange_app_password(app, &victim, &mut o).await;
     app.outbox_drained().await;
     let clients = Clients {
@@ -1231,6 +1327,76 @@ async fn arrange_calendar(
             .first::<Option<i64>>(conn)?
             .unwrap_or(0))
     });
+}
+
+/// Two facilities (bookings need approval) and three pending bookings of the victim's.
+async fn arrange_facilities(
+    app: &TestApp,
+    admin: &reqwest::Client,
+    victim: &reqwest::Client,
+    o: &mut Objects,
+) {
+    let last_facility = || {
+        app.db(|conn| {
+            Ok(facilities::table
+                .select(diesel::dsl::max(facilities::id))
+                .first::<Option<i64>>(conn)?
+                .unwrap_or(0))
+        })
+    };
+    for name in ["会議室", "消す施設"] {
+        posted(
+            app,
+            admin,
+            "/admin/facilities",
+            &[
+                ("name", name),
+                ("opens", "08:00"),
+                ("closes", "18:00"),
+                ("day_mo", "on"),
+                ("day_tu", "on"),
+                ("day_we", "on"),
+                ("day_th", "on"),
+                ("day_fr", "on"),
+                ("all_rooms", "on"),
+                ("needs_approval", "on"),
+            ],
+        )
+        .await;
+        if o.facility == 0 {
+            o.facility = last_facility();
+        } else {
+            o.facility_to_delete = last_facility();
+        }
+    }
+    let mut ids = Vec::new();
+    for day in ["2027-01-04", "2027-01-05", "2027-01-06"] {
+        posted(
+            app,
+            victim,
+            &format!("/facilities/{}/bookings", o.facility),
+            &[
+                ("room", "club"),
+                ("title", "予約"),
+                ("start_date", day),
+                ("start_time", "10:00"),
+                ("end_time", "11:00"),
+                ("repeat", "never"),
+            ],
+        )
+        .await;
+        ids.push(app.db(|conn| {
+            Ok(events::table
+                .select(diesel::dsl::max(events::id))
+                .first::<Option<i64>>(conn)?
+                .unwrap_or(0))
+        }));
+    }
+    (
+        o.booking_to_cancel,
+        o.booking_to_approve,
+        o.booking_to_reject,
+    ) = (ids[0], ids[1], ids[2]);
 }
 
 /// An app password of the victim's.

@@ -3,7 +3,7 @@
 //! new GET route is checked without being listed here.
 
 use diesel::prelude::*;
-use yui::db::schema::{folders, post_comments};
+use yui::db::schema::{facilities, folders, post_comments};
 use yui::web::routes::TABLE;
 
 use crate::support::*;
@@ -27,6 +27,7 @@ struct Samples {
     file_name: String,
     folder: i64,
     event: i64,
+    facility: i64,
     comment: i64,
     static_path: String,
 }
@@ -53,11 +54,38 @@ fn sample_path(pattern: &str, s: &Samples) -> String {
             .replace("{name}", &s.file_name)
     } else if pattern.contains("/calendar/events/") {
         path.replace("{id}", &s.event.to_string())
+    } else if pattern.contains("facilities/") {
+        path.replace("{id}", &s.facility.to_string())
     } else {
         path.replace("{id}", &s.post.to_string())
     };
     assert!(!path.contains('{'), "no sample for {pattern}");
     path
+}
+
+/// A facility every room may book.
+async fn sample_facility(app: &TestApp, admin: &reqwest::Client) -> i64 {
+    let res = app
+        .post_form(
+            admin,
+            "/admin/facilities/new",
+            "/admin/facilities",
+            &[
+                ("name", "会議室"),
+                ("opens", "08:00"),
+                ("closes", "18:00"),
+                ("day_mo", "on"),
+                ("all_rooms", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    app.db(|conn| {
+        Ok(facilities::table
+            .select(facilities::id)
+            .order(facilities::id.desc())
+            .first(conn)?)
+    })
 }
 
 async fn arrange(app: &TestApp, admin: &reqwest::Client) -> Samples {
@@ -107,6 +135,7 @@ async fn arrange(app: &TestApp, admin: &reqwest::Client) -> Samples {
         .next()
         .and_then(|s| s.parse().ok())
         .unwrap();
+    let facility = sample_facility(app, admin).await;
     let res = app
         .post_form(
             admin,
@@ -138,6 +167,7 @@ async fn arrange(app: &TestApp, admin: &reqwest::Client) -> Samples {
         file_name: "議事録.txt".into(),
         folder,
         event,
+        facility,
         comment,
         static_path: home[at..end].to_owned(),
     }

@@ -23,6 +23,7 @@ mod cli;
 mod crash;
 mod csrf;
 mod dav;
+mod facilities;
 mod file_store;
 mod files;
 mod head;

@@ -54,6 +54,10 @@ fn vevent(e: &Event, b: &Body<'_>, tz: Tz, url: &str) -> icalendar::Event {
     if !b.place.is_empty() {
         v.location(&text(b.place));
     }
+    // A facility booking waiting for approval (仮予約) is tentative until a manager approves it.
+    if e.booking_state == super::facilities::PENDING {
+        v.status(icalendar::EventStatus::Tentative);
+    }
     if e.all_day {
         v.starts(b.starts_at.date()).ends(b.ends_at.date());
     } else {

@@ -3,6 +3,7 @@
 //! and expanded on read within the window a page asks for (`recur`), and secret per-member feed
 //! addresses serving RFC 5545 (`ics`).
 
+pub mod facilities;
 pub mod holidays;
 pub mod ics;
 pub mod import;
@@ -509,6 +510,11 @@ pub fn for_edit(
             own: ev.created_by == actor.id,
         },
     )?;
+    // A facility reservation changes only through the facility's booking screen, which checks
+    // its hours and double bookings (deleting it here just frees the slot).
+    if ev.facility_id.is_some() {
+        return Err(AppError::Conflict("facility.edit_there"));
+    }
     Ok((ctx, ev))
 }
 

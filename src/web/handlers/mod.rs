@@ -6,6 +6,7 @@ pub mod assets;
 pub mod auth;
 pub mod calendar;
 pub mod dav;
+pub mod facilities;
 pub mod files;
 pub mod home;
 pub mod invitations;

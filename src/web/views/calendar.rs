@@ -431,6 +431,10 @@ pub struct EventShowPage {
     pub can_delete: bool,
     /// The month of the event in the calendar.
     pub calendar_url: String,
+    /// A facility booking's facility page (it changes only there).
+    pub facility_url: Option<String>,
+    /// A facility booking waiting for approval (仮予約).
+    pub booking_pending: bool,
 }
 
 impl Page for EventShowPage {
@@ -538,7 +542,9 @@ impl EventShowPage {
                     }
                 })
                 .collect(),
-            can_edit: p.can_edit,
+            can_edit: p.can_edit && p.event.facility_id.is_none(),
+            facility_url: p.event.facility_id.map(|f| format!("/facilities/{f}")),
+            booking_pending: p.event.booking_state == calendar::facilities::PENDING,
             can_delete: p.can_delete,
             calendar_url: format!(
                 "/rooms/{}/calendar?month={}",

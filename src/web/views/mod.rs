@@ -15,6 +15,7 @@ pub mod auth;
 pub mod blog;
 pub mod calendar;
 pub mod errors;
+pub mod facilities;
 pub mod feed;
 pub mod files;
 pub mod home;
@@ -176,6 +177,10 @@ mod tests {
             <calendar::EventShowPage as Page>::TEMPLATE,
             <calendar::EventFormPage as Page>::TEMPLATE,
             <calendar::FeedPage as Page>::TEMPLATE,
+            <facilities::FacilitiesPage as Page>::TEMPLATE,
+            <facilities::FacilityPage as Page>::TEMPLATE,
+            <facilities::AdminFacilitiesPage as Page>::TEMPLATE,
+            <facilities::FacilityFormPage as Page>::TEMPLATE,
             <calendar::ImportPage as Page>::TEMPLATE,
         ];
         let mut on_disk = Vec::new();
