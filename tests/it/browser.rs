@@ -1814,3 +1814,115 @@ async fn a_member_puts_two_photos_into_a_post_on_a_phone() {
         .unwrap();
     eprintln!("browser test took {:.1?}", started.elapsed());
 }
+
+/// Sets the value of the input `#id` as a date or time picker would (their typed formats follow
+/// the browser's locale; the value they submit does not).
+async fn set_value(driver: &WebDriver, id: &str, value: &str) -> WebDriverResult<()> {
+    find(driver, &format!("#{id}")).await?;
+    driver
+        .execute(
+            "document.getElementById(arguments[0]).value = arguments[1];",
+            vec![serde_json::json!(id), serde_json::json!(value)],
+        )
+        .await?;
+    Ok(())
+}
+
+/// 施設予約 on a phone: from the calendar to the facility's week, a booking made in the form shows
+/// in the week and in the room's month grid; a second booking overlapping it is refused with the
+/// first one named, and nothing is booked twice. The week at 1280 px too.
+#[actix_web::test]
+async fn a_member_books_a_meeting_room_on_a_phone_and_a_clash_is_refused() {
+    if !browser_available() {
+        return;
+    }
+    let started = Instant::now();
+    let (_chromedriver, _profile, driver) = launch().await;
+    let app = TestApp::spawn();
+    let admin = app.admin_client().await;
+    app.user("hanako").create();
+    app.room("town")
+        .named("3年2組 保護者会")
+        .features(&["blog", "calendar"])
+        .member("hanako", "member")
+        .create(&admin)
+        .await;
+    let res = app
+        .post_form(
+            &admin,
+            "/admin/facilities/new",
+            "/admin/facilities",
+            &[
+                ("name", "会議室A"),
+                ("category", "会議室"),
+                ("opens", "08:00"),
+                ("closes", "18:00"),
+                ("day_mo", "on"),
+                ("day_tu", "on"),
+                ("day_we", "on"),
+                ("day_th", "on"),
+                ("day_fr", "on"),
+                ("all_rooms", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
+    let app = &app;
+    driver
+        .run_and_quit(|driver| async move {
+            let driver = &driver;
+            driver.set_window_rect(0, 0, 390, 844).await?;
+            log_in(driver, app, "hanako").await?;
+            driver.goto(app.url("/calendar")).await?;
+            click_away(driver, "a[href='/facilities']").await?;
+            driver.goto(app.url("/facilities?date=2027-01-12")).await?;
+            assert_fits_width(driver, "the facilities' day").await?;
+            click_away(driver, "main a[href^='/facilities/']").await?;
+            let book = async |title: &str, from: &str, to: &str| {
+                fill(driver, "title", title).await?;
+                set_value(driver, "start_date", "2027-01-12").await?;
+                set_value(driver, "start_time", from).await?;
+                set_value(driver, "end_time", to).await?;
+                click_away(driver, "#book button.primary").await
+            };
+            book("学年会議", "10:00", "11:00").await?;
+            assert_eq!(text_of(driver, ".flash").await?, "施設を予約しました。");
+            let day = text_of(driver, "li.cal-wday[data-date='2027-01-12']").await?;
+            assert!(day.contains("10:00") && day.contains("学年会議"), "{day}");
+            assert_fits_width(driver, "the facility's week").await?;
+            shot(driver, "75-facility-booked-390.png").await?;
+            // Ten-thirty clashes with the meeting: refused, the meeting named.
+            book("保護者面談", "10:30", "11:30").await?;
+            let taken = text_of(driver, "#taken").await?;
+            assert!(
+                taken.contains("学年会議") && taken.contains("10:00"),
+                "{taken}"
+            );
+            assert_eq!(
+                find(driver, "#title")
+                    .await?
+                    .prop("value")
+                    .await?
+                    .as_deref(),
+                Some("保護者面談"),
+                "what was typed stays"
+            );
+            shot(driver, "76-facility-clash-390.png").await?;
+            // The booking is an event of the room's calendar.
+            driver
+                .goto(app.url("/rooms/town/calendar?month=2027-01"))
+                .await?;
+            let cell = text_of(driver, "td[data-date='2027-01-12']").await?;
+            assert!(
+                cell.contains("学年会議") && !cell.contains("保護者面談"),
+                "{cell}"
+            );
+            driver.set_window_rect(0, 0, 1280, 900).await?;
+            driver.goto(app.url("/facilities?date=2027-01-12")).await?;
+            shot(driver, "77-facilities-day-1280.png").await?;
+            Ok::<_, WebDriverError>(())
+        })
+        .await
+        .unwrap();
+    eprintln!("browser test took {:.1?}", started.elapsed());
+}
