@@ -219,3 +219,28 @@ async fn a_room_s_feed_imports_into_another_room_as_the_same_dates() {
         agenda(&month(&app, &hanako, "2027-01").await)
     );
 }
+
+/// The same file sent four times at once: its events are there once. On SQLite the imports queue
+/// (the later ones skip what the first added); on PostgreSQL a later one may meet the first's
+/// `UID`s at the unique index and is refused whole (409), never half-written.
+#[actix_web::test]
+async fn the_same_file_imported_four_times_at_once_is_there_once() {
+    let Club { app, hanako, .. } = club().await;
+    let (a, b, c, d) = tokio::join!(
+        import(&app, &hanako, "club", GOOD.as_bytes()),
+        import(&app, &hanako, "club", GOOD.as_bytes()),
+        import(&app, &hanako, "club", GOOD.as_bytes()),
+        import(&app, &hanako, "club", GOOD.as_bytes()),
+    );
+    let answers = [a, b, c, d];
+    for (status, page) in &answers {
+        assert!(matches!(status, 200 | 409), "{status}: {page}");
+    }
+    let added: Vec<&String> = answers
+        .iter()
+        .filter(|(s, p)| *s == 200 && p.contains("3 件の予定を取り込みました。"))
+        .map(|(_, p)| p)
+        .collect();
+    assert_eq!(added.len(), 1, "exactly one import added the events");
+    assert_eq!(event_count(&app), 3);
+}
