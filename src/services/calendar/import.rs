@@ -4,7 +4,7 @@
 //! what is wrong with it. An event whose `UID` this room already has is skipped, so importing the
 //! same file twice adds nothing. Read with the `icalendar` crate's parser.
 
-use chrono::{Duration, NaiveDate, NaiveDateTime, TimeZone, Weekday};
+use chrono::{Duration, NaiveDate, NaiveDateTime, TimeZone};
 use chrono_tz::Tz;
 use icalendar::{CalendarComponent, CalendarDateTime, Component, DatePerhapsTime, EventLike};
 
@@ -88,19 +88,6 @@ fn zone_of(start: &DatePerhapsTime, site: &SiteSettings) -> Result<Tz, &'static 
     }
 }
 
-fn weekday_field(form: &mut EventForm, day: Weekday) {
-    let on = Some("on".to_owned());
-    match day {
-        Weekday::Mon => form.day_mo = on,
-        Weekday::Tue => form.day_tu = on,
-        Weekday::Wed => form.day_we = on,
-        Weekday::Thu => form.day_th = on,
-        Weekday::Fri => form.day_fr = on,
-        Weekday::Sat => form.day_sa = on,
-        Weekday::Sun => form.day_su = on,
-    }
-}
-
 /// An RRULE's parts in a comparable form: sorted, `BYDAY`'s days sorted, `INTERVAL=1` dropped (the
 /// default) and `UNTIL` only present or not (its instant is written per zone).
 fn rule_shape(rule: &str) -> Vec<String> {
@@ -161,26 +148,20 @@ fn candidate(ev: &icalendar::Event, site: &SiteSettings) -> Result<Candidate, &'
         form.end_time = e.format("%H:%M").to_string();
     }
     if let Some(text) = ev.property_value("RRULE") {
-        let rule = Rule::parse(text.trim(), tz).ok_or("calendar.import_rule")?;
-        rule.repeat.as_str().clone_into(&mut form.repeat);
-        form.interval = rule.interval.to_string();
-        for day in &rule.weekdays {
-            weekday_field(&mut form, *day);
+        let mut rule = Rule::parse(text.trim(), tz).ok_or("calendar.import_rule")?;
+        let mut theirs = text.trim().to_owned();
+        if rule.repeat == crate::db::types::Repeat::Weekly && rule.weekdays.is_empty() {
+            // Weekly without days: the start's weekday (RFC 5545), which the form ticks.
+            use chrono::Datelike;
+            let day = start_day.weekday();
+            rule.weekdays.push(day);
+            theirs = format!("{theirs};BYDAY={}", recur::ical_weekday(day));
         }
-        form.until = rule.until.map(|d| d.to_string()).unwrap_or_default();
-        form.count = rule.count.map(|c| c.to_string()).unwrap_or_default();
+        form = form.with_rule(&rule);
         // Only the shapes the form offers: the rule it understood must say what the file says
         // (a "1st and 3rd Monday" or "every Tuesday of the month" would otherwise change meaning).
         let start = start_day.and_time(start_time.map_or(chrono::NaiveTime::MIN, |t| t.time()));
         let written = rule.to_rrule(start, tz, all_day).unwrap_or_default();
-        let mut theirs = text.trim().to_owned();
-        if rule.repeat == crate::db::types::Repeat::Weekly && !theirs.contains("BYDAY=") {
-            // Weekly without days: the start's weekday (RFC 5545), which the form ticks.
-            use chrono::Datelike;
-            let day = start_day.weekday();
-            weekday_field(&mut form, day);
-            theirs = format!("{theirs};BYDAY={}", recur::ical_weekday(day));
-        }
         if rule_shape(&written) != rule_shape(&theirs) {
             return Err("calendar.import_rule");
         }

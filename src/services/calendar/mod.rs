@@ -131,7 +131,6 @@ impl EventForm {
         let tz: Tz = e.tz.parse().unwrap_or(chrono_tz::UTC);
         let (start, end) = local_span(e, tz);
         let rule = Rule::parse(&e.rrule, tz).unwrap_or_else(Rule::never);
-        let has = |d| rule.weekdays.contains(&d).then(|| "on".to_owned());
         // An all-day event's stored end is the day after its last day.
         let last_day = if e.all_day {
             end.date() - Duration::days(1)
@@ -148,6 +147,16 @@ impl EventForm {
             end_time: end.format("%H:%M").to_string(),
             all_day: e.all_day.then(|| "on".to_owned()),
             tz: e.tz.clone(),
+            ..Self::default()
+        }
+        .with_rule(&rule)
+    }
+
+    /// The form with `rule`'s fields (repeat, interval, weekdays, until, count) filled in.
+    #[must_use]
+    pub fn with_rule(self, rule: &Rule) -> Self {
+        let has = |d| rule.weekdays.contains(&d).then(|| "on".to_owned());
+        Self {
             repeat: rule.repeat.as_str().into(),
             interval: rule.interval.to_string(),
             day_mo: has(Weekday::Mon),
@@ -159,8 +168,7 @@ impl EventForm {
             day_su: has(Weekday::Sun),
             until: rule.until.map(|d| d.to_string()).unwrap_or_default(),
             count: rule.count.map(|c| c.to_string()).unwrap_or_default(),
-            scope: String::new(),
-            at: String::new(),
+            ..self
         }
     }
 }
