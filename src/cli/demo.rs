@@ -596,7 +596,7 @@ fn fill_calendars(core: &crate::services::Core) -> Result<(), AppError> {
 
     use crate::services::calendar::{self, EventForm};
     let site = SiteSettings::default();
-    let month = calendar::this_month(&site);
+    let month = calendar::this_month(site.timezone);
     let weekday_on_or_after = |d: chrono::NaiveDate, w: chrono::Weekday| {
         let ahead = (7 + w.num_days_from_monday() - d.weekday().num_days_from_monday()) % 7;
         d + Duration::days(i64::from(ahead))
@@ -606,7 +606,7 @@ fn fill_calendars(core: &crate::services::Core) -> Result<(), AppError> {
         title: title.to_owned(),
         start_time: start.to_owned(),
         end_time: end.to_owned(),
-        ..EventForm::on_day(day, &site)
+        ..EventForm::on_day(day, site.timezone)
     };
     core.db.run_sync(true, |conn| {
         let (manager, chief, member) = (
@@ -727,7 +727,7 @@ fn fill_facilities(core: &crate::services::Core) -> Result<(), AppError> {
         facilities::{self, Booked, BookingForm},
     };
     let site = SiteSettings::default();
-    let month = calendar::this_month(&site);
+    let month = calendar::this_month(site.timezone);
     let on = || Some("on".to_owned());
     let rooms = demo_facilities();
     let monday =

@@ -13,6 +13,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         last_login_at -> Nullable<Timestamp>,
+        timezone -> Nullable<Text>,
     }
 }
 

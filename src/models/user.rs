@@ -23,6 +23,8 @@ pub struct User {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub last_login_at: Option<NaiveDateTime>,
+    /// The member's own time zone (an IANA name); `None`: the site's.
+    pub timezone: Option<String>,
 }
 
 impl User {
@@ -211,6 +213,7 @@ pub struct ProfileChanges<'a> {
     pub display_name: &'a str,
     pub email: &'a str,
     pub language: Option<&'a str>,
+    pub timezone: Option<&'a str>,
     pub updated_at: NaiveDateTime,
 }
 
@@ -221,6 +224,7 @@ pub fn update_profile(conn: &mut DbConn, id: i64, changes: &ProfileChanges<'_>) 
             users::display_name.eq(changes.display_name),
             users::email.eq(changes.email),
             users::language.eq(changes.language),
+            users::timezone.eq(changes.timezone),
             users::updated_at.eq(changes.updated_at),
         ))
         .execute(conn)

@@ -6,7 +6,7 @@ use chrono::{Duration, NaiveDateTime};
 use super::authz::{Action, authorize, authorize_address_link};
 use super::mail::{self, Recipient, emails};
 use super::token::{hash_token, looks_like_token, new_token};
-use super::{Actor, Core, password};
+use super::{Actor, Core, password, zones};
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::i18n::Lang;
@@ -116,6 +116,9 @@ pub struct ProfileForm {
     pub email: String,
     #[serde(default)]
     pub language: String,
+    /// An IANA zone from `zones::groups`; empty: the site's (stored as NULL).
+    #[serde(default)]
+    pub timezone: String,
     #[serde(default)]
     pub current_password: String,
 }
@@ -123,7 +126,7 @@ pub struct ProfileForm {
 /// What saving the profile did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProfileSaved {
-    /// Name and language saved.
+    /// Name, language and time zone saved.
     Saved,
     /// Saved, and a link to confirm the new email was mailed to it (the email itself is unchanged).
     EmailConfirmationSent,
@@ -161,6 +164,13 @@ pub async fn update_profile(
     } else {
         errors.add("language", "error.invalid_choice");
         None
+    };
+    let timezone = match zones::parse_choice(&form.timezone) {
+        Ok(z) => z.map(|z| z.name()),
+        Err(()) => {
+            errors.add("timezone", "error.invalid_timezone");
+            None
+        }
     };
     // The same mailbox written differently (case, spaces) is no change of address.
     let new_email = address_key(&email) != address_key(&user.email);
@@ -203,6 +213,7 @@ pub async fn update_profile(
                     display_name: &display_name,
                     email: if new_email { &u.email } else { &email },
                     language,
+                    timezone,
                     updated_at: now(),
                 },
             )?;

@@ -538,10 +538,12 @@ mod tests {
         let admin = Actor {
             id: 1,
             is_admin: true,
+            tz: None,
         };
         let member = Actor {
             id: 2,
             is_admin: false,
+            tz: None,
         };
         let table: &[(Option<&Actor>, Action, &str)] = &[
             (None, Action::ReadPublic, "ok"),
@@ -578,10 +580,12 @@ mod tests {
         let admin = Actor {
             id: 1,
             is_admin: true,
+            tz: None,
         };
         let member = Actor {
             id: 2,
             is_admin: false,
+            tz: None,
         };
         let table: &[(Option<&Actor>, i64, bool, &str)] = &[
             (None, 3, true, "login"),
@@ -606,14 +610,17 @@ mod tests {
         let owner = Actor {
             id: 2,
             is_admin: false,
+            tz: None,
         };
         let other = Actor {
             id: 3,
             is_admin: false,
+            tz: None,
         };
         let admin = Actor {
             id: 1,
             is_admin: true,
+            tz: None,
         };
         assert!(authorize_address_link(None, 2).is_ok());
         assert!(authorize_address_link(Some(&owner), 2).is_ok());
@@ -867,12 +874,14 @@ mod tests {
             Some(Actor {
                 id: 2,
                 is_admin: false,
+                tz: None,
             })
         };
         let admin = || {
             Some(Actor {
                 id: 1,
                 is_admin: true,
+                tz: None,
             })
         };
         let who = |name, actor, role, officer| Who {
@@ -1610,6 +1619,7 @@ mod tests {
         let member = Actor {
             id: 2,
             is_admin: false,
+            tz: None,
         };
         let mut room = RoomAccess {
             visibility: Visibility::Members,

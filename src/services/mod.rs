@@ -34,6 +34,7 @@ pub mod site;
 pub mod subsonic;
 pub mod token;
 pub mod wordpress;
+pub mod zones;
 
 use std::sync::Arc;
 
@@ -69,6 +70,8 @@ pub struct Actor {
     pub id: i64,
     /// Whether the account is a site administrator.
     pub is_admin: bool,
+    /// The person's own time zone (`/me`); `None`: the site's (`SiteSettings::zone_for`).
+    pub tz: Option<chrono_tz::Tz>,
 }
 
 impl From<&crate::models::user::User> for Actor {
@@ -76,6 +79,10 @@ impl From<&crate::models::user::User> for Actor {
         Self {
             id: u.id,
             is_admin: u.is_admin(),
+            // A stored name this build's zone database does not know (`/me` accepts only known
+            // ones; a later tzdata could drop an alias) falls back to the site's zone rather than
+            // failing every page the member opens.
+            tz: u.timezone.as_deref().and_then(|z| z.parse().ok()),
         }
     }
 }

@@ -64,6 +64,8 @@ fn first_publication(
         let member = Actor {
             id: m.user_id,
             is_admin: m.site_role == SiteRole::Admin,
+            // Only asked whether they may read the room.
+            tz: None,
         };
         if mode == MailMode::None || !super::rooms::member_may_read(conn, &member, &ctx.room)? {
             continue;

@@ -595,6 +595,7 @@ mod tests {
             created_at: at,
             updated_at: at,
             last_login_at: None,
+            timezone: None,
         }
     }
 

@@ -93,6 +93,12 @@ impl ReqCtx {
         self.session.as_ref().map(|s| Actor::from(&s.user))
     }
 
+    /// The zone this visitor reads times in: their own (`/me`), else the site's.
+    pub fn zone(&self) -> chrono_tz::Tz {
+        let own = self.session.as_ref().map(|s| Actor::from(&s.user));
+        crate::services::zones::zone_for(&self.site, own.as_ref())
+    }
+
     /// The CSRF token forms on this page must carry. For anonymous visitors this also asks
     /// `middleware::csrf` to set the pre-session cookie, which public pages without forms never get.
     pub fn csrf_token(&self) -> &str {

@@ -19,6 +19,7 @@ mod calendar_oracle;
 mod calendar_reminders;
 mod calendar_series;
 mod calendar_views;
+mod calendar_zones;
 mod cli;
 mod crash;
 mod csrf;

@@ -25,6 +25,7 @@ fn statuses(app: &TestApp, user_id: i64) -> Vec<(String, &'static str)> {
     let actor = Actor {
         id: user_id,
         is_admin: false,
+        tz: None,
     };
     app.db(|conn| reachability::list_own(conn, &actor))
         .into_iter()
@@ -420,6 +421,7 @@ async fn safety_addresses_follow_verification_bounces_and_case() {
     let actor = Actor {
         id: u.id,
         is_admin: false,
+        tz: None,
     };
     // Only the account email, not verified: still where mail goes.
     assert_eq!(get(&app), ["taro@example.test"]);

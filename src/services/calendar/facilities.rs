@@ -25,6 +25,7 @@ use crate::services::Actor;
 use crate::services::authz::{FacilityAction, FacilityFacts, authorize_facility};
 use crate::services::rooms::{self, RoomCtx};
 use crate::services::site::SiteSettings;
+use crate::services::zones::zone_for;
 
 /// A recurring booking may span at most this long (first start to last end).
 pub const MAX_SERIES_DAYS: i64 = 366;
@@ -375,21 +376,51 @@ pub struct BookingForm {
     pub count: String,
 }
 
-impl BookingForm {
-    /// A new booking on `day`, within the facility's hours (its first hour).
-    pub fn on_day(day: NaiveDate, f: &Facility) -> Self {
+/// The zones a facility page shows times in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Zones {
+    /// The viewer's (`zones::zone_for`): bookings' times and the booking form's.
+    pub viewer: Tz,
+    /// The site's, where the facilities stand: their opening hours.
+    pub site: Tz,
+}
+
+impl Zones {
+    /// The zones of a page for a viewer whose zone is `viewer`.
+    pub fn of(site: &SiteSettings, viewer: Tz) -> Self {
         Self {
-            start_date: day.to_string(),
-            start_time: hhmm(f.opens_at),
-            end_time: hhmm((f.opens_at + 60).min(f.closes_at)),
+            viewer,
+            site: site.timezone,
+        }
+    }
+
+    /// `minutes` after midnight of `day` at the facility (the site's zone), on the viewer's clock.
+    fn facility_time(self, day: NaiveDate, minutes: i32) -> NaiveDateTime {
+        let local = day.and_time(NaiveTime::MIN) + Duration::minutes(i64::from(minutes));
+        self.site
+            .from_local_datetime(&local)
+            .earliest()
+            .map_or(local, |t| t.with_timezone(&self.viewer).naive_local())
+    }
+}
+
+impl BookingForm {
+    /// A new booking on `day`, within the facility's hours (its first hour), on the viewer's clock.
+    pub fn on_day(day: NaiveDate, f: &Facility, zones: Zones) -> Self {
+        let start = zones.facility_time(day, f.opens_at);
+        let end = zones.facility_time(day, (f.opens_at + 60).min(f.closes_at));
+        Self {
+            start_date: start.date().to_string(),
+            start_time: start.format("%H:%M").to_string(),
+            end_time: end.format("%H:%M").to_string(),
             repeat: Repeat::Never.as_str().into(),
             interval: "1".into(),
             ..Self::default()
         }
     }
 
-    /// The event form it amounts to (in the site's zone, on one day).
-    fn event_form(&self, site: &SiteSettings, place: &str) -> EventForm {
+    /// The event form it amounts to (on one day, its times in `zone`: the booker's).
+    fn event_form(&self, zone: Tz, place: &str) -> EventForm {
         EventForm {
             title: self.title.clone(),
             place: place.to_owned(),
@@ -397,7 +428,7 @@ impl BookingForm {
             start_time: self.start_time.clone(),
             end_date: String::new(),
             end_time: self.end_time.clone(),
-            tz: site.timezone.name().to_owned(),
+            tz: zone.name().to_owned(),
             repeat: self.repeat.clone(),
             interval: self.interval.clone(),
             day_mo: self.day_mo.clone(),
@@ -439,9 +470,9 @@ pub struct Taken {
     pub title: String,
     /// Its room's name (empty when the asker may not read it).
     pub room: String,
-    /// When the overlapping occurrence is, in the site's zone.
+    /// When the overlapping occurrence is, in the asker's zone.
     pub start: NaiveDateTime,
-    /// Its end, in the site's zone.
+    /// Its end, in the asker's zone.
     pub end: NaiveDateTime,
 }
 
@@ -531,7 +562,10 @@ pub fn book(
     let ctx = rooms::readable(conn, Some(actor), room_row)?.ok_or(AppError::NotFound)?;
     let facts = facts(conn, actor, &f, Some(ctx.room.id), false)?;
     authorize_facility(Some(actor), Some(&ctx.access), facts, FacilityAction::Book)?;
-    let clean = match validate(&form.event_form(site, &f.name), site) {
+    // The booker types times on their own clock; the facility's hours stay in the site's zone,
+    // where it stands (`check_hours`).
+    let zone = zone_for(site, Some(actor));
+    let clean = match validate(&form.event_form(zone, &f.name), zone) {
         Ok(c) => c,
         Err(AppError::Invalid(e)) => return Ok(Booked::Invalid(e)),
         Err(e) => return Err(e),
@@ -578,7 +612,7 @@ pub fn book(
     if !e.is_empty() {
         return Ok(Booked::Invalid(e));
     }
-    if let Some(taken) = first_overlap(conn, actor, &f, &mine, &window, site.timezone)? {
+    if let Some(taken) = first_overlap(conn, actor, &f, &mine, &window, zone)? {
         return Ok(Booked::Taken(taken));
     }
     let pending = f.needs_approval && !facts.manager && !actor.is_admin;
@@ -602,7 +636,7 @@ fn first_overlap(
     f: &Facility,
     mine: &[Occurrence],
     window: &Window,
-    site_tz: Tz,
+    zone: Tz,
 ) -> AppResult<Option<Taken>> {
     let existing = facility::bookings_in_window(conn, Some(f.id), window.from, window.to)?;
     let mut found: Option<(Occurrence, Event)> = None;
@@ -632,8 +666,8 @@ fn first_overlap(
     Ok(Some(Taken {
         title,
         room,
-        start: site_tz.from_utc_datetime(&o.start).naive_local(),
-        end: site_tz.from_utc_datetime(&o.end).naive_local(),
+        start: zone.from_utc_datetime(&o.start).naive_local(),
+        end: zone.from_utc_datetime(&o.end).naive_local(),
     }))
 }
 
@@ -710,7 +744,7 @@ pub struct Slot {
     pub event_id: i64,
     /// Its facility.
     pub facility_id: i64,
-    /// Start and end in the site's zone.
+    /// Start and end in the viewer's zone.
     pub start: NaiveDateTime,
     pub end: NaiveDateTime,
     /// Its title and room (`None` when the viewer may not read the room: shown as "booked").
@@ -731,7 +765,7 @@ fn expand_slots(
     actor: &Actor,
     rows: Vec<Event>,
     window: &Window,
-    site: &SiteSettings,
+    zone: Tz,
     readable: &HashMap<i64, RoomCtx>,
     managed: &HashSet<i64>,
 ) -> AppResult<Vec<Slot>> {
@@ -759,8 +793,8 @@ fn expand_slots(
             out.push(Slot {
                 event_id: ev.id.0,
                 facility_id: fid,
-                start: site.timezone.from_utc_datetime(&o.start).naive_local(),
-                end: site.timezone.from_utc_datetime(&o.end).naive_local(),
+                start: zone.from_utc_datetime(&o.start).naive_local(),
+                end: zone.from_utc_datetime(&o.end).naive_local(),
                 title: ctx.map(|_| ev.title.clone()),
                 room: ctx.map(|c| (c.room.name.clone(), c.room.slug.clone())),
                 pending: ev.booking_state == PENDING,
@@ -785,6 +819,8 @@ fn readable_rooms(conn: &mut DbConn, actor: &Actor) -> AppResult<HashMap<i64, Ro
 /// `/facilities`: every facility by category, with each one's reservations on `day`.
 #[derive(Debug, Clone)]
 pub struct DayView {
+    /// The zones the page shows times in.
+    pub zones: Zones,
     /// The day shown.
     pub day: NaiveDate,
     /// The facilities, by category and name.
@@ -810,17 +846,19 @@ pub fn day_view(
         FacilityAction::View,
     )?;
     let facilities = facility::list(conn)?;
-    let window = Window::days(day, day + Duration::days(1), site.timezone);
+    let zone = zone_for(site, Some(actor));
+    let window = Window::days(day, day + Duration::days(1), zone);
     let rows = facility::bookings_in_window(conn, None, window.from, window.to)?;
     let readable = readable_rooms(conn, actor)?;
     let managed: HashSet<i64> = facility::managed_by(conn, actor.id)?.into_iter().collect();
-    let slots = expand_slots(actor, rows, &window, site, &readable, &managed)?;
+    let slots = expand_slots(actor, rows, &window, zone, &readable, &managed)?;
     let waiting = if actor.is_admin {
         facility::pending_of(conn, &facilities.iter().map(|f| f.id).collect::<Vec<_>>())?.len()
     } else {
         facility::pending_of(conn, &managed.iter().copied().collect::<Vec<_>>())?.len()
     };
     Ok(DayView {
+        zones: Zones::of(site, zone),
         day,
         facilities,
         slots,
@@ -831,6 +869,8 @@ pub fn day_view(
 /// `/facilities/{id}`: a facility, its week, the rooms the actor may book it for.
 #[derive(Debug, Clone)]
 pub struct FacilityView {
+    /// The zones the page shows times in.
+    pub zones: Zones,
     /// The facility.
     pub facility: Facility,
     /// The rooms that may book it (empty: every room).
@@ -863,11 +903,12 @@ pub fn facility_view(
     )?;
     let f = facility::find(conn, id)?;
     let week = day - Duration::days(i64::from(day.weekday().num_days_from_monday()));
-    let window = Window::days(week, week + Duration::days(7), site.timezone);
+    let zone = zone_for(site, Some(actor));
+    let window = Window::days(week, week + Duration::days(7), zone);
     let rows = facility::bookings_in_window(conn, Some(id), window.from, window.to)?;
     let readable = readable_rooms(conn, actor)?;
     let managed: HashSet<i64> = facility::managed_by(conn, actor.id)?.into_iter().collect();
-    let slots = expand_slots(actor, rows, &window, site, &readable, &managed)?;
+    let slots = expand_slots(actor, rows, &window, zone, &readable, &managed)?;
     let allowed = facility::rooms_of(conn, id)?;
     let is_manager = managed.contains(&id);
     let mut bookable: Vec<(String, String)> = readable
@@ -885,13 +926,13 @@ pub fn facility_view(
     bookable.sort();
     let waiting = if is_manager || actor.is_admin {
         let pending = facility::pending_of(conn, &[id])?;
+        let today = zone.from_utc_datetime(&now()).date_naive();
         let far = Window::days(
-            site.timezone.from_utc_datetime(&now()).date_naive() - Duration::days(1),
-            site.timezone.from_utc_datetime(&now()).date_naive()
-                + Duration::days(MAX_SERIES_DAYS * 2),
-            site.timezone,
+            today - Duration::days(1),
+            today + Duration::days(MAX_SERIES_DAYS * 2),
+            zone,
         );
-        let mut list = expand_slots(actor, pending, &far, site, &readable, &managed)?;
+        let mut list = expand_slots(actor, pending, &far, zone, &readable, &managed)?;
         // One line per reservation (its first coming date).
         let mut seen = HashSet::new();
         list.retain(|s| seen.insert(s.event_id));
@@ -900,6 +941,7 @@ pub fn facility_view(
         Vec::new()
     };
     Ok(FacilityView {
+        zones: Zones::of(site, zone),
         rooms: if f.all_rooms {
             Vec::new()
         } else {

@@ -16,6 +16,7 @@ use crate::models::{audit, event, now};
 use crate::services::Actor;
 use crate::services::rooms::RoomCtx;
 use crate::services::site::SiteSettings;
+use crate::services::zones::zone_for;
 
 /// The largest file the import reads.
 pub const MAX_BYTES: usize = 1024 * 1024;
@@ -78,13 +79,14 @@ fn local(value: &DatePerhapsTime, tz: Tz) -> Option<(NaiveDate, Option<NaiveDate
     }
 }
 
-/// The zone an event repeats in: its start's `TZID`, else the site's.
-fn zone_of(start: &DatePerhapsTime, site: &SiteSettings) -> Result<Tz, &'static str> {
+/// The zone an event repeats in: its start's `TZID`, else `default_tz` (the importer's: a
+/// floating time is the wall clock of whoever reads it).
+fn zone_of(start: &DatePerhapsTime, default_tz: Tz) -> Result<Tz, &'static str> {
     match start {
         DatePerhapsTime::DateTime(CalendarDateTime::WithTimezone { tzid, .. }) => {
             tzid.parse().map_err(|_| "calendar.import_unknown_zone")
         }
-        _ => Ok(site.timezone),
+        _ => Ok(default_tz),
     }
 }
 
@@ -109,12 +111,12 @@ fn rule_shape(rule: &str) -> Vec<String> {
 }
 
 /// Reads one `VEVENT` into the form's fields.
-fn candidate(ev: &icalendar::Event, site: &SiteSettings) -> Result<Candidate, &'static str> {
+fn candidate(ev: &icalendar::Event, default_tz: Tz) -> Result<Candidate, &'static str> {
     if ev.get_recurrence_id().is_some() {
         return Err("calendar.import_changed_occurrence");
     }
     let start = ev.get_start().ok_or("calendar.import_no_start")?;
-    let tz = zone_of(&start, site)?;
+    let tz = zone_of(&start, default_tz)?;
     let (start_day, start_time) = local(&start, tz).ok_or("calendar.import_unknown_zone")?;
     let all_day = start_time.is_none();
     let (end_day, end_time) = match ev.get_end() {
@@ -264,20 +266,21 @@ fn import_into(
             "calendar.import_too_many",
         )]));
     }
+    let zone = zone_for(site, Some(actor));
     // Check everything first; write nothing unless all of it is right.
     let mut problems = Vec::new();
     let mut ready = Vec::new();
     for (i, ev) in events.iter().enumerate() {
         let number = i + 1;
         let title = ev.get_summary().unwrap_or_default();
-        let c = match candidate(ev, site) {
+        let c = match candidate(ev, zone) {
             Ok(c) => c,
             Err(message) => {
                 problems.push(problem(number, title, message));
                 continue;
             }
         };
-        let clean = match validate(&c.form, site) {
+        let clean = match validate(&c.form, zone) {
             Ok(clean) => clean,
             Err(AppError::Invalid(errors)) => {
                 for e in &errors.0 {

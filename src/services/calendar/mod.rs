@@ -17,6 +17,7 @@ use chrono_tz::Tz;
 use super::authz::{RoomAction, authorize_room};
 use super::rooms::{self, RoomCtx, load_for};
 use super::site::SiteSettings;
+use super::zones::zone_for;
 use super::{Actor, token};
 use crate::db::DbConn;
 use crate::db::types::{EventId, Feature, Repeat};
@@ -110,8 +111,9 @@ impl EventForm {
         .collect()
     }
 
-    /// A new event's form on `day` (10:00–11:00 in the site's zone).
-    pub fn on_day(day: NaiveDate, site: &SiteSettings) -> Self {
+    /// A new event's form on `day`: 10:00–11:00 in `tz`, the author's zone
+    /// (`zones::zone_for`).
+    pub fn on_day(day: NaiveDate, tz: Tz) -> Self {
         Self {
             start_date: day.to_string(),
             start_time: "10:00".into(),
@@ -119,7 +121,7 @@ impl EventForm {
             // behind when the start moved, and the form was refused as ending before it starts).
             end_date: String::new(),
             end_time: "11:00".into(),
-            tz: site.timezone.name().to_owned(),
+            tz: tz.name().to_owned(),
             repeat: Repeat::Never.as_str().into(),
             interval: "1".into(),
             ..Self::default()
@@ -302,7 +304,9 @@ fn typed_rule(form: &EventForm, e: &mut FieldErrors) -> Rule {
     }
 }
 
-fn validate(form: &EventForm, site: &SiteSettings) -> AppResult<CleanEvent> {
+/// Checks an event form; its times are in the form's zone, or in `default_tz` (the author's) when
+/// the form names none.
+fn validate(form: &EventForm, default_tz: Tz) -> AppResult<CleanEvent> {
     let mut e = FieldErrors::default();
     let title = form.title.trim().to_owned();
     if title.is_empty() || title.chars().count() > 200 || !one_line(&title) {
@@ -316,12 +320,12 @@ fn validate(form: &EventForm, site: &SiteSettings) -> AppResult<CleanEvent> {
         e.add("description", "error.too_long");
     }
     let tz: Tz = if form.tz.trim().is_empty() {
-        site.timezone
+        default_tz
     } else if let Ok(tz) = form.tz.trim().parse() {
         tz
     } else {
         e.add("tz", "error.invalid_timezone");
-        site.timezone
+        default_tz
     };
     let all_day = form.all_day.is_some();
     let times = typed_times(form, all_day, &mut e);
@@ -487,7 +491,7 @@ pub fn create(
     site: &SiteSettings,
 ) -> AppResult<EventId> {
     let ctx = room_for_new_event(conn, actor, slug)?;
-    let clean = validate(form, site)?;
+    let clean = validate(form, zone_for(site, Some(actor)))?;
     let fields = save_fields(conn, &clean, "")?;
     let uid = format!("{}@yui", uuid::Uuid::new_v4());
     let id = event::insert(conn, ctx.room.id, &uid, &fields.borrow(), actor.id, now())?;
@@ -536,7 +540,7 @@ pub fn update(
     site: &SiteSettings,
 ) -> AppResult<()> {
     let (ctx, ev) = for_edit(conn, actor, slug, id)?;
-    let clean = validate(form, site)?;
+    let clean = validate(form, zone_for(site, Some(actor)))?;
     // Skipped occurrences belong to the old times; a series moved in time starts afresh.
     let exdates = if clean.starts_at == ev.starts_at && clean.rrule.is_some() {
         ev.exdates.clone()
@@ -716,6 +720,8 @@ pub fn grid_days(month: NaiveDate) -> (NaiveDate, NaiveDate) {
 pub struct CalendarView {
     /// The rooms shown (one for a room's calendar).
     pub rooms: Vec<RoomCtx>,
+    /// The zone the page shows times and days in: the viewer's (`zones::zone_for`).
+    pub zone: Tz,
     /// The first of the month shown (a week view: the week's Sunday).
     pub month: NaiveDate,
     /// The occurrences in the grid's days, in order.
@@ -782,7 +788,8 @@ fn room_days(
     let month = anchor;
     let ctx = rooms::load(conn, actor, slug)?;
     ensure_calendar(actor, &ctx)?;
-    let window = Window::days(from, to, site.timezone);
+    let zone = zone_for(site, actor);
+    let window = Window::days(from, to, zone);
     let (items, cut) = expand(conn, &[&ctx], &window)?;
     let has_feed = match actor {
         Some(a) => event::has_live_feed(conn, a.id, ctx.room.id)?,
@@ -790,6 +797,7 @@ fn room_days(
     };
     Ok(CalendarView {
         rooms: vec![ctx],
+        zone,
         month,
         items,
         cut,
@@ -822,7 +830,8 @@ fn combined_days(
 ) -> AppResult<CalendarView> {
     let month = anchor;
     let rooms = calendar_rooms(conn, actor)?;
-    let window = Window::days(from, to, site.timezone);
+    let zone = zone_for(site, Some(actor));
+    let window = Window::days(from, to, zone);
     let selected: Vec<bool> = rooms
         .iter()
         .map(|c| only.is_empty() || only.contains(&c.room.slug))
@@ -836,6 +845,7 @@ fn combined_days(
     }
     Ok(CalendarView {
         rooms,
+        zone,
         month,
         items,
         cut,
@@ -864,8 +874,9 @@ pub fn upcoming(
     days: i64,
 ) -> AppResult<CalendarView> {
     let rooms = calendar_rooms(conn, actor)?;
-    let today = site.timezone.from_utc_datetime(&now()).date_naive();
-    let window = Window::days(today, today + Duration::days(days + 1), site.timezone);
+    let zone = zone_for(site, Some(actor));
+    let today = today(zone);
+    let window = Window::days(today, today + Duration::days(days + 1), zone);
     let refs: Vec<&RoomCtx> = rooms.iter().collect();
     let (mut items, cut) = expand(conn, &refs, &window)?;
     // Already over: not "upcoming" (an all-day event of today stays).
@@ -875,6 +886,7 @@ pub fn upcoming(
     let selected = vec![true; rooms.len()];
     Ok(CalendarView {
         rooms,
+        zone,
         month: today,
         items,
         cut,
@@ -903,6 +915,8 @@ pub struct EventPage {
     pub can_edit: bool,
     /// Delete it.
     pub can_delete: bool,
+    /// The zone the page shows times in: the viewer's (`zones::zone_for`).
+    pub zone: Tz,
 }
 
 /// Loads an event's page, or the page of one of its occurrences (`at`, as `exdate_value` writes
@@ -934,11 +948,12 @@ pub fn show(
         None => None,
     };
     let tz: Tz = ev.tz.parse().unwrap_or(chrono_tz::UTC);
+    let zone = zone_for(site, actor);
     let upcoming = if ev.rrule.is_empty() {
         Vec::new()
     } else {
-        let today = site.timezone.from_utc_datetime(&now()).date_naive();
-        let window = Window::days(today, today + Duration::days(3 * 366), site.timezone);
+        let today = today(zone);
+        let window = Window::days(today, today + Duration::days(3 * 366), zone);
         let (mut list, _) = recur::occurrences(&timing(&ev, tz), &window).map_err(internal)?;
         list.truncate(10);
         let changed = match (list.first(), list.last()) {
@@ -974,6 +989,7 @@ pub fn show(
         reminders,
         can_edit,
         can_delete,
+        zone,
     })
 }
 
@@ -1071,8 +1087,13 @@ pub fn month_start(year: i32, month: u32) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(year, month, 1)
 }
 
-/// The first of the current month in the site's zone.
-pub fn this_month(site: &SiteSettings) -> NaiveDate {
-    let today = site.timezone.from_utc_datetime(&now()).date_naive();
+/// The first of the current month in `zone` (the viewer's).
+pub fn this_month(zone: Tz) -> NaiveDate {
+    let today = today(zone);
     today.with_day(1).unwrap_or(today)
+}
+
+/// Today in `zone` (the viewer's).
+pub fn today(zone: Tz) -> NaiveDate {
+    zone.from_utc_datetime(&now()).date_naive()
 }

@@ -225,7 +225,8 @@ fn queue_one(core: &Core, conn: &mut DbConn, d: Due, at: NaiveDateTime) -> AppRe
         (d.occurrence, d.occurrence + (ev.ends_at - ev.starts_at)),
         |c| (c.starts_at, c.ends_at),
     );
-    let zone = site::load(conn)?.timezone;
+    // The mail reads in its recipient's zone, like their calendar pages.
+    let zone = crate::services::zones::zone_for(&site::load(conn)?, Some(&actor));
     let mut link = format!(
         "{}/rooms/{}/calendar/events/{}",
         core.config.base_url().trim_end_matches('/'),

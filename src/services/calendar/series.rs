@@ -20,6 +20,7 @@ use crate::services::Actor;
 use crate::services::authz::{RoomAction, authorize_room};
 use crate::services::rooms::{self, RoomCtx};
 use crate::services::site::SiteSettings;
+use crate::services::zones::zone_for;
 
 /// Which occurrences of a series an edit or a deletion applies to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -221,7 +222,7 @@ fn edit_one(
         count: String::new(),
         ..form.clone()
     };
-    let clean = validate(&one, site)?;
+    let clean = validate(&one, zone_for(site, Some(actor)))?;
     if clean.all_day != ev.all_day {
         let mut e = FieldErrors::default();
         e.add("all_day", "calendar.occurrence_all_day");
@@ -317,7 +318,7 @@ fn split(
     if at == ev.starts_at {
         return super::update(conn, actor, slug, id, form, site).map(|()| id);
     }
-    let clean = validate(form, site)?;
+    let clean = validate(form, zone_for(site, Some(actor)))?;
     let tz = zone(&ev);
     let day = local_date(&ev, tz, at);
     let new_day = if clean.all_day {

@@ -16,6 +16,7 @@ use crate::web::extract::{Ctx, CurrentUser};
 use crate::web::render::{self, keep_token_private, redirect, redirect_with_flash};
 use crate::web::views::account::{
     AppPasswordRow, EmailConfirmPage, NewAppPasswordView, ProfileFormView, ProfilePage,
+    ZoneGroupView,
 };
 use crate::web::views::{Errors, Layout};
 
@@ -43,6 +44,8 @@ async fn profile_page(
         app_name: String::new(),
         dav_url: format!("{}/dav/", state.core.config.base_url()),
         subsonic_url: state.core.config.base_url(),
+        site_zone: user.ctx().site.timezone.name().to_owned(),
+        zone_groups: ZoneGroupView::all(),
     })
 }
 
@@ -53,6 +56,7 @@ fn saved_profile(user: &CurrentUser) -> ProfileFormView {
         display_name: u.display_name.clone(),
         email: u.email.clone(),
         language: u.language.clone().unwrap_or_default(),
+        timezone: u.timezone.clone().unwrap_or_default(),
     }
 }
 
@@ -72,7 +76,7 @@ pub async fn show_profile(
     render::ok(&state, &page)
 }
 
-/// `POST /me`: name and language save at once; a new email waits for its confirmation link.
+/// `POST /me`: name, language and time zone save at once; a new email waits for its confirmation link.
 pub async fn update_profile(
     state: web::Data<AppState>,
     user: CurrentUser,

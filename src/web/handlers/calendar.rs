@@ -30,7 +30,7 @@ pub struct MonthQuery {
 impl MonthQuery {
     fn month(&self, ctx: &Ctx) -> Result<chrono::NaiveDate, AppError> {
         let Some(m) = &self.month else {
-            return Ok(calendar::this_month(&ctx.site));
+            return Ok(calendar::this_month(ctx.zone()));
         };
         let (y, mo) = m.split_once('-').ok_or(AppError::NotFound)?;
         let (y, mo) = (y.parse().ok(), mo.parse().ok());
@@ -52,7 +52,7 @@ pub struct WeekQuery {
 impl WeekQuery {
     fn day(&self, ctx: &Ctx) -> Result<chrono::NaiveDate, AppError> {
         match &self.date {
-            None => Ok(today(&ctx.site)),
+            None => Ok(calendar::today(ctx.zone())),
             Some(d) => chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
                 .ok()
                 .filter(|d| calendar::month_start(chrono::Datelike::year(d), 1).is_some())
@@ -197,24 +197,18 @@ pub async fn new_event(
         .db
         .read(move |conn| calendar::room_for_new_event(conn, &actor, &slug))
         .await?;
-    let site = &user.ctx().site;
+    // A new event is set on its author's clock.
+    let zone = user.ctx().zone();
     let day = query
         .date
         .as_deref()
         .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-        .unwrap_or_else(|| calendar::this_month(site).max(today(site)));
-    let form = EventForm::on_day(day, site);
+        .unwrap_or_else(|| calendar::this_month(zone).max(calendar::today(zone)));
+    let form = EventForm::on_day(day, zone);
     render::ok(
         &state,
         &form_page(&user, &ctx, None, &form, Errors::default()),
     )
-}
-
-fn today(site: &crate::services::site::SiteSettings) -> chrono::NaiveDate {
-    use chrono::TimeZone;
-    site.timezone
-        .from_utc_datetime(&crate::models::now())
-        .date_naive()
 }
 
 /// `POST /rooms/{room}/calendar/events`.
@@ -288,10 +282,7 @@ pub async fn show_event(
         })
         .await?;
     let path = format!("/rooms/{}/calendar/events/{id}", p.ctx.room.slug);
-    render::ok(
-        &state,
-        &EventShowPage::new(Layout::new(&ctx, &path), &ctx.site, &p),
-    )
+    render::ok(&state, &EventShowPage::new(Layout::new(&ctx, &path), &p))
 }
 
 /// `GET /rooms/{room}/calendar/events/{id}/event.ics`: the event alone, to add to a calendar app.

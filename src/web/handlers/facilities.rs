@@ -26,15 +26,7 @@ pub struct DateQuery {
 impl DateQuery {
     fn day(&self, user: &CurrentUser) -> Result<NaiveDate, AppError> {
         match &self.date {
-            None => {
-                use chrono::TimeZone;
-                Ok(user
-                    .ctx()
-                    .site
-                    .timezone
-                    .from_utc_datetime(&crate::models::now())
-                    .date_naive())
-            }
+            None => Ok(crate::services::calendar::today(user.ctx().zone())),
             Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d")
                 .ok()
                 .filter(|d| (1900..=2200).contains(&chrono::Datelike::year(d)))
@@ -79,7 +71,7 @@ pub async fn show_facility(
         .db
         .read(move |conn| facilities::facility_view(conn, &actor, id, day, &site))
         .await?;
-    let form = BookingForm::on_day(day, &view.facility);
+    let form = BookingForm::on_day(day, &view.facility, view.zones);
     let layout = Layout::new(user.ctx(), &format!("/facilities/{id}"));
     render::ok(
         &state,

@@ -31,6 +31,30 @@ pub struct ProfilePage {
     pub dav_url: String,
     /// The Subsonic server address to type into a music app (`<base_url>`; apps add `/rest/`).
     pub subsonic_url: String,
+    /// The site's time zone (what "the site's zone" means, preselected for a member without one).
+    pub site_zone: String,
+    /// The time zones one may choose, by area.
+    pub zone_groups: Vec<ZoneGroupView>,
+}
+
+/// One area's zones in the time-zone list.
+#[derive(Debug, Clone, Serialize)]
+pub struct ZoneGroupView {
+    pub area: &'static str,
+    pub zones: Vec<&'static str>,
+}
+
+impl ZoneGroupView {
+    /// Every area's zones, as `zones::groups` lists them.
+    pub fn all() -> Vec<Self> {
+        crate::services::zones::groups()
+            .into_iter()
+            .map(|g| Self {
+                area: g.area,
+                zones: g.zones,
+            })
+            .collect()
+    }
 }
 
 /// One app password in the list on `/me`.
@@ -80,6 +104,8 @@ pub struct ProfileFormView {
     pub display_name: String,
     pub email: String,
     pub language: String,
+    /// An IANA zone name; empty: the site's.
+    pub timezone: String,
 }
 
 impl From<&ProfileForm> for ProfileFormView {
@@ -88,6 +114,7 @@ impl From<&ProfileForm> for ProfileFormView {
             display_name: f.display_name.clone(),
             email: f.email.clone(),
             language: f.language.clone(),
+            timezone: f.timezone.clone(),
         }
     }
 }

@@ -219,7 +219,7 @@ impl MonthPage {
         room_page: bool,
     ) -> Self {
         let logged_in = layout.user.is_some();
-        let tz = site.timezone;
+        let tz = view.zone;
         let today = tz.from_utc_datetime(&crate::models::now()).date_naive();
         let (from, _) = calendar::grid_days(view.month);
         let room = view.rooms.first().filter(|_| room_page);
@@ -413,8 +413,12 @@ pub struct EventShowPage {
     /// Sanitised at save time by `markdown::render`.
     pub description_html: String,
     pub place: String,
+    /// When, on the viewer's clock.
     pub when: String,
+    /// The viewer's zone.
     pub tz: String,
+    /// The event's own zone and its time there, when that is not the viewer's.
+    pub set_in: Option<SetIn>,
     pub all_day: bool,
     pub recurring: bool,
     /// The rule as stored (`FREQ=WEEKLY;BYDAY=MO`).
@@ -435,6 +439,13 @@ pub struct EventShowPage {
     pub facility_url: Option<String>,
     /// A facility booking waiting for approval (仮予約).
     pub booking_pending: bool,
+}
+
+/// The zone an event was set in and when it is there.
+#[derive(Debug, Clone, Serialize)]
+pub struct SetIn {
+    pub zone: String,
+    pub when: String,
 }
 
 impl Page for EventShowPage {
@@ -466,9 +477,9 @@ pub(super) fn when(e: &Event, at: &Occurrence, tz: Tz) -> String {
 
 impl EventShowPage {
     /// The page of `p`.
-    pub fn new(layout: Layout, site: &SiteSettings, p: &EventPage) -> Self {
+    pub fn new(layout: Layout, p: &EventPage) -> Self {
         let e = &p.event;
-        let tz = site.timezone;
+        let tz = p.zone;
         let first = p.occurrence.as_ref().map_or(
             Occurrence {
                 start: e.starts_at,
@@ -522,7 +533,12 @@ impl EventShowPage {
                 ),
                 changed: o.changed.is_some(),
             }),
-            tz: e.tz.clone(),
+            tz: tz.name().to_owned(),
+            // Set on another clock: say which, and when it is there.
+            set_in: (!e.all_day && event_tz != tz).then(|| SetIn {
+                zone: event_tz.name().to_owned(),
+                when: when(e, &first, event_tz),
+            }),
             all_day: e.all_day,
             recurring: !e.rrule.is_empty(),
             rule: e.rrule.clone(),
@@ -768,7 +784,7 @@ impl WeekPage {
         base: &str,
         room_page: bool,
     ) -> Self {
-        let tz = site.timezone;
+        let tz = view.zone;
         let today = tz.from_utc_datetime(&crate::models::now()).date_naive();
         let first = view.month;
         let room = view.rooms.first().filter(|_| room_page);

@@ -7,8 +7,25 @@ use serde::Serialize;
 use super::{Errors, Layout, Page};
 use crate::models::facility::Facility;
 use crate::services::calendar::facilities::{
-    BookingForm, DayView, FacilityForm, FacilityView, Slot, Taken, hhmm, weekday_bit,
+    BookingForm, DayView, FacilityForm, FacilityView, Slot, Taken, Zones, hhmm, weekday_bit,
 };
+
+/// For a viewer whose zone is not the site's: the zone the page's times are in, and the
+/// site's, where the opening hours are read.
+#[derive(Debug, Clone, Serialize)]
+pub struct ZoneNote {
+    pub zone: &'static str,
+    pub site_zone: &'static str,
+}
+
+impl ZoneNote {
+    fn of(z: Zones) -> Option<Self> {
+        (z.viewer != z.site).then(|| Self {
+            zone: z.viewer.name(),
+            site_zone: z.site.name(),
+        })
+    }
+}
 
 /// One booking's date on a page.
 #[derive(Debug, Clone, Serialize)]
@@ -118,6 +135,8 @@ pub struct FacilitiesPage {
     pub waiting: usize,
     /// The viewer is a site admin (a link to manage facilities).
     pub is_admin: bool,
+    /// Times on another clock than the site's.
+    pub zone_note: Option<ZoneNote>,
 }
 
 impl Page for FacilitiesPage {
@@ -153,6 +172,7 @@ impl FacilitiesPage {
             groups,
             waiting: v.waiting,
             is_admin,
+            zone_note: ZoneNote::of(v.zones),
         }
     }
 }
@@ -265,6 +285,8 @@ pub struct FacilityPage {
     pub repeats: Vec<&'static str>,
     /// Pending bookings the viewer may decide on.
     pub waiting: Vec<SlotItem>,
+    /// Times on another clock than the site's.
+    pub zone_note: Option<ZoneNote>,
 }
 
 impl Page for FacilityPage {
@@ -323,6 +345,7 @@ impl FacilityPage {
                 .map(|r| r.as_str())
                 .collect(),
             waiting: v.waiting.iter().map(slot_item).collect(),
+            zone_note: ZoneNote::of(v.zones),
         }
     }
 }

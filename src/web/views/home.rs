@@ -122,7 +122,7 @@ impl HomePage {
                 .filter_map(|s| {
                     let ctx = home.events.rooms.get(s.room)?;
                     Some(HomeEvent {
-                        when: super::calendar::when(&s.event, &s.at, site.timezone),
+                        when: super::calendar::when(&s.event, &s.at, home.events.zone),
                         title: s.event.title.clone(),
                         url: super::calendar::event_url(&ctx.room.slug, &s.event),
                         place: s.event.place.clone(),
