@@ -165,12 +165,11 @@ pub async fn update_profile(
         errors.add("language", "error.invalid_choice");
         None
     };
-    let timezone = match zones::parse_choice(&form.timezone) {
-        Ok(z) => z.map(|z| z.name()),
-        Err(()) => {
-            errors.add("timezone", "error.invalid_timezone");
-            None
-        }
+    let timezone = if let Ok(zone) = zones::parse_choice(&form.timezone) {
+        zone.map(chrono_tz::Tz::name)
+    } else {
+        errors.add("timezone", "error.invalid_timezone");
+        None
     };
     // The same mailbox written differently (case, spaces) is no change of address.
     let new_email = address_key(&email) != address_key(&user.email);

@@ -60,17 +60,21 @@ pub fn groups() -> Vec<ZoneGroup> {
     groups
 }
 
+/// A posted zone that is not one of those offered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnknownZone;
+
 /// A posted choice: empty is "the site's zone" (`Ok(None)`), a zone offered is itself, anything
 /// else is refused.
-pub fn parse_choice(posted: &str) -> Result<Option<Tz>, ()> {
+pub fn parse_choice(posted: &str) -> Result<Option<Tz>, UnknownZone> {
     let name = posted.trim();
     if name.is_empty() {
         return Ok(None);
     }
     if !offered(name) {
-        return Err(());
+        return Err(UnknownZone);
     }
-    name.parse::<Tz>().map(Some).map_err(|_| ())
+    name.parse::<Tz>().map(Some).map_err(|_| UnknownZone)
 }
 
 /// The zone a page is shown to `actor` in: their own, else the site's (anonymous visitors too).
@@ -107,9 +111,9 @@ mod tests {
             parse_choice(" Europe/Berlin "),
             Ok(Some(chrono_tz::Europe::Berlin))
         );
-        assert_eq!(parse_choice("Mars/Olympus"), Err(()));
-        assert_eq!(parse_choice("europe/berlin"), Err(()));
-        assert_eq!(parse_choice("Europe/"), Err(()));
+        assert_eq!(parse_choice("Mars/Olympus"), Err(UnknownZone));
+        assert_eq!(parse_choice("europe/berlin"), Err(UnknownZone));
+        assert_eq!(parse_choice("Europe/"), Err(UnknownZone));
     }
 
     #[test]

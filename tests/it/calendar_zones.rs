@@ -74,7 +74,7 @@ fn agenda(html: &str) -> Vec<String> {
     let mut date = String::new();
     for el in doc.select(&sel(".cal-agenda dt, .cal-agenda dd")) {
         if el.value().name() == "dt" {
-            date = el.text().collect::<String>()[..10].to_owned();
+            el.text().collect::<String>()[..10].clone_into(&mut date);
         } else {
             let time: String = el
                 .select(&sel(".cal-time"))
