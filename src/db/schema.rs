@@ -434,6 +434,12 @@ diesel::table! {
         facility_id -> Nullable<BigInt>,
         /// `confirmed` or `pending` for a reservation, empty otherwise.
         booking_state -> Text,
+        /// `published`, `pending` (承認待ち) or `sent_back` (差し戻し).
+        approval -> Text,
+        /// The approver's note when sent back.
+        approval_note -> Text,
+        /// It was shown to readers at some time (deleting it then needs publish rights).
+        ever_published -> Bool,
     }
 }
 

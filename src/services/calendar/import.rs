@@ -13,9 +13,9 @@ use super::{EventForm, room_for_new_event, save_fields, validate};
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
 use crate::models::{audit, event, now};
-use crate::services::Actor;
 use crate::services::rooms::RoomCtx;
 use crate::services::site::SiteSettings;
+use crate::services::{Actor, Core};
 
 /// The largest file the import reads.
 pub const MAX_BYTES: usize = 1024 * 1024;
@@ -38,7 +38,12 @@ pub struct Problem {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Imported {
     /// Every event was imported (`added`) or already in the room (`skipped`).
-    Done { added: usize, skipped: usize },
+    Done {
+        added: usize,
+        skipped: usize,
+        /// The added events wait for approval (the importer's saves wait in this room).
+        waiting: bool,
+    },
     /// Nothing was imported.
     Refused(Vec<Problem>),
 }
@@ -207,6 +212,7 @@ fn candidate(ev: &icalendar::Event, site: &SiteSettings) -> Result<Candidate, &'
 /// Imports the `.ics` text into the room `slug`'s calendar, all or nothing (see the module);
 /// answers the room with what happened.
 pub fn import(
+    core: &Core,
     conn: &mut DbConn,
     actor: &Actor,
     slug: &str,
@@ -214,11 +220,12 @@ pub fn import(
     site: &SiteSettings,
 ) -> AppResult<(RoomCtx, Imported)> {
     let ctx = room_for_new_event(conn, actor, slug)?;
-    let outcome = import_into(conn, actor, &ctx, text, site)?;
+    let outcome = import_into(core, conn, actor, &ctx, text, site)?;
     Ok((ctx, outcome))
 }
 
 fn import_into(
+    core: &Core,
     conn: &mut DbConn,
     actor: &Actor,
     ctx: &RoomCtx,
@@ -304,12 +311,13 @@ fn import_into(
     if !problems.is_empty() {
         return Ok(Imported::Refused(problems));
     }
-    write_all(conn, actor, ctx, ready)
+    write_all(core, conn, actor, ctx, ready)
 }
 
 /// Writes events that were all checked: a `UID` this room already has is skipped; one another
 /// room has gets a new one.
 fn write_all(
+    core: &Core,
     conn: &mut DbConn,
     actor: &Actor,
     ctx: &RoomCtx,
@@ -317,6 +325,9 @@ fn write_all(
 ) -> AppResult<Imported> {
     let (mut added, mut skipped) = (0, 0);
     let at = now();
+    // Imported events wait as typed ones do; the approvers get one mail for the whole file.
+    let waiting = super::approval::waits(actor, ctx);
+    let mut first_title = None;
     for (uid, fields) in ready {
         let uid = match uid {
             Some(uid) if !uid.is_empty() && uid.len() <= 255 => {
@@ -332,8 +343,21 @@ fn write_all(
             }
             _ => format!("{}@yui", uuid::Uuid::new_v4()),
         };
-        event::insert(conn, ctx.room.id, &uid, &fields.borrow(), actor.id, at)?;
+        let id = event::insert(conn, ctx.room.id, &uid, &fields.borrow(), actor.id, at)?;
+        if waiting {
+            event::set_waiting(conn, id, at)?;
+            event::set_never_published(conn, id)?;
+        }
+        first_title.get_or_insert(fields.title);
         added += 1;
+    }
+    if waiting && let Some(title) = first_title {
+        let title = if added > 1 {
+            format!("{title} (+{})", added - 1)
+        } else {
+            title
+        };
+        super::approval::notify_approvers(core, conn, ctx, actor, &title)?;
     }
     audit::record(
         conn,
@@ -342,5 +366,9 @@ fn write_all(
         &format!("{} +{added} ={skipped}", ctx.room.slug),
         None,
     )?;
-    Ok(Imported::Done { added, skipped })
+    Ok(Imported::Done {
+        added,
+        skipped,
+        waiting: waiting && added > 0,
+    })
 }
