@@ -438,7 +438,7 @@ diesel::table! {
         approval -> Text,
         /// The approver's note when sent back.
         approval_note -> Text,
-        /// It was shown to readers at some time (deleting it then needs publish rights).
+        /// Readers were shown it in a room with approval (deleting it then needs publish rights).
         ever_published -> Bool,
     }
 }

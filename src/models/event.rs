@@ -39,7 +39,7 @@ pub struct Event {
     pub approval: String,
     /// The approver's note when it was sent back.
     pub approval_note: String,
-    /// It was shown to readers at some time (deleting it then needs publish rights).
+    /// Readers were shown it in a room with approval (deleting it then needs publish rights).
     pub ever_published: bool,
 }
 
@@ -229,29 +229,39 @@ pub fn set_waiting(conn: &mut DbConn, id: EventId, at: NaiveDateTime) -> QueryRe
         .map(drop)
 }
 
-/// Shows a waiting or sent-back event to readers (saved by someone who may publish); an approved
-/// one is left as it is.
-pub fn set_published(conn: &mut DbConn, id: EventId, at: NaiveDateTime) -> QueryResult<()> {
-    diesel::update(
-        events::table
-            .find(id.0)
-            .filter(events::approval.ne(APPROVAL_PUBLISHED)),
-    )
-    .set((
+/// Shows an event to readers (saved by someone whose saves need no approval): it leaves the
+/// inbox, and with `under_approval` (the room asks for approval) it counts as published from now
+/// on, so deleting it needs publish rights.
+pub fn set_published(
+    conn: &mut DbConn,
+    id: EventId,
+    under_approval: bool,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    let row = events::table.find(id.0);
+    let shown = (
         events::approval.eq(APPROVAL_PUBLISHED),
         events::approval_note.eq(""),
-        events::ever_published.eq(true),
         events::sequence.eq(events::sequence + 1),
         events::updated_at.eq(at),
-    ))
-    .execute(conn)
-    .map(drop)
+    );
+    if under_approval {
+        diesel::update(row)
+            .set((shown, events::ever_published.eq(true)))
+            .execute(conn)
+            .map(drop)
+    } else {
+        diesel::update(row.filter(events::approval.ne(APPROVAL_PUBLISHED)))
+            .set(shown)
+            .execute(conn)
+            .map(drop)
+    }
 }
 
-/// Marks a newly inserted event as never shown to readers (it waits from the start).
-pub fn set_never_published(conn: &mut DbConn, id: EventId) -> QueryResult<()> {
+/// Marks an event as shown to readers under approval (the new half of a split series that was).
+pub fn set_ever_published(conn: &mut DbConn, id: EventId) -> QueryResult<()> {
     diesel::update(events::table.find(id.0))
-        .set(events::ever_published.eq(false))
+        .set(events::ever_published.eq(true))
         .execute(conn)
         .map(drop)
 }

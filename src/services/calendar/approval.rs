@@ -10,8 +10,9 @@
 //! row holding a rule, its changed occurrences and its reminders, and a second, waiting copy of all
 //! of that would need revisions of rules and occurrences that nothing else reads. Readers then miss
 //! it until it is approved again, which is what approval asks for: nothing they see has changed
-//! without an approver's look. Deleting an event that readers have seen needs publish rights
-//! (`ever_published`), as for posts.
+//! without an approver's look. Deleting an event that readers were shown in a room with approval
+//! needs publish rights (`ever_published`), as for posts; in a room without approval anyone who
+//! may write publishes, so there an author still deletes their own events.
 //!
 //! Facility reservations (施設予約) do not wait for the room's approval: they have their own, by the
 //! facility's managers (仮予約, `facilities::PENDING`), and hold their slot from the moment they are
@@ -54,31 +55,27 @@ pub fn may_see(actor: Option<&Actor>, ctx: &RoomCtx, ev: &Event) -> bool {
         })
 }
 
-/// After an event was saved by `actor`: when their saves wait here, the event waits (a new one as
-/// never shown to readers) and the approvers are mailed. Returns whether it waits.
+/// After an event was saved by `actor` (`was_published`: readers saw it before this save; a new
+/// one is): when their saves wait here, it waits and the approvers are mailed; otherwise it is
+/// shown, and in a room with approval counts as published from now on. Returns whether it waits.
 pub(super) fn after_save(
     core: &Core,
     conn: &mut DbConn,
     actor: &Actor,
     ctx: &RoomCtx,
     id: EventId,
-    new: bool,
+    was_published: bool,
 ) -> AppResult<bool> {
-    if !waits(actor, ctx) {
-        // Saved by someone whose saves need nobody's approval: what waited (or was sent back)
-        // is shown from now on, as a post they save is published.
-        if !new {
-            event::set_published(conn, id, now())?;
-        }
-        return Ok(false);
+    if waits(actor, ctx) {
+        event::set_waiting(conn, id, now())?;
+        let ev = event::find_in_room(conn, ctx.room.id, id)?;
+        notify_approvers(core, conn, ctx, actor, &ev.title)?;
+        return Ok(true);
     }
-    event::set_waiting(conn, id, now())?;
-    if new {
-        event::set_never_published(conn, id)?;
+    if ctx.room.need_approval || !was_published {
+        event::set_published(conn, id, ctx.room.need_approval, now())?;
     }
-    let ev = event::find_in_room(conn, ctx.room.id, id)?;
-    notify_approvers(core, conn, ctx, actor, &ev.title)?;
-    Ok(true)
+    Ok(false)
 }
 
 /// Approves (publishes) a waiting event: readers see it from now on.

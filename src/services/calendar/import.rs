@@ -346,7 +346,8 @@ fn write_all(
         let id = event::insert(conn, ctx.room.id, &uid, &fields.borrow(), actor.id, at)?;
         if waiting {
             event::set_waiting(conn, id, at)?;
-            event::set_never_published(conn, id)?;
+        } else if ctx.room.need_approval {
+            event::set_published(conn, id, true, at)?;
         }
         first_title.get_or_insert(fields.title);
         added += 1;

@@ -552,7 +552,7 @@ pub fn update(
     event::update(conn, id, &fields.borrow(), now())?;
     let changed = event::find_in_room(conn, ctx.room.id, id)?;
     series::prune_overrides(conn, &changed, clean.starts_at != ev.starts_at)?;
-    let waiting = approval::after_save(core, conn, actor, &ctx, id, false)?;
+    let waiting = approval::after_save(core, conn, actor, &ctx, id, ev.is_published())?;
     audit::record(
         conn,
         Some(actor.id),

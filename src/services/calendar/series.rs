@@ -248,7 +248,7 @@ fn edit_one(
         at,
     )?;
     event::touch(conn, id, at)?;
-    let waiting = super::approval::after_save(core, conn, actor, &ctx, id, false)?;
+    let waiting = super::approval::after_save(core, conn, actor, &ctx, id, ev.is_published())?;
     audit::record(
         conn,
         Some(actor.id),
@@ -390,10 +390,13 @@ fn split(
             event::delete_override(conn, o.id)?;
         }
     }
-    // Both halves changed: where saves wait, both wait (the new one as never shown to readers
-    // only if the old one never was).
-    super::approval::after_save(core, conn, actor, &ctx, id, false)?;
-    let waiting = super::approval::after_save(core, conn, actor, &ctx, new_id, !ev.ever_published)?;
+    // Both halves changed: where saves wait, both wait. The new half was shown as part of the
+    // old series, so it keeps what deleting the old one needs.
+    if ev.ever_published {
+        event::set_ever_published(conn, new_id)?;
+    }
+    super::approval::after_save(core, conn, actor, &ctx, id, ev.is_published())?;
+    let waiting = super::approval::after_save(core, conn, actor, &ctx, new_id, ev.is_published())?;
     audit::record(
         conn,
         Some(actor.id),
