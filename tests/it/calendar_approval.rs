@@ -476,3 +476,30 @@ async fn two_approvers_at_once_make_one_approval_and_one_mail() {
     });
     assert_eq!(approvals, 3);
 }
+
+/// A waiting event reminds nobody (its author may set a reminder; it is due once approved).
+#[actix_web::test]
+async fn a_waiting_event_reminds_nobody_until_approved() {
+    let s = school().await;
+    let app = &s.app;
+    let page = added(app, &s.member, "council", "遠足", "2027-01-05").await;
+    let res = app
+        .post_form(
+            &s.member,
+            &page,
+            &format!("{page}/reminders"),
+            &[("amount", "1"), ("unit", "days")],
+        )
+        .await;
+    assert_eq!(res.status(), 303, "the author sees it and may set one");
+    // 2027-01-05 10:00 Tokyo = 01:00 UTC; a day before is due at 2027-01-04 02:00 UTC.
+    let at = chrono::NaiveDateTime::parse_from_str("2027-01-04 02:00", "%Y-%m-%d %H:%M").unwrap();
+    let due = || app.db(|conn| Ok(yui::services::calendar::reminders::due(conn, at)?.len()));
+    assert_eq!(due(), 0, "waiting: nothing due");
+    assert_eq!(
+        decide(app, &s.chief, &page, "approve", "").await.status(),
+        303
+    );
+    assert_eq!(due(), 1, "approved: due");
+    app.outbox_drained().await;
+}
