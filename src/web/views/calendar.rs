@@ -20,6 +20,10 @@ pub const COLOURS: usize = 8;
 
 /// An occurrence in a day cell.
 #[derive(Debug, Clone, Serialize)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "a template context: each flag is one way the cell draws the item"
+)]
 pub struct CellItem {
     pub title: String,
     pub url: String,
