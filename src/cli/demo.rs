@@ -665,7 +665,7 @@ fn fill_calendars(core: &crate::services::Core) -> Result<(), AppError> {
             ),
         ];
         for (who, room, form) in &events {
-            calendar::create(conn, who, room, form, &site)?;
+            calendar::create(core, conn, who, room, form, &site)?;
         }
         Ok(())
     })

@@ -435,6 +435,12 @@ diesel::table! {
         facility_id -> Nullable<BigInt>,
         /// `confirmed` or `pending` for a reservation, empty otherwise.
         booking_state -> Text,
+        /// `published`, `pending` (承認待ち) or `sent_back` (差し戻し).
+        approval -> Text,
+        /// The approver's note when sent back.
+        approval_note -> Text,
+        /// Readers were shown it in a room with approval (deleting it then needs publish rights).
+        ever_published -> Bool,
     }
 }
 

@@ -35,6 +35,26 @@ pub struct Event {
     pub facility_id: Option<i64>,
     /// `confirmed` or `pending` for a reservation, empty otherwise.
     pub booking_state: String,
+    /// `published`, `pending` (承認待ち) or `sent_back` (差し戻し): see `APPROVAL_*`.
+    pub approval: String,
+    /// The approver's note when it was sent back.
+    pub approval_note: String,
+    /// Readers were shown it in a room with approval (deleting it then needs publish rights).
+    pub ever_published: bool,
+}
+
+/// An event every reader of its room sees.
+pub const APPROVAL_PUBLISHED: &str = "published";
+/// An event waiting for approval (承認待ち): its author and the room's approvers see it.
+pub const APPROVAL_PENDING: &str = "pending";
+/// An event an approver sent back (差し戻し) with a note: its author and the approvers see it.
+pub const APPROVAL_SENT_BACK: &str = "sent_back";
+
+impl Event {
+    /// Whether every reader of its room sees it.
+    pub fn is_published(&self) -> bool {
+        self.approval == APPROVAL_PUBLISHED
+    }
 }
 
 /// What an event's form sets (insert and update alike).
@@ -176,6 +196,8 @@ pub fn in_window(
 pub fn all_in_room(conn: &mut DbConn, room_id: i64) -> QueryResult<Vec<Event>> {
     events::table
         .filter(events::room_id.eq(room_id))
+        // A phone's calendar cannot mark what waits for approval: feeds carry what readers see.
+        .filter(events::approval.eq(APPROVAL_PUBLISHED))
         .order((events::starts_at.asc(), events::id.asc()))
         .select(Event::as_select())
         .load(conn)
@@ -191,6 +213,117 @@ pub fn room_version(conn: &mut DbConn, room_id: i64) -> QueryResult<(Option<Naiv
             diesel::dsl::count_star(),
         ))
         .first(conn)
+}
+
+/// Puts an event (back) into the approvals inbox: waiting (承認待ち), its old note gone; a new
+/// `SEQUENCE` and change time, so feeds' `ETag`s move when it leaves them.
+pub fn set_waiting(conn: &mut DbConn, id: EventId, at: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(events::table.find(id.0))
+        .set((
+            events::approval.eq(APPROVAL_PENDING),
+            events::approval_note.eq(""),
+            events::sequence.eq(events::sequence + 1),
+            events::updated_at.eq(at),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Shows an event to readers (saved by someone whose saves need no approval): it leaves the
+/// inbox, and with `under_approval` (the room asks for approval) it counts as published from now
+/// on, so deleting it needs publish rights.
+pub fn set_published(
+    conn: &mut DbConn,
+    id: EventId,
+    under_approval: bool,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    let row = events::table.find(id.0);
+    let shown = (
+        events::approval.eq(APPROVAL_PUBLISHED),
+        events::approval_note.eq(""),
+        events::sequence.eq(events::sequence + 1),
+        events::updated_at.eq(at),
+    );
+    if under_approval {
+        diesel::update(row)
+            .set((shown, events::ever_published.eq(true)))
+            .execute(conn)
+            .map(drop)
+    } else {
+        diesel::update(row.filter(events::approval.ne(APPROVAL_PUBLISHED)))
+            .set(shown)
+            .execute(conn)
+            .map(drop)
+    }
+}
+
+/// Marks an event as shown to readers under approval (the new half of a split series that was).
+pub fn set_ever_published(conn: &mut DbConn, id: EventId) -> QueryResult<()> {
+    diesel::update(events::table.find(id.0))
+        .set(events::ever_published.eq(true))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Decides a waiting event: publishes it (`note` = `None`) or sends it back with a note. Only a
+/// row still waiting changes, in one statement, so of two approvers deciding at once exactly one
+/// gets `true` (PostgreSQL makes the second wait for the first and then finds nothing waiting).
+pub fn decide(
+    conn: &mut DbConn,
+    id: EventId,
+    note: Option<&str>,
+    at: NaiveDateTime,
+) -> QueryResult<bool> {
+    let waiting = events::table
+        .find(id.0)
+        .filter(events::approval.eq(APPROVAL_PENDING));
+    let changed = match note {
+        None => diesel::update(waiting)
+            .set((
+                events::approval.eq(APPROVAL_PUBLISHED),
+                events::approval_note.eq(""),
+                events::ever_published.eq(true),
+                events::sequence.eq(events::sequence + 1),
+                events::updated_at.eq(at),
+            ))
+            .execute(conn)?,
+        Some(note) => diesel::update(waiting)
+            .set((
+                events::approval.eq(APPROVAL_SENT_BACK),
+                events::approval_note.eq(note),
+                events::updated_at.eq(at),
+            ))
+            .execute(conn)?,
+    };
+    Ok(changed == 1)
+}
+
+/// An event waiting for approval, as the approvals inbox lists it.
+#[derive(Debug, Clone, Queryable)]
+pub struct WaitingEvent {
+    pub event: Event,
+    pub room_slug: String,
+    pub room_name: String,
+    pub author_name: String,
+}
+
+/// Every event waiting for approval in a room that is not archived, oldest change first.
+pub fn waiting(conn: &mut DbConn) -> QueryResult<Vec<WaitingEvent>> {
+    use crate::db::schema::{rooms, users};
+    events::table
+        .inner_join(rooms::table.on(rooms::id.eq(events::room_id)))
+        .inner_join(users::table.on(users::id.eq(events::created_by)))
+        .filter(events::approval.eq(APPROVAL_PENDING))
+        .filter(rooms::archived.eq(false))
+        .order((events::updated_at.asc(), events::id.asc()))
+        .select((
+            Event::as_select(),
+            rooms::slug,
+            rooms::name,
+            users::display_name,
+        ))
+        .load(conn)
 }
 
 /// A row of `calendar_feeds`.
@@ -391,6 +524,7 @@ pub fn overrides_in_room(conn: &mut DbConn, room_id: i64) -> QueryResult<Vec<Ove
     event_overrides::table
         .inner_join(events::table)
         .filter(events::room_id.eq(room_id))
+        .filter(events::approval.eq(APPROVAL_PUBLISHED))
         .order((
             event_overrides::event_id.asc(),
             event_overrides::recurrence_id.asc(),
@@ -585,6 +719,8 @@ pub fn reminder_candidates(
                 .or(events::series_ends_at.gt(at)),
         )
         .filter(events::starts_at.le(until))
+        // An event waiting for approval (or sent back) reminds nobody until it is approved.
+        .filter(events::approval.eq(APPROVAL_PUBLISHED))
         .order(event_reminders::id.asc())
         .select((Reminder::as_select(), Event::as_select()))
         .load(conn)

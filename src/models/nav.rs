@@ -1,7 +1,7 @@
 //! The one query behind the navigation of a logged-in member's every page: unread circular
 //! notices, the oldest open safety check they have not answered, and the rooms where they hold a
 //! role that may publish, each with its chain of parent rooms (what deciding "may approve
-//! somewhere" needs) and the revisions waiting there (the 承認 link's count). One statement, so a page costs one round trip for it on PostgreSQL too.
+//! somewhere" needs) and the revisions and calendar events waiting there (the 承認 link's count). One statement, so a page costs one round trip for it on PostgreSQL too.
 
 use diesel::RunQueryDsl;
 use diesel::sql_types::{BigInt, Bool, Nullable, Text};
@@ -49,10 +49,12 @@ pub struct NavRow {
     /// The room's override of the publish cell for that role, if any.
     #[diesel(sql_type = Nullable<Bool>)]
     pub publish_allowed: Option<bool>,
-    /// Revisions waiting for approval in the candidate room (on its depth-0 row; 0 elsewhere).
+    /// Revisions and calendar events waiting for approval in the candidate room (on its depth-0
+    /// row; 0 elsewhere).
     #[diesel(sql_type = BigInt)]
     pub waiting_here: i64,
-    /// Revisions waiting for approval anywhere (what a site admin's inbox holds).
+    /// Revisions and calendar events waiting for approval anywhere (what a site admin's inbox
+    /// holds).
     #[diesel(sql_type = BigInt)]
     pub waiting_anywhere: i64,
 }
@@ -80,10 +82,13 @@ SELECT
     CASE WHEN c.depth = 0 THEN
       (SELECT COUNT(*) FROM post_revisions pr JOIN room_posts rp ON rp.id = pr.post_id
         WHERE rp.room_id = c.candidate AND pr.status = 'pending' AND rp.deleted = FALSE)
+      + (SELECT COUNT(*) FROM events ev WHERE ev.room_id = c.candidate AND ev.approval = 'pending')
     ELSE 0 END AS waiting_here,
     (SELECT COUNT(*) FROM post_revisions pr JOIN room_posts rp ON rp.id = pr.post_id
        JOIN rooms wr ON wr.id = rp.room_id
-      WHERE pr.status = 'pending' AND rp.deleted = FALSE AND wr.archived = FALSE) AS waiting_anywhere
+      WHERE pr.status = 'pending' AND rp.deleted = FALSE AND wr.archived = FALSE)
+    + (SELECT COUNT(*) FROM events ev JOIN rooms er ON er.id = ev.room_id
+      WHERE ev.approval = 'pending' AND er.archived = FALSE) AS waiting_anywhere
 FROM (SELECT 1 AS one) o
 LEFT JOIN (
     SELECT n.id, n.title, n.drill FROM notices n JOIN notice_recipients nr ON nr.notice_id = n.id

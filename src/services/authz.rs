@@ -190,6 +190,12 @@ pub enum RoomAction {
     },
     /// Publish or approve (承認) / send back (差し戻し).
     Publish,
+    /// See content that waits for approval (承認待ち) or was sent back (差し戻し): its author while
+    /// they may still write there, and those who may approve it; other readers never see it.
+    SeeWaiting {
+        /// The actor is the author.
+        own: bool,
+    },
     /// Comment.
     Comment,
     /// Approve comments.
@@ -320,6 +326,9 @@ pub fn authorize_room(
             may_touch && (!ever_published || room.allows(r, P::Publish))
         }
         (RoomAction::Publish, Some(r)) => room.allows(r, P::Publish),
+        (RoomAction::SeeWaiting { own }, Some(r)) => {
+            (own && room.allows(r, P::Create)) || room.allows(r, P::Publish)
+        }
         (
             RoomAction::Comment
             | RoomAction::EditComment { own: true }
@@ -338,6 +347,13 @@ pub fn authorize_room(
     } else {
         Err(AppError::NotFound)
     }
+}
+
+/// Whether what `actor` saves in a room waits for approval (承認待ち) rather than being shown to
+/// readers at once: the room asks for approval (`need_approval`) and the actor may not publish
+/// there. Calendar events follow it as posts do.
+pub fn content_waits(actor: &Actor, room: &RoomAccess, need_approval: bool) -> bool {
+    need_approval && authorize_room(Some(actor), room, RoomAction::Publish).is_err()
 }
 
 /// Who is asked to approve (承認) a revision waiting in a room.
@@ -765,7 +781,7 @@ mod tests {
         }
     }
 
-    const ACTIONS: [(&str, RoomAction); 28] = [
+    const ACTIONS: [(&str, RoomAction); 30] = [
         ("read", RoomAction::Read),
         ("create", RoomAction::CreateContent),
         ("edit-own", RoomAction::EditContent { own: true }),
@@ -830,10 +846,12 @@ mod tests {
             "delete-other-comment",
             RoomAction::DeleteComment { own: false },
         ),
+        ("see-own-waiting", RoomAction::SeeWaiting { own: true }),
+        ("see-other-waiting", RoomAction::SeeWaiting { own: false }),
     ];
 
     /// The actions whose answer comes from the matrix's cells (the overrides section of the table).
-    const MATRIX_ACTIONS: [&str; 12] = [
+    const MATRIX_ACTIONS: [&str; 14] = [
         "create",
         "edit-own",
         "edit-other",
@@ -846,6 +864,8 @@ mod tests {
         "approve-comments",
         "manage",
         "send-notice",
+        "see-own-waiting",
+        "see-other-waiting",
     ];
 
     /// One actor of the generated table: who they are, their role in the room, whether they are
@@ -945,6 +965,76 @@ mod tests {
         .with(Feature::Blog)
         .with(Feature::Files)
         .with(Feature::Calendar);
+
+    /// What one saves waits for approval exactly where the room asks for it and one may not
+    /// publish: every role, with and without approval, and with the editor's publish cell turned on.
+    #[test]
+    fn saves_wait_where_approval_is_on_and_one_may_not_publish() {
+        let editor_publishes = [(RoomPermission::Publish, RoomRole::Editor, true)];
+        for who in actors().iter().filter(|w| w.actor.is_some()) {
+            for overrides in [&[][..], &editor_publishes[..]] {
+                let room = room_for(
+                    who,
+                    Visibility::Members,
+                    true,
+                    JoinPolicy::Open,
+                    true,
+                    overrides,
+                );
+                let actor = who.actor.as_ref().unwrap();
+                let publishes = who.admin()
+                    || who
+                        .role
+                        .is_some_and(|r| room.allows(r, RoomPermission::Publish));
+                assert!(!content_waits(actor, &room, false), "{}", who.name);
+                assert_eq!(
+                    content_waits(actor, &room, true),
+                    !publishes,
+                    "{} {overrides:?}",
+                    who.name
+                );
+            }
+        }
+        let member = Actor {
+            id: 2,
+            is_admin: false,
+            tz: None,
+        };
+        let editor = Who {
+            name: "editor",
+            actor: Some(member.clone()),
+            role: Some(RoomRole::Editor),
+            officer: false,
+        };
+        let room = room_for(
+            &editor,
+            Visibility::Members,
+            true,
+            JoinPolicy::Open,
+            true,
+            &[],
+        );
+        assert!(
+            content_waits(&member, &room, true),
+            "an editor's events wait"
+        );
+        let chief = Who {
+            role: Some(RoomRole::ChiefEditor),
+            ..editor
+        };
+        let room = room_for(
+            &chief,
+            Visibility::Members,
+            true,
+            JoinPolicy::Open,
+            true,
+            &[],
+        );
+        assert!(
+            !content_waits(&member, &room, true),
+            "a chief editor's do not"
+        );
+    }
 
     fn answer(who: &Who, room: &RoomAccess, action: RoomAction) -> &'static str {
         outcome(authorize_room(who.actor.as_ref(), room, action))
@@ -1506,7 +1596,8 @@ mod tests {
             "delete-own-published" => !ok || cell(P::Publish),
             "edit-other" | "delete-other-draft" | "manage-circular" => ok == cell(P::EditOthers),
             "delete-other-published" => ok == (cell(P::EditOthers) && cell(P::Publish)),
-            "publish" => ok == cell(P::Publish),
+            "publish" | "see-other-waiting" => ok == cell(P::Publish),
+            "see-own-waiting" => ok == (cell(P::Create) || cell(P::Publish)),
             "comment" | "edit-own-comment" | "delete-own-comment" => ok == cell(P::Comment),
             "approve-comments" => ok == cell(P::ApproveComments),
             "edit-other-comment" => !ok,

@@ -149,6 +149,8 @@ route_table! {
     post "/rooms/{room}/calendar/events/{id}" => calendar::update_event,
     post "/rooms/{room}/calendar/events/{id}/delete" => calendar::delete_event,
     post "/rooms/{room}/calendar/events/{id}/skip" => calendar::skip_occurrence,
+    post "/rooms/{room}/calendar/events/{id}/approve" => calendar::approve_event,
+    post "/rooms/{room}/calendar/events/{id}/send-back" => calendar::send_back_event,
     post "/rooms/{room}/calendar/events/{id}/reminders" => calendar::add_reminder,
     post "/rooms/{room}/calendar/events/{id}/reminders/{reminder}/delete" => calendar::delete_reminder,
     post "/rooms/{room}/calendar/import" => calendar::import_events,

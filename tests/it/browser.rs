@@ -1926,3 +1926,116 @@ async fn a_member_books_a_meeting_room_on_a_phone_and_a_clash_is_refused() {
         .unwrap();
     eprintln!("browser test took {:.1?}", started.elapsed());
 }
+
+/// 承認 for calendar events: an editor adds an event in a room with approval, sees it marked as
+/// waiting, a member of the room does not see it; the chief editor approves it from `/inbox`, and
+/// the member finds it in the month grid (screenshots 78-80).
+#[actix_web::test]
+async fn an_editor_s_event_waits_and_the_chief_editor_approves_it_from_the_inbox() {
+    const TITLE: &str = "保護者会";
+    if !browser_available() {
+        return;
+    }
+    let started = Instant::now();
+    let (_chromedriver, _profile, driver) = launch().await;
+    let app = TestApp::spawn();
+    let admin = app.admin_client().await;
+    for login in ["manager", "chief", "editor", "member"] {
+        app.user(login).create();
+    }
+    app.room("council")
+        .named("PTA役員会")
+        .features(&["blog", "calendar"])
+        .with_approval()
+        .managed_by("manager")
+        .member("chief", "chief_editor")
+        .member("editor", "editor")
+        .member("member", "member")
+        .create(&admin)
+        .await;
+    let tz: chrono_tz::Tz = "Asia/Tokyo".parse().unwrap();
+    let day = (chrono::Utc::now().with_timezone(&tz).date_naive() + chrono::Duration::days(2))
+        .to_string();
+    let month = format!("/rooms/council/calendar?month={}", &day[..7]);
+    let (app, day, month) = (&app, &day, &month);
+    driver
+        .run_and_quit(|driver| async move {
+            let driver = &driver;
+            driver.set_window_rect(0, 0, 1280, 900).await?;
+
+            // 1. The editor adds an event: it waits, and its page says so.
+            log_in(driver, app, "editor").await?;
+            driver
+                .goto(app.url("/rooms/council/calendar/events/new"))
+                .await?;
+            fill(driver, "title", TITLE).await?;
+            fill(driver, "place", "多目的室").await?;
+            set_value(driver, "start_date", day).await?;
+            set_value(driver, "start_time", "19:00").await?;
+            set_value(driver, "end_time", "20:30").await?;
+            click_away(driver, "main form button[type=submit].primary").await?;
+            let url = wait_for_path(driver, "the event page", |p| {
+                p.starts_with("/rooms/council/calendar/events/")
+            })
+            .await?;
+            let page = url.path().to_owned();
+            find(driver, ".flash").await?;
+            assert_eq!(
+                text_of(driver, "article.event h1 .badge").await?,
+                "承認待ち"
+            );
+            assert_eq!(
+                count(driver, ".decision").await?,
+                0,
+                "the author cannot approve"
+            );
+            shot(driver, "78-event-waiting.png").await?;
+            log_out(driver).await?;
+
+            // 2. A member of the room does not see it.
+            log_in(driver, app, "member").await?;
+            driver.goto(app.url(month)).await?;
+            find(driver, ".cal-grid").await?;
+            assert_eq!(
+                count(driver, &format!(".cal-grid a[href='{page}']")).await?,
+                0
+            );
+            log_out(driver).await?;
+
+            // 3. The chief editor approves it from the inbox.
+            log_in(driver, app, "chief").await?;
+            driver.goto(app.url("/inbox")).await?;
+            let item = driver
+                .query(By::Css("article.inbox-item h3 a"))
+                .with_text(TITLE)
+                .wait(TIMEOUT, POLL)
+                .first()
+                .await?;
+            assert_eq!(item.attr("href").await?, Some(page.clone()));
+            shot(driver, "79-inbox-event.png").await?;
+            click_away(
+                driver,
+                "article.inbox-item form[action$='/approve'] button[type=submit]",
+            )
+            .await?;
+            wait_for_path(driver, "/inbox", |p| p == "/inbox").await?;
+            find(driver, ".flash").await?;
+            find(driver, "main p.empty").await?;
+            log_out(driver).await?;
+
+            // 4. The member finds it in the month grid.
+            log_in(driver, app, "member").await?;
+            driver.goto(app.url(month)).await?;
+            find(driver, ".cal-grid").await?;
+            assert_eq!(
+                count(driver, &format!(".cal-grid a[href='{page}']")).await?,
+                1
+            );
+            assert_eq!(count(driver, ".cal-grid .badge.waiting").await?, 0);
+            shot(driver, "80-event-approved-grid.png").await?;
+            Ok::<_, WebDriverError>(())
+        })
+        .await
+        .unwrap();
+    eprintln!("browser test took {:.1?}", started.elapsed());
+}

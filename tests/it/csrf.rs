@@ -336,6 +336,16 @@ fn calendar_rows(conn: &mut yui::db::DbConn, s: &mut Vec<String>) -> QueryResult
         .select((events::id, events::facility_id, events::booking_state))
         .load(conn)?;
     s.push(format!("bookings {v:?}"));
+    let v: Vec<(i64, String, String, bool)> = events::table
+        .order(events::id)
+        .select((
+            events::id,
+            events::approval,
+            events::approval_note,
+            events::ever_published,
+        ))
+        .load(conn)?;
+    s.push(format!("event approval {v:?}"));
     let v: Vec<(i64, String, i32, i32, bool)> = facilities::table
         .order(facilities::id)
         .select((
@@ -449,6 +459,8 @@ struct Objects {
     event: i64,
     event_to_delete: i64,
     series: i64,
+    event_waiting: i64,
+    event_waiting_too: i64,
     app_password: i64,
     reminder: i64,
     facility: i64,
@@ -579,6 +591,16 @@ fn calendar_step(method: &str, pattern: &str, o: &Objects) -> Option<Step> {
             format!("/rooms/club/calendar/events/{}/delete", o.event_to_delete),
             Admin,
             form(&[]),
+        ),
+        ("post", "/rooms/{room}/calendar/events/{id}/approve") => step(
+            format!("/rooms/club/calendar/events/{}/approve", o.event_waiting),
+            Admin,
+            form(&[]),
+        ),
+        ("post", "/rooms/{room}/calendar/events/{id}/send-back") => step(
+            format!("/rooms/club/calendar/events/{}/send-back", o.event_waiting_too),
+            Admin,
+            form(&[("note", "日付を確認してください")]),
         ),
         ("post", "/rooms/{room}/calendar/events/{id}/skip") => step(
             format!("/rooms/club/calendar/events/{}/skip", o.series),
@@ -1308,6 +1330,17 @@ async fn arrange_calendar(
     o.event = add("予定", "never").await;
     o.event_to_delete = add("消す予定", "never").await;
     o.series = add("毎週", "weekly").await;
+    // Two events waiting for approval (as a member's would in a room with approval).
+    o.event_waiting = add("承認待ちの予定", "never").await;
+    o.event_waiting_too = add("差し戻す予定", "never").await;
+    app.db(|conn| {
+        diesel::update(
+            events::table.filter(events::id.eq_any([o.event_waiting, o.event_waiting_too])),
+        )
+        .set(events::approval.eq("pending"))
+        .execute(conn)?;
+        Ok(())
+    });
     let res = app
         .post_form(victim, "/me", "/rooms/club/calendar/feed", &[])
         .await;

@@ -14,6 +14,7 @@ mod backup;
 mod blog;
 mod browser;
 mod calendar;
+mod calendar_approval;
 mod calendar_import;
 mod calendar_oracle;
 mod calendar_reminders;

@@ -13,10 +13,10 @@ use super::{EventForm, room_for_new_event, save_fields, validate};
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
 use crate::models::{audit, event, now};
-use crate::services::Actor;
 use crate::services::rooms::RoomCtx;
 use crate::services::site::SiteSettings;
 use crate::services::zones::zone_for;
+use crate::services::{Actor, Core};
 
 /// The largest file the import reads.
 pub const MAX_BYTES: usize = 1024 * 1024;
@@ -39,7 +39,12 @@ pub struct Problem {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Imported {
     /// Every event was imported (`added`) or already in the room (`skipped`).
-    Done { added: usize, skipped: usize },
+    Done {
+        added: usize,
+        skipped: usize,
+        /// The added events wait for approval (the importer's saves wait in this room).
+        waiting: bool,
+    },
     /// Nothing was imported.
     Refused(Vec<Problem>),
 }
@@ -209,6 +214,7 @@ fn candidate(ev: &icalendar::Event, default_tz: Tz) -> Result<Candidate, &'stati
 /// Imports the `.ics` text into the room `slug`'s calendar, all or nothing (see the module);
 /// answers the room with what happened.
 pub fn import(
+    core: &Core,
     conn: &mut DbConn,
     actor: &Actor,
     slug: &str,
@@ -216,11 +222,12 @@ pub fn import(
     site: &SiteSettings,
 ) -> AppResult<(RoomCtx, Imported)> {
     let ctx = room_for_new_event(conn, actor, slug)?;
-    let outcome = import_into(conn, actor, &ctx, text, site)?;
+    let outcome = import_into(core, conn, actor, &ctx, text, site)?;
     Ok((ctx, outcome))
 }
 
 fn import_into(
+    core: &Core,
     conn: &mut DbConn,
     actor: &Actor,
     ctx: &RoomCtx,
@@ -307,12 +314,13 @@ fn import_into(
     if !problems.is_empty() {
         return Ok(Imported::Refused(problems));
     }
-    write_all(conn, actor, ctx, ready)
+    write_all(core, conn, actor, ctx, ready)
 }
 
 /// Writes events that were all checked: a `UID` this room already has is skipped; one another
 /// room has gets a new one.
 fn write_all(
+    core: &Core,
     conn: &mut DbConn,
     actor: &Actor,
     ctx: &RoomCtx,
@@ -320,6 +328,9 @@ fn write_all(
 ) -> AppResult<Imported> {
     let (mut added, mut skipped) = (0, 0);
     let at = now();
+    // Imported events wait as typed ones do; the approvers get one mail for the whole file.
+    let waiting = super::approval::waits(actor, ctx);
+    let mut first_title = None;
     for (uid, fields) in ready {
         let uid = match uid {
             Some(uid) if !uid.is_empty() && uid.len() <= 255 => {
@@ -335,8 +346,22 @@ fn write_all(
             }
             _ => format!("{}@yui", uuid::Uuid::new_v4()),
         };
-        event::insert(conn, ctx.room.id, &uid, &fields.borrow(), actor.id, at)?;
+        let id = event::insert(conn, ctx.room.id, &uid, &fields.borrow(), actor.id, at)?;
+        if waiting {
+            event::set_waiting(conn, id, at)?;
+        } else if ctx.room.need_approval {
+            event::set_published(conn, id, true, at)?;
+        }
+        first_title.get_or_insert(fields.title);
         added += 1;
+    }
+    if waiting && let Some(title) = first_title {
+        let title = if added > 1 {
+            format!("{title} (+{})", added - 1)
+        } else {
+            title
+        };
+        super::approval::notify_approvers(core, conn, ctx, actor, &title)?;
     }
     audit::record(
         conn,
@@ -345,5 +370,9 @@ fn write_all(
         &format!("{} +{added} ={skipped}", ctx.room.slug),
         None,
     )?;
-    Ok(Imported::Done { added, skipped })
+    Ok(Imported::Done {
+        added,
+        skipped,
+        waiting: waiting && added > 0,
+    })
 }

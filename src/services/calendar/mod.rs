@@ -3,6 +3,7 @@
 //! and expanded on read within the window a page asks for (`recur`), and secret per-member feed
 //! addresses serving RFC 5545 (`ics`).
 
+pub mod approval;
 pub mod facilities;
 pub mod holidays;
 pub mod ics;
@@ -18,7 +19,7 @@ use super::authz::{RoomAction, authorize_room};
 use super::rooms::{self, RoomCtx, load_for};
 use super::site::SiteSettings;
 use super::zones::zone_for;
-use super::{Actor, token};
+use super::{Actor, Core, token};
 use crate::db::DbConn;
 use crate::db::types::{EventId, Feature, Repeat};
 use crate::error::{AppError, AppResult, FieldErrors};
@@ -482,19 +483,21 @@ pub fn room_for_new_event(conn: &mut DbConn, actor: &Actor, slug: &str) -> AppRe
     Ok(ctx)
 }
 
-/// Creates an event (or series) in a room's calendar.
+/// Creates an event (or series) in a room's calendar; `true` with it when it waits for approval.
 pub fn create(
+    core: &Core,
     conn: &mut DbConn,
     actor: &Actor,
     slug: &str,
     form: &EventForm,
     site: &SiteSettings,
-) -> AppResult<EventId> {
+) -> AppResult<(EventId, bool)> {
     let ctx = room_for_new_event(conn, actor, slug)?;
     let clean = validate(form, zone_for(site, Some(actor)))?;
     let fields = save_fields(conn, &clean, "")?;
     let uid = format!("{}@yui", uuid::Uuid::new_v4());
     let id = event::insert(conn, ctx.room.id, &uid, &fields.borrow(), actor.id, now())?;
+    let waiting = approval::after_save(core, conn, actor, &ctx, id, true)?;
     audit::record(
         conn,
         Some(actor.id),
@@ -502,7 +505,7 @@ pub fn create(
         &format!("{} #{id}", ctx.room.slug),
         None,
     )?;
-    Ok(id)
+    Ok((id, waiting))
 }
 
 /// Loads an event the actor may edit: its author, or someone who may edit others' content.
@@ -513,8 +516,8 @@ pub fn for_edit(
     id: EventId,
 ) -> AppResult<(RoomCtx, Event)> {
     let ctx = rooms::load(conn, Some(actor), slug)?;
-    ensure_calendar(Some(actor), &ctx)?;
     let ev = event::find_in_room(conn, ctx.room.id, id)?;
+    approval::ensure_visible(Some(actor), &ctx, &ev)?;
     authorize_room(
         Some(actor),
         &ctx.access,
@@ -530,15 +533,17 @@ pub fn for_edit(
     Ok((ctx, ev))
 }
 
-/// Changes an event or a whole series (its skipped occurrences stay skipped).
+/// Changes an event or a whole series (its skipped occurrences stay skipped); `true` when it
+/// waits for approval now.
 pub fn update(
+    core: &Core,
     conn: &mut DbConn,
     actor: &Actor,
     slug: &str,
     id: EventId,
     form: &EventForm,
     site: &SiteSettings,
-) -> AppResult<()> {
+) -> AppResult<bool> {
     let (ctx, ev) = for_edit(conn, actor, slug, id)?;
     let clean = validate(form, zone_for(site, Some(actor)))?;
     // Skipped occurrences belong to the old times; a series moved in time starts afresh.
@@ -551,6 +556,7 @@ pub fn update(
     event::update(conn, id, &fields.borrow(), now())?;
     let changed = event::find_in_room(conn, ctx.room.id, id)?;
     series::prune_overrides(conn, &changed, clean.starts_at != ev.starts_at)?;
+    let waiting = approval::after_save(core, conn, actor, &ctx, id, ev.is_published())?;
     audit::record(
         conn,
         Some(actor.id),
@@ -558,7 +564,7 @@ pub fn update(
         &format!("{} #{id}", ctx.room.slug),
         None,
     )?;
-    Ok(())
+    Ok(waiting)
 }
 
 /// Deletes one occurrence of a series (an EXDATE), given its start as `exdate_value` wrote it.
@@ -627,6 +633,7 @@ fn with_override(ev: &Event, o: &Override) -> Event {
 /// (also when it was moved in from outside the window), never also at its original ones.
 fn expand(
     conn: &mut DbConn,
+    actor: Option<&Actor>,
     rooms: &[&RoomCtx],
     window: &Window,
 ) -> AppResult<(Vec<Scheduled>, bool)> {
@@ -657,6 +664,13 @@ fn expand(
             rows.push(event::find(conn, o.event_id)?);
         }
     }
+    // What waits for approval (or was sent back): only its author and the approvers see it.
+    rows.retain(|ev| {
+        rooms
+            .iter()
+            .find(|c| c.room.id == ev.room_id)
+            .is_some_and(|c| approval::may_see(actor, c, ev))
+    });
     let mut out = Vec::new();
     let mut cut = false;
     for ev in rows {
@@ -790,7 +804,7 @@ fn room_days(
     ensure_calendar(actor, &ctx)?;
     let zone = zone_for(site, actor);
     let window = Window::days(from, to, zone);
-    let (items, cut) = expand(conn, &[&ctx], &window)?;
+    let (items, cut) = expand(conn, actor, &[&ctx], &window)?;
     let has_feed = match actor {
         Some(a) => event::has_live_feed(conn, a.id, ctx.room.id)?,
         None => false,
@@ -839,7 +853,7 @@ fn combined_days(
     // Indexes of the shown rooms in `rooms`, so each keeps its colour whatever is filtered out.
     let shown: Vec<usize> = (0..rooms.len()).filter(|i| selected[*i]).collect();
     let refs: Vec<&RoomCtx> = shown.iter().map(|i| &rooms[*i]).collect();
-    let (mut items, cut) = expand(conn, &refs, &window)?;
+    let (mut items, cut) = expand(conn, Some(actor), &refs, &window)?;
     for s in &mut items {
         s.room = shown[s.room];
     }
@@ -878,7 +892,7 @@ pub fn upcoming(
     let today = today(zone);
     let window = Window::days(today, today + Duration::days(days + 1), zone);
     let refs: Vec<&RoomCtx> = rooms.iter().collect();
-    let (mut items, cut) = expand(conn, &refs, &window)?;
+    let (mut items, cut) = expand(conn, Some(actor), &refs, &window)?;
     // Already over: not "upcoming" (an all-day event of today stays).
     let at = now();
     items.retain(|s| s.event.all_day || s.at.end > at);
@@ -917,6 +931,8 @@ pub struct EventPage {
     pub can_delete: bool,
     /// The zone the page shows times in: the viewer's (`zones::zone_for`).
     pub zone: Tz,
+    /// Approve it or send it back (it waits, and the actor may approve here).
+    pub can_approve: bool,
 }
 
 /// Loads an event's page, or the page of one of its occurrences (`at`, as `exdate_value` writes
@@ -930,8 +946,8 @@ pub fn show(
     site: &SiteSettings,
 ) -> AppResult<EventPage> {
     let ctx = rooms::load(conn, actor, slug)?;
-    ensure_calendar(actor, &ctx)?;
     let ev = event::find_in_room(conn, ctx.room.id, id)?;
+    approval::ensure_visible(actor, &ctx, &ev)?;
     let own = actor.is_some_and(|a| a.id == ev.created_by);
     let can_edit = authorize_room(actor, &ctx.access, RoomAction::EditContent { own }).is_ok();
     let can_delete = authorize_room(
@@ -939,10 +955,12 @@ pub fn show(
         &ctx.access,
         RoomAction::DeleteContent {
             own,
-            ever_published: false,
+            ever_published: ev.ever_published,
         },
     )
     .is_ok();
+    let can_approve = ev.approval == event::APPROVAL_PENDING
+        && authorize_room(actor, &ctx.access, RoomAction::Publish).is_ok();
     let occurrence = match at {
         Some(key) => Some(series::occurrence_view(conn, &ev, key)?),
         None => None,
@@ -990,6 +1008,7 @@ pub fn show(
         can_edit,
         can_delete,
         zone,
+        can_approve,
     })
 }
 
@@ -1002,8 +1021,8 @@ pub fn event_ics(
     base_url: &str,
 ) -> AppResult<String> {
     let ctx = rooms::load(conn, actor, slug)?;
-    ensure_calendar(actor, &ctx)?;
     let ev = event::find_in_room(conn, ctx.room.id, id)?;
+    approval::ensure_visible(actor, &ctx, &ev)?;
     let changed = event::all_overrides(conn, id)?;
     Ok(ics::calendar(
         &ctx.room.name,

@@ -58,8 +58,9 @@ pub fn lead(minutes: i32) -> (i32, &'static str) {
 /// The event of a calendar the actor reads (who may read it may be reminded of it).
 fn readable_event(conn: &mut DbConn, actor: &Actor, slug: &str, id: EventId) -> AppResult<Event> {
     let ctx = rooms::load(conn, Some(actor), slug)?;
-    ensure_calendar(Some(actor), &ctx)?;
-    Ok(event::find_in_room(conn, ctx.room.id, id)?)
+    let ev = event::find_in_room(conn, ctx.room.id, id)?;
+    super::approval::ensure_visible(Some(actor), &ctx, &ev)?;
+    Ok(ev)
 }
 
 /// Adds a reminder of the event for the actor (one they already have is kept as it is).

@@ -16,11 +16,11 @@ use crate::error::{AppError, AppResult, FieldErrors};
 use crate::markdown;
 use crate::models::event::{self, Override, OverrideFields};
 use crate::models::{audit, now};
-use crate::services::Actor;
 use crate::services::authz::{RoomAction, authorize_room};
 use crate::services::rooms::{self, RoomCtx};
 use crate::services::site::SiteSettings;
 use crate::services::zones::zone_for;
+use crate::services::{Actor, Core};
 
 /// Which occurrences of a series an edit or a deletion applies to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -188,30 +188,34 @@ pub fn edit_form(
 }
 
 /// Saves the event form with its scope: the whole series, one occurrence, or this and the
-/// following ones. Returns the event to show next (the new series after a split).
+/// following ones. Returns the event to show next (the new series after a split) and whether it
+/// waits for approval now (any change by someone whose saves wait puts what it changed back to
+/// waiting, see `approval`).
 pub fn update_scoped(
+    core: &Core,
     conn: &mut DbConn,
     actor: &Actor,
     slug: &str,
     id: EventId,
     form: &EventForm,
     site: &SiteSettings,
-) -> AppResult<EventId> {
+) -> AppResult<(EventId, bool)> {
     match Scope::parse(&form.scope).ok_or(AppError::NotFound)? {
-        Scope::All => super::update(conn, actor, slug, id, form, site).map(|()| id),
-        Scope::This => edit_one(conn, actor, slug, id, form, site).map(|()| id),
-        Scope::Following => split(conn, actor, slug, id, form, site),
+        Scope::All => super::update(core, conn, actor, slug, id, form, site).map(|w| (id, w)),
+        Scope::This => edit_one(core, conn, actor, slug, id, form, site).map(|w| (id, w)),
+        Scope::Following => split(core, conn, actor, slug, id, form, site),
     }
 }
 
 fn edit_one(
+    core: &Core,
     conn: &mut DbConn,
     actor: &Actor,
     slug: &str,
     id: EventId,
     form: &EventForm,
     site: &SiteSettings,
-) -> AppResult<()> {
+) -> AppResult<bool> {
     let (ctx, ev) = for_edit(conn, actor, slug, id)?;
     let recurrence_id = occurrence_of(&ev, &form.at)?;
     // One occurrence never repeats on its own: its rule fields are not read.
@@ -245,6 +249,7 @@ fn edit_one(
         at,
     )?;
     event::touch(conn, id, at)?;
+    let waiting = super::approval::after_save(core, conn, actor, &ctx, id, ev.is_published())?;
     audit::record(
         conn,
         Some(actor.id),
@@ -252,7 +257,7 @@ fn edit_one(
         &format!("{} #{id}", ctx.room.slug),
         None,
     )?;
-    Ok(())
+    Ok(waiting)
 }
 
 /// A series ended before one of its occurrences: its new rule, the skipped dates it keeps, those
@@ -306,17 +311,18 @@ fn cut_before(ev: &Event, at: NaiveDateTime) -> Cut {
 /// are still occurrences of it. The new series may not start on a day the old one still has an
 /// occurrence, so no occurrence is ever shown twice.
 fn split(
+    core: &Core,
     conn: &mut DbConn,
     actor: &Actor,
     slug: &str,
     id: EventId,
     form: &EventForm,
     site: &SiteSettings,
-) -> AppResult<EventId> {
+) -> AppResult<(EventId, bool)> {
     let (ctx, ev) = for_edit(conn, actor, slug, id)?;
     let at = occurrence_of(&ev, &form.at)?;
     if at == ev.starts_at {
-        return super::update(conn, actor, slug, id, form, site).map(|()| id);
+        return super::update(core, conn, actor, slug, id, form, site).map(|w| (id, w));
     }
     let clean = validate(form, zone_for(site, Some(actor)))?;
     let tz = zone(&ev);
@@ -385,6 +391,13 @@ fn split(
             event::delete_override(conn, o.id)?;
         }
     }
+    // Both halves changed: where saves wait, both wait. The new half was shown as part of the
+    // old series, so it keeps what deleting the old one needs.
+    if ev.ever_published {
+        event::set_ever_published(conn, new_id)?;
+    }
+    super::approval::after_save(core, conn, actor, &ctx, id, ev.is_published())?;
+    let waiting = super::approval::after_save(core, conn, actor, &ctx, new_id, ev.is_published())?;
     audit::record(
         conn,
         Some(actor.id),
@@ -392,7 +405,7 @@ fn split(
         &format!("{} #{id} #{new_id}", ctx.room.slug),
         None,
     )?;
-    Ok(new_id)
+    Ok((new_id, waiting))
 }
 
 /// After the whole series changed: a series moved in time (or no longer repeating) loses its
@@ -418,22 +431,22 @@ fn for_delete(
     id: EventId,
 ) -> AppResult<(RoomCtx, Event)> {
     let ctx = rooms::load(conn, Some(actor), slug)?;
-    super::ensure_calendar(Some(actor), &ctx)?;
     let ev = event::find_in_room(conn, ctx.room.id, id)?;
+    super::approval::ensure_visible(Some(actor), &ctx, &ev)?;
     authorize_room(
         Some(actor),
         &ctx.access,
         RoomAction::DeleteContent {
             own: ev.created_by == actor.id,
-            ever_published: false,
+            ever_published: ev.ever_published,
         },
     )?;
     Ok((ctx, ev))
 }
 
 /// Deletes one occurrence (an EXDATE; its changed fields go), this and the following ones (the
-/// series ends before it), or the whole event. Events have no approval, so they count as never
-/// published (TODO(#12): events waiting for approval).
+/// series ends before it), or the whole event. One that readers have seen (`ever_published`)
+/// needs publish rights, as posts do (NetCommons' rule).
 pub fn delete_scoped(
     conn: &mut DbConn,
     actor: &Actor,

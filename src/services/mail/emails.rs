@@ -55,6 +55,42 @@ impl EmailTemplate for ApprovalRequest<'_> {
     const NAME: &'static str = "approval_request";
 }
 
+/// `event_approval_request`: a calendar event waits for the recipient's approval.
+#[derive(Debug, Serialize)]
+pub struct EventApprovalRequest<'a> {
+    /// Who saved it.
+    pub who: &'a str,
+    /// The room's name.
+    pub room: &'a str,
+    /// The event's title.
+    pub title: &'a str,
+    /// The approvals inbox.
+    pub link: &'a str,
+}
+
+impl EmailTemplate for EventApprovalRequest<'_> {
+    const NAME: &'static str = "event_approval_request";
+}
+
+/// `event_decided`: the author's event was approved, or sent back with a note.
+#[derive(Debug, Serialize)]
+pub struct EventDecided<'a> {
+    /// The room's name.
+    pub room: &'a str,
+    /// The event's title.
+    pub title: &'a str,
+    /// Approved (else sent back).
+    pub approved: bool,
+    /// The approver's note when sent back (empty otherwise).
+    pub note: &'a str,
+    /// The event's page.
+    pub link: &'a str,
+}
+
+impl EmailTemplate for EventDecided<'_> {
+    const NAME: &'static str = "event_decided";
+}
+
 /// `circular_notice`: a circular notice (回覧板) or a reminder of it; sent with `queue_many`.
 #[derive(Debug, Serialize)]
 pub struct CircularNotice<'a> {

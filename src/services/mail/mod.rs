@@ -307,6 +307,41 @@ mod tests {
             one(
                 t,
                 lang,
+                "Chief <b>",
+                &EventApprovalRequest {
+                    who: "Member & co",
+                    room: "council",
+                    title: "保護者会",
+                    link: "http://x.test/inbox",
+                },
+            ),
+            one(
+                t,
+                lang,
+                "花子",
+                &EventDecided {
+                    room: "council",
+                    title: "保護者会",
+                    approved: true,
+                    note: "",
+                    link: "http://x.test/rooms/council/calendar/events/1",
+                },
+            ),
+            one(
+                t,
+                lang,
+                "花子",
+                &EventDecided {
+                    room: "council",
+                    title: "保護者会",
+                    approved: false,
+                    note: "日付を確認してください",
+                    link: "http://x.test/rooms/council/calendar/events/1",
+                },
+            ),
+            one(
+                t,
+                lang,
                 n,
                 &CircularNotice {
                     title: "回覧 <1>",

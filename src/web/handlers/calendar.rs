@@ -6,6 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::db::types::EventId;
 use crate::error::AppError;
+use crate::services::calendar::approval;
 use crate::services::calendar::reminders::{self, ReminderForm};
 use crate::services::calendar::series::{self, Scope};
 use crate::services::calendar::{self, EventForm};
@@ -221,27 +222,36 @@ pub async fn create_event(
     let slug = room_slug(&slug)?.to_owned();
     let form = form.into_inner();
     let (actor, site) = (user.actor(), user.ctx().site.clone());
-    let (s, f) = (slug.clone(), form.clone());
+    let (s, f, core) = (slug.clone(), form.clone(), state.core.clone());
     let outcome = state
         .core
         .db
         .write(move |conn| {
             form::submit(
                 conn,
-                |conn| calendar::create(conn, &actor, &s, &f, &site),
+                |conn| calendar::create(&core, conn, &actor, &s, &f, &site),
                 |conn| calendar::room_for_new_event(conn, &actor, &s),
             )
         })
         .await?;
     match outcome {
-        FormOutcome::Saved(id) => Ok(redirect_with_flash(
+        FormOutcome::Saved((id, waiting)) => Ok(redirect_with_flash(
             &state,
             &format!("/rooms/{slug}/calendar/events/{id}"),
-            "flash.event_saved",
+            saved_flash(waiting),
         )),
         FormOutcome::Invalid { errors, page } => {
             render::invalid(&state, &form_page(&user, &page, None, &form, errors.into()))
         }
+    }
+}
+
+/// The flash after an event was saved: saved, or saved and waiting for approval.
+fn saved_flash(waiting: bool) -> &'static str {
+    if waiting {
+        "flash.event_waiting"
+    } else {
+        "flash.event_saved"
     }
 }
 
@@ -343,23 +353,23 @@ pub async fn update_event(
     let slug = room_slug(&slug)?.to_owned();
     let (id, form) = (EventId(id), form.into_inner());
     let (actor, site) = (user.actor(), user.ctx().site.clone());
-    let (s, f) = (slug.clone(), form.clone());
+    let (s, f, core) = (slug.clone(), form.clone(), state.core.clone());
     let outcome = state
         .core
         .db
         .write(move |conn| {
             form::submit(
                 conn,
-                |conn| series::update_scoped(conn, &actor, &s, id, &f, &site),
+                |conn| series::update_scoped(&core, conn, &actor, &s, id, &f, &site),
                 |conn| rooms::load(conn, Some(&actor), &s),
             )
         })
         .await?;
     match outcome {
-        FormOutcome::Saved(shown) => Ok(redirect_with_flash(
+        FormOutcome::Saved((shown, waiting)) => Ok(redirect_with_flash(
             &state,
             &format!("/rooms/{slug}/calendar/events/{shown}"),
-            "flash.event_saved",
+            saved_flash(waiting),
         )),
         FormOutcome::Invalid { errors, page } => render::invalid(
             &state,
@@ -581,10 +591,11 @@ pub async fn import_events(
     // Not UTF-8: the parser sees nothing it can read, and says so.
     let text = String::from_utf8(bytes).unwrap_or_default();
     let (actor, site, s) = (user.actor(), user.ctx().site.clone(), slug.clone());
+    let core = state.core.clone();
     let (ctx, outcome) = state
         .core
         .db
-        .write(move |conn| calendar::import::import(conn, &actor, &s, &text, &site))
+        .write(move |conn| calendar::import::import(&core, conn, &actor, &s, &text, &site))
         .await?;
     let layout = Layout::new(user.ctx(), &format!("/rooms/{slug}/calendar"));
     let page = ImportPage::new(layout, &ctx, &outcome);
@@ -592,4 +603,77 @@ pub async fn import_events(
         calendar::import::Imported::Done { .. } => render::ok(&state, &page),
         calendar::import::Imported::Refused(_) => render::invalid(&state, &page),
     }
+}
+
+/// The approve / send-back form of a waiting event.
+#[derive(Debug, serde::Deserialize)]
+pub struct EventDecisionForm {
+    #[serde(default)]
+    note: String,
+    /// Where to go afterwards: `inbox` or the event (default).
+    #[serde(default)]
+    back: String,
+}
+
+fn after_event_decision(slug: &str, id: i64, back: &str) -> String {
+    if back == "inbox" {
+        "/inbox".to_owned()
+    } else {
+        format!("/rooms/{slug}/calendar/events/{id}")
+    }
+}
+
+/// `POST /rooms/{room}/calendar/events/{id}/approve`: readers see the waiting event from now on.
+pub async fn approve_event(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(String, i64)>,
+    form: web::Form<EventDecisionForm>,
+) -> Result<HttpResponse, AppError> {
+    let (slug, id) = path.into_inner();
+    let slug = room_slug(&slug)?.to_owned();
+    let (actor, core, s) = (user.actor(), state.core.clone(), slug.clone());
+    state
+        .core
+        .db
+        .write(move |conn| approval::approve(&core, conn, &actor, &s, EventId(id)))
+        .await?;
+    Ok(redirect_with_flash(
+        &state,
+        &after_event_decision(&slug, id, &form.back),
+        "flash.event_approved",
+    ))
+}
+
+/// `POST /rooms/{room}/calendar/events/{id}/send-back`: back to its author with a note.
+pub async fn send_back_event(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(String, i64)>,
+    form: web::Form<EventDecisionForm>,
+) -> Result<HttpResponse, AppError> {
+    let (slug, id) = path.into_inner();
+    let slug = room_slug(&slug)?.to_owned();
+    let form = form.into_inner();
+    let (actor, core, s, note) = (
+        user.actor(),
+        state.core.clone(),
+        slug.clone(),
+        form.note.clone(),
+    );
+    let flash = match state
+        .core
+        .db
+        .write(move |conn| approval::send_back(&core, conn, &actor, &s, EventId(id), &note))
+        .await
+    {
+        Ok(()) => "flash.event_sent_back",
+        Err(AppError::Invalid(_)) => "flash.note_required",
+        Err(e) => return Err(e),
+    };
+    Ok(redirect_with_flash(
+        &state,
+        &after_event_decision(&slug, id, &form.back),
+        flash,
+    ))
 }

@@ -435,15 +435,24 @@ pub async fn inbox(
     user: CurrentUser,
 ) -> Result<HttpResponse, AppError> {
     let actor = user.actor();
-    let rows = state
+    let (rows, events) = state
         .core
         .db
-        .read(move |conn| room_posts::inbox(conn, &actor))
+        .read(move |conn| {
+            Ok((
+                room_posts::inbox(conn, &actor)?,
+                crate::services::calendar::approval::inbox(conn, &actor)?,
+            ))
+        })
         .await?;
     let site = &user.ctx().site;
     let page = InboxPage {
         layout: Layout::new(user.ctx(), "/inbox"),
         items: rows.iter().map(|r| inbox_item(site, r)).collect(),
+        events: events
+            .iter()
+            .map(|w| crate::web::views::calendar::inbox_event(site, w))
+            .collect(),
     };
     render::ok(&state, &page)
 }

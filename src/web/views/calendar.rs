@@ -20,6 +20,10 @@ pub const COLOURS: usize = 8;
 
 /// An occurrence in a day cell.
 #[derive(Debug, Clone, Serialize)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "a template context: each flag is one way the cell draws the item"
+)]
 pub struct CellItem {
     pub title: String,
     pub url: String,
@@ -33,6 +37,8 @@ pub struct CellItem {
     pub continues_after: bool,
     pub all_day: bool,
     pub room_name: String,
+    /// Waiting for approval or sent back: only its author and the approvers see it.
+    pub waiting: bool,
 }
 
 /// One day of the grid.
@@ -80,6 +86,8 @@ pub struct AgendaItem {
     pub colour: usize,
     pub room_name: String,
     pub recurring: bool,
+    /// Waiting for approval or sent back: only its author and the approvers see it.
+    pub waiting: bool,
 }
 
 /// A room in the combined calendar's legend, with its filter checkbox.
@@ -255,6 +263,7 @@ impl MonthPage {
                     continues_after: d < last,
                     all_day: e.all_day,
                     room_name: ctx.room.name.clone(),
+                    waiting: !e.is_published(),
                 });
             }
             // The agenda lists the month's own days only.
@@ -365,6 +374,7 @@ fn agenda_item(s: &Scheduled, ctx: &RoomCtx, url: &str, tz: Tz) -> AgendaItem {
         colour: s.room % COLOURS,
         room_name: ctx.room.name.clone(),
         recurring: !e.rrule.is_empty(),
+        waiting: !e.is_published(),
     }
 }
 
@@ -439,6 +449,12 @@ pub struct EventShowPage {
     pub facility_url: Option<String>,
     /// A facility booking waiting for approval (仮予約).
     pub booking_pending: bool,
+    /// `published`, `pending` (承認待ち) or `sent_back` (差し戻し).
+    pub approval: String,
+    /// The approver's note when sent back.
+    pub approval_note: String,
+    /// The actor may approve it or send it back here.
+    pub can_approve: bool,
 }
 
 /// The zone an event was set in and when it is there.
@@ -562,6 +578,9 @@ impl EventShowPage {
             facility_url: p.event.facility_id.map(|f| format!("/facilities/{f}")),
             booking_pending: p.event.booking_state == calendar::facilities::PENDING,
             can_delete: p.can_delete,
+            approval: e.approval.clone(),
+            approval_note: e.approval_note.clone(),
+            can_approve: p.can_approve,
             calendar_url: format!(
                 "/rooms/{}/calendar?month={}",
                 p.ctx.room.slug,
@@ -731,6 +750,8 @@ pub struct WeekItem {
     pub all_day: bool,
     /// It began on an earlier day.
     pub continues_before: bool,
+    /// Waiting for approval or sent back: only its author and the approvers see it.
+    pub waiting: bool,
 }
 
 /// A day of the week view.
@@ -827,6 +848,7 @@ impl WeekPage {
                     room_name: agenda.room_name.clone(),
                     all_day: e.all_day,
                     continues_before: d > from,
+                    waiting: agenda.waiting,
                 });
             }
         }
@@ -862,6 +884,8 @@ pub struct ImportPage {
     pub added: usize,
     /// Events the room already had.
     pub skipped: usize,
+    /// The added events wait for approval.
+    pub waiting: bool,
     /// Why nothing was imported (empty when it was).
     pub problems: Vec<ImportProblem>,
 }
@@ -877,6 +901,46 @@ pub struct ImportProblem {
     pub message: &'static str,
 }
 
+/// A waiting event in the approvals inbox.
+#[derive(Debug, Clone, Serialize)]
+pub struct InboxEvent {
+    pub id: i64,
+    pub title: String,
+    pub when: String,
+    pub place: String,
+    pub url: String,
+    pub room_slug: String,
+    pub room_name: String,
+    pub author_name: String,
+    /// When it was saved.
+    pub date: String,
+    pub recurring: bool,
+}
+
+/// Builds an inbox row of a waiting event.
+pub fn inbox_event(site: &SiteSettings, w: &calendar::approval::WaitingEvent) -> InboxEvent {
+    let e = &w.event;
+    InboxEvent {
+        id: e.id.0,
+        title: e.title.clone(),
+        when: when(
+            e,
+            &Occurrence {
+                start: e.starts_at,
+                end: e.ends_at,
+            },
+            site.timezone,
+        ),
+        place: e.place.clone(),
+        url: event_url(&w.room_slug, e),
+        room_slug: w.room_slug.clone(),
+        room_name: w.room_name.clone(),
+        author_name: w.author_name.clone(),
+        date: site.local_datetime(e.updated_at),
+        recurring: !e.rrule.is_empty(),
+    }
+}
+
 impl Page for ImportPage {
     const TEMPLATE: &'static str = "calendar/import.html";
 }
@@ -884,11 +948,16 @@ impl Page for ImportPage {
 impl ImportPage {
     /// The page for `outcome` in `ctx`'s room.
     pub fn new(layout: Layout, ctx: &RoomCtx, outcome: &calendar::import::Imported) -> Self {
-        let (added, skipped, problems) = match outcome {
-            calendar::import::Imported::Done { added, skipped } => (*added, *skipped, Vec::new()),
+        let (added, skipped, waiting, problems) = match outcome {
+            calendar::import::Imported::Done {
+                added,
+                skipped,
+                waiting,
+            } => (*added, *skipped, *waiting, Vec::new()),
             calendar::import::Imported::Refused(problems) => (
                 0,
                 0,
+                false,
                 problems
                     .iter()
                     .map(|p| ImportProblem {
@@ -904,6 +973,7 @@ impl ImportPage {
             room: room_item(&ctx.room, None),
             added,
             skipped,
+            waiting,
             problems,
         }
     }

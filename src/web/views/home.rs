@@ -61,6 +61,8 @@ pub struct HomeEvent {
     pub url: String,
     pub place: String,
     pub room_name: String,
+    /// Waiting for approval or sent back (only its author and the approvers see it).
+    pub waiting: bool,
 }
 
 impl Page for HomePage {
@@ -127,6 +129,7 @@ impl HomePage {
                         url: super::calendar::event_url(&ctx.room.slug, &s.event),
                         place: s.event.place.clone(),
                         room_name: ctx.room.name.clone(),
+                        waiting: !s.event.is_published(),
                     })
                 })
                 .collect(),

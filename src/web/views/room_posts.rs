@@ -483,6 +483,8 @@ pub struct InboxPage {
     pub layout: Layout,
     /// The waiting revisions.
     pub items: Vec<InboxItem>,
+    /// The waiting calendar events.
+    pub events: Vec<super::calendar::InboxEvent>,
 }
 
 impl Page for InboxPage {
