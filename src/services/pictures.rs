@@ -152,12 +152,12 @@ fn flatten_on_white(img: &DynamicImage) -> RgbImage {
     }
     let rgba = img.to_rgba8();
     RgbImage::from_fn(rgba.width(), rgba.height(), |x, y| {
-        let [r, g, b, a] = rgba.get_pixel(x, y).0;
-        let over = |c: u8| {
-            let (c, a) = (u32::from(c), u32::from(a));
-            u8::try_from((c * a + 255 * (255 - a) + 127) / 255).unwrap_or(u8::MAX)
+        let [red, green, blue, alpha] = rgba.get_pixel(x, y).0;
+        let over = |channel: u8| {
+            let (channel, alpha) = (u32::from(channel), u32::from(alpha));
+            u8::try_from((channel * alpha + 255 * (255 - alpha) + 127) / 255).unwrap_or(u8::MAX)
         };
-        image::Rgb([over(r), over(g), over(b)])
+        image::Rgb([over(red), over(green), over(blue)])
     })
 }
 

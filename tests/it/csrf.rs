@@ -686,14 +686,15 @@ fn account_step(method: &str, pattern: &str, o: &Objects) -> Option<Step> {
                 ("password_confirm", "the admin's next secret"),
             ]),
         ),
-        ("post", "/me/sessions/end") => step(pattern.into(), Victim, form(&[])),
-        // Her picture (arranged) is replaced by another, then removed.
+        // Her picture (arranged) is replaced by another below, then removed.
+        ("post", "/me/sessions/end" | "/me/picture/delete") => {
+            step(pattern.into(), Victim, form(&[]))
+        }
         ("post", "/me/picture") => step(
             pattern.into(),
             Victim,
             Body::Multipart("picture", "evil.png", sample_png(32, 32, [0, 0, 0])),
         ),
-        ("post", "/me/picture/delete") => step(pattern.into(), Victim, form(&[])),
         ("post", "/me/app-passwords") => step(
             pattern.into(),
             Victim,

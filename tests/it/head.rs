@@ -155,14 +155,7 @@ async fn arrange(app: &TestApp, admin: &reqwest::Client) -> Samples {
             .order(post_comments::id.desc())
             .first(conn)?)
     });
-    let home = admin
-        .get(app.url("/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    // (Before the home page: that page shows and spends the upload's flash message.)
     let res = upload_picture(app, admin, "me.jpg", sample_jpeg(120, 90)).await;
     assert_eq!(res.status(), 303);
     let person = app.db(|conn| {
@@ -171,6 +164,14 @@ async fn arrange(app: &TestApp, admin: &reqwest::Client) -> Samples {
             .select(yui::db::schema::users::id)
             .first(conn)?)
     });
+    let home = admin
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let at = home.find("/static/").unwrap();
     let end = home[at..].find('"').unwrap() + at;
     Samples {
