@@ -392,8 +392,11 @@ fn count_and_hash(
             n.first().map_or(0, |n| u64::try_from(n.n).unwrap_or(0)),
         ));
     }
-    let shas: Vec<S> =
-        diesel::sql_query("SELECT DISTINCT blob_sha256 AS s FROM files").load(conn)?;
+    let shas: Vec<S> = diesel::sql_query(
+        "SELECT DISTINCT blob_sha256 AS s FROM files \
+         UNION SELECT blob_sha256 AS s FROM user_pictures",
+    )
+    .load(conn)?;
     let mut bytes = 0;
     for sha in &shas {
         let path = storage.blob_path(&sha.s);

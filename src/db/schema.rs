@@ -267,6 +267,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    user_pictures (user_id) {
+        user_id -> BigInt,
+        blob_sha256 -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(user_pictures -> users (user_id));
+diesel::joinable!(user_pictures -> blobs (blob_sha256));
+
+diesel::table! {
     folders (id) {
         id -> BigInt,
         room_id -> BigInt,
@@ -643,6 +654,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     room_notification_prefs,
     digest_items,
     blobs,
+    user_pictures,
     folders,
     files,
     uploads,

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::last_insert_id;
 use crate::db::DbConn;
-use crate::db::schema::{blobs, files, folders, uploads, users};
+use crate::db::schema::{blobs, files, folders, uploads, user_pictures, users};
 
 /// A row of `folders`.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -396,12 +396,16 @@ pub fn referenced_blobs(conn: &mut DbConn, after: &str, limit: i64) -> QueryResu
         .load(conn)
 }
 
-/// Blobs no file refers to and nobody used since `before` (candidates for collection).
+/// Blobs no file and no profile picture refers to and nobody used since `before` (candidates for
+/// collection).
 pub fn unreferenced_blobs(conn: &mut DbConn, before: NaiveDateTime) -> QueryResult<Vec<String>> {
     blobs::table
         .filter(blobs::last_used_at.lt(before))
         .filter(diesel::dsl::not(diesel::dsl::exists(
             files::table.filter(files::blob_sha256.eq(blobs::sha256)),
+        )))
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            user_pictures::table.filter(user_pictures::blob_sha256.eq(blobs::sha256)),
         )))
         .select(blobs::sha256)
         .load(conn)
@@ -420,6 +424,9 @@ pub fn delete_blob_if_unused(
             .filter(blobs::last_used_at.lt(before))
             .filter(diesel::dsl::not(diesel::dsl::exists(
                 files::table.filter(files::blob_sha256.eq(sha256)),
+            )))
+            .filter(diesel::dsl::not(diesel::dsl::exists(
+                user_pictures::table.filter(user_pictures::blob_sha256.eq(sha256)),
             ))),
     )
     .execute(conn)

@@ -19,6 +19,7 @@ pub mod new_post_mail;
 pub mod notice;
 pub mod outbox;
 pub mod password_reset;
+pub mod picture;
 pub mod room;
 pub mod room_post;
 pub mod search;

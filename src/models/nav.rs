@@ -57,6 +57,9 @@ pub struct NavRow {
     /// holds).
     #[diesel(sql_type = BigInt)]
     pub waiting_anywhere: i64,
+    /// The SHA-256 of the member's profile picture, if they have one (the header shows it).
+    #[diesel(sql_type = Nullable<Text>)]
+    pub picture: Option<String>,
 }
 
 /// The query, written once with PostgreSQL's `$n` placeholders (SQLite reads them as `?n`).
@@ -88,7 +91,8 @@ SELECT
        JOIN rooms wr ON wr.id = rp.room_id
       WHERE pr.status = 'pending' AND rp.deleted = FALSE AND wr.archived = FALSE)
     + (SELECT COUNT(*) FROM events ev JOIN rooms er ON er.id = ev.room_id
-      WHERE ev.approval = 'pending' AND er.archived = FALSE) AS waiting_anywhere
+      WHERE ev.approval = 'pending' AND er.archived = FALSE) AS waiting_anywhere,
+    (SELECT up.blob_sha256 FROM user_pictures up WHERE up.user_id = $1) AS picture
 FROM (SELECT 1 AS one) o
 LEFT JOIN (
     SELECT n.id, n.title, n.drill FROM notices n JOIN notice_recipients nr ON nr.notice_id = n.id

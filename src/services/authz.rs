@@ -58,6 +58,20 @@ pub fn authorize_profile(
     }
 }
 
+/// Allows or denies seeing a person's profile picture: whoever may see their profile page
+/// (`authorize_profile`). An anonymous visitor gets 404, not the login page: an `<img>` has no use
+/// for a redirect, and no one outside may walk the ids to learn who has an account or a face.
+pub fn authorize_picture(
+    actor: Option<&Actor>,
+    person_id: i64,
+    shares_room: bool,
+) -> Result<(), AppError> {
+    match actor {
+        None => Err(AppError::NotFound),
+        Some(_) => authorize_profile(actor, person_id, shares_room),
+    }
+}
+
 /// Allows or denies using a verification link mailed for an address of account `owner_id`. The
 /// link proves the mailbox, so a visitor who is not logged in may use it (a phone's mail app opens
 /// links in a browser that rarely is); someone logged in as another account may not, so a link
@@ -613,6 +627,37 @@ mod tests {
         for (actor, person, shares, expected) in table {
             assert_eq!(
                 outcome(authorize_profile(*actor, *person, *shares)),
+                *expected,
+                "{actor:?} {person} {shares}"
+            );
+        }
+    }
+
+    /// Pictures: as profiles, but an anonymous visitor finds none (404, never a login page).
+    #[test]
+    fn pictures_show_to_those_who_see_the_profile() {
+        let admin = Actor {
+            id: 1,
+            is_admin: true,
+            tz: None,
+        };
+        let member = Actor {
+            id: 2,
+            is_admin: false,
+            tz: None,
+        };
+        let table: &[(Option<&Actor>, i64, bool, &str)] = &[
+            (None, 3, false, "404"),
+            (None, 3, true, "404"),
+            (Some(&member), 2, false, "ok"),
+            (Some(&member), 3, true, "ok"),
+            (Some(&member), 3, false, "404"),
+            (Some(&admin), 3, false, "ok"),
+            (Some(&admin), 1, false, "ok"),
+        ];
+        for (actor, person, shares, expected) in table {
+            assert_eq!(
+                outcome(authorize_picture(*actor, *person, *shares)),
                 *expected,
                 "{actor:?} {person} {shares}"
             );

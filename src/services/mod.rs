@@ -23,6 +23,7 @@ pub mod new_posts;
 pub mod notices;
 pub mod password;
 pub mod people;
+pub mod pictures;
 pub mod post_address;
 pub mod reachability;
 pub mod room_posts;

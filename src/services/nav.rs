@@ -19,6 +19,8 @@ pub struct NavFacts {
     pub unread_notices: i64,
     /// An open safety check they have not answered (the oldest).
     pub pending_safety: Option<PendingSafety>,
+    /// The SHA-256 of their profile picture, if they have one.
+    pub picture: Option<String>,
 }
 
 /// A safety check waiting for the member's answer.
@@ -64,5 +66,6 @@ pub fn for_member(conn: &mut DbConn, actor: &Actor) -> AppResult<NavFacts> {
         waiting_approvals: approvals.unwrap_or(0),
         unread_notices: first.unread_notices,
         pending_safety,
+        picture: first.picture.clone(),
     })
 }

@@ -80,6 +80,8 @@ pub const FLASH_KEYS: &[&str] = &[
     "flash.test_sent",
     "flash.address_verified",
     "flash.test_everyone_sent",
+    "flash.picture_saved",
+    "flash.picture_removed",
 ];
 
 /// The flash message the request carries, if it names one of `FLASH_KEYS`.

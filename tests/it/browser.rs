@@ -2039,3 +2039,102 @@ async fn an_editor_s_event_waits_and_the_chief_editor_approves_it_from_the_inbox
         .unwrap();
     eprintln!("browser test took {:.1?}", started.elapsed());
 }
+
+/// Whether the `<img>` matching `css` has loaded real pixels.
+async fn image_loaded(driver: &WebDriver, css: &str) -> WebDriverResult<bool> {
+    driver
+        .execute(
+            "var i = document.querySelector(arguments[0]); return !!(i && i.complete && i.naturalWidth > 0);",
+            vec![serde_json::json!(css)],
+        )
+        .await?
+        .convert()
+}
+
+/// Waits until the `<img>` matching `css` has loaded.
+async fn wait_for_image(driver: &WebDriver, css: &str) -> WebDriverResult<()> {
+    let deadline = Instant::now() + TIMEOUT;
+    while !image_loaded(driver, css).await? {
+        assert!(Instant::now() < deadline, "{css} did not load");
+        tokio::time::sleep(POLL).await;
+    }
+    Ok(())
+}
+
+/// Profile pictures (issue #15): on a phone, a member chooses a photo on `/me` with the plain
+/// form; it shows there and in the header; at 1280 px the member directory and her profile show
+/// it, and a member without one has the placeholder with their initial.
+#[actix_web::test]
+async fn a_member_uploads_a_profile_picture_on_a_phone_and_it_shows_in_the_directory() {
+    if !browser_available() {
+        return;
+    }
+    let started = Instant::now();
+    let (_chromedriver, _profile, driver) = launch().await;
+    let app = TestApp::spawn();
+    let admin = app.admin_client().await;
+    let hanako = app.user("hanako").create();
+    app.user("taro").create();
+    app.room("town")
+        .named("3年2組 保護者会")
+        .member("hanako", "member")
+        .member("taro", "member")
+        .create(&admin)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let photo = dir.path().join("IMG_0001.jpg");
+    std::fs::write(&photo, crate::support::jpeg_with_gps(900, 600, 1)).unwrap();
+    let app = &app;
+    driver
+        .run_and_quit(|driver| async move {
+            let driver = &driver;
+            driver.set_window_rect(0, 0, 390, 844).await?;
+            log_in(driver, app, "hanako").await?;
+            driver.goto(app.url("/me")).await?;
+            assert_eq!(count(driver, "header .me-link .avatar-none").await?, 1);
+            find(driver, "#picture-file")
+                .await?
+                .send_keys(photo.to_string_lossy())
+                .await?;
+            click_away(driver, "#picture button.primary").await?;
+            wait_for_path(driver, "/me", |p| p == "/me").await?;
+            assert!(
+                text_of(driver, ".flash")
+                    .await?
+                    .contains("プロフィール写真")
+            );
+            wait_for_image(driver, "#picture img.avatar").await?;
+            wait_for_image(driver, "header .me-link img.avatar").await?;
+            assert_eq!(
+                find(driver, "#picture img.avatar")
+                    .await?
+                    .attr("alt")
+                    .await?
+                    .as_deref(),
+                Some("あなたのプロフィール写真")
+            );
+            assert_fits_width(driver, "/me with a picture").await?;
+            shot(driver, "81-me-picture-390.png").await?;
+
+            driver.set_window_rect(0, 0, 1280, 900).await?;
+            driver.goto(app.url("/people")).await?;
+            let hers = format!(".people-list a[href='/people/{}'] img.avatar", hanako.id);
+            wait_for_image(driver, &hers).await?;
+            assert_eq!(
+                count(driver, ".people-list .avatar-none").await?,
+                1,
+                "taro's placeholder"
+            );
+            assert_fits_width(driver, "the directory").await?;
+            shot(driver, "82-people-directory-1280.png").await?;
+            driver
+                .goto(app.url(&format!("/people/{}", hanako.id)))
+                .await?;
+            wait_for_image(driver, ".profile-head img.avatar").await?;
+            shot(driver, "83-profile-picture-1280.png").await?;
+            Ok::<_, WebDriverError>(())
+        })
+        .await
+        .unwrap();
+    eprintln!("browser test took {:.1?}", started.elapsed());
+}

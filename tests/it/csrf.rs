@@ -13,7 +13,7 @@ use yui::db::schema::{
     folders, login_failures, notice_recipients, notices, outbox, password_resets, playlist_entries,
     playlists, post_comments, post_revisions, room_invitations, room_join_requests, room_members,
     room_notification_prefs, room_permissions, room_posts, rooms, safety_officers, sessions,
-    settings, subsonic_stars, uploads, users,
+    settings, subsonic_stars, uploads, user_pictures, users,
 };
 
 use crate::support::*;
@@ -129,6 +129,11 @@ fn people(conn: &mut yui::db::DbConn, s: &mut Vec<String>) -> QueryResult<()> {
         .select((password_resets::user_id, password_resets::used_at))
         .load(conn)?;
     s.push(format!("password_resets {v:?}"));
+    let v: Vec<(i64, String)> = user_pictures::table
+        .order(user_pictures::user_id)
+        .select((user_pictures::user_id, user_pictures::blob_sha256))
+        .load(conn)?;
+    s.push(format!("user_pictures {v:?}"));
     Ok(())
 }
 
@@ -703,7 +708,15 @@ fn account_step(method: &str, pattern: &str, o: &Objects) -> Option<Step> {
                 ("password_confirm", "the admin's next secret"),
             ]),
         ),
-        ("post", "/me/sessions/end") => step(pattern.into(), Victim, form(&[])),
+        // Her picture (arranged) is replaced by another below, then removed.
+        ("post", "/me/sessions/end" | "/me/picture/delete") => {
+            step(pattern.into(), Victim, form(&[]))
+        }
+        ("post", "/me/picture") => step(
+            pattern.into(),
+            Victim,
+            Body::Multipart("picture", "evil.png", sample_png(32, 32, [0, 0, 0])),
+        ),
         ("post", "/me/app-passwords") => step(
             pattern.into(),
             Victim,
@@ -1261,6 +1274,8 @@ async fn site(app: &TestApp) -> (Clients, Objects) {
     arrange_calendar(app, &admin, &victim, &mut o).await;
     arrange_facilities(app, &admin, &victim, &mut o).await;
     arrange_app_password(app, &victim, &mut o).await;
+    let res = upload_picture(app, &victim, "me.png", sample_png(32, 32, [255, 255, 255])).await;
+    assert_eq!(res.status(), 303, "the victim's picture");
     app.outbox_drained().await;
     let clients = Clients {
         admin_elsewhere: app.sign_in("admin").await,

@@ -29,6 +29,8 @@ struct Samples {
     event: i64,
     facility: i64,
     comment: i64,
+    /// Someone with a profile picture (the admin).
+    person: i64,
     static_path: String,
 }
 
@@ -56,6 +58,8 @@ fn sample_path(pattern: &str, s: &Samples) -> String {
         path.replace("{id}", &s.event.to_string())
     } else if pattern.contains("facilities/") {
         path.replace("{id}", &s.facility.to_string())
+    } else if pattern.starts_with("/people/") {
+        path.replace("{id}", &s.person.to_string())
     } else {
         path.replace("{id}", &s.post.to_string())
     };
@@ -151,6 +155,15 @@ async fn arrange(app: &TestApp, admin: &reqwest::Client) -> Samples {
             .order(post_comments::id.desc())
             .first(conn)?)
     });
+    // (Before the home page: that page shows and spends the upload's flash message.)
+    let res = upload_picture(app, admin, "me.jpg", sample_jpeg(120, 90)).await;
+    assert_eq!(res.status(), 303);
+    let person = app.db(|conn| {
+        Ok(yui::db::schema::users::table
+            .filter(yui::db::schema::users::login.eq("admin"))
+            .select(yui::db::schema::users::id)
+            .first(conn)?)
+    });
     let home = admin
         .get(app.url("/"))
         .send()
@@ -169,6 +182,7 @@ async fn arrange(app: &TestApp, admin: &reqwest::Client) -> Samples {
         event,
         facility,
         comment,
+        person,
         static_path: home[at..end].to_owned(),
     }
 }
@@ -242,4 +256,21 @@ async fn head_of_a_file_download_has_its_length_etag_and_ranges() {
     assert_eq!(h.get("content-length").unwrap(), "7");
     assert!(h.get("etag").is_some());
     assert_eq!(h.get("accept-ranges").unwrap(), "bytes");
+}
+
+#[actix_web::test]
+async fn head_of_a_profile_picture_has_its_type_length_and_etag() {
+    let app = TestApp::spawn();
+    let admin = app.admin_client().await;
+    let s = arrange(&app, &admin).await;
+    let url = app.url(&format!("/people/{}/picture", s.person));
+    let head = admin.head(&url).send().await.unwrap();
+    assert_eq!(head.status(), 200);
+    let h = head.headers().clone();
+    assert_eq!(h.get("content-type").unwrap(), "image/jpeg");
+    assert!(h.get("etag").is_some());
+    let get = admin.get(&url).send().await.unwrap();
+    let len = get.bytes().await.unwrap().len();
+    assert_eq!(h.get("content-length").unwrap(), &len.to_string());
+    assert!(head.bytes().await.unwrap().is_empty());
 }

@@ -33,6 +33,7 @@ mod home;
 mod mail;
 mod migrations;
 mod people;
+mod pictures;
 mod query_budget;
 mod reachability;
 mod room_posts;

@@ -31,6 +31,7 @@ pub const TABLES: &[&str] = &[
     "room_notification_prefs",
     "digest_items",
     "blobs",
+    "user_pictures",
     "folders",
     "files",
     "notices",

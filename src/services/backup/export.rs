@@ -347,13 +347,19 @@ fn read_snapshot(
     result
 }
 
-/// The blobs that files refer to, `(sha256, size)` sorted by name. Only these go into a backup:
-/// garbage collection may remove an unreferenced one while the copy runs.
+/// The blobs that files and profile pictures refer to, `(sha256, size)` sorted by name. Only these
+/// go into a backup: garbage collection may remove an unreferenced one while the copy runs.
 pub fn referenced_blobs(conn: &mut DbConn) -> anyhow::Result<Vec<(String, i64)>> {
-    let rows: Vec<BlobRow> = diesel::sql_query(
+    // A database of an older schema (the backup before an upgrade) has no `user_pictures` yet.
+    let pictures = if catalog::tables(conn)?.iter().any(|t| t == "user_pictures") {
+        " OR EXISTS (SELECT 1 FROM user_pictures p WHERE p.blob_sha256 = b.sha256)"
+    } else {
+        ""
+    };
+    let rows: Vec<BlobRow> = diesel::sql_query(format!(
         "SELECT b.sha256 AS sha256, b.size AS size FROM blobs b \
-         WHERE EXISTS (SELECT 1 FROM files f WHERE f.blob_sha256 = b.sha256)",
-    )
+         WHERE EXISTS (SELECT 1 FROM files f WHERE f.blob_sha256 = b.sha256){pictures}"
+    ))
     .load(conn)?;
     let mut blobs: Vec<(String, i64)> = rows.into_iter().map(|b| (b.sha256, b.size)).collect();
     // Sorted here, not by SQL: PostgreSQL's collation need not be byte order.

@@ -932,10 +932,21 @@ struct Sha {
     sha256: String,
 }
 
-/// Every blob a file refers to is in the store (its hash was checked as it was written).
+/// Every blob a file or a profile picture refers to is in the store (its hash was checked as it
+/// was written).
 fn check_blobs_present(target: &mut Target, storage: &Storage) -> anyhow::Result<()> {
-    let shas: Vec<Sha> = diesel::sql_query("SELECT DISTINCT blob_sha256 AS sha256 FROM files")
-        .load(&mut target.conn)?;
+    let pictures = if catalog::tables(&mut target.conn)?
+        .iter()
+        .any(|t| t == "user_pictures")
+    {
+        " UNION SELECT blob_sha256 AS sha256 FROM user_pictures"
+    } else {
+        ""
+    };
+    let shas: Vec<Sha> = diesel::sql_query(format!(
+        "SELECT DISTINCT blob_sha256 AS sha256 FROM files{pictures}"
+    ))
+    .load(&mut target.conn)?;
     let missing: Vec<&str> = shas
         .iter()
         .map(|s| s.sha256.as_str())
@@ -943,7 +954,7 @@ fn check_blobs_present(target: &mut Target, storage: &Storage) -> anyhow::Result
         .collect();
     if !missing.is_empty() {
         anyhow::bail!(
-            "{} blobs that files refer to are not in the archive (first: {}): refused",
+            "{} blobs that files or pictures refer to are not in the archive (first: {}): refused",
             missing.len(),
             missing[0]
         );

@@ -71,7 +71,14 @@ pub fn scrub_blobs(
         .map_err(io)?;
     let mut after = String::new();
     loop {
-        let page = m::referenced_blobs(conn, &after, 1000)?;
+        // Files' blobs and profile pictures' blobs, merged into one page in name order.
+        let mut page = m::referenced_blobs(conn, &after, 1000)?;
+        page.extend(crate::models::picture::referenced_blobs(
+            conn, &after, 1000,
+        )?);
+        page.sort();
+        page.dedup();
+        page.truncate(1000);
         let Some(last) = page.last() else { break };
         after.clone_from(last);
         for sha in page {

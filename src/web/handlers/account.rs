@@ -10,7 +10,7 @@ use crate::services::account::{
 };
 use crate::services::app_passwords::{self, NewAppPasswordForm};
 use crate::services::form::FormOutcome;
-use crate::services::{auth, rooms};
+use crate::services::{auth, pictures, rooms};
 use crate::web::AppState;
 use crate::web::extract::{Ctx, CurrentUser};
 use crate::web::render::{self, keep_token_private, redirect, redirect_with_flash};
@@ -33,8 +33,17 @@ async fn profile_page(
         .db
         .read(move |conn| app_passwords::list(conn, &u))
         .await?;
+    let layout = Layout::new(user.ctx(), "/me");
+    let (picture, initial) = layout
+        .user
+        .as_ref()
+        .map(|u| (u.picture.clone(), u.initial.clone()))
+        .unwrap_or_default();
     Ok(ProfilePage {
-        layout: Layout::new(user.ctx(), "/me"),
+        layout,
+        picture,
+        initial,
+        picture_max_mb: pictures::MAX_UPLOAD_BYTES / (1024 * 1024),
         form,
         login: user.user().login.clone(),
         private_rooms: user.ctx().site.private_rooms,
@@ -265,4 +274,74 @@ pub async fn my_room(
         .write(move |conn| rooms::private_room(conn, &actor, &name, allowed))
         .await?;
     Ok(redirect(&format!("/rooms/{slug}")))
+}
+
+/// At most this many bytes of a picture upload are read (and dropped) past the limit before the
+/// request is refused outright: a browser shows the form's error only once its body was taken.
+const PICTURE_DRAIN_LIMIT: usize = 4 * pictures::MAX_UPLOAD_BYTES;
+
+/// The `picture` field of the upload form: its bytes up to the limit, or `TooLarge`.
+async fn picture_field(
+    form: &mut actix_multipart::Multipart,
+) -> Result<pictures::Upload, AppError> {
+    use futures_util::StreamExt as _;
+    let broken = || AppError::Invalid(crate::error::FieldErrors::default());
+    let (mut bytes, mut seen, mut too_large) = (Vec::new(), 0usize, false);
+    while let Some(field) = form.next().await {
+        let mut field = field.map_err(|_| broken())?;
+        let ours = field.name() == Some("picture");
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(|_| broken())?;
+            seen += chunk.len();
+            if seen > PICTURE_DRAIN_LIMIT {
+                return Err(AppError::PayloadTooLarge);
+            }
+            if !ours || too_large {
+                continue;
+            }
+            if bytes.len() + chunk.len() > pictures::MAX_UPLOAD_BYTES {
+                too_large = true;
+                bytes = Vec::new();
+            } else {
+                bytes.extend_from_slice(&chunk);
+            }
+        }
+    }
+    Ok(if too_large {
+        pictures::Upload::TooLarge
+    } else {
+        pictures::Upload::Bytes(bytes)
+    })
+}
+
+/// `POST /me/picture` (multipart, the CSRF token in the action URL's query): the session's own
+/// member's new profile picture; a refused file leaves the old picture and shows why (422).
+pub async fn upload_picture(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    mut form: actix_multipart::Multipart,
+) -> Result<HttpResponse, AppError> {
+    let upload = picture_field(&mut form).await?;
+    let saved = pictures::set_picture(&state.core, &user.actor(), upload).await;
+    match FormOutcome::of(saved, ())? {
+        FormOutcome::Saved(()) => Ok(redirect_with_flash(&state, "/me", "flash.picture_saved")),
+        FormOutcome::Invalid { errors, .. } => {
+            let page = profile_page(&state, &user, saved_profile(&user), errors.into()).await?;
+            render::invalid(&state, &page)
+        }
+    }
+}
+
+/// `POST /me/picture/delete`: the session's own member goes back to the placeholder.
+pub async fn remove_picture(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+) -> Result<HttpResponse, AppError> {
+    let actor = user.actor();
+    state
+        .core
+        .db
+        .write(move |conn| pictures::remove_picture(conn, &actor))
+        .await?;
+    Ok(redirect_with_flash(&state, "/me", "flash.picture_removed"))
 }

@@ -13,6 +13,12 @@ pub struct ProfilePage {
     /// The site layout.
     #[serde(flatten)]
     pub layout: Layout,
+    /// The member's profile picture's address, if they have one.
+    pub picture: Option<String>,
+    /// The placeholder's letter (no picture).
+    pub initial: String,
+    /// The largest picture upload, in MB.
+    pub picture_max_mb: usize,
     /// The profile form's values.
     pub form: ProfileFormView,
     /// The member's login name (not editable).

@@ -50,6 +50,10 @@ pub struct NavUser {
     pub waiting_approvals: i64,
     /// Unread circular notices.
     pub unread_notices: i64,
+    /// Their profile picture's address, if they have one.
+    pub picture: Option<String>,
+    /// The first letter of their name (the placeholder without a picture).
+    pub initial: String,
 }
 
 /// The banner of a safety check waiting for the member's answer.
@@ -82,6 +86,12 @@ impl Layout {
             may_approve: ctx.nav.may_approve,
             waiting_approvals: ctx.nav.waiting_approvals,
             unread_notices: ctx.nav.unread_notices,
+            picture: ctx
+                .nav
+                .picture
+                .as_deref()
+                .map(|sha| super::people::picture_url(s.user.id, sha)),
+            initial: super::people::initial(&s.user.display_name),
         });
         // Not on the safety pages themselves (the answer form is right there).
         let safety_banner = ctx

@@ -18,7 +18,9 @@ use yui::config::{Config, MailTransport, SmtpTls};
 use yui::services::Core;
 
 mod builders;
+mod pictures;
 pub use builders::*;
+pub use pictures::*;
 
 /// One mail as the SMTP server received it.
 #[derive(Debug, Clone)]
