@@ -1,12 +1,14 @@
 //! Database access: one connection type over SQLite and PostgreSQL, the pool, and the only entry points
-//! (`Db::read` / `Db::write`) that run a closure on the blocking pool inside one transaction and
-//! wake the mail sender once a transaction that queued mail has committed.
+//! (`Db::read` / `Db::write`) that run a closure inside one transaction and wake the mail sender
+//! once a transaction that queued mail has committed. Writes (and PostgreSQL reads) run on the
+//! blocking pool; SQLite reads run right where they are asked, on the thread's own read-only
+//! connection (`Db::read` says why).
 
 pub mod migrate;
 pub mod schema;
 pub mod types;
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -85,10 +87,19 @@ pub fn establish(url: &str) -> Result<DbConn, anyhow::Error> {
 #[derive(Debug)]
 struct ConnectionSetup {
     statements: Arc<AtomicU64>,
+    /// A thread's SQLite reader (`Db::read`): `query_only`, so it can never write.
+    read_only: bool,
 }
 
 impl CustomizeConnection<DbConn, diesel::r2d2::Error> for ConnectionSetup {
     fn on_acquire(&self, conn: &mut DbConn) -> Result<(), diesel::r2d2::Error> {
+        self.prepare(conn).map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+impl ConnectionSetup {
+    /// The settings every connection gets, pooled or a thread's reader.
+    fn prepare(&self, conn: &mut DbConn) -> Result<(), diesel::result::Error> {
         let statements = Arc::clone(&self.statements);
         let count = move |event: InstrumentationEvent<'_>| {
             if matches!(event, InstrumentationEvent::StartQuery { .. }) {
@@ -102,8 +113,10 @@ impl CustomizeConnection<DbConn, diesel::r2d2::Error> for ConnectionSetup {
             c.batch_execute(
                 "PRAGMA busy_timeout=5000; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; \
                  PRAGMA cache_size=-4000; PRAGMA temp_store=MEMORY;",
-            )
-            .map_err(diesel::r2d2::Error::QueryError)?;
+            )?;
+            if self.read_only {
+                c.batch_execute("PRAGMA query_only=ON;")?;
+            }
         }
         // After the settings above, so only the use cases' statements are counted.
         match conn {
@@ -128,6 +141,20 @@ pub fn mail_queued() {
     MAIL_QUEUED.set(true);
 }
 
+thread_local! {
+    /// SQLite: this thread's read-only connection to each database it has read (`Db::read`), by
+    /// `Db::id`. Taken out while a read runs, so a read started from inside another one (never
+    /// done today) opens a second one instead of failing.
+    static READERS: RefCell<Vec<(u64, DbConn)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// How many databases' readers a thread keeps (tests open many databases on one thread; a server
+/// has one).
+const READERS_PER_THREAD: usize = 4;
+
+/// Numbers the `Db`s of this process, so a thread's reader is never used for another database.
+static NEXT_DB_ID: AtomicU64 = AtomicU64::new(1);
+
 /// The pool plus the backend it talks to.
 #[derive(Clone)]
 pub struct Db {
@@ -135,6 +162,10 @@ pub struct Db {
     backend: Backend,
     mail_wakeup: Arc<tokio::sync::Notify>,
     statements: Arc<AtomicU64>,
+    /// This pool's number among the process's (`READERS`).
+    id: u64,
+    /// The URL, for a thread's SQLite reader.
+    url: Arc<str>,
 }
 
 impl Db {
@@ -153,6 +184,7 @@ impl Db {
             .connection_timeout(Duration::from_secs(10))
             .connection_customizer(Box::new(ConnectionSetup {
                 statements: Arc::clone(&statements),
+                read_only: false,
             }))
             .build(ConnectionManager::<DbConn>::new(manager_url))?;
         Ok(Self {
@@ -160,6 +192,8 @@ impl Db {
             backend,
             mail_wakeup: Arc::new(tokio::sync::Notify::new()),
             statements,
+            id: NEXT_DB_ID.fetch_add(1, Ordering::Relaxed),
+            url: url.into(),
         })
     }
 
@@ -180,13 +214,74 @@ impl Db {
         &self.mail_wakeup
     }
 
-    /// Runs a read-only use case on the blocking pool, inside one (deferred) transaction so it sees one snapshot.
+    /// Runs a read-only use case inside one (deferred) transaction, so on SQLite it sees one snapshot.
+    ///
+    /// On SQLite it runs here and now, on this thread's own read-only connection: a read of a
+    /// local file in WAL mode never waits for a writer and takes microseconds, far less than
+    /// handing it to the blocking pool and back (a thread wake-up each way, and under load a queue
+    /// of threads waiting for the pool's few connections: futex wake/wait dominated the profile of
+    /// a member page, #16). The connection is `query_only`, so a use case that writes through
+    /// `read` fails loudly instead of waiting for the write lock on an async worker. PostgreSQL
+    /// reads wait on the network and go to the blocking pool; so do reads that may take long
+    /// whatever the backend (`read_long`).
     pub async fn read<F, R>(&self, f: F) -> Result<R, AppError>
     where
         F: FnOnce(&mut DbConn) -> Result<R, AppError> + Send + 'static,
         R: Send + 'static,
     {
+        match self.backend {
+            Backend::Sqlite => self.read_here(f),
+            Backend::Postgres => self.run(false, f).await,
+        }
+    }
+
+    /// Runs a read-only use case that may take long (a whole music library, an export) on the
+    /// blocking pool, whatever the backend, so it never holds up the async worker's other requests.
+    pub async fn read_long<F, R>(&self, f: F) -> Result<R, AppError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<R, AppError> + Send + 'static,
+        R: Send + 'static,
+    {
         self.run(false, f).await
+    }
+
+    /// A SQLite read on this thread's reader (opened on first use), in one transaction.
+    fn read_here<F, R>(&self, f: F) -> Result<R, AppError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<R, AppError>,
+    {
+        let mine = READERS.with_borrow_mut(|readers| {
+            let at = readers.iter().position(|(id, _)| *id == self.id)?;
+            Some(readers.swap_remove(at).1)
+        });
+        let mut conn = match mine {
+            Some(conn) => conn,
+            None => self.open_reader()?,
+        };
+        let result = in_transaction(&mut conn, false, f);
+        // A connection whose transaction could not be closed is not used again.
+        if !<DbConn as diesel::Connection>::TransactionManager::is_broken_transaction_manager(
+            &mut conn,
+        ) {
+            READERS.with_borrow_mut(|readers| {
+                if readers.len() >= READERS_PER_THREAD {
+                    readers.remove(0);
+                }
+                readers.push((self.id, conn));
+            });
+        }
+        result
+    }
+
+    /// A new read-only SQLite connection with the pool's settings.
+    fn open_reader(&self) -> Result<DbConn, AppError> {
+        let mut conn = establish(&self.url).map_err(|e| AppError::Unavailable(e.to_string()))?;
+        let setup = ConnectionSetup {
+            statements: Arc::clone(&self.statements),
+            read_only: true,
+        };
+        setup.prepare(&mut conn)?;
+        Ok(conn)
     }
 
     /// Runs a use case that writes, inside one transaction that takes SQLite's write lock up front

@@ -227,7 +227,7 @@ fn load(conn: &mut DbConn, actor: &Actor) -> AppResult<Loaded> {
 /// blocking pool, once per blob) and keeping them.
 pub async fn library(core: &Core, actor: &Actor) -> AppResult<Library> {
     let a = actor.clone();
-    let mut loaded = core.db.read(move |conn| load(conn, &a)).await?;
+    let mut loaded = core.db.read_long(move |conn| load(conn, &a)).await?;
     let missing: Vec<String> = loaded
         .files
         .iter()
