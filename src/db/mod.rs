@@ -360,3 +360,62 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use diesel::connection::SimpleConnection;
+
+    use super::Db;
+
+    /// A SQLite read runs on the thread's own `query_only` connection: a use case that writes
+    /// through `Db::read` fails instead of taking the write lock on an async worker, and a read
+    /// right after a write sees it (the reader keeps no snapshot between reads).
+    #[tokio::test]
+    async fn sqlite_reads_cannot_write_and_see_the_latest_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let db = Db::connect(&url).unwrap();
+        let count = |db: &Db| {
+            let db = db.clone();
+            async move {
+                db.read(|c| {
+                    #[derive(diesel::QueryableByName)]
+                    struct N {
+                        #[diesel(sql_type = diesel::sql_types::BigInt)]
+                        n: i64,
+                    }
+                    let rows: Vec<N> = diesel::RunQueryDsl::load(
+                        diesel::sql_query("SELECT COUNT(*) AS n FROM t"),
+                        c,
+                    )?;
+                    Ok(rows.first().map_or(0, |r| r.n))
+                })
+                .await
+            }
+        };
+        db.write(|c| Ok(c.batch_execute("CREATE TABLE t (x INTEGER)")?))
+            .await
+            .unwrap();
+        assert_eq!(count(&db).await.unwrap(), 0);
+        let refused = db
+            .read(|c| Ok(c.batch_execute("INSERT INTO t VALUES (1)")?))
+            .await;
+        assert!(
+            matches!(&refused, Err(e) if format!("{e:?}").contains("readonly")),
+            "{refused:?}"
+        );
+        assert_eq!(
+            count(&db).await.unwrap(),
+            0,
+            "the refused write left nothing"
+        );
+        db.write(|c| Ok(c.batch_execute("INSERT INTO t VALUES (2)")?))
+            .await
+            .unwrap();
+        assert_eq!(
+            count(&db).await.unwrap(),
+            1,
+            "the reader sees the write at once"
+        );
+    }
+}
