@@ -3,10 +3,10 @@
 //! role that may publish, each with its chain of parent rooms (what deciding "may approve
 //! somewhere" needs) and the revisions and calendar events waiting there (the 承認 link's count). One statement, so a page costs one round trip for it on PostgreSQL too.
 
-use diesel::RunQueryDsl;
 use diesel::sql_types::{BigInt, Bool, Nullable, Text};
 
-use crate::db::{Backend, DbConn};
+use crate::db::DbConn;
+use crate::db::text_query::{self, Bind};
 
 /// One row of the answer. The counts and the safety check repeat on every row; the room columns
 /// describe one room of one candidate's chain (all `None` on the single row of a member who holds
@@ -124,18 +124,13 @@ pub fn rows(
     } else {
         roles
     };
+    // One text per number of roles (a constant of the program), so it stays prepared.
     let sql = SQL.replace("ROLES", &roles);
-    let sql = match conn.backend() {
-        Backend::Postgres => sql,
-        Backend::Sqlite => sql.replace('$', "?"),
-    };
-    let mut query = diesel::sql_query(sql)
-        .bind::<BigInt, _>(user_id)
-        .bind::<BigInt, _>(max_depth)
-        .bind::<Text, _>(publish)
-        .into_boxed();
-    for role in publish_roles {
-        query = query.bind::<Text, _>(*role);
-    }
-    query.load(conn)
+    let mut binds = vec![
+        Bind::Int(user_id),
+        Bind::Int(max_depth),
+        Bind::Text(publish),
+    ];
+    binds.extend(publish_roles.iter().map(|role| Bind::Text(role)));
+    text_query::load(conn, &sql, &binds)
 }
