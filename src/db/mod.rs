@@ -6,6 +6,7 @@
 
 pub mod migrate;
 pub mod schema;
+pub mod text_query;
 pub mod types;
 
 use std::cell::{Cell, RefCell};
@@ -102,8 +103,10 @@ impl ConnectionSetup {
     fn prepare(&self, conn: &mut DbConn) -> Result<(), diesel::result::Error> {
         let statements = Arc::clone(&self.statements);
         let count = move |event: InstrumentationEvent<'_>| {
-            if matches!(event, InstrumentationEvent::StartQuery { .. }) {
+            if let InstrumentationEvent::StartQuery { query, .. } = event {
                 statements.fetch_add(1, Ordering::Relaxed);
+                // `YUI_LOG=yui::sql=trace`: every statement's text, to see what a page runs.
+                tracing::trace!(target: "yui::sql", "{query}");
             }
         };
         if let DbConn::Sqlite(c) = conn {
@@ -214,7 +217,8 @@ impl Db {
         &self.mail_wakeup
     }
 
-    /// Runs a read-only use case inside one (deferred) transaction, so on SQLite it sees one snapshot.
+    /// Runs a read-only use case: on SQLite inside one (deferred) transaction, so it sees one
+    /// snapshot; on PostgreSQL without one (see `Mode::Statements`).
     ///
     /// On SQLite it runs here and now, on this thread's own read-only connection: a read of a
     /// local file in WAL mode never waits for a writer and takes microseconds, far less than
@@ -231,7 +235,7 @@ impl Db {
     {
         match self.backend {
             Backend::Sqlite => self.read_here(f),
-            Backend::Postgres => self.run(false, f).await,
+            Backend::Postgres => self.run(Mode::Statements, f).await,
         }
     }
 
@@ -242,7 +246,7 @@ impl Db {
         F: FnOnce(&mut DbConn) -> Result<R, AppError> + Send + 'static,
         R: Send + 'static,
     {
-        self.run(false, f).await
+        self.run(Mode::Read, f).await
     }
 
     /// A SQLite read on this thread's reader (opened on first use), in one transaction.
@@ -292,10 +296,10 @@ impl Db {
         F: FnOnce(&mut DbConn) -> Result<R, AppError> + Send + 'static,
         R: Send + 'static,
     {
-        self.run(true, f).await
+        self.run(Mode::Write, f).await
     }
 
-    async fn run<F, R>(&self, immediate: bool, f: F) -> Result<R, AppError>
+    async fn run<F, R>(&self, mode: Mode, f: F) -> Result<R, AppError>
     where
         F: FnOnce(&mut DbConn) -> Result<R, AppError> + Send + 'static,
         R: Send + 'static,
@@ -304,7 +308,7 @@ impl Db {
         let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {
             let _entered = span.enter();
-            db.run_sync(immediate, f)
+            db.run_on_pool(mode, f)
         })
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!("database task failed: {e}")))?
@@ -315,6 +319,13 @@ impl Db {
     where
         F: FnOnce(&mut DbConn) -> Result<R, AppError>,
     {
+        self.run_on_pool(if immediate { Mode::Write } else { Mode::Read }, f)
+    }
+
+    fn run_on_pool<F, R>(&self, mode: Mode, f: F) -> Result<R, AppError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<R, AppError>,
+    {
         let mut conn = self
             .pool
             .get()
@@ -322,12 +333,31 @@ impl Db {
         // Saved and restored, so a transaction run from inside another one's closure (never done
         // today) would leave the outer one's flag as it was.
         let outer = MAIL_QUEUED.replace(false);
-        let result = in_transaction(&mut conn, immediate, f);
+        let result = match mode {
+            Mode::Write => in_transaction(&mut conn, true, f),
+            Mode::Read => in_transaction(&mut conn, false, f),
+            Mode::Statements => f(&mut conn),
+        };
         if MAIL_QUEUED.replace(outer) && result.is_ok() {
             self.mail_wakeup.notify_one();
         }
         result
     }
+}
+
+/// How a use case runs on a pooled connection.
+#[derive(Debug, Clone, Copy)]
+enum Mode {
+    /// One transaction holding SQLite's write lock from its BEGIN (`BEGIN IMMEDIATE`).
+    Write,
+    /// One deferred transaction: on SQLite, one snapshot for all its statements.
+    Read,
+    /// No transaction: each statement on its own. For PostgreSQL reads only: at READ COMMITTED a
+    /// transaction gives each statement its own snapshot anyway, so BEGIN and COMMIT bought
+    /// nothing but two round trips per read (four on every member page, #16). A use case that
+    /// writes through `read` is still caught: the test suite runs on SQLite, whose readers are
+    /// `query_only`.
+    Statements,
 }
 
 /// Runs `f` in one transaction; `immediate` takes SQLite's write lock at BEGIN.
@@ -366,6 +396,35 @@ mod tests {
     use diesel::connection::SimpleConnection;
 
     use super::Db;
+
+    /// The bundled SQLite is built with the flags `.cargo/config.toml` gives it (#16). Without
+    /// `ENABLE_QPSG` SQLite compiles a cached statement again on every run that binds a LIMIT (all of
+    /// diesel's `.first()` and paging); without `DEFAULT_MEMSTATUS=0` every allocation takes one
+    /// global mutex. A build that lost the setting (a different way of building, an overriding
+    /// `LIBSQLITE3_FLAGS`) fails here rather than quietly slowing every member page.
+    #[test]
+    fn the_bundled_sqlite_has_the_flags_the_build_config_sets() {
+        #[derive(diesel::QueryableByName)]
+        struct CompileOption {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            compile_options: String,
+        }
+        let mut conn = super::establish("sqlite://:memory:").unwrap();
+        let options: Vec<String> = diesel::RunQueryDsl::load::<CompileOption>(
+            diesel::sql_query("PRAGMA compile_options"),
+            &mut conn,
+        )
+        .unwrap()
+        .into_iter()
+        .map(|o| o.compile_options)
+        .collect();
+        for wanted in ["ENABLE_QPSG", "DEFAULT_MEMSTATUS=0"] {
+            assert!(
+                options.iter().any(|o| o == wanted),
+                "{wanted} missing from {options:?}"
+            );
+        }
+    }
 
     /// A SQLite read runs on the thread's own `query_only` connection: a use case that writes
     /// through `Db::read` fails instead of taking the write lock on an async worker, and a read
