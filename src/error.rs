@@ -97,6 +97,27 @@ pub enum AppError {
     Internal(anyhow::Error),
 }
 
+/// Whether a database error says its disk is full: SQLite's `SQLITE_FULL` (the WAL or the database
+/// file could not grow), PostgreSQL's `disk_full` (its messages end in the OS's "No space left on
+/// device"). A write refused for that is a 507 like a refused upload, not a bug.
+pub fn is_disk_full(e: &diesel::result::Error) -> bool {
+    use diesel::result::Error;
+    match e {
+        Error::DatabaseError(_, info) => {
+            let message = info.message();
+            message.contains("database or disk is full")
+                || message.contains("No space left on device")
+        }
+        Error::RollbackErrorOnCommit { commit_error, .. } => is_disk_full(commit_error),
+        _ => false,
+    }
+}
+
+/// Whether an I/O error is the disk being full (`ENOSPC`).
+pub fn is_io_full(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::StorageFull || e.raw_os_error() == Some(28)
+}
+
 impl From<diesel::result::Error> for AppError {
     #[track_caller]
     fn from(e: diesel::result::Error) -> Self {
@@ -105,6 +126,10 @@ impl From<diesel::result::Error> for AppError {
             Error::NotFound => Self::NotFound,
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
                 Self::Conflict("error.conflict")
+            }
+            ref full if is_disk_full(full) => {
+                tracing::warn!(error = %full, "a write was refused: the database's disk is full");
+                Self::InsufficientStorage
             }
             other => {
                 let caller = std::panic::Location::caller();
@@ -115,9 +140,23 @@ impl From<diesel::result::Error> for AppError {
 }
 
 impl From<anyhow::Error> for AppError {
+    /// A full disk anywhere in the chain (the database's or the data directory's) is a 507.
     #[track_caller]
     fn from(e: anyhow::Error) -> Self {
-        Self::Internal(e)
+        let full = e.chain().any(|cause| {
+            cause
+                .downcast_ref::<diesel::result::Error>()
+                .is_some_and(is_disk_full)
+                || cause
+                    .downcast_ref::<std::io::Error>()
+                    .is_some_and(is_io_full)
+        });
+        if full {
+            tracing::warn!(error = %format!("{e:#}"), "a write was refused: the disk is full");
+            Self::InsufficientStorage
+        } else {
+            Self::Internal(e)
+        }
     }
 }
 
@@ -131,3 +170,43 @@ impl From<crate::db::types::UnknownValue> for AppError {
 
 /// Shorthand for a use case's result.
 pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use diesel::result::{DatabaseErrorKind, Error};
+
+    use super::*;
+
+    fn db_error(message: &str) -> Error {
+        Error::DatabaseError(DatabaseErrorKind::Unknown, Box::new(message.to_owned()))
+    }
+
+    #[test]
+    fn a_full_disk_under_the_database_is_a_507_and_other_failures_stay_500() {
+        for full in [
+            db_error("database or disk is full"),
+            db_error("could not extend file \"base/16384/2619\": No space left on device"),
+            Error::RollbackErrorOnCommit {
+                rollback_error: Box::new(db_error("cannot rollback - no transaction is active")),
+                commit_error: Box::new(db_error("database or disk is full")),
+            },
+        ] {
+            assert!(
+                matches!(AppError::from(full), AppError::InsufficientStorage),
+                "a full disk"
+            );
+        }
+        for other in [db_error("disk I/O error"), db_error("database is locked")] {
+            assert!(matches!(AppError::from(other), AppError::Internal(_)));
+        }
+        let io = anyhow::Error::from(std::io::Error::from_raw_os_error(28)).context("writing");
+        assert!(matches!(AppError::from(io), AppError::InsufficientStorage));
+        let wrapped = anyhow::Error::from(db_error("database or disk is full")).context("saving");
+        assert!(matches!(
+            AppError::from(wrapped),
+            AppError::InsufficientStorage
+        ));
+        let io = anyhow::Error::from(std::io::Error::from_raw_os_error(5));
+        assert!(matches!(AppError::from(io), AppError::Internal(_)));
+    }
+}

@@ -441,7 +441,7 @@ fn make_probe(url: &str) -> anyhow::Result<Probe> {
         uuid::Uuid::new_v4().simple(),
         uuid::Uuid::new_v4().simple()
     );
-    let hash = crate::services::password::hash_now(&password)?;
+    let hash = crate::services::password::hash_throwaway(&password)?;
     let account = crate::services::account::NewAccount {
         login: "verify_probe".into(),
         email: "verify-probe@example.invalid".into(),

@@ -185,6 +185,7 @@ pub fn run(args: &DemoArgs, config: Config) -> anyhow::Result<()> {
     fill_calendars(&core).map_err(err)?;
     fill_facilities(&core).map_err(err)?;
     fill_cabinets(&core).map_err(err)?;
+    fill_profiles(&core, &args.password).map_err(err)?;
     if args.room_posts > 0 {
         fill_room(&core, args.room_posts).map_err(err)?;
     }
@@ -669,6 +670,85 @@ fn fill_calendars(core: &crate::services::Core) -> Result<(), AppError> {
         }
         Ok(())
     })
+}
+
+/// What members do on `/me` and in a room with approval: profile pictures for `hanako` and
+/// `manager`, `editor`'s own time zone, `manager`'s app passwords (a WebDAV drive and a music app),
+/// and an event `member` added to the staff room, waiting for the chief editor's approval.
+fn fill_profiles(core: &crate::services::Core, password: &str) -> Result<(), AppError> {
+    use crate::services::account::{self, FromSession, ProfileForm};
+    use crate::services::app_passwords::{self, NewAppPasswordForm};
+    use crate::services::calendar::{self, EventForm};
+    use crate::services::pictures::{self, Upload};
+    let site = SiteSettings::default();
+    actix_web::rt::System::new().block_on(async {
+        for (login, hue) in [("hanako", 0u8), ("manager", 1)] {
+            let actor = core
+                .db
+                .run_sync(false, |conn| actor_by_login(conn, login))?;
+            pictures::set_picture(core, &actor, Upload::Bytes(sample_picture(hue)?)).await?;
+        }
+        let editor = core
+            .db
+            .run_sync(false, |conn| account::user_by_login(conn, "editor"))?;
+        let form = ProfileForm {
+            display_name: editor.display_name.clone(),
+            email: editor.email.clone(),
+            language: String::new(),
+            timezone: "Europe/Berlin".to_owned(),
+            current_password: String::new(),
+        };
+        let from = FromSession {
+            token_hash: String::new(),
+            ip_key: "demo".to_owned(),
+        };
+        account::update_profile(core, &editor, from, form).await?;
+        let manager = core
+            .db
+            .run_sync(false, |conn| account::user_by_login(conn, "manager"))?;
+        for (name, scope) in [
+            ("ノートパソコンのドライブ", "dav"),
+            ("スマホの音楽アプリ", "subsonic"),
+        ] {
+            let form = NewAppPasswordForm {
+                name: name.to_owned(),
+                scope: scope.to_owned(),
+                current_password: password.to_owned(),
+            };
+            app_passwords::create(core, &manager, "demo".to_owned(), form).await?;
+        }
+        Ok::<(), AppError>(())
+    })?;
+    let day = calendar::this_month(site.timezone) + chrono::Duration::days(24);
+    core.db.run_sync(true, |conn| {
+        let member = actor_by_login(conn, "member")?;
+        let form = EventForm {
+            title: "研修旅行の下見".to_owned(),
+            place: "駅前集合".to_owned(),
+            start_time: "10:00".to_owned(),
+            end_time: "15:00".to_owned(),
+            ..EventForm::on_day(day, site.timezone)
+        };
+        calendar::create(core, conn, &member, "staff", &form, &site)?;
+        Ok(())
+    })
+}
+
+/// A small generated JPEG, a diagonal gradient in one of two colourings.
+fn sample_picture(hue: u8) -> Result<Vec<u8>, AppError> {
+    let img = image::RgbImage::from_fn(96, 96, |x, y| {
+        let t = u8::try_from((x + y) * 255 / 190).unwrap_or(u8::MAX);
+        if hue == 0 {
+            image::Rgb([255, t, 128])
+        } else {
+            image::Rgb([t, 160, 255 - t])
+        }
+    });
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85)
+        .encode_image(&img)
+        .map_err(|e| AppError::Internal(e.into()))?;
+    Ok(out)
 }
 
 /// The demo's facilities: two meeting rooms (one needs approval by `hanako`) and the town's gym.

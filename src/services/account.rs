@@ -84,6 +84,11 @@ pub fn actor_by_login(conn: &mut DbConn, login: &str) -> AppResult<Actor> {
     Ok(Actor::from(&user::find_by_login(conn, login)?))
 }
 
+/// The account with this login (`NotFound` when there is none).
+pub fn user_by_login(conn: &mut DbConn, login: &str) -> AppResult<User> {
+    Ok(user::find_by_login(conn, login)?)
+}
+
 /// Inserts a validated account with a ready password hash.
 pub fn insert_account(conn: &mut DbConn, a: &NewAccount, password_hash: &str) -> AppResult<User> {
     check_new_account(conn, a)?;

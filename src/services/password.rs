@@ -82,6 +82,20 @@ pub fn hash_now(password: &str) -> anyhow::Result<String> {
         .map_err(|e| anyhow::anyhow!("hashing password: {e}"))
 }
 
+/// Hashes with argon2id at a small cost (1 MiB, one pass) for a throwaway account whose password
+/// is 256 random bits, in a trial copy of a site (`verify-backup`'s probe): no guessing reaches
+/// such a password, and the default's 19 MiB, once to make the hash and once to log in with it,
+/// was most of that command's peak memory. Never for a person's password. Verifying reads the
+/// cost from the hash.
+pub fn hash_throwaway(password: &str) -> anyhow::Result<String> {
+    let params = argon2::Params::new(1024, 1, 1, None)
+        .map_err(|e| anyhow::anyhow!("argon2 parameters: {e}"))?;
+    Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| anyhow::anyhow!("hashing password: {e}"))
+}
+
 /// Verifies synchronously.
 pub fn verify_now(password: &str, hash: &str) -> bool {
     Argon2::default()
@@ -177,6 +191,16 @@ mod tests {
         assert!(verify_now("correct horse", &h));
         assert!(!verify_now("wrong horse", &h));
         assert!(!verify_now("x", "not a hash"));
+    }
+
+    #[test]
+    fn a_throwaway_hash_is_cheap_and_logs_in_like_any_other() {
+        let h = hash_throwaway("0123456789abcdef0123456789abcdef").unwrap();
+        assert!(h.starts_with("$argon2id$v=19$m=1024,t=1,p=1$"), "{h}");
+        assert!(verify_now("0123456789abcdef0123456789abcdef", &h));
+        assert!(!verify_now("0123456789abcdef0123456789abcdeg", &h));
+        // A person's password keeps the crate's default cost.
+        assert!(hash_now("correct horse").unwrap().contains("m=19456"));
     }
 
     #[test]

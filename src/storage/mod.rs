@@ -53,7 +53,7 @@ pub enum StoreError {
 
 impl From<io::Error> for StoreError {
     fn from(e: io::Error) -> Self {
-        if e.kind() == io::ErrorKind::StorageFull || e.raw_os_error() == Some(28) {
+        if crate::error::is_io_full(&e) {
             Self::Full
         } else {
             Self::Io(e)

@@ -28,6 +28,7 @@ mod dav;
 mod facilities;
 mod file_store;
 mod files;
+mod full_disk;
 mod head;
 mod home;
 mod mail;

@@ -148,8 +148,32 @@ pub struct BackupOptions<'a> {
     pub passphrase: Option<&'a Passphrase>,
 }
 
-/// Writes an archive as `opts` says (see `write_backup`).
+/// Writes an archive as `opts` says (see `write_backup`). On any failure the temporary archive is
+/// removed; a full disk under `to_dir` says so.
 pub fn write_backup_with(
+    conn: &mut DbConn,
+    opts: &BackupOptions<'_>,
+    progress: &mut dyn FnMut(Progress),
+) -> anyhow::Result<BackupSummary> {
+    write_archive(conn, opts, progress).map_err(|e| {
+        let full = e.chain().any(|cause| {
+            cause
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(crate::error::is_io_full)
+        });
+        if full {
+            e.context(format!(
+                "the disk of {} is full: no archive was written and nothing was left there; \
+                 free some space or back up to another directory (--to)",
+                opts.to_dir.display()
+            ))
+        } else {
+            e
+        }
+    })
+}
+
+fn write_archive(
     conn: &mut DbConn,
     opts: &BackupOptions<'_>,
     progress: &mut dyn FnMut(Progress),

@@ -247,6 +247,9 @@ pub struct Options {
     /// Restore this archive (`yui backup`) into the fresh data directory and database before
     /// the app starts, as `yui restore` would.
     pub restore_from: Option<std::path::PathBuf>,
+    /// Make the data directory inside this directory (a small disk) instead of the system's
+    /// temporary directory.
+    pub data_dir_in: Option<std::path::PathBuf>,
 }
 
 pub struct TestApp {
@@ -278,7 +281,11 @@ impl TestApp {
     }
 
     pub fn spawn_with(opts: Options) -> Self {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = match &opts.data_dir_in {
+            Some(parent) => tempfile::tempdir_in(parent),
+            None => tempfile::tempdir(),
+        }
+        .unwrap();
         let smtp = if opts.smtp_down {
             SmtpSink::down()
         } else {
