@@ -365,8 +365,8 @@ pub fn occurrences(t: &Timing<'_>, window: &Window) -> Result<(Vec<Occurrence>, 
 
 /// A daily or weekly series that does not count its occurrences, restarted a whole number of its
 /// periods later, just before `from` (in the event's wall-clock time, so DST keeps its hour): the
-/// same occurrences from there on, without walking years of the past on every page. `None` when
-/// there is nothing to skip (or the rule counts, or repeats by months or years: a few a year).
+/// same occurrences from there on, without walking years of the past on every page (one that ended
+/// restarts on its last period at the latest). `None` when there is nothing to skip (or the rule counts, or repeats by months or years: a few a year).
 fn skip_ahead<'a>(t: &Timing<'a>, from: NaiveDateTime) -> Option<Timing<'a>> {
     let rule = Rule::parse(t.rrule, t.tz)?;
     let period = match rule.repeat {
@@ -385,7 +385,11 @@ fn skip_ahead<'a>(t: &Timing<'a>, from: NaiveDateTime) -> Option<Timing<'a>> {
         }
     };
     let start = local(t.starts_at);
-    let periods = (local(from) - start).num_days() / period - 1;
+    let mut periods = (local(from) - start).num_days() / period - 1;
+    // Never past its last day: the `rrule` crate refuses a DTSTART after UNTIL.
+    if let Some(until) = rule.until {
+        periods = periods.min((until - start.date()).num_days() / period);
+    }
     if periods < 1 {
         return None;
     }
@@ -622,6 +626,56 @@ mod tests {
                 .collect();
             assert!(!slow.is_empty());
             assert_eq!(fast, slow, "{rrule}");
+        }
+    }
+
+    /// A series that ended (`UNTIL`) long before the window is never restarted past its end: the
+    /// `rrule` crate refuses a DTSTART after UNTIL, and the event page of an old term's weekly
+    /// lesson (its coming dates: none) answered 500. Restarting stays within the series, and the
+    /// window finds nothing, as walking the whole series does.
+    #[test]
+    fn skipping_ahead_never_passes_the_end_of_the_series() {
+        let tz = chrono_tz::Asia::Tokyo;
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        for (all_day, rrule) in [
+            (false, "FREQ=WEEKLY;BYDAY=WE;UNTIL=20260605T145959Z"),
+            (false, "FREQ=DAILY;INTERVAL=2;UNTIL=20260605T145959Z"),
+            (true, "FREQ=DAILY;UNTIL=20260605"),
+        ] {
+            let starts_at = dt("2026-01-07 00:00");
+            let t = Timing {
+                starts_at,
+                ends_at: starts_at + Duration::hours(1),
+                tz,
+                all_day,
+                rrule,
+                exdates: "",
+            };
+            // Long after its end, and around it.
+            for (from, to, some) in [
+                ("2026-12-01", "2027-01-01", false),
+                ("2026-05-20", "2026-07-01", true),
+            ] {
+                let window = Window::days(d(from), d(to), tz);
+                let (list, _) = occurrences(&t, &window).unwrap_or_else(|e| panic!("{rrule}: {e}"));
+                let slow = rrule_set(&t).unwrap().all(5000).dates;
+                let slow: Vec<NaiveDateTime> = slow
+                    .into_iter()
+                    .map(|x| x.naive_utc())
+                    .filter(|s| {
+                        window.overlaps(
+                            &Occurrence {
+                                start: *s,
+                                end: *s + Duration::hours(1),
+                            },
+                            all_day,
+                        )
+                    })
+                    .collect();
+                let fast: Vec<NaiveDateTime> = list.iter().map(|o| o.start).collect();
+                assert_eq!(fast, slow, "{rrule} in {from}..{to}");
+                assert_eq!(!fast.is_empty(), some, "{rrule} in {from}..{to}");
+            }
         }
     }
 
