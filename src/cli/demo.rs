@@ -40,7 +40,7 @@ pub struct DemoArgs {
     /// some with a skipped or changed occurrence, over the two years around today.
     #[arg(long, default_value_t = 0)]
     pub events: usize,
-    /// Extra facilities every room may book, each with 40 reservations by those rooms.
+    /// Extra facilities every room may book, each with 60 reservations by those rooms.
     #[arg(long, default_value_t = 0)]
     pub facilities: usize,
 }

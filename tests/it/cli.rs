@@ -357,7 +357,7 @@ fn serve_prints_the_setup_link_answers_and_stops_on_sigterm() {
 /// events round-robin over the rooms, a quarter of them series of every kind (daily, weekly,
 /// monthly by date and by weekday, yearly; until, count and endless), some with a skipped or a
 /// changed occurrence, all-day and multi-day events, over the two years around today; the
-/// facilities, each with its 40 reservations (a quarter of them weekly series), none refused.
+/// facilities, each with its 60 reservations (a quarter of them weekly series), none refused.
 #[test]
 fn demo_fills_calendars_for_the_benchmark() {
     use yui::db::schema::{event_overrides, room_members};
@@ -388,7 +388,7 @@ fn demo_fills_calendars_for_the_benchmark() {
     assert!(ok, "{out}");
     assert!(
         out.contains(
-            "calendar rooms: 31, events: 160 (40 series), facilities: 2 with 80 reservations"
+            "calendar rooms: 31, events: 160 (40 series), facilities: 2 with 120 reservations"
         ),
         "{out}"
     );
@@ -541,15 +541,15 @@ fn demo_fills_calendars_for_the_benchmark() {
         .load(&mut conn)
         .unwrap();
     assert_eq!(facility_ids.len(), 2, "{facility_ids:?}");
-    assert_eq!(bookings.len(), 80);
+    assert_eq!(bookings.len(), 120);
     for f in &facility_ids {
         let mine: Vec<&&Row> = bookings.iter().filter(|r| r.6 == Some(*f)).collect();
-        assert_eq!(mine.len(), 40);
+        assert_eq!(mine.len(), 60);
         assert_eq!(
             mine.iter()
                 .filter(|r| r.4.starts_with("FREQ=WEEKLY"))
                 .count(),
-            10
+            15
         );
     }
 }

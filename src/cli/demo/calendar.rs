@@ -10,8 +10,8 @@
 //!   with a skipped and some with a changed occurrence; the rest single events, among them all-day,
 //!   multi-day all-day and multi-day timed ones.
 //! - `--facilities`: facilities every room may book, open every day 08:00–21:00 (every fifth one
-//!   needs `hanako`'s approval), each with `BOOKINGS_PER_FACILITY` reservations by the rooms over
-//!   the year around today, a quarter of them weekly series of four.
+//!   needs `hanako`'s approval), each with `BOOKINGS_PER_FACILITY` reservations by the rooms, one
+//!   or more every day from a month ago on, a quarter of them weekly series of four.
 
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -32,7 +32,7 @@ use crate::services::site::SiteSettings;
 /// How many of the calendar rooms the demo `member` belongs to.
 pub const MEMBER_ROOMS: usize = 30;
 /// Reservations per facility.
-pub const BOOKINGS_PER_FACILITY: usize = 40;
+pub const BOOKINGS_PER_FACILITY: usize = 60;
 /// Events per transaction.
 const CHUNK: usize = 1000;
 
@@ -349,16 +349,17 @@ fn write_events(core: &Core, rooms: usize, count: usize) -> Result<Filled, AppEr
 
 const FACILITY_KINDS: &[&str] = &["会議室", "特別教室", "体育施設", "備品"];
 
-/// The facilities and their reservations: facility `f`'s `k`th one is in week `k` (from 20 weeks
-/// ago), on the facility's own weekday, at `08:00 + 2h × (k mod 6)` for 90 minutes; every fourth is
-/// a weekly series of four, which the next three (other hours) never meet, so none is refused.
+/// The facilities and their reservations: facility `f`'s `k`th one is on day `k` (from a month
+/// ago), at `08:00 + 2h × (k mod 6)` for 90 minutes; every fourth is a weekly series of four. None
+/// is ever refused: a series' later dates (`k + 7a`, `a` ≤ 3) meet the single of that day at
+/// another hour (`(k + a) mod 6`), and two series share a date and an hour only `7 × 12` days apart.
 fn make_facilities(core: &Core, rooms: usize, count: usize) -> Result<usize, AppError> {
     if count == 0 || rooms == 0 {
         return Ok(0);
     }
     let site = SiteSettings::default();
     let today = calendar::today(site.timezone);
-    let first_week = today - Duration::weeks(20);
+    let day0 = today - Duration::days(30);
     let on = || Some("on".to_owned());
     let bar = bar(count * BOOKINGS_PER_FACILITY, "booking the facilities");
     let mut booked = 0;
@@ -390,9 +391,8 @@ fn make_facilities(core: &Core, rooms: usize, count: usize) -> Result<usize, App
                 },
             };
             let id = facilities::create_facility(conn, &admin, &form)?;
-            let day0 = first_week + Duration::days(i64::try_from(f % 7).unwrap_or(0));
             for k in 0..BOOKINGS_PER_FACILITY {
-                let day = day0 + Duration::weeks(i64::try_from(k).unwrap_or(0));
+                let day = day0 + Duration::days(i64::try_from(k).unwrap_or(0));
                 let hour = 8 + 2 * (k % 6);
                 let series = k % 4 == 0;
                 let form = BookingForm {
