@@ -352,6 +352,19 @@ fn serve_prints_the_setup_link_answers_and_stops_on_sigterm() {
     assert!(exit.success(), "clean exit on SIGTERM: {exit:?}");
 }
 
+/// An event row as `demo_fills_calendars_for_the_benchmark` reads it: room, start, end, all-day,
+/// RRULE, EXDATE, facility, approval.
+type Row = (
+    i64,
+    chrono::NaiveDateTime,
+    chrono::NaiveDateTime,
+    bool,
+    String,
+    String,
+    Option<i64>,
+    String,
+);
+
 /// `demo --rooms --events --facilities` (#12's benchmark data) makes what it says, on the suite's
 /// backend: closed calendar rooms managed by `manager` with `member` in exactly 30 of them; the
 /// events round-robin over the rooms, a quarter of them series of every kind (daily, weekly,
@@ -360,7 +373,6 @@ fn serve_prints_the_setup_link_answers_and_stops_on_sigterm() {
 /// facilities, each with its 60 reservations (a quarter of them weekly series), none refused.
 #[test]
 fn demo_fills_calendars_for_the_benchmark() {
-    use yui::db::schema::{event_overrides, room_members};
     let dir = tempfile::tempdir().unwrap();
     let (_pg, url) = crate::support::scratch_database(dir.path());
     let (ok, out) = run(
@@ -393,11 +405,18 @@ fn demo_fills_calendars_for_the_benchmark() {
         "{out}"
     );
     let mut conn = yui::db::establish(&url).unwrap();
+    let ids = assert_bench_rooms(&mut conn);
+    assert_bench_events(&mut conn, &ids);
+}
+
+/// The 31 calendar rooms: closed, with a calendar, `manager` manages each, `member` is in 30.
+fn assert_bench_rooms(conn: &mut yui::db::DbConn) -> Vec<i64> {
+    use yui::db::schema::room_members;
     let bench: Vec<(i64, String, String, String)> = rooms::table
         .filter(rooms::slug.like("cal-%"))
         .order(rooms::slug)
         .select((rooms::id, rooms::slug, rooms::visibility, rooms::features))
-        .load(&mut conn)
+        .load(conn)
         .unwrap();
     assert_eq!(bench.len(), 31);
     assert_eq!(
@@ -422,30 +441,26 @@ fn demo_fills_calendars_for_the_benchmark() {
             .load(conn)
             .unwrap()
     };
-    let member = roles("member", &mut conn);
+    let member = roles("member", conn);
     assert_eq!(member.len(), 30, "member belongs to 30 of them");
     assert!(
         member.iter().all(|(s, r)| r == "member" && s != "cal-031"),
         "{member:?}"
     );
-    let manager = roles("manager", &mut conn);
+    let manager = roles("manager", conn);
     assert!(
         manager.len() == 31 && manager.iter().all(|(_, r)| r == "manager"),
         "{manager:?}"
     );
+    ids
+}
 
-    type Row = (
-        i64,
-        chrono::NaiveDateTime,
-        chrono::NaiveDateTime,
-        bool,
-        String,
-        String,
-        Option<i64>,
-        String,
-    );
+/// The events of the calendar rooms (see `demo_fills_calendars_for_the_benchmark`).
+fn assert_bench_events(conn: &mut yui::db::DbConn, ids: &[i64]) {
+    use yui::db::schema::event_overrides;
+
     let rows: Vec<Row> = events::table
-        .filter(events::room_id.eq_any(&ids))
+        .filter(events::room_id.eq_any(ids))
         .select((
             events::room_id,
             events::starts_at,
@@ -456,7 +471,7 @@ fn demo_fills_calendars_for_the_benchmark() {
             events::facility_id,
             events::approval,
         ))
-        .load(&mut conn)
+        .load(conn)
         .unwrap();
     let (bookings, plain): (Vec<&Row>, Vec<&Row>) = rows.iter().partition(|r| r.6.is_some());
     assert_eq!(plain.len(), 160);
@@ -507,9 +522,9 @@ fn demo_fills_calendars_for_the_benchmark() {
     );
     let changed: i64 = event_overrides::table
         .inner_join(events::table)
-        .filter(events::room_id.eq_any(&ids))
+        .filter(events::room_id.eq_any(ids))
         .count()
-        .get_result(&mut conn)
+        .get_result(conn)
         .unwrap();
     assert!(changed >= 1, "a changed occurrence");
     let day = chrono::Duration::days(1);
@@ -535,10 +550,15 @@ fn demo_fills_calendars_for_the_benchmark() {
         "over the two years around today: {first} .. {last}"
     );
 
+    assert_bench_bookings(conn, &bookings);
+}
+
+/// The reservations of the two facilities: 60 each, 15 of them weekly series.
+fn assert_bench_bookings(conn: &mut yui::db::DbConn, bookings: &[&Row]) {
     let facility_ids: Vec<i64> = facilities::table
         .filter(facilities::name.like("%1").or(facilities::name.like("%2")))
         .select(facilities::id)
-        .load(&mut conn)
+        .load(conn)
         .unwrap();
     assert_eq!(facility_ids.len(), 2, "{facility_ids:?}");
     assert_eq!(bookings.len(), 120);

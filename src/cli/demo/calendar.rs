@@ -180,7 +180,7 @@ fn event_form(seq: &mut Seq, i: usize, today: NaiveDate, tz: &str) -> EventForm 
         end_date: last.to_string(),
         ..form
     };
-    if i % 4 != 0 {
+    if !i.is_multiple_of(4) {
         return match i % 20 {
             1 => all_day(day, timed),
             5 => all_day(day + Duration::days(1 + small(seq, 3)), timed),
@@ -328,7 +328,7 @@ fn write_events(core: &Core, rooms: usize, count: usize) -> Result<Filled, AppEr
             for (i, form) in &forms {
                 let slug = room_slug(i % rooms);
                 let (id, _) = calendar::create(core, conn, &manager, &slug, form, &site)?;
-                if i % 4 == 0 {
+                if i.is_multiple_of(4) {
                     filled.series += 1;
                     // Every eighth series: one skipped, the next one changed.
                     match (i / 4) % 16 {
@@ -394,7 +394,7 @@ fn make_facilities(core: &Core, rooms: usize, count: usize) -> Result<usize, App
             for k in 0..BOOKINGS_PER_FACILITY {
                 let day = day0 + Duration::days(i64::try_from(k).unwrap_or(0));
                 let hour = 8 + 2 * (k % 6);
-                let series = k % 4 == 0;
+                let series = k.is_multiple_of(4);
                 let form = BookingForm {
                     room: room_slug((f * BOOKINGS_PER_FACILITY + k) % rooms),
                     title: format!("{}（予約{}）", JA_TOPICS[k % JA_TOPICS.len()], k + 1),

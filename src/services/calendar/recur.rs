@@ -399,7 +399,7 @@ fn skip_ahead(t: &Timing<'_>, from: NaiveDateTime) -> Option<Restart> {
         }
     };
     let start = local(t.starts_at);
-    let (new_local, rrule) = match rule.repeat {
+    let (new_local, rewritten) = match rule.repeat {
         Repeat::Never => return None,
         Repeat::Daily | Repeat::Weekly => {
             let period = step * if rule.repeat == Repeat::Daily { 1 } else { 7 };
@@ -447,7 +447,10 @@ fn skip_ahead(t: &Timing<'_>, from: NaiveDateTime) -> Option<Restart> {
     } else {
         t.tz.from_local_datetime(&new_local).earliest()?.naive_utc()
     };
-    Some(Restart { starts_at, rrule })
+    Some(Restart {
+        starts_at,
+        rrule: rewritten,
+    })
 }
 
 /// How many occurrences a series has that start before `at` (at most `MAX_COUNT`; what a counted
@@ -636,6 +639,98 @@ mod tests {
             .collect()
     }
 
+    /// `(all-day, start, RRULE, EXDATE, window from, to)` of `skipping_ahead_keeps_every_occurrence`.
+    const SKIP_CASES: &[(bool, &str, &str, &str, &str, &str)] = &[
+        (
+            false,
+            "2020-01-07 09:00",
+            "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,TH",
+            "",
+            "2027-03-01",
+            "2027-04-12",
+        ),
+        (
+            false,
+            "2020-01-07 09:00",
+            "FREQ=DAILY;INTERVAL=3",
+            "",
+            "2027-03-01",
+            "2027-04-12",
+        ),
+        (
+            true,
+            "2020-01-07 00:00",
+            "FREQ=DAILY",
+            "20270330",
+            "2027-03-01",
+            "2027-04-12",
+        ),
+        (
+            false,
+            "2020-01-31 09:00",
+            "FREQ=MONTHLY",
+            "",
+            "2027-01-20",
+            "2027-06-12",
+        ),
+        (
+            false,
+            "2020-01-31 09:00",
+            "FREQ=MONTHLY;INTERVAL=5",
+            "",
+            "2026-01-20",
+            "2028-06-12",
+        ),
+        (
+            false,
+            "2020-01-31 02:30",
+            "FREQ=MONTHLY;BYDAY=5FR",
+            "",
+            "2027-01-01",
+            "2027-12-31",
+        ),
+        (
+            false,
+            "2020-02-11 18:00",
+            "FREQ=MONTHLY;INTERVAL=2;BYDAY=2TU",
+            "20270309T170000Z",
+            "2027-01-01",
+            "2027-06-30",
+        ),
+        (
+            true,
+            "2020-03-29 00:00",
+            "FREQ=MONTHLY;BYDAY=5SU",
+            "",
+            "2027-01-01",
+            "2027-12-31",
+        ),
+        (
+            false,
+            "2020-03-15 10:00",
+            "FREQ=YEARLY",
+            "",
+            "2027-03-01",
+            "2027-04-12",
+        ),
+        (
+            false,
+            "2020-03-15 10:00",
+            "FREQ=YEARLY;INTERVAL=3",
+            "",
+            "2029-01-01",
+            "2032-12-31",
+        ),
+        (
+            true,
+            "2020-02-29 00:00",
+            "FREQ=YEARLY",
+            "",
+            "2026-01-01",
+            "2028-12-31",
+        ),
+    ];
+
     /// Restarting a long-running series near the window changes none of its occurrences (Berlin,
     /// across DST): every other Tuesday and Thursday, every third day, daily all-day with a skipped
     /// date, monthly on the 31st (short months skipped) also every fifth month, on the 5th Friday
@@ -644,98 +739,8 @@ mod tests {
     #[test]
     fn skipping_ahead_keeps_every_occurrence() {
         let tz = chrono_tz::Europe::Berlin;
-        let cases = [
-            (
-                false,
-                "2020-01-07 09:00",
-                "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,TH",
-                "",
-                "2027-03-01",
-                "2027-04-12",
-            ),
-            (
-                false,
-                "2020-01-07 09:00",
-                "FREQ=DAILY;INTERVAL=3",
-                "",
-                "2027-03-01",
-                "2027-04-12",
-            ),
-            (
-                true,
-                "2020-01-07 00:00",
-                "FREQ=DAILY",
-                "20270330",
-                "2027-03-01",
-                "2027-04-12",
-            ),
-            (
-                false,
-                "2020-01-31 09:00",
-                "FREQ=MONTHLY",
-                "",
-                "2027-01-20",
-                "2027-06-12",
-            ),
-            (
-                false,
-                "2020-01-31 09:00",
-                "FREQ=MONTHLY;INTERVAL=5",
-                "",
-                "2026-01-20",
-                "2028-06-12",
-            ),
-            (
-                false,
-                "2020-01-31 02:30",
-                "FREQ=MONTHLY;BYDAY=5FR",
-                "",
-                "2027-01-01",
-                "2027-12-31",
-            ),
-            (
-                false,
-                "2020-02-11 18:00",
-                "FREQ=MONTHLY;INTERVAL=2;BYDAY=2TU",
-                "20270309T170000Z",
-                "2027-01-01",
-                "2027-06-30",
-            ),
-            (
-                true,
-                "2020-03-29 00:00",
-                "FREQ=MONTHLY;BYDAY=5SU",
-                "",
-                "2027-01-01",
-                "2027-12-31",
-            ),
-            (
-                false,
-                "2020-03-15 10:00",
-                "FREQ=YEARLY",
-                "",
-                "2027-03-01",
-                "2027-04-12",
-            ),
-            (
-                false,
-                "2020-03-15 10:00",
-                "FREQ=YEARLY;INTERVAL=3",
-                "",
-                "2029-01-01",
-                "2032-12-31",
-            ),
-            (
-                true,
-                "2020-02-29 00:00",
-                "FREQ=YEARLY",
-                "",
-                "2026-01-01",
-                "2028-12-31",
-            ),
-        ];
         let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-        for (all_day, start, rrule, exdates, from, to) in cases {
+        for &(all_day, start, rrule, exdates, from, to) in SKIP_CASES {
             let starts_at = if all_day {
                 dt(start)
             } else {
