@@ -3,6 +3,8 @@
 //! benchmarks have data. Content is generated from fixed phrase lists with a seeded generator, so every
 //! run produces the same site and nothing is downloaded.
 
+mod calendar;
+
 use std::fmt::Write;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -30,6 +32,17 @@ pub struct DemoArgs {
     /// Extra posts for the public demo room "town" (for benchmarks: a room with 100,000 posts).
     #[arg(long, default_value_t = 0)]
     pub room_posts: usize,
+    /// Extra closed rooms with a calendar, `cal-001`, `cal-002`, … (for benchmarks): `manager`
+    /// manages them all, `member` belongs to the first 30.
+    #[arg(long, default_value_t = 0)]
+    pub rooms: usize,
+    /// Calendar events for those rooms (for benchmarks): a quarter of them series of every kind,
+    /// some with a skipped or changed occurrence, over the two years around today.
+    #[arg(long, default_value_t = 0)]
+    pub events: usize,
+    /// Extra facilities every room may book, each with 60 reservations by those rooms.
+    #[arg(long, default_value_t = 0)]
+    pub facilities: usize,
 }
 
 /// A tiny deterministic generator (xorshift), enough to vary sample text.
@@ -168,6 +181,9 @@ pub fn run(args: &DemoArgs, config: Config) -> anyhow::Result<()> {
             );
         }
     }
+    if args.rooms == 0 && (args.events > 0 || args.facilities > 0) {
+        anyhow::bail!("--events and --facilities need rooms to be in: give --rooms too");
+    }
     let core = crate::app::build_core(config)?;
     let db = core.db.clone();
     let err = |e: AppError| anyhow::anyhow!("{e}");
@@ -188,6 +204,14 @@ pub fn run(args: &DemoArgs, config: Config) -> anyhow::Result<()> {
     fill_profiles(&core, &args.password).map_err(err)?;
     if args.room_posts > 0 {
         fill_room(&core, args.room_posts).map_err(err)?;
+    }
+    if args.rooms > 0 {
+        let filled =
+            calendar::fill(&core, args.rooms, args.events, args.facilities).map_err(err)?;
+        super::say(&format!(
+            "calendar rooms: {}, events: {} ({} series), facilities: {} with {} reservations",
+            args.rooms, filled.events, filled.series, args.facilities, filled.bookings
+        ));
     }
     write_posts(&core, &authors, args.posts).map_err(err)?;
     staff_public_space(&db).map_err(err)?;

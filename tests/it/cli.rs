@@ -351,3 +351,225 @@ fn serve_prints_the_setup_link_answers_and_stops_on_sigterm() {
     };
     assert!(exit.success(), "clean exit on SIGTERM: {exit:?}");
 }
+
+/// An event row as `demo_fills_calendars_for_the_benchmark` reads it: room, start, end, all-day,
+/// RRULE, EXDATE, facility, approval.
+type Row = (
+    i64,
+    chrono::NaiveDateTime,
+    chrono::NaiveDateTime,
+    bool,
+    String,
+    String,
+    Option<i64>,
+    String,
+);
+
+/// `demo --rooms --events --facilities` (#12's benchmark data) makes what it says, on the suite's
+/// backend: closed calendar rooms managed by `manager` with `member` in exactly 30 of them; the
+/// events round-robin over the rooms, a quarter of them series of every kind (daily, weekly,
+/// monthly by date and by weekday, yearly; until, count and endless), some with a skipped or a
+/// changed occurrence, all-day and multi-day events, over the two years around today; the
+/// facilities, each with its 60 reservations (a quarter of them weekly series), none refused.
+#[test]
+fn demo_fills_calendars_for_the_benchmark() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_pg, url) = crate::support::scratch_database(dir.path());
+    let (ok, out) = run(
+        yui(dir.path())
+            .args(["--database-url", &url, "demo", "--password", DEMO_PASSWORD])
+            .args(["--posts", "1", "--events", "40"]),
+        None,
+    );
+    assert!(!ok && out.contains("give --rooms too"), "{out}");
+    let (ok, out) = run(
+        yui(dir.path())
+            .args(["--database-url", &url, "demo", "--password", DEMO_PASSWORD])
+            .args([
+                "--posts",
+                "1",
+                "--rooms",
+                "31",
+                "--events",
+                "160",
+                "--facilities",
+                "2",
+            ]),
+        None,
+    );
+    assert!(ok, "{out}");
+    assert!(
+        out.contains(
+            "calendar rooms: 31, events: 160 (40 series), facilities: 2 with 120 reservations"
+        ),
+        "{out}"
+    );
+    let mut conn = yui::db::establish(&url).unwrap();
+    let ids = assert_bench_rooms(&mut conn);
+    assert_bench_events(&mut conn, &ids);
+}
+
+/// The 31 calendar rooms: closed, with a calendar, `manager` manages each, `member` is in 30.
+fn assert_bench_rooms(conn: &mut yui::db::DbConn) -> Vec<i64> {
+    use yui::db::schema::room_members;
+    let bench: Vec<(i64, String, String, String)> = rooms::table
+        .filter(rooms::slug.like("cal-%"))
+        .order(rooms::slug)
+        .select((rooms::id, rooms::slug, rooms::visibility, rooms::features))
+        .load(conn)
+        .unwrap();
+    assert_eq!(bench.len(), 31);
+    assert_eq!(
+        (bench[0].1.as_str(), bench[30].1.as_str()),
+        ("cal-001", "cal-031")
+    );
+    assert!(
+        bench
+            .iter()
+            .all(|(_, _, v, f)| v == "closed" && f.contains("calendar")),
+        "{bench:?}"
+    );
+    let ids: Vec<i64> = bench.iter().map(|r| r.0).collect();
+    let roles = |login: &str, conn: &mut yui::db::DbConn| -> Vec<(String, String)> {
+        room_members::table
+            .inner_join(users::table)
+            .inner_join(rooms::table)
+            .filter(users::login.eq(login))
+            .filter(room_members::room_id.eq_any(&ids))
+            .order(rooms::slug)
+            .select((rooms::slug, room_members::role))
+            .load(conn)
+            .unwrap()
+    };
+    let member = roles("member", conn);
+    assert_eq!(member.len(), 30, "member belongs to 30 of them");
+    assert!(
+        member.iter().all(|(s, r)| r == "member" && s != "cal-031"),
+        "{member:?}"
+    );
+    let manager = roles("manager", conn);
+    assert!(
+        manager.len() == 31 && manager.iter().all(|(_, r)| r == "manager"),
+        "{manager:?}"
+    );
+    ids
+}
+
+/// The events of the calendar rooms (see `demo_fills_calendars_for_the_benchmark`).
+fn assert_bench_events(conn: &mut yui::db::DbConn, ids: &[i64]) {
+    use yui::db::schema::event_overrides;
+
+    let rows: Vec<Row> = events::table
+        .filter(events::room_id.eq_any(ids))
+        .select((
+            events::room_id,
+            events::starts_at,
+            events::ends_at,
+            events::all_day,
+            events::rrule,
+            events::exdates,
+            events::facility_id,
+            events::approval,
+        ))
+        .load(conn)
+        .unwrap();
+    let (bookings, plain): (Vec<&Row>, Vec<&Row>) = rows.iter().partition(|r| r.6.is_some());
+    assert_eq!(plain.len(), 160);
+    assert!(
+        plain.iter().all(|r| r.7 == "published"),
+        "the manager publishes directly"
+    );
+    let per_room = |room: i64| plain.iter().filter(|r| r.0 == room).count();
+    assert!(
+        ids.iter().all(|r| (5..=6).contains(&per_room(*r))),
+        "round-robin over the rooms"
+    );
+    let series: Vec<&str> = plain
+        .iter()
+        .map(|r| r.4.as_str())
+        .filter(|r| !r.is_empty())
+        .collect();
+    assert_eq!(series.len(), 40, "a quarter are series");
+    let has = |f: &dyn Fn(&str) -> bool| series.iter().any(|r| f(r));
+    for (what, found) in [
+        ("daily", has(&|r| r.starts_with("FREQ=DAILY"))),
+        (
+            "weekly on two days",
+            has(&|r| r.starts_with("FREQ=WEEKLY;BYDAY=") && r.contains(',')),
+        ),
+        ("every other week", has(&|r| r.contains("INTERVAL=2"))),
+        (
+            "monthly by date",
+            has(&|r| r.starts_with("FREQ=MONTHLY") && !r.contains("BYDAY")),
+        ),
+        (
+            "monthly by weekday",
+            has(&|r| r.starts_with("FREQ=MONTHLY;BYDAY=")),
+        ),
+        ("yearly", has(&|r| r.starts_with("FREQ=YEARLY"))),
+        ("until", has(&|r| r.contains("UNTIL="))),
+        ("count", has(&|r| r.contains("COUNT="))),
+        (
+            "never ending",
+            has(&|r| !r.contains("UNTIL=") && !r.contains("COUNT=")),
+        ),
+    ] {
+        assert!(found, "a {what} series: {series:?}");
+    }
+    assert!(
+        plain.iter().any(|r| !r.5.is_empty()),
+        "a skipped occurrence"
+    );
+    let changed: i64 = event_overrides::table
+        .inner_join(events::table)
+        .filter(events::room_id.eq_any(ids))
+        .count()
+        .get_result(conn)
+        .unwrap();
+    assert!(changed >= 1, "a changed occurrence");
+    let day = chrono::Duration::days(1);
+    assert!(
+        plain.iter().any(|r| r.3 && r.2 - r.1 == day),
+        "an all-day event"
+    );
+    assert!(
+        plain.iter().any(|r| r.3 && r.2 - r.1 > day),
+        "a multi-day all-day event"
+    );
+    assert!(
+        plain.iter().any(|r| !r.3 && r.2 - r.1 > day / 2),
+        "a timed event over two days"
+    );
+    let now = chrono::Utc::now().naive_utc();
+    let (first, last) = (
+        plain.iter().map(|r| r.1).min().unwrap(),
+        plain.iter().map(|r| r.1).max().unwrap(),
+    );
+    assert!(
+        first < now - day * 300 && last > now + day * 300 && last < now + day * 400,
+        "over the two years around today: {first} .. {last}"
+    );
+
+    assert_bench_bookings(conn, &bookings);
+}
+
+/// The reservations of the two facilities: 60 each, 15 of them weekly series.
+fn assert_bench_bookings(conn: &mut yui::db::DbConn, bookings: &[&Row]) {
+    let facility_ids: Vec<i64> = facilities::table
+        .filter(facilities::name.like("%1").or(facilities::name.like("%2")))
+        .select(facilities::id)
+        .load(conn)
+        .unwrap();
+    assert_eq!(facility_ids.len(), 2, "{facility_ids:?}");
+    assert_eq!(bookings.len(), 120);
+    for f in &facility_ids {
+        let mine: Vec<&&Row> = bookings.iter().filter(|r| r.6 == Some(*f)).collect();
+        assert_eq!(mine.len(), 60);
+        assert_eq!(
+            mine.iter()
+                .filter(|r| r.4.starts_with("FREQ=WEEKLY"))
+                .count(),
+            15
+        );
+    }
+}

@@ -341,7 +341,13 @@ pub fn occurrences(t: &Timing<'_>, window: &Window) -> Result<(Vec<Occurrence>, 
         };
         return Ok((overlaps(&only).then_some(only).into_iter().collect(), false));
     }
-    let shifted = skip_ahead(t, from - length);
+    let restart = skip_ahead(t, from - length);
+    let shifted = restart.as_ref().map(|r| Timing {
+        starts_at: r.starts_at,
+        ends_at: r.starts_at + length,
+        rrule: r.rrule.as_deref().unwrap_or(t.rrule),
+        ..t.clone()
+    });
     let set = rrule_set(shifted.as_ref().unwrap_or(t))?;
     // Starting after `from - length` catches the occurrences that began before the window and
     // still run into it; `before` is inclusive, so one second less keeps `to` exclusive.
@@ -363,20 +369,28 @@ pub fn occurrences(t: &Timing<'_>, window: &Window) -> Result<(Vec<Occurrence>, 
     Ok((list, result.limited))
 }
 
-/// A daily or weekly series that does not count its occurrences, restarted a whole number of its
-/// periods later, just before `from` (in the event's wall-clock time, so DST keeps its hour): the
-/// same occurrences from there on, without walking years of the past on every page. `None` when
-/// there is nothing to skip (or the rule counts, or repeats by months or years: a few a year).
-fn skip_ahead<'a>(t: &Timing<'a>, from: NaiveDateTime) -> Option<Timing<'a>> {
+/// A series restarted nearer a window (`skip_ahead`): its new first start and, for one repeating
+/// by months or years, its rule with the day (and month) its old start implied spelled out.
+struct Restart {
+    starts_at: NaiveDateTime,
+    rrule: Option<String>,
+}
+
+/// A series that does not count its occurrences, restarted a whole number of its periods later,
+/// just before `from` (in the event's wall-clock time, so DST keeps its hour): the same occurrences
+/// from there on, without walking years of the past on every page, so what a page costs does not
+/// grow with the age of the series it shows (one that ended restarts on its last period at the
+/// latest). A daily or weekly series restarts on one of its days; a monthly or yearly one on the
+/// 1st of a month of its own, its rule then naming the day of the month (`BYMONTHDAY`, and the month
+/// for a yearly one) that its first start implied: the `rrule` crate lists a start that is not on
+/// the rule's days as no occurrence, so months without that day (the 31st, Feb 29, a 5th Friday)
+/// are skipped as before. `None` when there is nothing to skip, or the rule counts.
+fn skip_ahead(t: &Timing<'_>, from: NaiveDateTime) -> Option<Restart> {
     let rule = Rule::parse(t.rrule, t.tz)?;
-    let period = match rule.repeat {
-        Repeat::Daily => 1,
-        Repeat::Weekly => 7,
-        _ => return None,
-    } * i64::from(rule.interval.max(1));
     if rule.count.is_some() {
         return None;
     }
+    let step = i64::from(rule.interval.max(1));
     let local = |utc: NaiveDateTime| {
         if t.all_day {
             utc
@@ -385,20 +399,57 @@ fn skip_ahead<'a>(t: &Timing<'a>, from: NaiveDateTime) -> Option<Timing<'a>> {
         }
     };
     let start = local(t.starts_at);
-    let periods = (local(from) - start).num_days() / period - 1;
-    if periods < 1 {
-        return None;
-    }
-    let new_local = start + Duration::days(periods * period);
-    let new_start = if t.all_day {
+    let (new_local, rewritten) = match rule.repeat {
+        Repeat::Never => return None,
+        Repeat::Daily | Repeat::Weekly => {
+            let period = step * if rule.repeat == Repeat::Daily { 1 } else { 7 };
+            let mut periods = (local(from) - start).num_days() / period - 1;
+            // Never past its last day: the `rrule` crate refuses a DTSTART after UNTIL.
+            if let Some(until) = rule.until {
+                periods = periods.min((until - start.date()).num_days() / period);
+            }
+            if periods < 1 {
+                return None;
+            }
+            (start + Duration::days(periods * period), None)
+        }
+        Repeat::MonthlyByDate | Repeat::MonthlyByWeekday | Repeat::Yearly => {
+            let period = step * if rule.repeat == Repeat::Yearly { 12 } else { 1 };
+            let month = |d: NaiveDate| i64::from(d.year()) * 12 + i64::from(d.month0());
+            let first = month(start.date());
+            let mut periods = (month(local(from).date()) - first) / period - 1;
+            if let Some(until) = rule.until {
+                periods = periods.min((month(until) - first) / period);
+            }
+            if periods < 1 {
+                return None;
+            }
+            let m = first + periods * period;
+            let day = NaiveDate::from_ymd_opt(
+                i32::try_from(m.div_euclid(12)).ok()?,
+                u32::try_from(m.rem_euclid(12)).ok()? + 1,
+                1,
+            )?;
+            let implied = match rule.repeat {
+                Repeat::MonthlyByDate => format!(";BYMONTHDAY={}", start.day()),
+                Repeat::Yearly => format!(";BYMONTH={};BYMONTHDAY={}", start.month(), start.day()),
+                // `BYDAY=2TU` names its day already.
+                _ => String::new(),
+            };
+            (
+                day.and_time(start.time()),
+                Some(format!("{}{implied}", t.rrule)),
+            )
+        }
+    };
+    let starts_at = if t.all_day {
         new_local
     } else {
         t.tz.from_local_datetime(&new_local).earliest()?.naive_utc()
     };
-    Some(Timing {
-        starts_at: new_start,
-        ends_at: new_start + (t.ends_at - t.starts_at),
-        ..t.clone()
+    Some(Restart {
+        starts_at,
+        rrule: rewritten,
     })
 }
 
@@ -572,25 +623,128 @@ mod tests {
         );
     }
 
+    /// The occurrences of `t` overlapping `window`, the slow way: the whole series from its start.
+    fn walked(t: &Timing<'_>, window: &Window) -> Vec<Occurrence> {
+        let length = t.ends_at - t.starts_at;
+        rrule_set(t)
+            .unwrap()
+            .all(5000)
+            .dates
+            .into_iter()
+            .map(|x| Occurrence {
+                start: x.naive_utc(),
+                end: x.naive_utc() + length,
+            })
+            .filter(|o| window.overlaps(o, t.all_day))
+            .collect()
+    }
+
+    /// `(all-day, start, RRULE, EXDATE, window from, to)` of `skipping_ahead_keeps_every_occurrence`.
+    const SKIP_CASES: &[(bool, &str, &str, &str, &str, &str)] = &[
+        (
+            false,
+            "2020-01-07 09:00",
+            "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,TH",
+            "",
+            "2027-03-01",
+            "2027-04-12",
+        ),
+        (
+            false,
+            "2020-01-07 09:00",
+            "FREQ=DAILY;INTERVAL=3",
+            "",
+            "2027-03-01",
+            "2027-04-12",
+        ),
+        (
+            true,
+            "2020-01-07 00:00",
+            "FREQ=DAILY",
+            "20270330",
+            "2027-03-01",
+            "2027-04-12",
+        ),
+        (
+            false,
+            "2020-01-31 09:00",
+            "FREQ=MONTHLY",
+            "",
+            "2027-01-20",
+            "2027-06-12",
+        ),
+        (
+            false,
+            "2020-01-31 09:00",
+            "FREQ=MONTHLY;INTERVAL=5",
+            "",
+            "2026-01-20",
+            "2028-06-12",
+        ),
+        (
+            false,
+            "2020-01-31 02:30",
+            "FREQ=MONTHLY;BYDAY=5FR",
+            "",
+            "2027-01-01",
+            "2027-12-31",
+        ),
+        (
+            false,
+            "2020-02-11 18:00",
+            "FREQ=MONTHLY;INTERVAL=2;BYDAY=2TU",
+            "20270309T170000Z",
+            "2027-01-01",
+            "2027-06-30",
+        ),
+        (
+            true,
+            "2020-03-29 00:00",
+            "FREQ=MONTHLY;BYDAY=5SU",
+            "",
+            "2027-01-01",
+            "2027-12-31",
+        ),
+        (
+            false,
+            "2020-03-15 10:00",
+            "FREQ=YEARLY",
+            "",
+            "2027-03-01",
+            "2027-04-12",
+        ),
+        (
+            false,
+            "2020-03-15 10:00",
+            "FREQ=YEARLY;INTERVAL=3",
+            "",
+            "2029-01-01",
+            "2032-12-31",
+        ),
+        (
+            true,
+            "2020-02-29 00:00",
+            "FREQ=YEARLY",
+            "",
+            "2026-01-01",
+            "2028-12-31",
+        ),
+    ];
+
     /// Restarting a long-running series near the window changes none of its occurrences (Berlin,
-    /// across DST; every other Tuesday and Thursday; a daily all-day series with a skipped date).
+    /// across DST): every other Tuesday and Thursday, every third day, daily all-day with a skipped
+    /// date, monthly on the 31st (short months skipped) also every fifth month, on the 5th Friday
+    /// (months without one skipped), every other month on the 2nd Tuesday with a skipped date,
+    /// yearly, every third year, and on Feb 29 (leap years only).
     #[test]
     fn skipping_ahead_keeps_every_occurrence() {
         let tz = chrono_tz::Europe::Berlin;
-        let start = tz
-            .from_local_datetime(&dt("2020-01-07 09:00"))
-            .unwrap()
-            .naive_utc();
-        let cases = [
-            (false, "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,TH", ""),
-            (false, "FREQ=DAILY;INTERVAL=3", ""),
-            (true, "FREQ=DAILY", "20270330"),
-        ];
-        for (all_day, rrule, exdates) in cases {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        for &(all_day, start, rrule, exdates, from, to) in SKIP_CASES {
             let starts_at = if all_day {
-                dt("2020-01-07 00:00")
+                dt(start)
             } else {
-                start
+                tz.from_local_datetime(&dt(start)).unwrap().naive_utc()
             };
             let t = Timing {
                 starts_at,
@@ -600,28 +754,84 @@ mod tests {
                 rrule,
                 exdates,
             };
-            let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-            let window = Window::days(d("2027-03-01"), d("2027-04-12"), tz);
+            let window = Window::days(d(from), d(to), tz);
             let (fast, _) = occurrences(&t, &window).unwrap();
             assert!(skip_ahead(&t, window.from).is_some(), "{rrule}");
-            // The slow way: the whole series from its start, cut to the window.
-            let all = rrule_set(&t).unwrap().all(5000).dates;
-            let (from, to) = if all_day {
-                (dt("2027-03-01 00:00"), dt("2027-04-12 00:00"))
-            } else {
-                (window.from, window.to)
-            };
-            let length = t.ends_at - t.starts_at;
-            let slow: Vec<Occurrence> = all
-                .into_iter()
-                .map(|x| Occurrence {
-                    start: x.naive_utc(),
-                    end: x.naive_utc() + length,
-                })
-                .filter(|o| o.start < to && o.end > from)
-                .collect();
-            assert!(!slow.is_empty());
+            let slow = walked(&t, &window);
+            assert!(!slow.is_empty(), "{rrule}");
             assert_eq!(fast, slow, "{rrule}");
+        }
+    }
+
+    /// What a page costs does not grow with the age of the series on it: an endless series of every
+    /// kind begun in 1990 is restarted within two of its periods before a window in 2060, never
+    /// walked from its start.
+    #[test]
+    fn every_endless_series_restarts_just_before_the_window() {
+        let tz = chrono_tz::Asia::Tokyo;
+        let from = dt("2060-06-10 00:00");
+        for (rrule, days) in [
+            ("FREQ=DAILY", 2),
+            ("FREQ=WEEKLY;BYDAY=MO", 14),
+            ("FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,WE", 28),
+            ("FREQ=MONTHLY", 62),
+            ("FREQ=MONTHLY;BYDAY=2TU", 62),
+            ("FREQ=MONTHLY;INTERVAL=3", 3 * 62),
+            ("FREQ=YEARLY", 2 * 366),
+        ] {
+            let starts_at = dt("1990-01-09 01:00");
+            let t = Timing {
+                starts_at,
+                ends_at: starts_at + Duration::hours(1),
+                tz,
+                all_day: false,
+                rrule,
+                exdates: "",
+            };
+            let restart = skip_ahead(&t, from).expect(rrule);
+            assert!(
+                restart.starts_at <= from && from - restart.starts_at <= Duration::days(days),
+                "{rrule}: restarted at {}",
+                restart.starts_at
+            );
+        }
+    }
+
+    /// A series that ended (`UNTIL`) long before the window is never restarted past its end: the
+    /// `rrule` crate refuses a DTSTART after UNTIL, and the event page of an old term's weekly
+    /// lesson (its coming dates: none) answered 500. Restarting stays within the series, and each
+    /// window finds what walking the whole series finds.
+    #[test]
+    fn skipping_ahead_never_passes_the_end_of_the_series() {
+        let tz = chrono_tz::Asia::Tokyo;
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        for (all_day, rrule) in [
+            (false, "FREQ=WEEKLY;BYDAY=WE;UNTIL=20260605T145959Z"),
+            (false, "FREQ=DAILY;INTERVAL=2;UNTIL=20260605T145959Z"),
+            (true, "FREQ=DAILY;UNTIL=20260605"),
+            (false, "FREQ=MONTHLY;BYDAY=1WE;UNTIL=20260605T145959Z"),
+            (false, "FREQ=MONTHLY;UNTIL=20260605T145959Z"),
+            (true, "FREQ=YEARLY;UNTIL=20280107"),
+        ] {
+            let starts_at = dt("2026-01-07 00:00");
+            let t = Timing {
+                starts_at,
+                ends_at: starts_at + Duration::hours(1),
+                tz,
+                all_day,
+                rrule,
+                exdates: "",
+            };
+            // Long after its end, around it, and (yearly) around its last occurrence.
+            for (from, to) in [
+                ("2030-12-01", "2031-01-01"),
+                ("2026-05-01", "2026-07-01"),
+                ("2027-12-20", "2028-02-01"),
+            ] {
+                let window = Window::days(d(from), d(to), tz);
+                let (fast, _) = occurrences(&t, &window).unwrap_or_else(|e| panic!("{rrule}: {e}"));
+                assert_eq!(fast, walked(&t, &window), "{rrule} in {from}..{to}");
+            }
         }
     }
 
