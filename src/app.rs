@@ -48,6 +48,7 @@ pub fn build_core(config: Config) -> anyhow::Result<Core> {
         passwords: Passwords::new(2)?,
         templates,
         site_cache: Arc::new(crate::services::site::SiteCache::default()),
+        music: Arc::new(crate::services::subsonic::LibraryCache::default()),
         storage,
         secret,
         answers: crate::services::answer_queue::AnswerQueue::default(),

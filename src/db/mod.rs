@@ -165,6 +165,8 @@ pub struct Db {
     backend: Backend,
     mail_wakeup: Arc<tokio::sync::Notify>,
     statements: Arc<AtomicU64>,
+    /// Write transactions this process has ended (`writes`).
+    writes: Arc<AtomicU64>,
     /// This pool's number among the process's (`READERS`).
     id: u64,
     /// The URL, for a thread's SQLite reader.
@@ -195,6 +197,7 @@ impl Db {
             backend,
             mail_wakeup: Arc::new(tokio::sync::Notify::new()),
             statements,
+            writes: Arc::new(AtomicU64::new(0)),
             id: NEXT_DB_ID.fetch_add(1, Ordering::Relaxed),
             url: url.into(),
         })
@@ -209,6 +212,13 @@ impl Db {
     /// included): the query-budget tests read it before and after a request.
     pub fn statements(&self) -> u64 {
         self.statements.load(Ordering::Relaxed)
+    }
+
+    /// How many write transactions this process has ended so far, counted after each commit or
+    /// rollback: an in-memory cache that notes it before loading is stale once it moved (this
+    /// process changed something since). Other processes' writes are not counted here.
+    pub fn writes(&self) -> u64 {
+        self.writes.load(Ordering::Acquire)
     }
 
     /// What the mail sender waits on: notified after every committed transaction that queued
@@ -338,6 +348,9 @@ impl Db {
             Mode::Read => in_transaction(&mut conn, false, f),
             Mode::Statements => f(&mut conn),
         };
+        if matches!(mode, Mode::Write) {
+            self.writes.fetch_add(1, Ordering::AcqRel);
+        }
         if MAIL_QUEUED.replace(outer) && result.is_ok() {
             self.mail_wakeup.notify_one();
         }

@@ -556,6 +556,43 @@ pub fn authorize_facility(
     }
 }
 
+/// Moving or copying something from one room's cabinet into another's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transfer {
+    /// A copy: the source stays as it is.
+    Copy,
+    /// A move: the source leaves its room (into that room's trash, as a deletion there does).
+    Move,
+}
+
+/// Allows or denies moving or copying an item of room `from` (made by the actor when `own`) into
+/// the cabinet of room `to`. Either room unreadable, or without its cabinet, is 404, as anything
+/// one may not read. A copy only reads the source; a move takes the item out of its room, so it
+/// needs what editing and deleting it there need. Either way the target must take new content
+/// from the actor. A refusal in rooms the actor can read is 403: they are no secret to them.
+pub fn authorize_transfer(
+    actor: &Actor,
+    from: &RoomAccess,
+    to: &RoomAccess,
+    own: bool,
+    kind: Transfer,
+) -> Result<(), AppError> {
+    let actor = Some(actor);
+    for room in [from, to] {
+        authorize_room(actor, room, RoomAction::UseFeature(Feature::Files))?;
+    }
+    let forbidden = |_| AppError::Forbidden;
+    if kind == Transfer::Move {
+        authorize_room(actor, from, RoomAction::EditContent { own }).map_err(forbidden)?;
+        let delete = RoomAction::DeleteContent {
+            own,
+            ever_published: false,
+        };
+        authorize_room(actor, from, delete).map_err(forbidden)?;
+    }
+    authorize_room(actor, to, RoomAction::CreateContent).map_err(forbidden)
+}
+
 #[cfg(test)]
 mod tests {
     use std::ffi::OsStr;
@@ -1158,6 +1195,7 @@ mod tests {
         archived_and_featureless_section(&mut lines);
         overrides_section(&mut lines);
         facility_section(&mut lines);
+        transfer_section(&mut lines);
         lines.join("\n") + "\n"
     }
 
@@ -1260,6 +1298,112 @@ mod tests {
                 )
                 .is_ok();
                 assert_eq!(approve, who.admin(), "{} approves", who.name);
+            }
+        }
+    }
+
+    /// Moving and copying between two closed rooms' cabinets: the actor's role in the source ×
+    /// role in the target × own item or another's × copy or move.
+    fn transfer_section(lines: &mut Vec<String>) {
+        lines.push(
+            "# transfer between closed rooms: from-role | to-role | item | kind => outcome"
+                .to_owned(),
+        );
+        let roles: Vec<(&str, Option<RoomRole>)> = std::iter::once(("none", None))
+            .chain(RoomRole::ALL.into_iter().map(|r| (r.as_str(), Some(r))))
+            .collect();
+        for admin in [false, true] {
+            let actor = Actor {
+                id: 2,
+                is_admin: admin,
+                tz: None,
+            };
+            let room = |role| RoomAccess {
+                visibility: Visibility::Closed,
+                open: true,
+                join_policy: JoinPolicy::Invite,
+                role,
+                overrides: Vec::new(),
+                parent_readable: true,
+                safety_officer: false,
+                archived: false,
+                features: ALL_FEATURES,
+            };
+            for (from_name, from_role) in &roles {
+                for (to_name, to_role) in &roles {
+                    for own in [true, false] {
+                        for (kind_name, kind) in
+                            [("copy", Transfer::Copy), ("move", Transfer::Move)]
+                        {
+                            let got = authorize_transfer(
+                                &actor,
+                                &room(*from_role),
+                                &room(*to_role),
+                                own,
+                                kind,
+                            );
+                            lines.push(format!(
+                                "{}{from_name} | {to_name} | {} | {kind_name} => {}",
+                                if admin { "site-admin+" } else { "" },
+                                if own { "own" } else { "other" },
+                                outcome(got)
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Moving or copying between rooms never gives more than the two rooms give on their own:
+    /// nothing lands where one may not create, nothing leaves a room where one may not delete it,
+    /// and a room one cannot read stays 404 whichever end it is.
+    #[test]
+    fn a_transfer_gives_nothing_the_two_rooms_do_not() {
+        let all = actors();
+        let logged_in: Vec<&Who> = all.iter().filter(|w| w.logged_in()).collect();
+        for visibility in Visibility::ALL {
+            for from_who in &logged_in {
+                for to_who in &logged_in {
+                    if from_who.admin() != to_who.admin() {
+                        continue;
+                    }
+                    let actor = from_who.actor.clone().unwrap();
+                    let from = room_for(from_who, visibility, true, JoinPolicy::Open, true, &[]);
+                    let to = room_for(to_who, visibility, true, JoinPolicy::Open, true, &[]);
+                    for own in [true, false] {
+                        for kind in [Transfer::Copy, Transfer::Move] {
+                            let got = authorize_transfer(&actor, &from, &to, own, kind);
+                            let ok =
+                                |room, action| authorize_room(Some(&actor), room, action).is_ok();
+                            let case = format!(
+                                "{} -> {} {visibility:?} own={own} {kind:?}",
+                                from_who.name, to_who.name
+                            );
+                            if !can_read_room(Some(&actor), &from)
+                                || !can_read_room(Some(&actor), &to)
+                            {
+                                assert!(matches!(got, Err(AppError::NotFound)), "{case}: {got:?}");
+                                continue;
+                            }
+                            let mut allowed = ok(&to, RoomAction::CreateContent);
+                            if kind == Transfer::Move {
+                                allowed &= ok(&from, RoomAction::EditContent { own })
+                                    && ok(
+                                        &from,
+                                        RoomAction::DeleteContent {
+                                            own,
+                                            ever_published: false,
+                                        },
+                                    );
+                            }
+                            assert_eq!(got.is_ok(), allowed, "{case}");
+                            if !allowed {
+                                assert!(matches!(got, Err(AppError::Forbidden)), "{case}: {got:?}");
+                            }
+                        }
+                    }
+                }
             }
         }
     }

@@ -22,7 +22,7 @@ use dav_server::fs::{
 use futures_util::FutureExt;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
-use super::authz::RoomAction;
+use super::authz::{RoomAction, Transfer};
 use super::{Actor, Core, files, rooms};
 use crate::db::DbConn;
 use crate::db::types::Feature;
@@ -77,8 +77,13 @@ impl DavFs {
 enum Node {
     /// `/dav/`: the rooms.
     Top,
-    /// A folder of a room's cabinet (`folder.id == 0`: the root, not made yet).
-    Folder { slug: String, folder: Folder },
+    /// A folder of a room's cabinet (`folder.id == 0`: the root, not made yet), with the bytes
+    /// its room uses (RFC 4331's `quota-used-bytes` of every collection of the room).
+    Folder {
+        slug: String,
+        folder: Folder,
+        used: u64,
+    },
     /// A file.
     File { slug: String, file: File },
 }
@@ -126,6 +131,7 @@ fn resolve(conn: &mut DbConn, actor: &Actor, segs: &[String]) -> Result<Node, Ap
         return Ok(Node::Top);
     };
     let ctx = files::load_cabinet(conn, Some(actor), slug, RoomAction::Read)?;
+    let used = u64::try_from(m::room_usage(conn, ctx.room.id)?).unwrap_or(0);
     let mut folder = match m::root_folder(conn, ctx.room.id)? {
         Some(f) => f,
         None if rest.is_empty() => {
@@ -142,6 +148,7 @@ fn resolve(conn: &mut DbConn, actor: &Actor, segs: &[String]) -> Result<Node, Ap
                     deleted_at: None,
                     deleted_by: None,
                 },
+                used,
             });
         }
         None => return Err(AppError::NotFound),
@@ -165,6 +172,7 @@ fn resolve(conn: &mut DbConn, actor: &Actor, segs: &[String]) -> Result<Node, Ap
     Ok(Node::Folder {
         slug: slug.clone(),
         folder,
+        used,
     })
 }
 
@@ -195,7 +203,7 @@ impl DavFs {
             .await
             .map_err(|e| fs_error(&e))?;
         match node {
-            Node::Folder { slug, folder } => {
+            Node::Folder { slug, folder, .. } => {
                 let id = (folder.id != 0 && folder.parent_id.is_some()).then_some(folder.id);
                 Ok((slug, id, name))
             }
@@ -226,8 +234,11 @@ impl Meta {
                 dir: true,
                 etag: None,
             },
-            Node::Folder { folder, .. } => Self {
-                len: 0,
+            // `dav_server` answers a collection's `quota-used-bytes` with its length (a folder has
+            // no content length of its own): the room's usage, so every folder of the room
+            // shows the room's numbers, as Explorer and Finder ask them of the folder they show.
+            Node::Folder { folder, used, .. } => Self {
+                len: *used,
                 modified: system_time(folder.created_at),
                 dir: true,
                 etag: None,
@@ -293,13 +304,14 @@ fn list(conn: &mut DbConn, actor: &Actor, node: &Node) -> Result<Vec<Entry>, App
             })
             .collect()),
         Node::Folder { folder, .. } if folder.id == 0 => Ok(Vec::new()),
-        Node::Folder { slug, folder } => {
+        Node::Folder { slug, folder, used } => {
             let mut out: Vec<Entry> = m::child_folders(conn, folder.id)?
                 .into_iter()
                 .map(|f| {
                     let node = Node::Folder {
                         slug: slug.clone(),
                         folder: f,
+                        used: *used,
                     };
                     let meta = Meta::of(&node);
                     let Node::Folder { folder, .. } = node else {
@@ -445,8 +457,8 @@ impl DavFileSystem for DavFs {
                     let used = u64::try_from(m::room_usage(conn, ctx.room.id)?).unwrap_or(0);
                     let quota = u64::try_from(ctx.room.quota_bytes).unwrap_or(0);
                     // `dav_server` answers "available" as this total minus the length of what
-                    // was asked for, which is 0 for a folder: the total given is what is free.
-                    Ok((used, Some(quota.saturating_sub(used))))
+                    // was asked for, which for a folder is the room's usage (`Meta::of`).
+                    Ok((used, Some(quota)))
                 })
                 .await
                 .map_err(|e| fs_error(&e))
@@ -535,7 +547,7 @@ impl DavFs {
                         name: file.name,
                     },
                 ),
-                Node::Folder { slug, folder } if folder.parent_id.is_some() => (
+                Node::Folder { slug, folder, .. } if folder.parent_id.is_some() => (
                     slug,
                     Source {
                         item: files::Item::Folder(folder.id),
@@ -546,12 +558,25 @@ impl DavFs {
                 _ => return Err(FsError::Forbidden),
             };
             let (to_slug, target, name) = self.parent_and_name(to).await?;
-            if to_slug != slug {
-                // Between rooms: each has its own members, quota and trash; the web does not move
-                // across rooms either.
-                return Err(FsError::Forbidden);
-            }
             let actor = self.actor.clone();
+            if to_slug != slug {
+                // Between rooms: the target's rights and quota, the source to its room's trash.
+                let kind = if copy { Transfer::Copy } else { Transfer::Move };
+                return self
+                    .core
+                    .db
+                    .write(move |conn| {
+                        let to = files::Destination {
+                            slug: &to_slug,
+                            folder: target,
+                            name: &name,
+                        };
+                        files::transfer_item(conn, &actor, &slug, source.item, to, kind)
+                    })
+                    .await
+                    .map(drop)
+                    .map_err(|e| write_error(&e));
+            }
             self.core
                 .db
                 .write(move |conn| relocate_item(conn, &actor, &slug, source, target, &name, copy))
@@ -561,12 +586,50 @@ impl DavFs {
         .boxed()
     }
 
+    /// Whether what a MOVE or COPY from `from` to `to` adds to the target room fits in its free
+    /// quota: `InsufficientStorage` (507) if not. Asked before `dav_server` starts, which copies a
+    /// folder file by file and first deletes a destination it overwrites, so that a refusal
+    /// changes nothing; every file's copy checks the quota again in its own transaction. Anything
+    /// else (a path that does not resolve, rights) is left to the method itself.
+    pub async fn transfer_fits(&self, from: &DavPath, to: &DavPath, copy: bool) -> FsResult<()> {
+        let (slug, room_id, item) = match self.node(from).await {
+            Ok(Node::File { slug, file }) => (slug, file.room_id, files::Item::File(file.id)),
+            Ok(Node::Folder { slug, folder, .. }) if folder.id != 0 => {
+                (slug, folder.room_id, files::Item::Folder(folder.id))
+            }
+            _ => return Ok(()),
+        };
+        let Some(to_slug) = segments(to)?.into_iter().next() else {
+            return Ok(());
+        };
+        if !copy && to_slug == slug {
+            // A move within a room adds nothing.
+            return Ok(());
+        }
+        let actor = self.actor.clone();
+        let fits = self
+            .core
+            .db
+            .read(move |conn| {
+                let ctx = files::load_cabinet(conn, Some(&actor), &to_slug, RoomAction::Read)?;
+                let free = ctx.room.quota_bytes - m::room_usage(conn, ctx.room.id)?;
+                Ok(files::item_bytes(conn, room_id, item)? <= free)
+            })
+            .await
+            .unwrap_or(true);
+        if fits {
+            Ok(())
+        } else {
+            Err(FsError::InsufficientStorage)
+        }
+    }
+
     /// DELETE: the file or folder goes to the trash, as on the web.
     fn remove<'a>(&'a self, path: &'a DavPath) -> FsFuture<'a, ()> {
         async move {
             let item = match self.node(path).await? {
                 Node::File { slug, file } => (slug, files::Item::File(file.id)),
-                Node::Folder { slug, folder } if folder.parent_id.is_some() => {
+                Node::Folder { slug, folder, .. } if folder.parent_id.is_some() => {
                     (slug, files::Item::Folder(folder.id))
                 }
                 _ => return Err(FsError::Forbidden),

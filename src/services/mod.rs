@@ -56,6 +56,8 @@ pub struct Core {
     pub templates: Templates,
     /// Site settings cached for public pages.
     pub site_cache: Arc<site::SiteCache>,
+    /// Music libraries kept for a moment (`subsonic::LibraryCache`).
+    pub music: Arc<subsonic::LibraryCache>,
     /// The blob store of room cabinets.
     pub storage: crate::storage::Storage,
     /// The server secret (personal answer links).

@@ -4,8 +4,10 @@
 //! WebDAV drive lists; a room the account cannot read does not exist here, and a song's bytes are
 //! served only through `files::download`, which asks `authz` again.
 //!
-//! A request loads the whole library in a fixed number of queries (rooms, memberships, audio
-//! files with their tags, live folders, stars) and answers from memory; albums and artists are
+//! The whole library is loaded in a fixed number of queries (rooms, memberships, audio files
+//! with their tags, live folders, stars) and kept for a moment (`LibraryCache`: until this
+//! process writes anything, at most a second), so a music app's calls in a row load it once;
+//! every answer comes from memory; albums and artists are
 //! groupings of the songs, with ids derived from their names (`al…`, `ar…`), so an id from a room
 //! one cannot read finds nothing. Tags are read lazily with lofty the first time a blob is met and
 //! kept in `audio_meta` by the blob's SHA-256 (identical bytes are read once); what has no tags
@@ -223,9 +225,78 @@ fn load(conn: &mut DbConn, actor: &Actor) -> AppResult<Loaded> {
     })
 }
 
+/// Libraries kept for a moment: a music app asks many things in a row (Symfonium's sync pages
+/// through `search3`), and each answer needs the account's whole library. An entry serves only
+/// while this process has ended no write transaction since it was loaded (`Db::writes`: a star, an
+/// upload, a membership changed here shows at once) and for at most `TTL`, so a change made by
+/// another `yui serve` on the same database shows within `TTL`. At most `MAX_ENTRIES` accounts are
+/// kept; expired entries go first, then the oldest.
+#[derive(Debug, Default)]
+pub struct LibraryCache {
+    entries: std::sync::Mutex<HashMap<(i64, bool), CachedLibrary>>,
+}
+
+#[derive(Debug)]
+struct CachedLibrary {
+    at: std::time::Instant,
+    writes: u64,
+    library: std::sync::Arc<Library>,
+}
+
+impl LibraryCache {
+    /// How long a library is trusted without this process writing.
+    pub const TTL: std::time::Duration = std::time::Duration::from_secs(1);
+    /// Most accounts kept at once.
+    pub const MAX_ENTRIES: usize = 32;
+
+    fn key(actor: &Actor) -> (i64, bool) {
+        (actor.id, actor.is_admin)
+    }
+
+    fn fresh(&self, actor: &Actor, writes: u64) -> Option<std::sync::Arc<Library>> {
+        let entries = self.entries.lock().ok()?;
+        entries
+            .get(&Self::key(actor))
+            .filter(|e| e.writes == writes && e.at.elapsed() < Self::TTL)
+            .map(|e| e.library.clone())
+    }
+
+    fn store(&self, actor: &Actor, writes: u64, library: std::sync::Arc<Library>) {
+        let Ok(mut entries) = self.entries.lock() else {
+            return;
+        };
+        entries.retain(|_, e| e.at.elapsed() < Self::TTL);
+        if entries.len() >= Self::MAX_ENTRIES
+            && let Some(oldest) = entries.iter().min_by_key(|(_, e)| e.at).map(|(k, _)| *k)
+        {
+            entries.remove(&oldest);
+        }
+        entries.insert(
+            Self::key(actor),
+            CachedLibrary {
+                at: std::time::Instant::now(),
+                writes,
+                library,
+            },
+        );
+    }
+}
+
+/// The account's library: kept in `Core::music` for a moment (`LibraryCache`), else loaded.
+pub async fn library(core: &Core, actor: &Actor) -> AppResult<std::sync::Arc<Library>> {
+    // Noted before loading: a write that ends while we load makes this entry stale at once.
+    let writes = core.db.writes();
+    if let Some(library) = core.music.fresh(actor, writes) {
+        return Ok(library);
+    }
+    let library = std::sync::Arc::new(load_library(core, actor).await?);
+    core.music.store(actor, writes, library.clone());
+    Ok(library)
+}
+
 /// Loads the account's library, reading the tags of blobs met for the first time (on the
 /// blocking pool, once per blob) and keeping them.
-pub async fn library(core: &Core, actor: &Actor) -> AppResult<Library> {
+async fn load_library(core: &Core, actor: &Actor) -> AppResult<Library> {
     let a = actor.clone();
     let mut loaded = core.db.read_long(move |conn| load(conn, &a)).await?;
     let missing: Vec<String> = loaded

@@ -982,6 +982,8 @@ print(json.dumps({"folders": folders, "songs": len(songs), "sha256": hashlib.sha
 async fn statements(sub: &Sub<'_>, method: &str, params: &[(&str, &str)]) -> u64 {
     let mut fewest = u64::MAX;
     for _ in 0..3 {
+        // A write in this process: the kept library is stale, so the call loads it.
+        sub.app.db(|_| Ok(()));
         let before = sub.app.core.db.statements();
         sub.ok(method, params).await;
         fewest = fewest.min(sub.app.core.db.statements() - before);
@@ -1054,4 +1056,96 @@ async fn two_first_syncs_at_once_both_succeed_and_keep_tags_once() {
         m.c.app
             .db(|conn| Ok(audio_meta::table.count().get_result(conn)?));
     assert_eq!(kept, 3);
+}
+
+/// One call's statements, as it comes (the library kept from a call just before, or not).
+async fn statements_now(sub: &Sub<'_>, method: &str, params: &[(&str, &str)]) -> u64 {
+    let before = sub.app.core.db.statements();
+    sub.ok(method, params).await;
+    sub.app.core.db.statements() - before
+}
+
+/// A music app's calls in a row load the library once: the next call within a moment answers
+/// from the library kept in memory (only the sign-in reads), and a change made in this process
+/// shows at once.
+#[actix_web::test]
+async fn calls_in_a_row_load_the_library_once_and_see_this_processs_changes_at_once() {
+    let m = music().await;
+    let sub = client(&m).await;
+    let all = [("query", ""), ("songCount", "100")];
+    let loaded = statements(&sub, "search3", &all).await;
+    let kept = statements_now(&sub, "search3", &all).await;
+    assert!(
+        kept + 5 <= loaded,
+        "the second call loads nothing: {kept} statements against {loaded}"
+    );
+    let paged = statements_now(&sub, "getAlbumList2", &[("type", "newest")]).await;
+    assert!(paged + 5 <= loaded, "{paged} against {loaded}");
+    // A star, an upload and a deletion here show in the very next call.
+    let v = sub.ok("search3", &all).await;
+    let first = song_ids(&v["searchResult3"]["song"])[0].clone();
+    sub.ok("star", &[("id", &first)]).await;
+    let v = sub.ok("getStarred2", &[]).await;
+    assert_eq!(song_ids(&v["starred2"]["song"]), [first]);
+    let res =
+        m.c.app
+            .upload_form(
+                &m.c.hanako,
+                "cab",
+                0,
+                &[(
+                    "新曲.wav",
+                    tagged_song(330.0, "新しい歌", "結 合唱団", "四季", 3),
+                )],
+            )
+            .await;
+    assert!(res.status().is_success() || res.status().is_redirection());
+    let v = sub.ok("search3", &all).await;
+    assert_eq!(song_ids(&v["searchResult3"]["song"]).len(), 4, "{v}");
+}
+
+/// Another `yui serve` on the same database changes the cabinet: this process shows the change
+/// within `LibraryCache::TTL` (it cannot know of it sooner without asking the database).
+#[actix_web::test]
+async fn a_change_by_another_process_shows_within_a_second() {
+    let m = music().await;
+    let sub = client(&m).await;
+    let all = [("query", ""), ("songCount", "100")];
+    let titles = |v: &Value| -> Vec<String> {
+        v["searchResult3"]["song"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["path"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    let v = sub.ok("search3", &all).await;
+    assert!(titles(&v).iter().any(|p| p.contains("ふるさと")), "{v}");
+    // The other process: its own pool on the same database.
+    let url = m.c.app.core.config.database.url.clone().unwrap();
+    let other = yui::db::Db::connect(&url).unwrap();
+    other
+        .run_sync(true, |conn| {
+            use yui::db::schema::files;
+            diesel::update(files::table.filter(files::name.eq("ふるさと.wav")))
+                .set((files::name.eq("故郷.wav"), files::name_key.eq("故郷.wav")))
+                .execute(conn)?;
+            Ok(())
+        })
+        .unwrap();
+    let changed = std::time::Instant::now();
+    loop {
+        let v = sub.ok("search3", &all).await;
+        if titles(&v).iter().any(|p| p.contains("故郷")) {
+            break;
+        }
+        assert!(
+            changed.elapsed()
+                < yui::services::subsonic::LibraryCache::TTL
+                    + std::time::Duration::from_millis(500),
+            "still the old name after {:?}: {v}",
+            changed.elapsed()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }

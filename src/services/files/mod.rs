@@ -7,7 +7,8 @@
 //! This module is the cabinet itself: how a use case opens it and asks what the actor may do there
 //! (`load_cabinet`, `may`, `ensure_files_feature`, kept together so that the permission questions
 //! change in one place), the folder lookups every use case shares, and the folder page. The use
-//! cases live in `tree` (folders, rename, move, copy), `trash`, `download` (a file, a folder as a
+//! cases live in `tree` (folders, rename, move, copy), `transfer` (move and copy between two
+//! rooms), `trash`, `download` (a file, a folder as a
 //! zip), `uploads` (the plain upload and what every upload commits through), `resumable` (the
 //! chunked protocol and its proven-hash rules), `gc` (housekeeping) and `check` (`yui check
 //! --blobs`); handlers call them through the names re-exported here. Name rules, the type policy,
@@ -18,6 +19,7 @@ mod download;
 mod gc;
 mod images;
 mod resumable;
+mod transfer;
 mod trash;
 mod tree;
 mod uploads;
@@ -29,6 +31,7 @@ pub use images::{CabinetImage, PostImages, post_image, post_images};
 pub use resumable::{
     cancel_upload, create_upload, finish_upload, own_upload, put_chunk, upload_progress,
 };
+pub use transfer::{Destination, item_bytes, transfer_item};
 pub use trash::{TrashView, delete_item, restore_item, trash_view};
 pub use tree::{Change, Item, change_item, copy_item, create_folder, move_item, rename};
 pub use uploads::{UploadTarget, check_upload, commit_upload, import_file, store_upload};

@@ -219,7 +219,7 @@ pub fn move_item(
     Ok(target.id)
 }
 
-fn subtree_depth(conn: &mut DbConn, folder_id: i64, depth: usize) -> AppResult<usize> {
+pub(super) fn subtree_depth(conn: &mut DbConn, folder_id: i64, depth: usize) -> AppResult<usize> {
     if depth > MAX_DEPTH {
         return Ok(depth);
     }
@@ -252,7 +252,16 @@ pub fn copy_item(
             if f.deleted_at.is_some() || in_trash(conn, &folder)? {
                 return Err(AppError::NotFound);
             }
-            copy_file(conn, actor, &f, target.id, &mut budget, at)?;
+            let name = free_name(conn, target.id, &name_of(&f.name, &f.name_key))?;
+            copy_file(
+                conn,
+                actor,
+                &f,
+                (ctx.room.id, target.id),
+                &name,
+                &mut budget,
+                at,
+            )?;
         }
         Item::Folder(id) => {
             let f = m::find_folder(conn, ctx.room.id, id)?;
@@ -265,17 +274,29 @@ pub fn copy_item(
             if ancestry(conn, &target)?.len() + subtree_depth(conn, f.id, 0)? > MAX_DEPTH {
                 return Err(field_error("target", "files.too_deep"));
             }
-            copy_folder(conn, actor, &f, target.id, &mut budget, at, 0)?;
+            let name = free_name(conn, target.id, &name_of(&f.name, &f.name_key))?;
+            let to = (ctx.room.id, target.id);
+            copy_folder(conn, actor, &f, to, &name, &mut budget, at, 0)?;
         }
     }
     Ok(target.id)
 }
 
-fn copy_file(
+fn name_of(name: &str, key: &str) -> CleanName {
+    CleanName {
+        name: name.to_owned(),
+        key: key.to_owned(),
+    }
+}
+
+/// Copies file `f` as `name` into folder `to.1` of room `to.0`, sharing its blob, within `budget`
+/// (the target room's free quota, spent as it goes).
+pub(super) fn copy_file(
     conn: &mut DbConn,
     actor: &Actor,
     f: &File,
-    target: i64,
+    to: (i64, i64),
+    name: &CleanName,
     budget: &mut i64,
     at: NaiveDateTime,
 ) -> AppResult<()> {
@@ -283,20 +304,12 @@ fn copy_file(
     if *budget < 0 {
         return Err(AppError::OverQuota);
     }
-    let name = free_name(
-        conn,
-        target,
-        &CleanName {
-            name: f.name.clone(),
-            key: f.name_key.clone(),
-        },
-    )?;
     m::touch_blob(conn, &f.blob_sha256, f.size, at)?;
     m::insert_file(
         conn,
         &NewFile {
-            room_id: f.room_id,
-            folder_id: target,
+            room_id: to.0,
+            folder_id: to.1,
             name: &name.name,
             name_key: &name.key,
             blob_sha256: &f.blob_sha256,
@@ -314,11 +327,17 @@ fn copy_file(
     Ok(())
 }
 
-fn copy_folder(
+/// Copies folder `f` with everything live in it as `name` into folder `to.1` of room `to.0`.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the recursion carries its budget and depth"
+)]
+pub(super) fn copy_folder(
     conn: &mut DbConn,
     actor: &Actor,
     f: &Folder,
-    target: i64,
+    to: (i64, i64),
+    name: &CleanName,
     budget: &mut i64,
     at: NaiveDateTime,
     depth: usize,
@@ -326,28 +345,23 @@ fn copy_folder(
     if depth > MAX_DEPTH {
         return Err(field_error("target", "files.too_deep"));
     }
-    let name = free_name(
-        conn,
-        target,
-        &CleanName {
-            name: f.name.clone(),
-            key: f.name_key.clone(),
-        },
-    )?;
-    let copy = m::insert_folder(
-        conn,
-        f.room_id,
-        Some(target),
-        &name.name,
-        &name.key,
-        actor.id,
-        at,
-    )?;
+    let copy = m::insert_folder(conn, to.0, Some(to.1), &name.name, &name.key, actor.id, at)?;
     for (file, _) in m::folder_files(conn, f.id)? {
-        copy_file(conn, actor, &file, copy, budget, at)?;
+        let name = free_name(conn, copy, &name_of(&file.name, &file.name_key))?;
+        copy_file(conn, actor, &file, (to.0, copy), &name, budget, at)?;
     }
     for child in m::child_folders(conn, f.id)? {
-        copy_folder(conn, actor, &child, copy, budget, at, depth + 1)?;
+        let name = free_name(conn, copy, &name_of(&child.name, &child.name_key))?;
+        copy_folder(
+            conn,
+            actor,
+            &child,
+            (to.0, copy),
+            &name,
+            budget,
+            at,
+            depth + 1,
+        )?;
     }
     Ok(())
 }

@@ -7,7 +7,9 @@ use actix_web::{HttpRequest, HttpResponse, Responder, web};
 use base64::Engine;
 use dav_server::DavHandler;
 use dav_server::actix::{DavRequest, DavResponse};
+use dav_server::davpath::DavPath;
 use dav_server::fakels::FakeLs;
+use dav_server::fs::FsError;
 
 use crate::db::types::AppPasswordScope;
 use crate::services::app_passwords::{self, ClientCredentials, Refused};
@@ -62,6 +64,19 @@ fn destination_ok(req: &HttpRequest) -> bool {
     }
     let path = uri.path();
     path.starts_with("/dav/") && path_is_clean(path)
+}
+
+/// The source and destination of a MOVE or COPY, as the drive's paths (`None` if either does not
+/// parse; `dav_server` answers that).
+fn transfer_paths(req: &HttpRequest) -> Option<(DavPath, DavPath)> {
+    let parse = |p: &str| {
+        let mut path = DavPath::new(p).ok()?;
+        path.set_prefix(PREFIX).ok()?;
+        Some(path)
+    };
+    let dest = req.headers().get("destination")?.to_str().ok()?;
+    let dest = dest.parse::<actix_web::http::Uri>().ok()?;
+    Some((parse(req.uri().path())?, parse(dest.path())?))
 }
 
 /// The room a path is in (its first segment), for the quota properties.
@@ -132,6 +147,16 @@ pub async fn serve(
         crate::services::Actor::from(&user),
         room_of(raw_path),
     );
+    if let Some(copy) = match req.method().as_str() {
+        "COPY" => Some(true),
+        "MOVE" => Some(false),
+        _ => None,
+    } && let Some((from, to)) = transfer_paths(&req)
+        && fs.transfer_fits(&from, &to, copy).await == Err(FsError::InsufficientStorage)
+    {
+        // Beyond the target room's quota: refused before anything is copied or overwritten.
+        return HttpResponse::InsufficientStorage().finish();
+    }
     let handler = DavHandler::builder()
         .filesystem(Box::new(fs))
         .locksystem(FakeLs::new())

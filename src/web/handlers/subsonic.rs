@@ -568,7 +568,7 @@ struct Call<'a> {
 }
 
 impl Call<'_> {
-    async fn library(&self) -> Result<Library, Failure> {
+    async fn library(&self) -> Result<std::sync::Arc<Library>, Failure> {
         Ok(lib::library(&self.state.core, &self.actor).await?)
     }
 
